@@ -1,0 +1,64 @@
+# vpcflow-digesterd: the two commands are `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+BENCH_CACHE ?= $(HOME)/.cache/vpcflow-bench
+DATA_DIR ?= var
+
+.PHONY: all bootstrap configure build test unit-test asan-test fuzz fuzz-test bench run \
+        sample-data format format-check tidy clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+configure: bootstrap
+	@[ -f build/build.ninja ] || cmake --preset default >/dev/null
+
+build: configure
+	@cmake --build --preset default -j $(JOBS)
+
+# Every test through CTest, then the unit tests again under ASan+UBSan, then each fuzzer briefly.
+test: build
+	ctest --preset default -j $(JOBS)
+	$(MAKE) --no-print-directory asan-test
+	$(MAKE) --no-print-directory fuzz-test
+
+asan-test: bootstrap
+	@[ -f build-asan/build.ninja ] || cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+fuzz: bootstrap
+	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+fuzz-test: fuzz
+	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
+
+bench: build
+	@scripts/bench.sh build/bin/vpcflow-digest $(BENCH_CACHE)
+
+sample-data: build
+	@if [ -z "$$(ls -A $(DATA_DIR)/flowlogs 2>/dev/null)" ]; then \
+	  echo "generating sample flow logs into $(DATA_DIR)/flowlogs"; \
+	  build/bin/vpcflow-digest generate --out $(DATA_DIR)/flowlogs \
+	    --start 2026-11-01T00:00:00Z --stop 2026-11-01T06:00:00Z --size-mb 20 --seed 1; \
+	fi
+
+run: sample-data
+	build/bin/vpcflow-digest --source $(DATA_DIR)/flowlogs \
+	  --start 2026-11-01T01:00:00Z --stop 2026-11-01T02:00:00Z --summary | head -n 20
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+tidy: configure
+	@git ls-files 'src/*.cpp' 'apps/*.cpp' | grep -v _test.cpp | xargs clang-tidy -p build --quiet
+
+clean:
+	rm -rf build build-asan build-fuzz

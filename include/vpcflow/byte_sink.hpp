@@ -1,0 +1,60 @@
+#pragma once
+/// ByteSink: where encoded output goes (a file, a string, a gzip stream, an HTTP body).
+///
+/// A sink is used by one thread at a time. After Close() (or the first error) no more Append.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vpcflow/status.hpp"
+
+namespace vpcflow {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  ByteSink() = default;
+  ByteSink(const ByteSink&) = delete;
+  ByteSink& operator=(const ByteSink&) = delete;
+
+  /// Appends bytes. Returns the underlying write error (Unavailable/Internal) on failure.
+  [[nodiscard]] virtual Status Append(std::string_view bytes) = 0;
+  /// Flushes everything and finishes the stream (a gzip sink writes its trailer). Idempotent.
+  [[nodiscard]] virtual Status Close() = 0;
+};
+using ByteSinkPtr = std::unique_ptr<ByteSink>;
+
+/// Appends into a std::string it owns.
+class StringSink final : public ByteSink {
+ public:
+  Status Append(std::string_view bytes) override {
+    data_.append(bytes);
+    return OkStatus();
+  }
+  Status Close() override { return OkStatus(); }
+  const std::string& data() const { return data_; }
+  std::string Release() { return std::move(data_); }
+
+ private:
+  std::string data_;
+};
+
+/// Writes to a stdio stream it does not own (stdout). Close() flushes.
+ByteSinkPtr NewStdioSink(std::FILE* stream);
+
+/// Creates (truncating) the file at `path` and writes to it; Close() flushes and closes.
+/// Returns Unavailable/PermissionDenied/NotFound naming the path when it cannot be created.
+Result<ByteSinkPtr> NewFileSink(const std::string& path);
+
+/// A gzip (RFC 1952) compressor in front of `target` (not owned, must outlive the sink).
+/// `level` 1-3 (ISA-L levels; 1 is fastest; 0 is accepted, other values are clamped to 0-3).
+/// Close() writes the trailer and closes the target. Destroying the sink without Close() leaves
+/// the stream unfinished.
+ByteSinkPtr NewGzipSink(ByteSink* target, int level = 1);
+
+/// Same, owning the target.
+ByteSinkPtr NewGzipSink(ByteSinkPtr target, int level = 1);
+
+}  // namespace vpcflow

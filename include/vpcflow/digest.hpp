@@ -1,0 +1,180 @@
+#pragma once
+/// The digest engine (DESIGN.md, "Which objects are read" and "Digest rules").
+///
+/// RunDigest lists the flow-log objects of a window, reads them on several threads, aggregates
+/// every record that overlaps the window into one row per conversation key, and returns the
+/// sorted digest with a summary of the run. It is synchronous and thread-safe: several digests
+/// may run at once on one source. Memory is proportional to the number of distinct keys.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vpcflow/byte_sink.hpp"
+#include "vpcflow/object_source.hpp"
+#include "vpcflow/status.hpp"
+#include "vpcflow/window.hpp"
+
+namespace vpcflow {
+
+/// What happened to one line of a flow-log object. Every line gets exactly one outcome.
+enum class LineOutcome : uint8_t {
+  kUsed = 0,        ///< aggregated into the digest
+  kHeader,          ///< the object's header line
+  kBlank,           ///< empty (or only spaces)
+  kBadTokenCount,   ///< token count differs from the format's
+  kBadNumber,       ///< a port, protocol, count or time is not a number in range
+  kBadAddress,      ///< srcaddr/dstaddr is not IPv4/IPv6
+  kBadValue,        ///< another field has a value outside its set (action)
+  kStatusNoData,    ///< log-status NODATA
+  kStatusSkipData,  ///< log-status SKIPDATA
+  kStatusOther,     ///< any other log-status but OK
+  kIncomplete,      ///< a required field is absent ('-' or not in the format)
+  kOutsideWindow,   ///< a valid record that does not overlap the window
+};
+inline constexpr size_t kLineOutcomeCount = 12;
+/// Stable snake_case name ("used", "bad_token_count", "status_nodata", ...).
+std::string_view LineOutcomeName(LineOutcome outcome);
+
+/// Which accounts, regions and user prefix to scan. Empty lists mean "every one found".
+struct ScanOptions {
+  std::vector<std::string> accounts;  ///< 12-digit account ids
+  std::vector<std::string> regions;   ///< e.g. "us-east-1"
+  std::string prefix;                 ///< user prefix before "AWSLogs/" ("" = the root)
+};
+
+/// Progress of a running digest, reported from worker threads.
+struct DigestProgress {
+  uint64_t objects_done = 0;
+  uint64_t objects_total = 0;
+  uint64_t bytes_done = 0;   ///< compressed bytes of finished objects
+  uint64_t bytes_total = 0;  ///< compressed bytes of all planned objects
+};
+
+struct DigestOptions {
+  ScanOptions scan;
+  /// Worker threads reading objects; 0 = the number of cores.
+  int threads = 0;
+  /// Called (from any thread, serialised, at most about 10 times a second and once at the end)
+  /// while objects are read. Null = no reports.
+  std::function<void(const DigestProgress&)> on_progress;
+  /// When a stop is requested the run ends early with Cancelled.
+  std::stop_token stop;
+};
+
+/// An object that was planned but contributed nothing, and why.
+struct ObjectProblem {
+  std::string key;
+  std::string reason;  ///< e.g. "corrupt gzip: invalid block type", "read failed: ..."
+};
+
+/// What a run did. Counts are exact; seconds are wall time.
+struct DigestSummary {
+  Window window;
+  uint64_t objects_listed = 0;        ///< keys seen in the listed folders
+  uint64_t objects_ignored = 0;       ///< not flow-log file names
+  uint64_t objects_out_of_range = 0;  ///< flow-log names stamped outside the read range
+  uint64_t objects_parquet = 0;       ///< skipped: Parquet not supported yet
+  uint64_t objects_empty = 0;         ///< skipped: zero bytes
+  uint64_t objects_read = 0;          ///< read completely and merged
+  uint64_t objects_failed = 0;        ///< corrupt, truncated or unreadable: contributed nothing
+  uint64_t list_requests = 0;
+  uint64_t bytes_compressed = 0;    ///< bytes of the objects read (as stored)
+  uint64_t bytes_uncompressed = 0;  ///< text bytes of the objects read
+  /// Lines by LineOutcome, of the objects read completely (a failed object adds none).
+  std::array<uint64_t, kLineOutcomeCount> lines{};
+  uint64_t keys = 0;  ///< rows of the digest
+  double list_seconds = 0;
+  double read_seconds = 0;
+  double total_seconds = 0;
+  std::vector<ObjectProblem> problems;  ///< the failed objects, by key order
+
+  uint64_t lines_total() const;
+  uint64_t line_count(LineOutcome o) const { return lines[static_cast<size_t>(o)]; }
+  /// One JSON object (the manifest's "summary"): every field above, lines by outcome name.
+  std::string ToJson() const;
+  /// A few human lines for the CLI's --summary (stderr).
+  std::string ToText() const;
+};
+
+/// Output encodings of one digest. All share the row order of `kFlowLog`.
+enum class DigestFormat {
+  kFlowLog,  ///< the stored format: "2 acct eni src dst sport dport proto packets bytes start end
+             ///< action OK"
+  kNdjson,   ///< one JSON object per row
+  kCsv,      ///< header line, then one row per line
+};
+/// Parses "flowlog" | "ndjson" | "csv". Returns InvalidArgument otherwise.
+Result<DigestFormat> ParseDigestFormat(std::string_view name);
+std::string_view DigestFormatName(DigestFormat format);
+
+/// One row of a digest, as seen by callers (views valid while the Digest lives).
+struct DigestRow {
+  std::string_view account_id;    ///< "-" when absent from the format
+  std::string_view interface_id;  ///< "-" when absent from the format
+  std::string_view srcaddr;       ///< RFC 5952 / dotted quad
+  std::string_view dstaddr;
+  uint32_t srcport = 0;
+  uint32_t dstport = 0;
+  uint32_t protocol = 0;
+  std::string_view action;  ///< "ACCEPT", "REJECT" or "-"
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t flows = 0;
+  int64_t start = 0;  ///< min start of the records
+  int64_t end = 0;    ///< max end of the records
+};
+
+class DigestTable;  // internal: the aggregated keys
+
+/// The finished digest: immutable, movable, rows in output order.
+class Digest {
+ public:
+  Digest();
+  explicit Digest(std::unique_ptr<DigestTable> table);
+  Digest(Digest&&) noexcept;
+  Digest& operator=(Digest&&) noexcept;
+  ~Digest();
+
+  size_t size() const;
+  /// Calls `fn` for each row in output order (bytes descending, then the flowlog line's bytes
+  /// ascending). Not thread-safe against itself (uses a scratch buffer).
+  void ForEachRow(const std::function<void(const DigestRow&)>& fn) const;
+  /// Writes the digest in `format` to `sink` (does not Close it).
+  [[nodiscard]] Status Encode(DigestFormat format, ByteSink& sink) const;
+
+ private:
+  std::unique_ptr<DigestTable> table_;
+};
+
+/// The result of a run.
+struct DigestRun {
+  Digest digest;
+  DigestSummary summary;
+};
+
+/// Plans, reads and aggregates. Returns the error of listing (Unavailable, PermissionDenied,
+/// NotFound) when the source cannot be listed at all, Cancelled when `options.stop` fired, and
+/// InvalidArgument for a bad window (start not before stop). Objects that cannot be read are
+/// reported in the summary and do not fail the run.
+///
+/// Objects are claimed one at a time by `options.threads` workers, in plan (key) order; a worker
+/// that claims object i hints the next objects (up to 32) to `source.Prefetch`. An object is
+/// aggregated on its own and merged only once it was read to the end: a corrupt, truncated or
+/// unreadable object adds no rows and none of its lines or bytes to the summary's counts; it is
+/// counted in `objects_failed` and named in `problems`. The stop token is checked between objects
+/// and every few thousand lines. Peak memory is about 150 bytes per distinct key plus a few MB
+/// per worker.
+Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
+                            const DigestOptions& options);
+
+/// The library's version ("0.1.0"), written into manifests.
+std::string_view Version();
+
+}  // namespace vpcflow

@@ -1,0 +1,63 @@
+#pragma once
+/// HttpClient: outgoing HTTP (the event-bus queuer; later S3). Thread-safe. The default is
+/// libcurl with connection reuse; the client does not retry (callers own their retry policy).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vpcflow/status.hpp"
+
+namespace vpcflow {
+
+struct HttpRequest {
+  std::string method = "GET";  ///< GET, HEAD, POST, PUT, DELETE, ...
+  std::string url{};
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
+  int64_t timeout_ms = 10000;  ///< whole request (connecting: at most 10 s of it)
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers{};  ///< names lower-cased
+  std::string body{};
+  /// The value of the first header named `name` (compared case-insensitively), or "".
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  HttpClient() = default;
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  /// Sends the request. Any HTTP status is a successful exchange (check response.status).
+  /// Returns Unavailable for connection failures, DeadlineExceeded on timeout, InvalidArgument
+  /// for a malformed URL.
+  [[nodiscard]] virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+using HttpClientPtr = std::unique_ptr<HttpClient>;
+
+/// libcurl, system CAs, connection reuse (a pool of easy handles, each used by one request at a
+/// time). http and https only; redirects are not followed; bodies are not decoded; no
+/// "Expect: 100-continue". The request's body is sent for every method but GET and HEAD; a
+/// content-type is sent only when given. Error messages name the method and the URL without its
+/// query string (which may hold credentials), never a body.
+HttpClientPtr NewCurlHttpClient();
+
+class HttpClientWrapper : public HttpClient {
+ public:
+  explicit HttpClientWrapper(HttpClient* target) : target_(target) {}
+  Result<HttpResponse> Send(const HttpRequest& request) override { return target_->Send(request); }
+  HttpClient* target() const { return target_; }
+
+ private:
+  HttpClient* target_;
+};
+
+}  // namespace vpcflow

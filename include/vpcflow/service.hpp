@@ -1,0 +1,155 @@
+#pragma once
+/// Service: the vpcflow-digesterd process (API + worker), composed from one module of each
+/// kind. A user's main.cpp builds a Config (usually ConfigFromEnvironment), sets any module it
+/// wants to replace, and calls Run(). Unset modules get their defaults from the Config when
+/// Run() starts: the embedded file-system stores under DATA_DIR unless buckets are configured,
+/// the in-process queue unless STREAM_APPLIANCE_ENDPOINT is set.
+///
+/// Thread safety: configure from one thread before Run(); Shutdown() may be called from any
+/// thread (and from a signal-handling thread) at any time.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vpcflow/clock.hpp"
+#include "vpcflow/digest.hpp"
+#include "vpcflow/http_client.hpp"
+#include "vpcflow/logger.hpp"
+#include "vpcflow/marker.hpp"
+#include "vpcflow/object_source.hpp"
+#include "vpcflow/queuer.hpp"
+#include "vpcflow/stats.hpp"
+#include "vpcflow/status.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+
+/// Everything configurable, with the defaults of DESIGN.md ("Configuration").
+struct Config {
+  std::string listen_address = "0.0.0.0";  ///< LISTEN_ADDRESS
+  int port = 8080;                         ///< PORT (0 = any free port, see Service::port())
+  std::string data_dir = "var";            ///< DATA_DIR
+  std::string flowlogs_dir;                ///< VPC_FLOW_LOGS_DIR ("" = DATA_DIR/flowlogs)
+  std::string digest_dir;                  ///< DIGEST_STORAGE_DIR ("" = DATA_DIR/digests)
+  std::string progress_dir;                ///< DIGEST_PROGRESS_DIR ("" = DATA_DIR/progress)
+
+  std::string flowlogs_bucket;         ///< VPC_FLOW_LOGS_BUCKET (S3: a later issue)
+  std::string flowlogs_bucket_region;  ///< VPC_FLOW_LOGS_BUCKET_REGION
+  std::string flowlogs_bucket_role;    ///< VPC_FLOW_LOGS_BUCKET_ROLE
+  ScanOptions scan;  ///< VPC_FLOW_LOGS_SCAN_ACCOUNTS/_REGIONS, VPC_FLOW_LOGS_PREFIX
+  int64_t max_bytes_prefetch = 150000000;  ///< VPC_MAX_BYTES_PREFETCH
+  int max_concurrent_prefetch = 2;         ///< VPC_MAX_CONCURRENT_PREFETCH
+  std::string digest_bucket;               ///< DIGEST_STORAGE_BUCKET
+  std::string digest_bucket_region;        ///< DIGEST_STORAGE_BUCKET_REGION
+  std::string digest_bucket_role;          ///< DIGEST_STORAGE_BUCKET_ROLE
+  std::string progress_bucket;             ///< DIGEST_PROGRESS_BUCKET
+  std::string progress_bucket_region;      ///< DIGEST_PROGRESS_BUCKET_REGION
+  std::string progress_bucket_role;        ///< DIGEST_PROGRESS_BUCKET_ROLE
+
+  int64_t progress_timeout_ms = 600000;  ///< DIGEST_PROGRESS_TIMEOUT (ms): marker TTL
+  int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< DIGEST_MAX_WINDOW (seconds)
+  int workers = 2;                                        ///< DIGEST_WORKERS: jobs run at once
+  int digest_threads = 0;             ///< DIGEST_THREADS: threads per job (0 = cores)
+  int64_t shutdown_grace_ms = 30000;  ///< SHUTDOWN_GRACE_PERIOD (ms)
+
+  std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)
+  std::string stream_topic = "digests";  ///< STREAM_APPLIANCE_TOPIC
+
+  std::string statsd_address = "localhost:8126";  ///< STATSD_ADDRESS ("" disables UDP)
+  std::string statsd_tags;                        ///< STATSD_TAGS "k:v,k:v"
+  LogLevel log_level = LogLevel::kInfo;           ///< LOG_LEVEL
+
+  int64_t request_timeout_ms = 30000;   ///< HTTP_REQUEST_TIMEOUT (ms): read/write of a request
+  size_t max_header_bytes = 16 * 1024;  ///< HTTP_MAX_HEADER_BYTES
+  size_t max_body_bytes = 64 * 1024;    ///< HTTP_MAX_BODY_BYTES
+  int http_threads = 2;                 ///< HTTP_THREADS
+
+  bool use_iam = false;                 ///< USE_IAM
+  std::string aws_credentials_file;     ///< AWS_CREDENTIALS_FILE
+  std::string aws_credentials_profile;  ///< AWS_CREDENTIALS_PROFILE
+  /// AWS SDK conventions (used by the S3 modules of a later issue). Secrets: never logged.
+  std::string aws_access_key_id;            ///< AWS_ACCESS_KEY_ID
+  std::string aws_secret_access_key;        ///< AWS_SECRET_ACCESS_KEY
+  std::string aws_session_token;            ///< AWS_SESSION_TOKEN
+  std::string aws_region;                   ///< AWS_REGION
+  std::string aws_profile;                  ///< AWS_PROFILE
+  std::string aws_shared_credentials_file;  ///< AWS_SHARED_CREDENTIALS_FILE
+  std::string aws_endpoint_url;             ///< AWS_ENDPOINT_URL
+  std::string aws_endpoint_url_s3;          ///< AWS_ENDPOINT_URL_S3 (wins over the former)
+};
+
+/// Which modules a program sets itself (so a configured bucket does not need the built-in S3
+/// module for that store).
+struct ProvidedModules {
+  bool object_source = false;
+  bool storage = false;
+  bool marker = false;
+};
+
+/// Reads every variable from `env` (name -> value; pass the process environment with
+/// EnvironmentMap()). Unset or empty variables keep the defaults of Config. Numbers must be
+/// decimal integers in range; DIGEST_MAX_WINDOW is seconds or a duration of h/m/s parts
+/// ("168h", "1h30m"); USE_IAM is true/false/1/0/yes/no; URLs must be absolute http(s) URLs.
+/// A bucket variable set for a store not in `provided` is a problem too (S3 is not built yet).
+/// Returns InvalidArgument listing EVERY problem found, one per line ("PORT: ...").
+Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env,
+                                     const ProvidedModules& provided = {});
+/// The syntax of DIGEST_MAX_WINDOW: whole seconds ("604800") or a duration of h/m/s parts
+/// ("168h", "1h30m", "90s"), positive and at most ten years. Returns InvalidArgument quoting
+/// the text otherwise.
+Result<int64_t> ParseDurationSeconds(std::string_view text);
+
+/// The problems of `config` for a service whose modules in `provided` are set by the program:
+/// a bucket configured for a store whose default would have to be S3, one line each. Empty
+/// when none. Service::Start checks this too.
+std::vector<std::string> MissingModuleProblems(const Config& config,
+                                               const ProvidedModules& provided);
+/// The process environment as a map.
+std::map<std::string, std::string> EnvironmentMap();
+
+class ServiceImpl;
+
+class Service {
+ public:
+  explicit Service(Config config);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  /// Module setters: call before Run(). Null = the default.
+  void SetObjectSource(ObjectSourcePtr source);
+  void SetStorage(StoragePtr storage);
+  void SetMarker(MarkerPtr marker);
+  void SetQueuer(QueuerPtr queuer);
+  void SetHttpClient(HttpClientPtr client);
+  void SetLogger(LoggerPtr logger);
+  void SetStats(StatsPtr stats);
+  void SetClock(ClockPtr clock);
+
+  /// Creates missing modules, binds the port and serves until Shutdown() (or SIGTERM/SIGINT
+  /// when `handle_signals`: the calling thread blocks both signals before any thread starts,
+  /// and a dedicated thread waits for them with sigwait). Returns OK after a clean shutdown,
+  /// or the start-up error: InvalidArgument listing every problem with the configuration and
+  /// the default modules (bucket without S3 support, directory not creatable), Unavailable
+  /// when the port cannot be bound.
+  [[nodiscard]] Status Run(bool handle_signals = true);
+  /// Starts serving on background threads and returns once the port is bound (for tests and
+  /// embedding). Shutdown() stops it. FailedPrecondition when already started.
+  [[nodiscard]] Status Start();
+  /// Stops accepting (and /readyz answers 503), lets running jobs finish within the grace
+  /// period (SHUTDOWN_GRACE_PERIOD), then cancels them; clears the markers of jobs cancelled
+  /// or never started, and returns when everything stopped. Idempotent; concurrent callers
+  /// all return once it is done.
+  void Shutdown();
+  /// The bound port (after Start/Run bound it; 0 before).
+  int port() const;
+
+ private:
+  std::unique_ptr<ServiceImpl> impl_;
+};
+
+}  // namespace vpcflow

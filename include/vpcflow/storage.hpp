@@ -1,0 +1,91 @@
+#pragma once
+/// Storage: where finished digests and their manifests live (DESIGN.md, "Storage keys").
+///
+/// A digest is stored as `<id>.log.gz` with `<id>.manifest.json` beside it. Writing is a
+/// two-step upload: Begin() returns an upload whose body is streamed, then Commit() publishes
+/// digest and manifest so a reader sees either nothing or both (the manifest becomes visible
+/// no later than the digest). Implementations must be thread-safe; an upload is used by one
+/// thread. Built-ins: NewFileStorage (the embedded default), S3 (later), and
+/// testing/MemoryStorage.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vpcflow/byte_sink.hpp"
+#include "vpcflow/object_source.hpp"
+#include "vpcflow/status.hpp"
+
+namespace vpcflow {
+
+/// OK when `id` is a digest id: a canonical lower-case UUID ("9740a140-ba85-5600-8b93-
+/// 7b46eec77617"). Otherwise InvalidArgument. Every Storage and Marker method returns this error
+/// for any other id, so an id can never name a path outside the store ("../x", "a/b").
+[[nodiscard]] Status ValidateDigestId(std::string_view id);
+
+/// An upload in progress. Destroying it without Commit() aborts it (nothing becomes visible).
+class StorageUpload {
+ public:
+  virtual ~StorageUpload() = default;
+  /// Where the gzip digest bytes go. Do not Close() it; Commit() does.
+  virtual ByteSink& body() = 0;
+  /// Publishes the digest and `manifest_json`. Returns the store's error (Unavailable,
+  /// PermissionDenied, Internal) and leaves nothing new visible when it fails. Call it once:
+  /// a second call returns FailedPrecondition.
+  [[nodiscard]] virtual Status Commit(std::string_view manifest_json) = 0;
+};
+using StorageUploadPtr = std::unique_ptr<StorageUpload>;
+
+/// A stored digest opened for streaming.
+struct StoredDigest {
+  ObjectReaderPtr reader{};  ///< the gzip bytes
+  uint64_t size = 0;         ///< bytes
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  /// Opens the digest `<id>.log.gz`. Returns NotFound when it is not stored. The reader keeps
+  /// reading the bytes it opened even if the digest is replaced meanwhile.
+  [[nodiscard]] virtual Result<StoredDigest> Get(std::string_view id) = 0;
+  /// The manifest text. Returns NotFound when it is not stored.
+  [[nodiscard]] virtual Result<std::string> GetManifest(std::string_view id) = 0;
+  /// Whether the digest is stored (OK + false when not; errors only when the store fails).
+  [[nodiscard]] virtual Result<bool> Exists(std::string_view id) = 0;
+  /// Starts storing digest `id` (replacing any stored one on Commit).
+  [[nodiscard]] virtual Result<StorageUploadPtr> Begin(std::string_view id) = 0;
+  /// Checks the store is reachable and writable (for /readyz). Default: OK.
+  [[nodiscard]] virtual Status Ready() { return OkStatus(); }
+  /// "dir:/var/digests", "s3://bucket".
+  virtual std::string Describe() const = 0;
+};
+using StoragePtr = std::unique_ptr<Storage>;
+
+/// The embedded default: files `<dir>/<id>.log.gz` and `<dir>/<id>.manifest.json`, written to
+/// hidden temporary names (`.<id>...tmp`) and renamed into place (manifest first). Renames are
+/// atomic; files are not fsync'ed (a digest can be recomputed). Creates `dir` if missing;
+/// returns the error naming the directory when it cannot.
+Result<StoragePtr> NewFileStorage(std::string dir);
+
+/// Forwards every call to `target` (not owned). Derive to decorate one method.
+class StorageWrapper : public Storage {
+ public:
+  explicit StorageWrapper(Storage* target) : target_(target) {}
+  Result<StoredDigest> Get(std::string_view id) override { return target_->Get(id); }
+  Result<std::string> GetManifest(std::string_view id) override { return target_->GetManifest(id); }
+  Result<bool> Exists(std::string_view id) override { return target_->Exists(id); }
+  Result<StorageUploadPtr> Begin(std::string_view id) override { return target_->Begin(id); }
+  Status Ready() override { return target_->Ready(); }
+  std::string Describe() const override { return target_->Describe(); }
+  Storage* target() const { return target_; }
+
+ private:
+  Storage* target_;
+};
+
+}  // namespace vpcflow

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark (`make bench`): scripts/bench.sh BIN CACHE_DIR
+#
+# Generates (once, cached in CACHE_DIR under a name made of the generator parameters and
+# GEN_VERSION) two corpora of 1 GB of text, then for each measures in the same run:
+#   - igzip -dc of all its objects (one thread: the decompression limit),
+#   - BIN digesting all of it to a .gz file (wall time and peak RSS from /usr/bin/time -v),
+# each REPEAT times (best time kept),
+# and prints a markdown table with the targets. A missed target is reported, not an error.
+set -euo pipefail
+
+BIN=${1:?usage: scripts/bench.sh BIN CACHE_DIR}
+CACHE=${2:?usage: scripts/bench.sh BIN CACHE_DIR}
+# Bump when the generator's output changes, so cached corpora are rebuilt.
+GEN_VERSION=gen1
+# Each measurement is repeated and the best time kept (peak RSS: the largest).
+REPEAT=${BENCH_REPEAT:-2}
+
+# Both corpora: 1000 MB of text over 4 accounts, 5:30 of file stamps (990 objects, 15 flow logs).
+START=2026-11-02T00:00:00Z
+STOP=2026-11-02T05:30:00Z
+SIZE_MB=1000
+ACCOUNTS=4
+SEED=1
+# name hosts max-ratio max-rss-mb. Measured with gen1: 1000 hosts give 1.55 M keys, 280 give
+# 0.52 M (keys grow about as hosts^0.6 here).
+CORPORA=(
+  "high 1000 3.0 400"
+  "mid 280 2.0 200"
+)
+
+for tool in igzip /usr/bin/time bc; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "bench: $BIN is not an executable (run make build)" >&2; exit 1; }
+mkdir -p "$CACHE"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vpcflow-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# Seconds (with fractions) that a command takes.
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+# All objects of a corpus, NUL-separated, in a stable order.
+objects() { find "$1" -name '*.log.gz' -print0 | sort -z; }
+
+corpus_dir() {
+  local name=$1 hosts=$2
+  echo "$CACHE/$name-$GEN_VERSION-s${SIZE_MB}-a${ACCOUNTS}-h${hosts}-seed${SEED}-${START//:/}-${STOP//:/}"
+}
+
+ensure_corpus() {
+  local dir=$1 hosts=$2
+  [ -f "$dir/.complete" ] && return 0
+  rm -rf "$dir"
+  echo "bench: generating $(basename "$dir") (once)" >&2
+  "$BIN" generate --out "$dir" --start "$START" --stop "$STOP" --size-mb "$SIZE_MB" \
+    --accounts "$ACCOUNTS" --hosts "$hosts" --seed "$SEED" >&2
+  # Measured once: text bytes and lines of the whole corpus.
+  objects "$dir" | xargs -0 cat | igzip -dc | wc -lc | awk '{print $1, $2}' > "$dir/.text"
+  touch "$dir/.complete"
+}
+
+min() { if [ -z "$1" ]; then echo "$2"; else echo "if ($2 < $1) $2 else $1" | bc -l; fi; }
+pass() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "PASS" : "MISS" }'; }
+
+rows=()
+for spec in "${CORPORA[@]}"; do
+  read -r name hosts max_ratio max_rss <<<"$spec"
+  dir=$(corpus_dir "$name" "$hosts")
+  ensure_corpus "$dir" "$hosts"
+  read -r lines text_bytes < "$dir/.text"
+  count=$(objects "$dir" | tr -cd '\0' | wc -c)
+
+  # Warm the page cache so both measurements read from memory.
+  objects "$dir" | xargs -0 cat > /dev/null
+  # igzip decompresses on one thread; best of REPEAT runs (these machines are shared and noisy).
+  igzip_s=
+  for ((i = 0; i < REPEAT; i++)); do
+    s=$(seconds bash -c "find '$dir' -name '*.log.gz' -print0 | xargs -0 cat | igzip -dc >/dev/null")
+    igzip_s=$(min "$igzip_s" "$s")
+  done
+
+  out="$WORK/$name.log.gz"
+  wall=
+  rss_mb=0
+  for ((i = 0; i < REPEAT; i++)); do
+    /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --source "$dir" --start "$START" --stop "$STOP" \
+      --output "$out" --summary 2>"$WORK/$name.summary" || {
+      echo "bench: the digest of $name failed:" >&2
+      cat "$WORK/$name.summary" >&2
+      exit 1
+    }
+    s=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' \
+      "$WORK/time.txt")
+    wall=$(min "$wall" "$s")
+    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/time.txt")
+    rss_mb=$((rss > rss_mb ? rss : rss_mb))
+  done
+  keys=$(igzip -dc "$out" | wc -l)
+  mb=$(echo "$text_bytes / 1000000" | bc -l)
+  ratio=$(echo "$wall / $igzip_s" | bc -l)
+  verdict="ratio $(pass "$ratio" "$max_ratio"), RSS $(pass "$rss_mb" "$max_rss")"
+  rows+=("$(printf '| %s | %d | %.0f | %d | %.2f | %.2f | %.0f | %.2f M | %d | %.2f | <= %s, <= %s MB: %s |' \
+    "$name" "$count" "$mb" "$keys" "$igzip_s" "$wall" "$(echo "$mb / $wall" | bc -l)" \
+    "$(echo "$lines / $wall / 1000000" | bc -l)" "$rss_mb" "$ratio" "$max_ratio" "$max_rss" \
+    "$verdict")")
+done
+
+echo
+echo "vpcflow-digest $("$BIN" --version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| corpus | objects | MB text | keys | igzip s | digest s | MB/s | lines/s | peak RSS MB | digest/igzip | target |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+printf '%s\n' "${rows[@]}"

@@ -1,0 +1,322 @@
+#include "api/handlers.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/openapi.hpp"
+#include "api/reencode.hpp"
+
+namespace vpcflow {
+namespace {
+
+std::string WindowQuery(const Window& window) {
+  return "start=" + FormatRfc3339(window.start) + "&stop=" + FormatRfc3339(window.stop);
+}
+
+// The answer for a module failing: logged as dependency-failure, 503 unless the code says
+// otherwise (HttpStatusFromCode).
+ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency,
+                              const Status& status, int http_status = 0) {
+  ctx.logger->Log(LogLevel::kError, "dependency-failure",
+                  {{"dependency", dependency}, {"reason", status.ToString()}});
+  if (http_status == 0) {
+    http_status = HttpStatusFromCode(status.code());
+    if (http_status < 500) http_status = 503;
+  }
+  return JsonError(http_status, std::string(dependency) + " failed: " + status.message());
+}
+
+ApiResponse InvalidInput(const ApiContext& ctx, const ApiRequest& request, const Status& status) {
+  ctx.logger->Log(LogLevel::kInfo, "invalid-input",
+                  {{"path", request.path}, {"reason", status.message()}});
+  return JsonError(400, status.message());
+}
+
+ApiResponse Conflict(const ApiContext& ctx, const std::string& id, std::string_view reason) {
+  ctx.logger->Log(LogLevel::kInfo, "conflict", {{"id", id}, {"reason", reason}});
+  return JsonError(409, "digest " + id + " " + std::string(reason));
+}
+
+void CountOutcome(const ApiContext& ctx, std::string_view name, std::string_view outcome) {
+  ctx.stats->Count(name, 1, {{"outcome", outcome}});
+}
+
+ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
+  constexpr std::string_view kStat = "digest_posts";
+  Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
+  if (!window.ok()) {
+    CountOutcome(ctx, kStat, "invalid");
+    return InvalidInput(ctx, request, window.status());
+  }
+  const Job job{.id = DigestId(*window), .window = *window};
+  Result<bool> exists = ctx.storage->Exists(job.id);
+  if (!exists.ok()) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "storage", exists.status());
+  }
+  if (*exists) {
+    CountOutcome(ctx, kStat, "exists");
+    return Conflict(ctx, job.id, "exists");
+  }
+  // Marking first makes the POST race safe: exactly one caller creates the marker.
+  if (Status st = ctx.marker->Mark(job.id); !st.ok()) {
+    if (IsAlreadyExists(st)) {
+      CountOutcome(ctx, kStat, "in_progress");
+      return Conflict(ctx, job.id, "is in progress");
+    }
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "marker", st);
+  }
+  // A worker may have finished between Exists and Mark: do not run the digest twice.
+  exists = ctx.storage->Exists(job.id);
+  if (!exists.ok() || *exists) {
+    (void)ctx.marker->Unmark(job.id);
+    CountOutcome(ctx, kStat, exists.ok() ? "exists" : "error");
+    return exists.ok() ? Conflict(ctx, job.id, "exists")
+                       : DependencyFailure(ctx, "storage", exists.status());
+  }
+  ctx.tracker->Queued(job.id);
+  if (Status st = ctx.queuer->Queue(job); !st.ok()) {
+    ctx.tracker->Forget(job.id);
+    if (Status unmark = ctx.marker->Unmark(job.id); !unmark.ok()) {
+      ctx.logger->Log(LogLevel::kError, "dependency-failure",
+                      {{"dependency", "marker"}, {"reason", unmark.ToString()}, {"id", job.id}});
+    }
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "queuer", st, 503);
+  }
+  CountOutcome(ctx, kStat, "queued");
+  ctx.logger->Log(LogLevel::kInfo, "job-queued",
+                  {{"id", job.id},
+                   {"start", FormatRfc3339(job.window.start)},
+                   {"stop", FormatRfc3339(job.window.stop)}});
+  ApiResponse response =
+      JsonResponse(202, "{\"id\":" + JsonQuote(job.id) + ",\"state\":\"queued\"}");
+  response.headers.emplace_back("Location", "/?" + WindowQuery(job.window));
+  return response;
+}
+
+std::string_view ContentTypeOf(DigestFormat format) {
+  switch (format) {
+    case DigestFormat::kFlowLog:
+      return "application/octet-stream";
+    case DigestFormat::kNdjson:
+      return "application/x-ndjson";
+    case DigestFormat::kCsv:
+      return "text/csv; charset=utf-8";
+  }
+  return "application/octet-stream";
+}
+
+ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
+  constexpr std::string_view kStat = "digest_gets";
+  Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
+  Result<DigestFormat> format = FormatFromQuery(request);
+  if (!window.ok() || !format.ok()) {
+    CountOutcome(ctx, kStat, "invalid");
+    return InvalidInput(ctx, request, window.ok() ? format.status() : window.status());
+  }
+  const std::string id = DigestId(*window);
+  Result<StoredDigest> stored = ctx.storage->Get(id);
+  if (stored.ok()) {
+    CountOutcome(ctx, kStat, "ok");
+    ApiResponse response;
+    response.content_type = ContentTypeOf(*format);
+    response.headers.emplace_back("X-Digest-Id", id);
+    if (*format == DigestFormat::kFlowLog) {
+      response.stream = std::move(stored->reader);
+      response.stream_size = static_cast<int64_t>(stored->size);
+    } else {
+      response.stream = NewReencodingReader(std::move(stored->reader), *format);
+    }
+    return response;
+  }
+  if (!IsNotFound(stored.status())) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "storage", stored.status());
+  }
+  Result<MarkInfo> mark = ctx.marker->State(id);
+  if (!mark.ok()) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "marker", mark.status());
+  }
+  if (mark->state == MarkState::kInProgress) {
+    CountOutcome(ctx, kStat, "in_progress");
+    ApiResponse response;
+    response.status = 204;
+    response.content_type.clear();
+    return response;
+  }
+  CountOutcome(ctx, kStat, "not_found");
+  ctx.logger->Log(LogLevel::kInfo, "not-found", {{"id", id}});
+  std::string message = "digest " + id + " not found";
+  if (mark->state == MarkState::kFailed) message += " (the last attempt failed; POST to retry)";
+  return JsonError(404, message);
+}
+
+ApiResponse RunJobNow(ApiContext& ctx, const ApiRequest& request) {
+  Result<Job> job = JobFromJson(request.body, ctx.max_window_seconds);
+  if (!job.ok()) return InvalidInput(ctx, request, job.status());
+  Status st = ctx.run_job(*job, ctx.shutdown);
+  if (st.ok()) {
+    ApiResponse response;
+    response.status = 204;
+    response.content_type.clear();
+    return response;
+  }
+  // The bus retries on 5xx: Cancelled (shutdown) and dependency failures are worth a retry.
+  int http_status = HttpStatusFromCode(st.code());
+  if (http_status < 500) http_status = IsInvalidArgument(st) ? 400 : 500;
+  return JsonError(http_status, st.ToString());
+}
+
+ApiResponse GetStatus(ApiContext& ctx, const ApiRequest& request) {
+  Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
+  if (!window.ok()) return InvalidInput(ctx, request, window.status());
+  DigestStatusFacts facts;
+  facts.id = DigestId(*window);
+  facts.window = *window;
+  Result<bool> exists = ctx.storage->Exists(facts.id);
+  if (!exists.ok()) return DependencyFailure(ctx, "storage", exists.status());
+  facts.stored = *exists;
+  if (facts.stored) {
+    Result<std::string> manifest = ctx.storage->GetManifest(facts.id);
+    if (manifest.ok()) facts.manifest = std::move(manifest).value();
+  }
+  Result<MarkInfo> mark = ctx.marker->State(facts.id);
+  if (!mark.ok()) return DependencyFailure(ctx, "marker", mark.status());
+  facts.mark = std::move(mark).value();
+  facts.tracked = ctx.tracker->Get(facts.id);
+  return JsonResponse(200, DigestStatusJson(facts));
+}
+
+ApiResponse GetReady(ApiContext& ctx) {
+  Status st = ctx.ready ? ctx.ready() : OkStatus();
+  if (!st.ok()) return JsonError(503, st.message());
+  return JsonResponse(200, R"({"status":"ready"})");
+}
+
+ApiResponse GetMetrics(ApiContext& ctx) {
+  Result<std::string> text = ctx.stats->Prometheus();
+  if (!text.ok()) return ErrorResponse(text.status());
+  ApiResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = std::move(text).value();
+  return response;
+}
+
+ApiResponse GetOpenApi() {
+  ApiResponse response;
+  response.content_type = "application/yaml";
+  response.body = std::string(OpenApiYaml());
+  return response;
+}
+
+// The failure record as JSON: parsed when it is JSON, else a string.
+boost::json::value FailureValue(const std::string& text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return boost::json::value(text);
+  return v;
+}
+
+}  // namespace
+
+Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_seconds) {
+  std::optional<std::string_view> start = request.Query("start");
+  std::optional<std::string_view> stop = request.Query("stop");
+  if (!start || start->empty()) return InvalidArgumentError("the start parameter is required");
+  if (!stop || stop->empty()) return InvalidArgumentError("the stop parameter is required");
+  return MakeWindow(*start, *stop, max_window_seconds);
+}
+
+Result<DigestFormat> FormatFromQuery(const ApiRequest& request) {
+  std::optional<std::string_view> format = request.Query("format");
+  if (!format) return DigestFormat::kFlowLog;
+  return ParseDigestFormat(*format);
+}
+
+std::string_view DigestStateName(const DigestStatusFacts& facts) {
+  if (facts.stored) return "done";
+  switch (facts.mark.state) {
+    case MarkState::kInProgress:
+      return facts.tracked && facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
+    case MarkState::kFailed:
+      return "failed";
+    case MarkState::kAbsent:
+    case MarkState::kStale:
+      break;
+  }
+  return "unknown";
+}
+
+std::string DigestStatusJson(const DigestStatusFacts& facts) {
+  namespace json = boost::json;
+  json::object out;
+  out["id"] = facts.id;
+  out["start"] = FormatRfc3339(facts.window.start);
+  out["stop"] = FormatRfc3339(facts.window.stop);
+  const std::string_view state = DigestStateName(facts);
+  out["state"] = json::string_view(state.data(), state.size());
+  out["progress"] = nullptr;
+  if (facts.tracked && state == "running") {
+    const DigestProgress& p = facts.tracked->progress;
+    out["progress"] = {{"objects_done", p.objects_done},
+                       {"objects_total", p.objects_total},
+                       {"bytes_done", p.bytes_done},
+                       {"bytes_total", p.bytes_total}};
+  }
+  out["counts"] = nullptr;
+  if (state == "done" && !facts.manifest.empty()) {
+    boost::system::error_code ec;
+    json::value manifest = json::parse(facts.manifest, ec);
+    if (!ec && manifest.is_object()) {
+      if (const json::value* summary = manifest.as_object().if_contains("summary")) {
+        out["counts"] = *summary;
+      }
+    }
+  }
+  out["error"] = nullptr;
+  if (state == "failed") out["error"] = FailureValue(facts.mark.failure);
+  return json::serialize(out);
+}
+
+void AddApiRoutes(Router& router, ApiContext* ctx) {
+  router.Add({.method = "POST",
+              .pattern = "/",
+              .name = "post_digest",
+              .handler = [ctx](const ApiRequest& r) { return PostDigest(*ctx, r); },
+              .dispatch = Dispatch::kBlocking});
+  router.Add({.method = "GET",
+              .pattern = "/",
+              .name = "get_digest",
+              .handler = [ctx](const ApiRequest& r) { return GetDigest(*ctx, r); }});
+  router.Add({.method = "POST",
+              .pattern = "/{topic}/{event}",
+              .name = "run_job",
+              .handler = [ctx](const ApiRequest& r) { return RunJobNow(*ctx, r); },
+              .dispatch = Dispatch::kBlocking});
+  router.Add({.method = "GET",
+              .pattern = "/status",
+              .name = "status",
+              .handler = [ctx](const ApiRequest& r) { return GetStatus(*ctx, r); }});
+  router.Add(
+      {.method = "GET", .pattern = "/healthz", .name = "healthz", .handler = [](const ApiRequest&) {
+         return JsonResponse(200, R"({"status":"ok"})");
+       }});
+  router.Add({.method = "GET",
+              .pattern = "/readyz",
+              .name = "readyz",
+              .handler = [ctx](const ApiRequest&) { return GetReady(*ctx); }});
+  router.Add({.method = "GET",
+              .pattern = "/metrics",
+              .name = "metrics",
+              .handler = [ctx](const ApiRequest&) { return GetMetrics(*ctx); }});
+  router.Add({.method = "GET",
+              .pattern = "/openapi.yaml",
+              .name = "openapi",
+              .handler = [](const ApiRequest&) { return GetOpenApi(); }});
+}
+
+}  // namespace vpcflow

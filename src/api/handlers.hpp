@@ -1,0 +1,75 @@
+#pragma once
+/// The HTTP API of DESIGN.md ("HTTP API"): thin handlers over the modules, and the pure
+/// functions they are made of (tested on their own).
+///
+/// Thread safety: handlers are called from many threads at once; everything in ApiContext must
+/// be thread-safe (the module interfaces promise it).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "api/job_tracker.hpp"
+#include "api/message.hpp"
+#include "api/router.hpp"
+#include "vpcflow/clock.hpp"
+#include "vpcflow/digest.hpp"
+#include "vpcflow/logger.hpp"
+#include "vpcflow/marker.hpp"
+#include "vpcflow/queuer.hpp"
+#include "vpcflow/stats.hpp"
+#include "vpcflow/storage.hpp"
+#include "vpcflow/window.hpp"
+
+namespace vpcflow {
+
+/// What the handlers use. Nothing is owned; all pointers must outlive the router.
+struct ApiContext {
+  Storage* storage = nullptr;
+  Marker* marker = nullptr;
+  Queuer* queuer = nullptr;
+  Logger* logger = nullptr;
+  Stats* stats = nullptr;
+  JobTracker* tracker = nullptr;
+  /// Runs one job to completion for `POST /{topic}/{event}` (the worker entry of the bus).
+  JobHandler run_job;
+  /// Requested at shutdown, once the grace period is over: synchronous jobs give up.
+  std::stop_token shutdown;
+  /// Readiness of the stores for /readyz: OK, or the first problem.
+  std::function<Status()> ready;
+  int64_t max_window_seconds = kDefaultMaxWindowSeconds;
+};
+
+/// Registers every route of the API on `router`; handlers use `ctx` (not owned).
+void AddApiRoutes(Router& router, ApiContext* ctx);
+
+/// The window of `?start=...&stop=...` (MakeWindow's rules). Returns InvalidArgument with a
+/// message for the client when a parameter is missing or bad.
+Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_seconds);
+
+/// The `format` parameter: absent means kFlowLog. Returns InvalidArgument when unknown.
+Result<DigestFormat> FormatFromQuery(const ApiRequest& request);
+
+/// The facts /status reports, gathered from the modules.
+struct DigestStatusFacts {
+  std::string id;
+  Window window;
+  bool stored = false;                ///< Storage::Exists
+  std::string manifest;               ///< the manifest JSON when stored ("" if unreadable)
+  MarkInfo mark;                      ///< Marker::State
+  std::optional<TrackedJob> tracked;  ///< this process's view
+};
+
+/// The state name of /status: "done" when stored; "running"/"queued" for a live marker
+/// ("queued" only when this process queued it and no worker started it); "failed" for a
+/// failure record; "unknown" otherwise (nothing, or a stale marker of a crashed worker).
+std::string_view DigestStateName(const DigestStatusFacts& facts);
+
+/// The /status JSON: {"id","start","stop","state","progress","counts","error"} where progress
+/// is null unless tracked, counts is the manifest's summary when done (else null), and error
+/// is the failure record's text when failed (else null).
+std::string DigestStatusJson(const DigestStatusFacts& facts);
+
+}  // namespace vpcflow

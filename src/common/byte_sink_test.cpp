@@ -1,0 +1,199 @@
+#include "vpcflow/byte_sink.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/gzip_reader.hpp"
+#include "testing/matchers.hpp"
+#include "testing/scratch_dir.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ByteSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // Decompresses with the system's gzip, the reference decoder.
+  static std::string SystemGunzip(const std::string& path) {
+    std::string out;
+    std::FILE* p = ::popen(("gzip -dc '" + path + "'").c_str(), "r");
+    if (p == nullptr) return "<popen failed>";
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    if (::pclose(p) != 0) out += "<gzip failed>";
+    return out;
+  }
+
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
+};
+
+std::string Text(size_t bytes) {
+  std::string out;
+  for (size_t i = 0; out.size() < bytes; ++i) {
+    out += "2 123456789012 eni-0a1b2c3d 10.0." + std::to_string(i % 251) + ".1 10.0.0.2 443 " +
+           std::to_string(i % 65536) + " 6 1 " + std::to_string(i * 7) + "\n";
+  }
+  out.resize(bytes);
+  return out;
+}
+
+// A sink that fails every Append after `ok_appends`, and Close when told to.
+class FailingSink final : public ByteSink {
+ public:
+  explicit FailingSink(int ok_appends) : ok_appends_(ok_appends) {}
+  Status Append(std::string_view) override {
+    return ok_appends_-- > 0 ? OkStatus() : UnavailableError("disk gone");
+  }
+  Status Close() override {
+    ++closes_;
+    return OkStatus();
+  }
+  int closes_ = 0;
+
+ private:
+  int ok_appends_;
+};
+
+TEST_F(ByteSinkTest, StringSinkCollects) {
+  StringSink sink;
+  EXPECT_OK(sink.Append("ab"));
+  EXPECT_OK(sink.Append("c"));
+  EXPECT_OK(sink.Close());
+  EXPECT_EQ(sink.data(), "abc");
+  EXPECT_EQ(sink.Release(), "abc");
+}
+
+TEST_F(ByteSinkTest, FileSinkWritesTheFile) {
+  const std::string path = dir_ + "/out.txt";
+  Result<ByteSinkPtr> sink = NewFileSink(path);
+  ASSERT_THAT(sink, IsOk());
+  const std::string big = Text(3 << 20);
+  EXPECT_OK((*sink)->Append("hello\n"));
+  EXPECT_OK((*sink)->Append(big));
+  EXPECT_OK((*sink)->Close());
+  EXPECT_OK((*sink)->Close());  // idempotent
+  EXPECT_EQ(ReadFile(path), "hello\n" + big);
+  EXPECT_THAT((*sink)->Append("more"), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(ByteSinkTest, FileSinkTruncatesAnExistingFile) {
+  const std::string path = dir_ + "/out.txt";
+  std::ofstream(path) << "old content that is long";
+  Result<ByteSinkPtr> sink = NewFileSink(path);
+  ASSERT_THAT(sink, IsOk());
+  EXPECT_OK((*sink)->Append("new"));
+  EXPECT_OK((*sink)->Close());
+  EXPECT_EQ(ReadFile(path), "new");
+}
+
+TEST_F(ByteSinkTest, FileSinkNamesThePathItCannotCreate) {
+  EXPECT_THAT(NewFileSink(dir_ + "/missing/out.txt"),
+              StatusIs(StatusCode::kNotFound, HasSubstr(dir_ + "/missing/out.txt")));
+  EXPECT_THAT(NewFileSink(dir_), StatusIs(StatusCode::kUnavailable, HasSubstr(dir_)));
+}
+
+TEST_F(ByteSinkTest, FileSinkReportsAFullDisk) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  Result<ByteSinkPtr> sink = NewFileSink("/dev/full");
+  ASSERT_THAT(sink, IsOk());
+  Status s = (*sink)->Append(Text(4 << 20));
+  if (s.ok()) s = (*sink)->Close();
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable, HasSubstr("/dev/full")));
+}
+
+TEST_F(ByteSinkTest, StdioSinkFlushesOnClose) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  ByteSinkPtr sink = NewStdioSink(f);
+  EXPECT_OK(sink->Append("abc"));
+  EXPECT_OK(sink->Append("def"));
+  EXPECT_OK(sink->Close());
+  std::rewind(f);
+  char buf[16] = {};
+  EXPECT_EQ(std::fread(buf, 1, sizeof(buf), f), 6u);
+  EXPECT_EQ(std::string(buf), "abcdef");
+  std::fclose(f);  // not owned by the sink
+}
+
+TEST_F(ByteSinkTest, GzipSinkOutputIsReadableByGzip) {
+  const std::string text = Text(5 << 20);
+  for (int level : {0, 1, 2, 3}) {
+    SCOPED_TRACE(level);
+    const std::string path = dir_ + "/out" + std::to_string(level) + ".gz";
+    Result<ByteSinkPtr> file = NewFileSink(path);
+    ASSERT_THAT(file, IsOk());
+    ByteSinkPtr gzip = NewGzipSink(std::move(*file), level);
+    // Many small appends, then one larger than the sink's chunk.
+    for (size_t i = 0; i < text.size() / 2; i += 61) {
+      ASSERT_OK(gzip->Append(
+          std::string_view(text).substr(i, std::min<size_t>(61, text.size() / 2 - i))));
+    }
+    ASSERT_OK(gzip->Append(std::string_view(text).substr(text.size() / 2)));
+    ASSERT_OK(gzip->Close());
+    EXPECT_OK(gzip->Close());
+    EXPECT_LT(std::filesystem::file_size(path), text.size() / 3);
+    EXPECT_EQ(SystemGunzip(path), text);
+  }
+}
+
+TEST_F(ByteSinkTest, GzipSinkOfNothingIsAnEmptyGzipFile) {
+  const std::string path = dir_ + "/empty.gz";
+  Result<ByteSinkPtr> file = NewFileSink(path);
+  ASSERT_THAT(file, IsOk());
+  ByteSinkPtr gzip = NewGzipSink(std::move(*file));
+  ASSERT_OK(gzip->Close());
+  const std::string bytes = ReadFile(path);
+  ASSERT_GE(bytes.size(), 18u);
+  EXPECT_EQ(bytes.substr(0, 2), "\x1f\x8b");
+  EXPECT_EQ(SystemGunzip(path), "");
+}
+
+TEST_F(ByteSinkTest, GzipSinkClosesItsBorrowedTarget) {
+  FailingSink target(1000);
+  ByteSinkPtr gzip = NewGzipSink(&target, 1);
+  EXPECT_OK(gzip->Append("x"));
+  EXPECT_OK(gzip->Close());
+  EXPECT_OK(gzip->Close());
+  EXPECT_EQ(target.closes_, 1);
+  EXPECT_THAT(gzip->Append("y"), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(ByteSinkTest, GzipSinkPassesTargetErrorsOn) {
+  FailingSink target(0);
+  ByteSinkPtr gzip = NewGzipSink(&target, 1);
+  Status s = gzip->Append(Text(2 << 20));
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable, "disk gone"));
+  EXPECT_THAT(gzip->Append("more"), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(gzip->Close(), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST_F(ByteSinkTest, GzipSinkClampsTheLevel) {
+  for (int level : {-5, 9}) {
+    StringSink out;
+    ByteSinkPtr gzip = NewGzipSink(&out, level);
+    ASSERT_OK(gzip->Append(Text(100000)));
+    ASSERT_OK(gzip->Close());
+    EXPECT_LT(out.data().size(), 50000u) << level;
+  }
+}
+
+}  // namespace
+}  // namespace vpcflow

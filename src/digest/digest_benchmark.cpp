@@ -1,0 +1,152 @@
+// Micro-benchmarks of the digest engine: aggregation at low and high cardinality, encoding, and
+// a whole run over a small generated corpus (handy under callgrind).
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "digest/digest_table.hpp"
+#include "digest/test_records.hpp"
+#include "generate/generator.hpp"
+#include "vpcflow/digest.hpp"
+
+namespace vpcflow {
+namespace {
+
+using testing_records::Rec;
+using testing_records::ToFlowRecord;
+
+// `count` records over `keys` distinct conversations, in random order, as FlowRecords whose
+// views point into `storage`.
+std::vector<FlowRecord> MakeRecords(size_t count, size_t keys, std::vector<Rec>& storage) {
+  std::mt19937_64 rng(42);
+  storage.clear();
+  storage.reserve(keys);
+  for (size_t k = 0; k < keys; ++k) {
+    Rec r;
+    r.interface = "eni-" + std::to_string(k % 500);
+    r.src = "10." + std::to_string(k >> 16 & 255) + "." + std::to_string(k >> 8 & 255) + "." +
+            std::to_string(k & 255);
+    r.dst = (k % 3 == 0) ? "2001:db8::" + std::to_string(k % 1000) : "172.16.0.1";
+    r.dstport = static_cast<uint16_t>(k % 7);
+    r.bytes = rng() % 100000;
+    storage.push_back(r);
+  }
+  std::vector<FlowRecord> records;
+  records.reserve(count);
+  for (size_t i = 0; i < count; ++i) records.push_back(ToFlowRecord(storage[rng() % keys]));
+  return records;
+}
+
+// Aggregation as the engine does it: records into a partial, merged every `per_object` records.
+void BM_Aggregate(benchmark::State& state) {
+  const size_t keys = static_cast<size_t>(state.range(0));
+  constexpr size_t kRecords = 1 << 21;
+  constexpr size_t kPerObject = 10000;
+  std::vector<Rec> storage;
+  const std::vector<FlowRecord> records = MakeRecords(kRecords, keys, storage);
+  for (auto _ : state) {
+    DigestTable table;
+    PartialDigest partial;
+    for (size_t i = 0; i < records.size(); ++i) {
+      partial.Add(records[i]);
+      if ((i + 1) % kPerObject == 0) table.Merge(partial);
+    }
+    table.Merge(partial);
+    table.Finish();
+    benchmark::DoNotOptimize(table.size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRecords));
+}
+BENCHMARK(BM_Aggregate)->Arg(1000)->Arg(100000)->Arg(1500000)->Unit(benchmark::kMillisecond);
+
+class NullSink final : public ByteSink {
+ public:
+  Status Append(std::string_view bytes) override {
+    bytes_ += bytes.size();
+    return OkStatus();
+  }
+  Status Close() override { return OkStatus(); }
+  uint64_t bytes_ = 0;
+};
+
+void BM_Encode(benchmark::State& state) {
+  const auto format = static_cast<DigestFormat>(state.range(0));
+  const size_t rows = static_cast<size_t>(state.range(1));
+  std::vector<Rec> storage;
+  MakeRecords(0, rows, storage);
+  for (size_t i = 0; i < storage.size(); ++i) storage[i].bytes = i % 4000;  // large tie groups
+  const Digest digest = testing_records::MakeDigest(storage);
+  uint64_t out = 0;
+  for (auto _ : state) {
+    NullSink sink;
+    if (!digest.Encode(format, sink).ok()) state.SkipWithError("encode failed");
+    out = sink.bytes_;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out));
+}
+BENCHMARK(BM_Encode)
+    ->Args({static_cast<int>(DigestFormat::kFlowLog), 500000})
+    ->Args({static_cast<int>(DigestFormat::kNdjson), 500000})
+    ->Args({static_cast<int>(DigestFormat::kCsv), 500000})
+    ->Unit(benchmark::kMillisecond);
+
+// A ~30 MB generated corpus, made on first use and removed at exit.
+class BenchCorpus {
+ public:
+  BenchCorpus() {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("vpcflow_digest_bench_" + std::to_string(getpid())))
+               .string();
+    GenerateOptions g;
+    g.out_dir = dir_;
+    g.window = kWindow;
+    g.size_mb = 30;
+    g.hosts = 20000;
+    ok_ = GenerateCorpus(g).ok();
+  }
+  ~BenchCorpus() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  bool ok() const { return ok_; }
+  const std::string& dir() const { return dir_; }
+
+  static constexpr Window kWindow{1546300800, 1546300800 + 3600};
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+};
+
+void BM_RunDigest(benchmark::State& state) {
+  static const BenchCorpus corpus;
+  Result<ObjectSourcePtr> source = NewLocalDirSource(corpus.dir());
+  if (!corpus.ok() || !source.ok()) {
+    state.SkipWithError("no corpus");
+    return;
+  }
+  DigestOptions options;
+  options.threads = static_cast<int>(state.range(0));
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    Result<DigestRun> run = RunDigest(**source, BenchCorpus::kWindow, options);
+    if (!run.ok()) {
+      state.SkipWithError("run failed");
+      break;
+    }
+    NullSink sink;
+    if (!run->digest.Encode(DigestFormat::kFlowLog, sink).ok()) state.SkipWithError("encode");
+    bytes = run->summary.bytes_uncompressed;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_RunDigest)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace vpcflow
+
+BENCHMARK_MAIN();

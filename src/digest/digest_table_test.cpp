@@ -1,0 +1,425 @@
+#include "digest/digest_table.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "digest/test_records.hpp"
+
+namespace vpcflow {
+namespace {
+
+using testing_records::Rec;
+using testing_records::ToFlowRecord;
+
+std::vector<DigestRow> Rows(const Digest& digest) {
+  std::vector<DigestRow> rows;
+  std::vector<std::string> texts;  // keeps the views alive
+  texts.reserve(digest.size() * 2);
+  digest.ForEachRow([&](const DigestRow& r) {
+    DigestRow copy = r;
+    texts.emplace_back(r.srcaddr);
+    copy.srcaddr = texts.back();
+    texts.emplace_back(r.dstaddr);
+    copy.dstaddr = texts.back();
+    rows.push_back(copy);
+  });
+  return rows;
+}
+
+DigestKey KeyOf(const Rec& r, uint32_t owner) {
+  FlowRecord f = ToFlowRecord(r);
+  DigestKey k;
+  k.src = f.srcaddr.bytes;
+  k.dst = f.dstaddr.bytes;
+  k.owner = owner;
+  k.srcport = f.srcport;
+  k.dstport = f.dstport;
+  k.protocol = f.protocol;
+  k.flags = static_cast<uint8_t>(f.action);
+  return k;
+}
+
+TEST(DigestKeyTest, HashIsDeterministicAndSensitiveToEveryField) {
+  Rec base;
+  const DigestKey k = KeyOf(base, 1);
+  EXPECT_EQ(HashDigestKey(k), HashDigestKey(KeyOf(base, 1)));
+  std::set<uint64_t> hashes{HashDigestKey(k)};
+  DigestKey other = k;
+  other.owner = 2;
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.srcport = 1;
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.dstport = 444;
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.protocol = 17;
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.flags = static_cast<uint8_t>(Action::kReject);
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.src[15] = 1;
+  hashes.insert(HashDigestKey(other));
+  other = k;
+  other.dst[0] = 11;
+  hashes.insert(HashDigestKey(other));
+  EXPECT_EQ(hashes.size(), 8u);
+  EXPECT_NE(HashOwner("ab", "c"), HashOwner("a", "bc"));
+}
+
+TEST(DigestKeyTest, HashSpreadsSequentialAddressesOverShardsAndLowBits) {
+  std::vector<int> shards(DigestTable::kShardCount), low(128);
+  constexpr int kKeys = 1 << 16;
+  for (int i = 0; i < kKeys; ++i) {
+    DigestKey k;
+    k.src[0] = 10;
+    k.src[2] = static_cast<uint8_t>(i >> 8);
+    k.src[3] = static_cast<uint8_t>(i);
+    k.flags = DigestKey::kSrcV4 | DigestKey::kDstV4;
+    const uint64_t h = HashDigestKey(k);
+    ++shards[h >> (64 - DigestTable::kShardBits)];
+    ++low[h & 127];
+  }
+  const int per_shard = kKeys / static_cast<int>(DigestTable::kShardCount);
+  for (int n : shards) EXPECT_NEAR(n, per_shard, per_shard / 2);
+  for (int n : low) EXPECT_NEAR(n, kKeys / 128, kKeys / 256);
+}
+
+TEST(PartialDigestTest, AggregatesRecordsOfOneKey) {
+  PartialDigest partial;
+  Rec a;
+  a.packets = 2;
+  a.bytes = 200;
+  a.start = 100;
+  a.end = 160;
+  Rec b = a;
+  b.packets = 3;
+  b.bytes = 50;
+  b.start = 40;
+  b.end = 120;
+  Rec c = a;
+  c.start = 130;
+  c.end = 400;
+  for (const Rec& r : {a, b, c}) partial.Add(ToFlowRecord(r));
+  ASSERT_EQ(partial.size(), 1u);
+  const DigestValue& v = partial.entries()[0].value;
+  EXPECT_EQ(v.packets, 7u);
+  EXPECT_EQ(v.bytes, 450u);
+  EXPECT_EQ(v.flows, 3u);
+  EXPECT_EQ(v.start, 40);
+  EXPECT_EQ(v.end, 400);
+}
+
+TEST(PartialDigestTest, EveryKeyFieldSeparatesKeys) {
+  PartialDigest partial;
+  Rec base;
+  std::vector<Rec> recs(9, base);
+  recs[1].account = "210987654321";
+  recs[2].interface = "eni-other";
+  recs[3].src = "10.0.0.3";
+  recs[4].dst = "2001:db8::2";
+  recs[5].srcport = 1;
+  recs[6].dstport = 80;
+  recs[7].protocol = 17;
+  recs[8].action = Action::kReject;
+  for (const Rec& r : recs) partial.Add(ToFlowRecord(r));
+  EXPECT_EQ(partial.size(), 9u);
+}
+
+TEST(PartialDigestTest, Ipv4AndMappedIpv6AreDifferentKeys) {
+  PartialDigest partial;
+  Rec v4;
+  v4.src = "1.2.3.4";
+  Rec mapped = v4;
+  mapped.src = "::ffff:1.2.3.4";
+  partial.Add(ToFlowRecord(v4));
+  partial.Add(ToFlowRecord(mapped));
+  EXPECT_EQ(partial.size(), 2u);
+}
+
+TEST(PartialDigestTest, GrowsAndClearsKeepingEveryKey) {
+  PartialDigest partial;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 20000; ++i) {
+      Rec r;
+      r.dstport = static_cast<uint16_t>(i % 5000);
+      r.srcport = static_cast<uint16_t>(i / 5000);
+      partial.Add(ToFlowRecord(r));
+      partial.Add(ToFlowRecord(r));
+    }
+    ASSERT_EQ(partial.size(), 20000u);
+    for (const auto& e : partial.entries()) ASSERT_EQ(e.value.flows, 2u);
+    partial.Clear();
+    EXPECT_EQ(partial.size(), 0u);
+  }
+}
+
+TEST(OwnerInternerTest, InternsEachPairOnceAndReadsItBack) {
+  OwnerInterner owners;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string eni = "eni-" + std::to_string(i);
+    ids.push_back(owners.Intern("123456789012", eni, HashOwner("123456789012", eni)));
+  }
+  EXPECT_EQ(owners.size(), 3000u);
+  EXPECT_EQ(std::set<uint32_t>(ids.begin(), ids.end()).size(), 3000u);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string eni = "eni-" + std::to_string(i);
+    ASSERT_EQ(owners.Intern("123456789012", eni, HashOwner("123456789012", eni)), ids[i]);
+    ASSERT_EQ(owners.account(ids[i]), "123456789012");
+    ASSERT_EQ(owners.interface(ids[i]), eni);
+  }
+  // Iteration visits the ids in insertion order; extra is per record.
+  std::vector<uint32_t> seen;
+  for (uint32_t id = 0; id < owners.end_id(); id = owners.next_id(id)) {
+    owners.set_extra(id, static_cast<uint32_t>(seen.size()));
+    seen.push_back(id);
+  }
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(owners.extra(ids[1234]), 1234u);
+  EXPECT_EQ(owners.interface(ids[1234]), "eni-1234");
+}
+
+TEST(OwnerInternerTest, SeparatesPairsThatConcatenateAlike) {
+  OwnerInterner owners;
+  const uint32_t a = owners.Intern("ab", "c", HashOwner("ab", "c"));
+  const uint32_t b = owners.Intern("a", "bc", HashOwner("a", "bc"));
+  const uint32_t empty = owners.Intern("", "", HashOwner("", ""));
+  EXPECT_NE(a, b);
+  EXPECT_NE(b, empty);
+  EXPECT_EQ(owners.account(b), "a");
+  EXPECT_EQ(owners.interface(empty), "");
+  owners.Clear();
+  EXPECT_EQ(owners.size(), 0u);
+  EXPECT_EQ(owners.end_id(), 0u);
+  EXPECT_EQ(owners.account(owners.Intern("x", "y", HashOwner("x", "y"))), "x");
+}
+
+TEST(DigestTableTest, InternsOwnersOncePerPair) {
+  DigestTable table;
+  const uint32_t a = table.InternOwner("111111111111", "eni-a");
+  const uint32_t b = table.InternOwner("111111111111", "eni-b");
+  const uint32_t c = table.InternOwner("222222222222", "eni-a");
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_EQ(table.InternOwner("111111111111", "eni-a"), a);
+  EXPECT_EQ(table.account_id(c), "222222222222");
+  EXPECT_EQ(table.interface_id(c), "eni-a");
+  EXPECT_EQ(table.owner_count(), 3u);
+}
+
+TEST(DigestTableTest, MergeCombinesPartialsAndClearsThem) {
+  DigestTable table;
+  PartialDigest p1, p2;
+  Rec shared;
+  Rec only1 = shared;
+  only1.dstport = 22;
+  Rec only2 = shared;
+  only2.interface = "eni-two";
+  p1.Add(ToFlowRecord(shared));
+  p1.Add(ToFlowRecord(only1));
+  p2.Add(ToFlowRecord(shared));
+  p2.Add(ToFlowRecord(only2));
+  table.Merge(p1);
+  table.Merge(p2);
+  EXPECT_EQ(p1.size(), 0u);
+  EXPECT_EQ(p2.size(), 0u);
+  table.Finish();
+  ASSERT_EQ(table.size(), 3u);
+  // bytes: shared 200, the others 100 each.
+  EXPECT_EQ(table.row_bytes(0), 200u);
+  EXPECT_EQ(table.row(0).value.flows, 2u);
+  EXPECT_EQ(table.row_bytes(1), 100u);
+  EXPECT_EQ(table.row_bytes(2), 100u);
+}
+
+TEST(DigestTableTest, MergeMapsEachPartialsOwnersToTheSameGlobalOwners) {
+  DigestTable table;
+  PartialDigest p1, p2;
+  // The partials meet the owners in different orders, so their local ids differ.
+  for (int i = 0; i < 500; ++i) {
+    Rec r;
+    r.interface = "eni-" + std::to_string(i);
+    p1.Add(ToFlowRecord(r));
+    r.interface = "eni-" + std::to_string(499 - i);
+    p2.Add(ToFlowRecord(r));
+  }
+  table.Merge(p1);
+  table.Merge(p2);
+  table.Finish();
+  ASSERT_EQ(table.size(), 500u);
+  EXPECT_EQ(table.owner_count(), 500u);
+  std::set<std::string> enis;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const DigestEntry& row = table.row(i);
+    EXPECT_EQ(row.value.flows, 2u);
+    EXPECT_EQ(table.account_id(row.key.owner), "123456789012");
+    enis.insert(std::string(table.interface_id(row.key.owner)));
+  }
+  EXPECT_EQ(enis.size(), 500u);
+}
+
+// The shared index filters candidates by 32 bits of the hash: two keys of one shard that share
+// them must still be two rows.
+TEST(DigestTableTest, KeysSharingIndexHashBitsStayApart) {
+  // The table interns the only owner as id 0 and partials too, so keys built with owner 0 hash
+  // as the merged keys will. Search addresses for a pair sharing the shard and the low 32 bits.
+  auto key_of = [](uint32_t i) {
+    Rec r;
+    r.src = "10." + std::to_string(i >> 16 & 255) + "." + std::to_string(i >> 8 & 255) + "." +
+            std::to_string(i & 255);
+    return r;
+  };
+  std::unordered_map<uint64_t, uint32_t> seen;
+  std::pair<uint32_t, uint32_t> pair{0, 0};
+  for (uint32_t i = 0; i < (1u << 22) && pair.first == pair.second; ++i) {
+    DigestKey k;
+    IpAddress a;
+    ASSERT_TRUE(ParseIpAddress(key_of(i).src, &a));
+    k.src = a.bytes;
+    ASSERT_TRUE(ParseIpAddress("10.0.0.2", &a));
+    k.dst = a.bytes;
+    k.dstport = 443;
+    k.protocol = 6;
+    k.flags = static_cast<uint8_t>(Action::kAccept) | DigestKey::kSrcV4 | DigestKey::kDstV4;
+    const uint64_t h = HashDigestKey(k);
+    const uint64_t bits = (h >> (64 - DigestTable::kShardBits)) << 32 | (h & 0xffffffff);
+    auto [it, inserted] = seen.emplace(bits, i);
+    if (!inserted) pair = {it->second, i};
+  }
+  ASSERT_NE(pair.first, pair.second);
+  DigestTable table;
+  PartialDigest p1, p2;
+  Rec a = key_of(pair.first);
+  a.bytes = 5;
+  Rec b = key_of(pair.second);
+  b.bytes = 2;
+  p1.Add(ToFlowRecord(a));
+  table.Merge(p1);
+  p2.Add(ToFlowRecord(b));
+  p2.Add(ToFlowRecord(a));
+  table.Merge(p2);
+  table.Finish();
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.row(0).value.bytes, 10u);
+  EXPECT_EQ(table.row(0).value.flows, 2u);
+  EXPECT_EQ(table.row(1).value.bytes, 2u);
+  EXPECT_EQ(table.row(1).value.flows, 1u);
+}
+
+TEST(DigestTableTest, FinishOrdersByBytesDescending) {
+  DigestTable table;
+  PartialDigest partial;
+  for (uint64_t bytes : {5, 900, 17, 900000, 0, 64}) {
+    Rec r;
+    r.bytes = bytes;
+    r.dstport = static_cast<uint16_t>(bytes % 65536);
+    partial.Add(ToFlowRecord(r));
+  }
+  table.Merge(partial);
+  table.Finish();
+  std::vector<uint64_t> order;
+  for (size_t i = 0; i < table.size(); ++i) order.push_back(table.row(i).value.bytes);
+  EXPECT_THAT(order, ::testing::ElementsAre(900000, 900, 64, 17, 5, 0));
+}
+
+TEST(DigestTableTest, FinishOrdersLargeCountsAcrossEveryDigit) {
+  DigestTable table;
+  PartialDigest partial;
+  const std::vector<uint64_t> values = {3,
+                                        2047,
+                                        2048,
+                                        uint64_t{1} << 50,
+                                        (uint64_t{1} << 50) + 1,
+                                        UINT64_MAX,
+                                        UINT64_MAX - 2048,
+                                        0,
+                                        uint64_t{1} << 33};
+  for (size_t i = 0; i < values.size(); ++i) {
+    Rec r;
+    r.bytes = values[i];
+    r.dstport = static_cast<uint16_t>(i);
+    partial.Add(ToFlowRecord(r));
+  }
+  table.Merge(partial);
+  table.Finish();
+  std::vector<uint64_t> order;
+  for (size_t i = 0; i < table.size(); ++i) {
+    order.push_back(table.row(i).value.bytes);
+    EXPECT_EQ(table.row_bytes(i), order.back());
+  }
+  std::vector<uint64_t> expected = values;
+  std::sort(expected.rbegin(), expected.rend());
+  EXPECT_EQ(order, expected);
+}
+
+TEST(DigestTableTest, ConcurrentMergesAreExact) {
+  DigestTable table;
+  constexpr int kThreads = 4;
+  constexpr int kObjects = 20;
+  constexpr int kKeys = 3000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&table, t] {
+      PartialDigest partial;
+      for (int o = 0; o < kObjects; ++o) {
+        for (int k = 0; k < kKeys; ++k) {
+          Rec r;
+          r.interface = "eni-" + std::to_string(k % 7);
+          r.dstport = static_cast<uint16_t>(k);
+          r.bytes = 1;
+          r.packets = static_cast<uint64_t>(t + 1);
+          partial.Add(ToFlowRecord(r));
+        }
+        table.Merge(partial);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  table.Finish();
+  ASSERT_EQ(table.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(table.owner_count(), 7u);
+  for (size_t i = 0; i < table.size(); ++i) {
+    const DigestValue& v = table.row(i).value;
+    ASSERT_EQ(v.flows, static_cast<uint64_t>(kThreads * kObjects));
+    ASSERT_EQ(v.bytes, static_cast<uint64_t>(kThreads * kObjects));
+    ASSERT_EQ(v.packets, static_cast<uint64_t>(kObjects * (1 + 2 + 3 + 4)));
+  }
+}
+
+TEST(DigestTest, RowsCarryOwnerAndAddressText) {
+  Rec r;
+  r.account = "-";
+  r.interface = "-";
+  r.src = "2001:DB8:0:0:0:0:0:1";
+  r.dst = "192.168.0.1";
+  r.action = Action::kAbsent;
+  const Digest digest = testing_records::MakeDigest(std::vector<Rec>{r});
+  const std::vector<DigestRow> rows = Rows(digest);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].account_id, "-");
+  EXPECT_EQ(rows[0].interface_id, "-");
+  EXPECT_EQ(rows[0].srcaddr, "2001:db8::1");
+  EXPECT_EQ(rows[0].dstaddr, "192.168.0.1");
+  EXPECT_EQ(rows[0].action, "-");
+  EXPECT_EQ(rows[0].dstport, 443u);
+  EXPECT_EQ(rows[0].flows, 1u);
+}
+
+TEST(DigestTest, DefaultIsEmpty) {
+  Digest digest;
+  EXPECT_EQ(digest.size(), 0u);
+  int calls = 0;
+  digest.ForEachRow([&](const DigestRow&) { ++calls; });
+  EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
+}  // namespace vpcflow

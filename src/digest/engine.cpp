@@ -1,0 +1,262 @@
+// RunDigest: plan, read objects on worker threads, aggregate, merge, order.
+//
+// Each worker claims the next object (an atomic index), aggregates it into its own
+// PartialDigest and merges that into the shared DigestTable only when the whole object was read:
+// a corrupt, truncated or unreadable object contributes no rows and none of its line or byte
+// counts (DESIGN.md "Digest rules"); it is named in summary.problems and counted as failed.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/gzip_reader.hpp"
+#include "digest/digest_table.hpp"
+#include "flowlog/format.hpp"
+#include "flowlog/line_parser.hpp"
+#include "flowlog/object_key.hpp"
+#include "flowlog/planner.hpp"
+#include "vpcflow/digest.hpp"
+
+namespace vpcflow {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Objects hinted to the source each time a worker claims one.
+constexpr size_t kPrefetchAhead = 32;
+// Lines between checks of the stop token inside an object.
+constexpr uint32_t kStopCheckLines = 1 << 14;
+constexpr auto kProgressInterval = std::chrono::milliseconds(100);
+
+// What one worker accumulated over the objects it read completely.
+struct WorkerTotals {
+  std::array<uint64_t, kLineOutcomeCount> lines{};
+  uint64_t objects_read = 0;
+  uint64_t bytes_compressed = 0;
+  uint64_t bytes_uncompressed = 0;
+  std::vector<ObjectProblem> problems;
+};
+
+// Serialised, throttled progress reports.
+class ProgressReporter {
+ public:
+  ProgressReporter(const DigestOptions& options, const ObjectPlan& plan)
+      : fn_(options.on_progress), objects_total_(plan.objects.size()) {
+    for (const ObjectInfo& o : plan.objects) bytes_total_ += o.size;
+  }
+
+  void ObjectDone(uint64_t size) {
+    const uint64_t objects = objects_done_.fetch_add(1) + 1;
+    const uint64_t bytes = bytes_done_.fetch_add(size) + size;
+    if (!fn_) return;
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    const auto now = Clock::now();
+    if (now - last_ < kProgressInterval) return;
+    last_ = now;
+    fn_({objects, objects_total_, bytes, bytes_total_});
+  }
+
+  void Final() {
+    if (!fn_) return;
+    std::lock_guard lock(mu_);
+    fn_({objects_done_.load(), objects_total_, bytes_done_.load(), bytes_total_});
+  }
+
+ private:
+  const std::function<void(const DigestProgress&)>& fn_;
+  const uint64_t objects_total_;
+  uint64_t bytes_total_ = 0;
+  std::atomic<uint64_t> objects_done_{0};
+  std::atomic<uint64_t> bytes_done_{0};
+  std::mutex mu_;
+  Clock::time_point last_{};
+};
+
+class Worker {
+ public:
+  Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
+         DigestTable* table)
+      : source_(source), window_(window), stop_(stop), table_(table) {}
+
+  // Reads one object into the shared table. Returns Cancelled when a stop was requested; any
+  // other failure is recorded as a problem of the object and returns OK.
+  Status Process(const ObjectInfo& object) {
+    std::array<uint64_t, kLineOutcomeCount> lines{};
+    uint64_t text_bytes = 0;
+    Status s = Read(object, lines, text_bytes);
+    if (s.code() == StatusCode::kCancelled) return s;
+    if (!s.ok()) {
+      partial_.Clear();
+      totals_.problems.push_back({object.key, Reason(s)});
+      return OkStatus();
+    }
+    table_->Merge(partial_);
+    for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
+    ++totals_.objects_read;
+    totals_.bytes_compressed += object.size;
+    totals_.bytes_uncompressed += text_bytes;
+    return OkStatus();
+  }
+
+  WorkerTotals& totals() { return totals_; }
+
+ private:
+  static std::string Reason(const Status& s) {
+    if (s.code() == StatusCode::kDataLoss) return s.message();
+    return "read failed: " + s.ToString();
+  }
+
+  Status Read(const ObjectInfo& object, std::array<uint64_t, kLineOutcomeCount>& lines,
+              uint64_t& text_bytes) {
+    Result<ObjectReaderPtr> reader = source_.Open(object.key);
+    if (!reader.ok()) return reader.status().WithContext("open");
+    const std::optional<FlowLogKey> key = ParseFlowLogKey(object.key);
+    const bool gzip = key ? key->kind == ObjectKind::kGzipText : object.key.ends_with(".gz");
+    std::unique_ptr<TextStream> stream =
+        gzip ? NewGzipTextStream(reader->get()) : NewPlainTextStream(reader->get());
+    LineReader line_reader(stream.get());
+
+    std::string_view line;
+    std::optional<FlowFormat> header;
+    const FlowFormat* format = &FlowFormat::Default();
+    uint32_t until_stop_check = kStopCheckLines;
+    FlowRecord record;
+    bool first = true;
+    while (line_reader.Next(&line)) {
+      if (first) {
+        first = false;
+        header = FlowFormat::FromHeader(line);
+        if (header) {
+          format = &*header;
+          ++lines[static_cast<size_t>(LineOutcome::kHeader)];
+          continue;
+        }
+      }
+      if (--until_stop_check == 0) {
+        if (stop_.stop_requested()) return CancelledError("digest cancelled");
+        until_stop_check = kStopCheckLines;
+      }
+      LineOutcome outcome = ParseFlowLine(*format, line, &record);
+      if (outcome == LineOutcome::kUsed) {
+        if (record.end >= window_.start && record.start < window_.stop) {
+          // DESIGN.md rule 5: fold the ephemeral port (equal ports fold the source).
+          if (record.srcport < record.dstport) {
+            record.dstport = 0;
+          } else {
+            record.srcport = 0;
+          }
+          partial_.Add(record);
+        } else {
+          outcome = LineOutcome::kOutsideWindow;
+        }
+      }
+      ++lines[static_cast<size_t>(outcome)];
+    }
+    if (!line_reader.status().ok()) return line_reader.status();
+    text_bytes = line_reader.text_bytes();
+    return OkStatus();
+  }
+
+  ObjectSource& source_;
+  const Window window_;
+  const std::stop_token& stop_;
+  DigestTable* table_;
+  PartialDigest partial_;
+  WorkerTotals totals_;
+};
+
+void AddPlan(const ObjectPlan& plan, DigestSummary& summary) {
+  summary.objects_listed = plan.listed;
+  summary.objects_ignored = plan.ignored;
+  summary.objects_out_of_range = plan.out_of_range;
+  summary.objects_parquet = plan.parquet;
+  summary.objects_empty = plan.empty;
+  summary.list_requests = plan.list_requests;
+}
+
+}  // namespace
+
+Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
+                            const DigestOptions& options) {
+  const auto t0 = Clock::now();
+  if (window.start >= window.stop) {
+    return InvalidArgumentError("the window's start must be before its stop");
+  }
+  if (options.stop.stop_requested()) return CancelledError("digest cancelled");
+
+  DigestSummary summary;
+  summary.window = window;
+  Result<ObjectPlan> plan = PlanObjects(source, window, options.scan);
+  if (!plan.ok()) return plan.status().WithContext("listing " + source.Describe());
+  AddPlan(*plan, summary);
+  summary.list_seconds = SecondsSince(t0);
+  const std::vector<ObjectInfo>& objects = plan->objects;
+
+  const auto t_read = Clock::now();
+  auto table = std::make_unique<DigestTable>();
+  size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
+                                       : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::max<size_t>(1, std::min(threads, objects.size()));
+
+  ProgressReporter progress(options, *plan);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> cancelled{false};
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (size_t i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<Worker>(source, window, options.stop, table.get()));
+  }
+  auto work = [&](Worker& worker) {
+    for (;;) {
+      if (cancelled.load(std::memory_order_relaxed)) return;
+      const size_t i = next.fetch_add(1);
+      if (i >= objects.size()) return;
+      if (options.stop.stop_requested()) {
+        cancelled = true;
+        return;
+      }
+      const size_t ahead_end = std::min(objects.size(), i + 1 + kPrefetchAhead);
+      if (i + 1 < ahead_end) {
+        source.Prefetch(std::span<const ObjectInfo>(objects).subspan(i + 1, ahead_end - i - 1));
+      }
+      if (!worker.Process(objects[i]).ok()) {
+        cancelled = true;
+        return;
+      }
+      progress.ObjectDone(objects[i].size);
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
+    work(*workers[0]);
+  }
+  if (cancelled) return CancelledError("digest cancelled");
+  progress.Final();
+
+  for (auto& worker : workers) {
+    WorkerTotals& t = worker->totals();
+    for (size_t i = 0; i < kLineOutcomeCount; ++i) summary.lines[i] += t.lines[i];
+    summary.objects_read += t.objects_read;
+    summary.bytes_compressed += t.bytes_compressed;
+    summary.bytes_uncompressed += t.bytes_uncompressed;
+    for (ObjectProblem& p : t.problems) summary.problems.push_back(std::move(p));
+  }
+  workers.clear();
+  std::sort(summary.problems.begin(), summary.problems.end(),
+            [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
+  summary.objects_failed = summary.problems.size();
+  summary.read_seconds = SecondsSince(t_read);
+
+  table->Finish();
+  summary.keys = table->size();
+  summary.total_seconds = SecondsSince(t0);
+  return DigestRun{Digest(std::move(table)), std::move(summary)};
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,434 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+#include <stop_token>
+
+#include "digest/test_records.hpp"
+#include "flowlog/format.hpp"
+#include "testing/flow_log_builder.hpp"
+#include "testing/matchers.hpp"
+#include "testing/memory_object_source.hpp"
+#include "vpcflow/digest.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing_records::EncodeToString;
+
+constexpr int64_t kT0 = 1546300800;  // 2019-01-01T00:00:00Z
+const Window kWindow{kT0, kT0 + 3600};
+
+// A flow-log key of account 123456789012 in us-east-1, stamped 2019-01-01 00:<minute>.
+std::string Key(int n, int minute = 5, std::string_view ext = ".log.gz") {
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/"
+                "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T00%02dZ_%08x",
+                minute, n);
+  return std::string(buf) + std::string(ext);
+}
+
+Result<DigestRun> RunOn(ObjectSource& source, int threads = 2, Window window = kWindow) {
+  DigestOptions options;
+  options.threads = threads;
+  return RunDigest(source, window, options);
+}
+
+std::string FlowLog(const DigestRun& run) {
+  return EncodeToString(run.digest, DigestFormat::kFlowLog);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+uint64_t Count(const DigestRun& run, LineOutcome o) { return run.summary.line_count(o); }
+
+TEST(EngineTest, AggregatesAConversationAndFoldsTheEphemeralPort) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  b.Add({{Field::kSrcPort, "443"}, {Field::kDstPort, "50001"}, {Field::kBytes, "100"}});
+  b.Add({{Field::kSrcPort, "443"},
+         {Field::kDstPort, "50002"},
+         {Field::kBytes, "50"},
+         {Field::kPackets, "4"},
+         {Field::kStart, std::to_string(kT0 + 120)}});
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(FlowLog(*run),
+            "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 0 6 5 150 1546300800 1546300980 "
+            "ACCEPT OK\n");
+  EXPECT_EQ(run->summary.keys, 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 2u);
+  EXPECT_EQ(Count(*run, LineOutcome::kHeader), 1u);
+  EXPECT_EQ(run->summary.objects_read, 1u);
+  std::vector<uint64_t> flows;
+  run->digest.ForEachRow([&](const DigestRow& r) { flows.push_back(r.flows); });
+  EXPECT_THAT(flows, ElementsAre(2u));
+}
+
+TEST(EngineTest, FoldRules) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  b.Add({{Field::kSrcPort, "53"}, {Field::kDstPort, "53"}, {Field::kBytes, "3"}});  // equal
+  b.Add({{Field::kSrcPort, "40000"}, {Field::kDstPort, "22"}, {Field::kBytes, "2"}});
+  b.Add({{Field::kSrcPort, "22"}, {Field::kDstPort, "40000"}, {Field::kBytes, "1"}});
+  b.Add({{Field::kSrcPort, "0"},
+         {Field::kDstPort, "0"},
+         {Field::kBytes, "0"},
+         {Field::kProtocol, "1"}});
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  std::vector<std::pair<uint32_t, uint32_t>> ports;
+  run->digest.ForEachRow([&](const DigestRow& r) { ports.emplace_back(r.srcport, r.dstport); });
+  EXPECT_THAT(
+      ports,
+      ElementsAre(std::pair<uint32_t, uint32_t>{0, 53}, std::pair<uint32_t, uint32_t>{0, 22},
+                  std::pair<uint32_t, uint32_t>{22, 0}, std::pair<uint32_t, uint32_t>{0, 0}));
+}
+
+TEST(EngineTest, WindowEdgesAreExact) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  auto add = [&](int64_t start, int64_t end, const char* port) {
+    b.Add({{Field::kStart, std::to_string(start)},
+           {Field::kEnd, std::to_string(end)},
+           {Field::kSrcPort, port}});
+  };
+  add(kT0 - 100, kT0, "1");          // ends exactly at the window's start: kept
+  add(kT0 - 100, kT0 - 1, "2");      // ends just before: outside
+  add(kT0 + 3599, kT0 + 3650, "3");  // starts in the last second: kept
+  add(kT0 + 3600, kT0 + 3650, "4");  // starts at the stop: outside
+  add(kT0 - 1000, kT0 + 5000, "5");  // spans the window: kept
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  std::vector<uint32_t> ports;
+  run->digest.ForEachRow([&](const DigestRow& r) { ports.push_back(r.srcport); });
+  std::sort(ports.begin(), ports.end());
+  EXPECT_THAT(ports, ElementsAre(1, 3, 5));
+  EXPECT_EQ(Count(*run, LineOutcome::kOutsideWindow), 2u);
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 3u);
+}
+
+TEST(EngineTest, DashCountsAreZeroButTheConversationIsKept) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  b.Add({{Field::kPackets, "-"}, {Field::kBytes, "-"}, {Field::kAction, "REJECT"}});
+  b.Add({{Field::kPackets, "-"}, {Field::kBytes, "-"}, {Field::kAction, "REJECT"}});
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(FlowLog(*run),
+            "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 0 6 0 0 1546300800 1546300860 "
+            "REJECT OK\n");
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 2u);
+}
+
+TEST(EngineTest, MissingAccountAndInterfaceColumnsAreDashes) {
+  MemoryObjectSource source;
+  FlowLogBuilder b({Field::kSrcAddr, Field::kDstAddr, Field::kSrcPort, Field::kDstPort,
+                    Field::kProtocol, Field::kBytes, Field::kStart, Field::kEnd});
+  b.Add({{Field::kBytes, "7"}});
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(FlowLog(*run), "2 - - 10.0.0.1 10.0.0.2 443 0 6 0 7 1546300800 1546300860 - OK\n");
+}
+
+TEST(EngineTest, CustomFieldOrdersGiveTheSameDigest) {
+  const std::map<Field, std::string> values = {
+      {Field::kSrcAddr, "2001:DB8::0:1"}, {Field::kDstAddr, "192.0.2.7"}, {Field::kSrcPort, "8080"},
+      {Field::kDstPort, "61000"},         {Field::kBytes, "1234"},        {Field::kPackets, "9"},
+      {Field::kAction, "REJECT"},         {Field::kProtocol, "17"}};
+  MemoryObjectSource a;
+  a.Put(Key(1), FlowLogBuilder().Add(values).Gzip());
+  MemoryObjectSource b;
+  std::vector<Field> reversed = FlowFormat::Default().columns();
+  std::reverse(reversed.begin(), reversed.end());
+  reversed.insert(reversed.begin() + 3, Field::kVpcId);
+  reversed.push_back(Field::kTcpFlags);
+  b.Put(Key(1), FlowLogBuilder(reversed).Add(values).Gzip());
+  Result<DigestRun> ra = RunOn(a);
+  Result<DigestRun> rb = RunOn(b);
+  ASSERT_OK(ra);
+  ASSERT_OK(rb);
+  EXPECT_EQ(FlowLog(*ra),
+            "2 123456789012 eni-0a1b2c3d 2001:db8::1 192.0.2.7 8080 0 17 9 1234 1546300800 "
+            "1546300860 REJECT OK\n");
+  EXPECT_EQ(FlowLog(*rb), FlowLog(*ra));
+}
+
+TEST(EngineTest, AnObjectWithoutHeaderUsesTheDefaultFormat) {
+  MemoryObjectSource source;
+  source.Put(Key(1), FlowLogBuilder().WithoutHeader().Add({}).Add({}).Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(Count(*run, LineOutcome::kHeader), 0u);
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 2u);
+  EXPECT_EQ(run->summary.keys, 1u);
+}
+
+TEST(EngineTest, EveryLineIsCountedByOutcome) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  b.Add({});
+  b.AddRaw("2 123456789012 eni-1 - - - - - - - 1546300800 1546300860 - NODATA");
+  b.AddRaw("2 123456789012 eni-1 - - - - - - - 1546300800 1546300860 - SKIPDATA");
+  b.AddRaw("2 123456789012 eni-1 - - - - - - - 1546300800 1546300860 - SKIPDATA");
+  b.AddRaw("");
+  b.AddRaw("2 too few tokens");
+  b.Add({{Field::kSrcAddr, "10.0.0.300"}});
+  b.Add({{Field::kSrcPort, "70000"}});
+  b.Add({{Field::kAction, "MAYBE"}});
+  b.Add({{Field::kDstAddr, "-"}});
+  source.Put(Key(1), b.Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(Count(*run, LineOutcome::kHeader), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kStatusNoData), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kStatusSkipData), 2u);
+  EXPECT_EQ(Count(*run, LineOutcome::kBlank), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kBadTokenCount), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kBadAddress), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kBadNumber), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kBadValue), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kIncomplete), 1u);
+  EXPECT_EQ(run->summary.lines_total(), 11u);
+}
+
+TEST(EngineTest, ACorruptObjectContributesNothingAndIsNamed) {
+  MemoryObjectSource source;
+  const std::string good = FlowLogBuilder().Add({{Field::kBytes, "10"}}).Gzip();
+  source.Put(Key(1), good);
+  std::string truncated = FlowLogBuilder().Add({{Field::kBytes, "20"}}).Add({}).Gzip();
+  truncated.resize(truncated.size() - 6);
+  source.Put(Key(2), truncated);
+  source.Put(Key(3), "not gzip at all, just text\n");
+  source.Put(Key(4), good);
+  source.FailObject(Key(4), UnavailableError("connection reset"), /*on_open=*/false);
+  source.Put(Key(5), good);
+  source.FailObject(Key(5), PermissionDeniedError("no"), /*on_open=*/true);
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(FlowLog(*run),
+            "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 0 6 1 10 1546300800 1546300860 "
+            "ACCEPT OK\n");
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_failed, 4u);
+  EXPECT_EQ(s.lines_total(), 2u);  // the good object's header and record only
+  EXPECT_EQ(s.bytes_compressed, good.size());
+  ASSERT_EQ(s.problems.size(), 4u);
+  EXPECT_EQ(s.problems[0].key, Key(2));
+  EXPECT_THAT(s.problems[0].reason, HasSubstr("corrupt gzip"));
+  EXPECT_EQ(s.problems[1].key, Key(3));
+  EXPECT_EQ(s.problems[2].key, Key(4));
+  EXPECT_THAT(s.problems[2].reason, HasSubstr("connection reset"));
+  EXPECT_EQ(s.problems[3].key, Key(5));
+  EXPECT_THAT(s.problems[3].reason, HasSubstr("open"));
+}
+
+TEST(EngineTest, PlainTextObjectsAreRead) {
+  MemoryObjectSource source;
+  const std::string text = FlowLogBuilder().Add({}).Text();
+  source.Put(Key(1, 5, ".log"), text);
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->summary.keys, 1u);
+  EXPECT_EQ(run->summary.bytes_compressed, text.size());
+  EXPECT_EQ(run->summary.bytes_uncompressed, text.size());
+}
+
+TEST(EngineTest, ParquetEmptyIgnoredAndOutOfRangeObjectsAreCounted) {
+  MemoryObjectSource source;
+  const std::string gz = FlowLogBuilder().Add({}).Gzip();
+  source.Put(Key(1), gz);
+  source.Put(Key(2, 10, ".parquet"), "PAR1");
+  source.Put(Key(3, 15), "");
+  source.Put("AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/notes.txt", "x");
+  source.Put(
+      "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/"
+      "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T2300Z_00000009.log.gz",
+      gz);
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_parquet, 1u);
+  EXPECT_EQ(s.objects_empty, 1u);
+  EXPECT_EQ(s.objects_ignored, 1u);
+  EXPECT_EQ(s.objects_out_of_range, 1u);
+  EXPECT_EQ(s.objects_listed, 5u);
+  EXPECT_GT(s.list_requests, 0u);
+  EXPECT_EQ(s.bytes_compressed, gz.size());
+  EXPECT_EQ(s.bytes_uncompressed, FlowLogBuilder().Add({}).Text().size());
+  EXPECT_EQ(s.window, kWindow);
+}
+
+TEST(EngineTest, ListingFailureFailsTheRun) {
+  MemoryObjectSource source;
+  source.Put(Key(1), FlowLogBuilder().Add({}).Gzip());
+  source.FailList("", UnavailableError("bucket unreachable"));
+  EXPECT_THAT(RunOn(source), StatusIs(StatusCode::kUnavailable, HasSubstr("bucket unreachable")));
+}
+
+TEST(EngineTest, BadWindowIsInvalidArgument) {
+  MemoryObjectSource source;
+  EXPECT_THAT(RunOn(source, 1, Window{kT0, kT0}), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(EngineTest, AnEmptyBucketIsAnEmptyDigest) {
+  MemoryObjectSource source;
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->digest.size(), 0u);
+  EXPECT_EQ(run->summary.objects_read, 0u);
+}
+
+TEST(EngineTest, AStopRequestedBeforeTheRunCancelsIt) {
+  MemoryObjectSource source;
+  source.Put(Key(1), FlowLogBuilder().Add({}).Gzip());
+  std::stop_source stop;
+  stop.request_stop();
+  DigestOptions options;
+  options.stop = stop.get_token();
+  EXPECT_THAT(RunDigest(source, kWindow, options), StatusIs(StatusCode::kCancelled));
+}
+
+// Requests a stop when the first object is opened.
+class StopOnOpen : public ObjectSourceWrapper {
+ public:
+  StopOnOpen(ObjectSource* target, std::stop_source stop)
+      : ObjectSourceWrapper(target), stop_(std::move(stop)) {}
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    stop_.request_stop();
+    return ObjectSourceWrapper::Open(key);
+  }
+
+ private:
+  std::stop_source stop_;
+};
+
+TEST(EngineTest, AStopRequestedWhileReadingCancelsTheRun) {
+  MemoryObjectSource memory;
+  for (int i = 0; i < 20; ++i) memory.Put(Key(i), FlowLogBuilder().Add({}).Gzip());
+  std::stop_source stop;
+  StopOnOpen source(&memory, stop);
+  DigestOptions options;
+  options.threads = 2;
+  options.stop = stop.get_token();
+  EXPECT_THAT(RunDigest(source, kWindow, options), StatusIs(StatusCode::kCancelled));
+  EXPECT_LT(memory.open_calls().size(), 20u);
+}
+
+// Records prefetch hints.
+class RecordingPrefetch : public ObjectSourceWrapper {
+ public:
+  using ObjectSourceWrapper::ObjectSourceWrapper;
+  void Prefetch(std::span<const ObjectInfo> upcoming) override {
+    std::lock_guard lock(mu_);
+    for (const ObjectInfo& o : upcoming) hinted_.insert(o.key);
+  }
+  std::set<std::string> hinted() {
+    std::lock_guard lock(mu_);
+    return hinted_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> hinted_;
+};
+
+TEST(EngineTest, HintsUpcomingObjectsToTheSource) {
+  MemoryObjectSource memory;
+  for (int i = 0; i < 5; ++i) memory.Put(Key(i), FlowLogBuilder().Add({}).Gzip());
+  RecordingPrefetch source(&memory);
+  ASSERT_OK(RunOn(source, 1));
+  // Every object but the first is hinted before it is opened.
+  EXPECT_THAT(source.hinted(), ElementsAre(Key(1), Key(2), Key(3), Key(4)));
+}
+
+TEST(EngineTest, ReportsProgressAtTheEnd) {
+  MemoryObjectSource source;
+  uint64_t total_size = 0;
+  for (int i = 0; i < 6; ++i) {
+    std::string gz = FlowLogBuilder().Add({{Field::kDstPort, std::to_string(1000 + i)}}).Gzip();
+    total_size += gz.size();
+    source.Put(Key(i), std::move(gz));
+  }
+  std::vector<DigestProgress> reports;
+  DigestOptions options;
+  options.threads = 3;
+  options.on_progress = [&](const DigestProgress& p) { reports.push_back(p); };
+  ASSERT_OK(RunDigest(source, kWindow, options));
+  ASSERT_FALSE(reports.empty());
+  const DigestProgress& last = reports.back();
+  EXPECT_EQ(last.objects_done, 6u);
+  EXPECT_EQ(last.objects_total, 6u);
+  EXPECT_EQ(last.bytes_done, total_size);
+  EXPECT_EQ(last.bytes_total, total_size);
+}
+
+TEST(EngineTest, OneThreadAndFourThreadsGiveTheSameDigest) {
+  MemoryObjectSource source;
+  for (int o = 0; o < 40; ++o) {
+    FlowLogBuilder b;
+    for (int r = 0; r < 200; ++r) {
+      b.Add({{Field::kInterfaceId, "eni-" + std::to_string(r % 9)},
+             {Field::kSrcAddr, "10.0." + std::to_string(o % 4) + "." + std::to_string(r % 50)},
+             {Field::kDstPort, std::to_string(50000 + (r * 7 + o) % 300)},
+             {Field::kBytes, std::to_string((r * 31 + o) % 97)},
+             {Field::kStart, std::to_string(kT0 + o * 60)}});
+    }
+    source.Put(Key(o, o % 12 * 5), b.Gzip());
+  }
+  Result<DigestRun> one = RunOn(source, 1);
+  Result<DigestRun> four = RunOn(source, 4);
+  ASSERT_OK(one);
+  ASSERT_OK(four);
+  EXPECT_GT(one->summary.keys, 500u);
+  EXPECT_EQ(FlowLog(*one), FlowLog(*four));
+  EXPECT_EQ(EncodeToString(one->digest, DigestFormat::kNdjson),
+            EncodeToString(four->digest, DigestFormat::kNdjson));
+  EXPECT_EQ(one->summary.lines, four->summary.lines);
+  EXPECT_EQ(one->summary.bytes_uncompressed, four->summary.bytes_uncompressed);
+}
+
+TEST(EngineTest, SortsByBytesDescendingThenByLineText) {
+  MemoryObjectSource source;
+  FlowLogBuilder b;
+  b.Add({{Field::kSrcAddr, "10.0.0.2"}, {Field::kBytes, "5"}});
+  b.Add({{Field::kSrcAddr, "10.0.0.10"}, {Field::kBytes, "5"}});
+  b.Add({{Field::kSrcAddr, "10.0.0.3"}, {Field::kBytes, "900"}});
+  b.Add({{Field::kInterfaceId, "eni-0"}, {Field::kBytes, "5"}});
+  b.Add({{Field::kSrcAddr, "10.0.0.4"}, {Field::kBytes, "6"}});
+  source.Put(Key(1), b.Gzip());
+  // Rows of every object take part in one order.
+  source.Put(Key(2, 10),
+             FlowLogBuilder().Add({{Field::kSrcAddr, "10.0.0.9"}, {Field::kBytes, "1"}}).Gzip());
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  const std::vector<std::string> lines = Lines(FlowLog(*run));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_THAT(lines[0], HasSubstr(" 10.0.0.3 "));
+  EXPECT_THAT(lines[1], HasSubstr(" 10.0.0.4 "));
+  EXPECT_THAT(lines[2], HasSubstr(" eni-0 "));      // "eni-0 " < "eni-0a1b2c3d"
+  EXPECT_THAT(lines[3], HasSubstr(" 10.0.0.10 "));  // "10.0.0.10" < "10.0.0.2"
+  EXPECT_THAT(lines[4], HasSubstr(" 10.0.0.2 "));
+  EXPECT_THAT(lines[5], HasSubstr(" 10.0.0.9 "));
+}
+
+}  // namespace
+}  // namespace vpcflow

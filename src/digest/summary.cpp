@@ -1,0 +1,125 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <string>
+
+#include "vpcflow/digest.hpp"
+
+#ifndef VPCFLOW_VERSION
+#define VPCFLOW_VERSION "0.0.0"
+#endif
+
+namespace vpcflow {
+namespace {
+
+constexpr std::string_view kOutcomeNames[kLineOutcomeCount] = {
+    "used",        "header",         "blank",         "bad_token_count", "bad_number",
+    "bad_address", "bad_value",      "status_nodata", "status_skipdata", "status_other",
+    "incomplete",  "outside_window",
+};
+
+std::string Megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3f s", s);
+  return buf;
+}
+
+}  // namespace
+
+std::string_view LineOutcomeName(LineOutcome outcome) {
+  const auto i = static_cast<size_t>(outcome);
+  return i < kLineOutcomeCount ? kOutcomeNames[i] : std::string_view("unknown");
+}
+
+Result<DigestFormat> ParseDigestFormat(std::string_view name) {
+  if (name == "flowlog") return DigestFormat::kFlowLog;
+  if (name == "ndjson") return DigestFormat::kNdjson;
+  if (name == "csv") return DigestFormat::kCsv;
+  return InvalidArgumentError("unknown digest format \"" + std::string(name) +
+                              "\" (expected flowlog, ndjson or csv)");
+}
+
+std::string_view DigestFormatName(DigestFormat format) {
+  switch (format) {
+    case DigestFormat::kFlowLog:
+      return "flowlog";
+    case DigestFormat::kNdjson:
+      return "ndjson";
+    case DigestFormat::kCsv:
+      return "csv";
+  }
+  return "unknown";
+}
+
+std::string_view Version() { return VPCFLOW_VERSION; }
+
+uint64_t DigestSummary::lines_total() const {
+  return std::accumulate(lines.begin(), lines.end(), uint64_t{0});
+}
+
+std::string DigestSummary::ToJson() const {
+  nlohmann::ordered_json lines_json = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < kLineOutcomeCount; ++i) {
+    lines_json[std::string(kOutcomeNames[i])] = lines[i];
+  }
+  nlohmann::ordered_json problems_json = nlohmann::ordered_json::array();
+  for (const ObjectProblem& p : problems) {
+    problems_json.push_back({{"key", p.key}, {"reason", p.reason}});
+  }
+  nlohmann::ordered_json j = {
+      {"window", {{"start", FormatRfc3339(window.start)}, {"stop", FormatRfc3339(window.stop)}}},
+      {"objects_listed", objects_listed},
+      {"objects_ignored", objects_ignored},
+      {"objects_out_of_range", objects_out_of_range},
+      {"objects_parquet", objects_parquet},
+      {"objects_empty", objects_empty},
+      {"objects_read", objects_read},
+      {"objects_failed", objects_failed},
+      {"list_requests", list_requests},
+      {"bytes_compressed", bytes_compressed},
+      {"bytes_uncompressed", bytes_uncompressed},
+      {"lines", lines_json},
+      {"lines_total", lines_total()},
+      {"keys", keys},
+      {"list_seconds", list_seconds},
+      {"read_seconds", read_seconds},
+      {"total_seconds", total_seconds},
+      {"problems", problems_json},
+  };
+  // Keys and reasons come from object names and error messages: never let bad UTF-8 throw.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string DigestSummary::ToText() const {
+  std::string out;
+  out += "window   " + FormatRfc3339(window.start) + " .. " + FormatRfc3339(window.stop) + "\n";
+  out += "objects  " + std::to_string(objects_read) + " read, " + std::to_string(objects_failed) +
+         " failed, " + std::to_string(objects_parquet) + " parquet, " +
+         std::to_string(objects_empty) + " empty, " + std::to_string(objects_out_of_range) +
+         " out of range, " + std::to_string(objects_ignored) + " ignored (" +
+         std::to_string(objects_listed) + " listed in " + std::to_string(list_requests) +
+         " requests)\n";
+  out += "bytes    " + Megabytes(bytes_compressed) + " compressed, " +
+         Megabytes(bytes_uncompressed) + " text\n";
+  out += "lines    " + std::to_string(lines_total()) + ":";
+  for (size_t i = 0; i < kLineOutcomeCount; ++i) {
+    if (lines[i] == 0) continue;
+    out += " " + std::string(kOutcomeNames[i]) + " " + std::to_string(lines[i]);
+  }
+  out += "\n";
+  out += "keys     " + std::to_string(keys) + "\n";
+  out += "time     list " + Seconds(list_seconds) + ", read " + Seconds(read_seconds) + ", total " +
+         Seconds(total_seconds) + "\n";
+  for (const ObjectProblem& p : problems) {
+    out += "failed   " + p.key + ": " + p.reason + "\n";
+  }
+  return out;
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,276 @@
+#include "flowlog/address.hpp"
+
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace vpcflow {
+namespace {
+
+// One octet at *p: 1-3 decimal digits, at most 255. Unrolled: this is the digest's hot path.
+inline bool ParseOctet(const char*& p, const char* end, uint8_t* out) {
+  if (p == end) return false;
+  unsigned v = static_cast<unsigned char>(*p) - '0';
+  if (v > 9) return false;
+  ++p;
+  if (p != end) {
+    unsigned d = static_cast<unsigned char>(*p) - '0';
+    if (d <= 9) {
+      v = v * 10 + d;
+      ++p;
+      if (p != end) {
+        d = static_cast<unsigned char>(*p) - '0';
+        if (d <= 9) {
+          v = v * 10 + d;
+          ++p;
+          if (v > 255) return false;
+        }
+      }
+    }
+  }
+  *out = static_cast<uint8_t>(v);
+  return true;
+}
+
+// Parses "a.b.c.d" at [p, end) into out[0..3].
+bool ParseIpv4(const char* p, const char* end, uint8_t* out) {
+  if (!ParseOctet(p, end, &out[0])) return false;
+  for (int i = 1; i < 4; ++i) {
+    if (p == end || *p != '.') return false;
+    ++p;
+    if (!ParseOctet(p, end, &out[i])) return false;
+  }
+  return p == end;
+}
+
+#if defined(__SSE2__)
+// The same for text of 7 to 15 bytes at p when 16 bytes may be read from p: masks of digits and
+// dots and one branch for all checks replace ParseIpv4's branch per character, which the
+// varying octet lengths of real addresses make unpredictable.
+bool ParseIpv4Wide(const char* p, size_t n, uint8_t* out) {
+  const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i values = _mm_sub_epi8(text, _mm_set1_epi8('0'));
+  const uint32_t in_text = (1u << n) - 1;
+  // A digit's value is at most 9 (unsigned): min(value, 9) == value.
+  const uint32_t digits = static_cast<uint32_t>(_mm_movemask_epi8(
+                              _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) &
+                          in_text;
+  const uint32_t dots =
+      static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')))) & in_text;
+  const uint32_t dots23 = dots & (dots - 1);
+  const uint32_t dot3 = dots23 & (dots23 - 1);
+  if ((digits | dots) != in_text || dot3 == 0 || (dot3 & (dot3 - 1)) != 0) return false;
+  const uint32_t d1 = static_cast<uint32_t>(__builtin_ctz(dots));
+  const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dots23));
+  const uint32_t d3 = static_cast<uint32_t>(__builtin_ctz(dot3));
+  alignas(16) uint8_t v[32] = {};
+  _mm_store_si128(reinterpret_cast<__m128i*>(v), values);
+  const uint32_t start[4] = {0, d1 + 1, d2 + 1, d3 + 1};
+  const uint32_t length[4] = {d1, d2 - d1 - 1, d3 - d2 - 1, static_cast<uint32_t>(n) - d3 - 1};
+  uint32_t bad = 0;
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    const uint8_t* o = v + start[i];
+    const uint32_t one = o[0];
+    const uint32_t two = one * 10 + o[1];
+    const uint32_t three = two * 10 + o[2];
+    // Select by length with masks, not branches.
+    const uint32_t is_one = 0u - static_cast<uint32_t>(length[i] == 1);
+    const uint32_t is_two = 0u - static_cast<uint32_t>(length[i] == 2);
+    const uint32_t octet = (one & is_one) | (two & is_two) | (three & ~(is_one | is_two));
+    bad |= static_cast<uint32_t>(length[i] - 1 > 2) | static_cast<uint32_t>(octet > 255);
+    out[i] = static_cast<uint8_t>(octet);
+  }
+  return bad == 0;
+}
+#endif
+
+// Dotted quad at [p, p + n) when bytes up to `readable_end` may be read.
+bool ParseIpv4Fast(const char* p, size_t n, const char* readable_end, uint8_t* out) {
+#if defined(__SSE2__)
+  if (n < 7 || n > 15) return false;
+  if (readable_end - p >= 16) return ParseIpv4Wide(p, n, out);
+  char copy[16] = {};
+  std::memcpy(copy, p, n);
+  return ParseIpv4Wide(copy, n, out);
+#else
+  (void)readable_end;
+  return ParseIpv4(p, p + n, out);
+#endif
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 4291 section 2.2: x:x:x:x:x:x:x:x with 1-4 hex digits a group, one "::" standing for one or
+// more zero groups, and the last 32 bits optionally as a dotted quad.
+bool ParseIpv6(const char* p, const char* end, uint8_t* out) {
+  uint16_t groups[8] = {};
+  int count = 0;
+  int gap = -1;  // index in groups where "::" stands
+  if (p != end && *p == ':') {
+    if (end - p < 2 || p[1] != ':') return false;  // a lone leading ':'
+    gap = 0;
+    p += 2;
+    if (p == end) {
+      std::memset(out, 0, 16);
+      return true;
+    }
+  }
+  while (true) {
+    const char* group_start = p;
+    unsigned value = 0;
+    int digits = 0;
+    while (p != end) {
+      int h = HexValue(*p);
+      if (h < 0) break;
+      if (++digits > 4) return false;
+      value = (value << 4) | static_cast<unsigned>(h);
+      ++p;
+    }
+    if (p != end && *p == '.') {
+      // Embedded IPv4: the rest of the text, taking the last two groups.
+      if (count > 6) return false;
+      uint8_t v4[4];
+      if (!ParseIpv4(group_start, end, v4)) return false;
+      groups[count++] = static_cast<uint16_t>((v4[0] << 8) | v4[1]);
+      groups[count++] = static_cast<uint16_t>((v4[2] << 8) | v4[3]);
+      p = end;
+      break;
+    }
+    if (digits == 0) return false;
+    if (count == 8) return false;
+    groups[count++] = static_cast<uint16_t>(value);
+    if (p == end) break;
+    if (*p != ':') return false;
+    ++p;
+    if (p != end && *p == ':') {
+      if (gap >= 0) return false;  // a second "::"
+      gap = count;
+      ++p;
+      if (p == end) break;
+    } else if (p == end) {
+      return false;  // a trailing single ':'
+    }
+  }
+  if (gap >= 0) {
+    if (count > 7) return false;  // "::" must stand for at least one group
+    int tail = count - gap;
+    uint16_t full[8] = {};
+    for (int i = 0; i < gap; ++i) full[i] = groups[i];
+    for (int i = 0; i < tail; ++i) full[8 - tail + i] = groups[gap + i];
+    std::memcpy(groups, full, sizeof(groups));
+  } else if (count != 8) {
+    return false;
+  }
+  for (size_t i = 0; i < 8; ++i) {
+    out[2 * i] = static_cast<uint8_t>(groups[i] >> 8);
+    out[2 * i + 1] = static_cast<uint8_t>(groups[i] & 0xff);
+  }
+  return true;
+}
+
+char* WriteDecimalOctet(unsigned v, char* out) {
+  if (v >= 100) {
+    *out++ = static_cast<char>('0' + v / 100);
+    *out++ = static_cast<char>('0' + v / 10 % 10);
+  } else if (v >= 10) {
+    *out++ = static_cast<char>('0' + v / 10);
+  }
+  *out++ = static_cast<char>('0' + v % 10);
+  return out;
+}
+
+char* WriteDottedQuad(const uint8_t* b, char* out) {
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) *out++ = '.';
+    out = WriteDecimalOctet(b[i], out);
+  }
+  return out;
+}
+
+// Lower-case hex without leading zeros (RFC 5952 sections 4.1 and 4.3).
+char* WriteHexGroup(unsigned v, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  bool started = false;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    unsigned nibble = (v >> shift) & 0xf;
+    if (nibble != 0 || started || shift == 0) {
+      *out++ = kHex[nibble];
+      started = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ParseIpAddress(std::string_view text, const char* readable_end, IpAddress* out) {
+  const char* p = text.data();
+  IpAddress a;
+  // Flow logs are mostly IPv4: try it first.
+  if (ParseIpv4Fast(p, text.size(), readable_end, a.bytes.data())) {
+    a.v4 = true;
+  } else if (!ParseIpv6(p, p + text.size(), a.bytes.data())) {
+    return false;
+  }
+  *out = a;
+  return true;
+}
+
+bool ParseIpAddress(std::string_view text, IpAddress* out) {
+  return ParseIpAddress(text, text.data() + text.size(), out);
+}
+
+size_t FormatIpAddress(const IpAddress& address, char* out) {
+  const uint8_t* b = address.bytes.data();
+  char* p = out;
+  if (address.v4) return static_cast<size_t>(WriteDottedQuad(b, p) - out);
+
+  // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(b, kMappedPrefix, 12) == 0) {
+    constexpr std::string_view kMapped = "::ffff:";
+    std::memcpy(p, kMapped.data(), kMapped.size());  // NOLINT(bugprone-not-null-terminated-result)
+    return static_cast<size_t>(WriteDottedQuad(b + 12, p + kMapped.size()) - out);
+  }
+
+  unsigned groups[8];
+  for (size_t i = 0; i < 8; ++i) groups[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
+  // Section 4.2: the longest run of two or more zero groups becomes "::", the first on ties.
+  int best_start = -1;
+  int best_len = 1;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0) ++j;
+    if (j - i > best_len) {
+      best_start = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  for (int i = 0; i < 8;) {
+    if (i == best_start) {
+      *p++ = ':';
+      *p++ = ':';
+      i += best_len;
+      continue;
+    }
+    if (i > 0 && i != best_start + best_len) *p++ = ':';
+    p = WriteHexGroup(groups[i], p);
+    ++i;
+  }
+  return static_cast<size_t>(p - out);
+}
+
+}  // namespace vpcflow

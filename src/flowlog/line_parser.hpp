@@ -1,0 +1,60 @@
+#pragma once
+/// Parsing one flow-log line against its object's format (DESIGN.md digest rules 1-3).
+/// Pure, allocation-free, thread-safe.
+
+#include <cstdint>
+#include <string_view>
+
+#include "flowlog/address.hpp"
+#include "flowlog/format.hpp"
+#include "vpcflow/digest.hpp"
+
+namespace vpcflow {
+
+enum class Action : uint8_t { kAbsent = 0, kAccept = 1, kReject = 2 };
+/// "-", "ACCEPT", "REJECT".
+std::string_view ActionName(Action action);
+
+/// The fields the digest needs from one record. Views point into the parsed line.
+struct FlowRecord {
+  std::string_view account_id;    ///< "-" when absent
+  std::string_view interface_id;  ///< "-" when absent
+  IpAddress srcaddr;
+  IpAddress dstaddr;
+  uint16_t srcport = 0;
+  uint16_t dstport = 0;
+  uint8_t protocol = 0;
+  Action action = Action::kAbsent;
+  uint64_t packets = 0;  ///< 0 when '-' or absent
+  uint64_t bytes = 0;    ///< 0 when '-' or absent
+  int64_t start = 0;     ///< Unix seconds (values above 1e11 are taken as ms and divided)
+  int64_t end = 0;
+};
+
+/// Lines are split into at most this many tokens on the stack. A format with more columns has
+/// every line counted as kBadTokenCount.
+inline constexpr size_t kMaxLineColumns = 128;
+
+/// Parses `line` (no '\n'; a trailing '\r' is ignored) with `format`. Tokens are separated by
+/// runs of ' ' only (a tab is part of a token). Returns:
+/// - kBlank for an empty/space-only line;
+/// - kBadTokenCount when the number of space-run-separated tokens differs from the format's;
+/// - kStatusNoData / kStatusSkipData / kStatusOther when log-status is present and not OK;
+/// - kIncomplete when srcaddr, dstaddr, srcport, dstport, protocol, start or end is '-' or
+///   not in the format;
+/// - kBadAddress, kBadNumber (ports > 65535, protocol > 255, non-digits, overflow, end < start),
+///   kBadValue (action other than ACCEPT, REJECT, '-');
+/// - kUsed with `*out` filled otherwise. The window is not checked here.
+/// Checks run in this order: token count, status, incomplete, then values (addresses, ports and
+/// protocol, start/end, packets/bytes, action).
+///
+/// Details:
+/// - log-status '-' is "no value": the record is judged by its other fields like an OK one;
+/// - start/end above 100000000000 (year 5138 in seconds) are milliseconds and are divided by
+///   1000 (each on its own), before the end < start check;
+/// - numbers are plain decimal digits: no sign, no spaces; leading zeros are accepted;
+/// - account-id / interface-id are not validated (any token, '-' included);
+/// - `*out` is written only when the outcome is kUsed.
+LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
+
+}  // namespace vpcflow

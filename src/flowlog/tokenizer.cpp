@@ -1,0 +1,114 @@
+#include "flowlog/tokenizer.hpp"
+
+#include <cstring>
+#include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace vpcflow {
+
+size_t SplitOnSpacesScalar(std::string_view line, size_t limit, uint32_t* bounds) {
+  if (line.size() > std::numeric_limits<uint32_t>::max()) return limit + 1;
+  const size_t len = line.size();
+  size_t i = 0;
+  size_t n = 0;
+  while (true) {
+    while (i != len && line[i] == ' ') ++i;
+    if (i == len) return n;
+    if (n == limit) return limit + 1;
+    bounds[2 * n] = static_cast<uint32_t>(i);
+    while (i != len && line[i] != ' ') ++i;
+    bounds[2 * n + 1] = static_cast<uint32_t>(i);
+    ++n;
+  }
+}
+
+#if defined(__SSE2__)
+
+namespace {
+
+constexpr size_t kBlock = 64;
+
+inline uint64_t SpaceMask16(const char* p, __m128i space) {
+  __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, space)));
+}
+
+// Bit i is set when p[i] is a space, for 64 bytes.
+inline uint64_t SpaceMask(const char* p) {
+  const __m128i space = _mm_set1_epi8(' ');
+  return SpaceMask16(p, space) | SpaceMask16(p + 16, space) << 16 |
+         SpaceMask16(p + 32, space) << 32 | SpaceMask16(p + 48, space) << 48;
+}
+
+// The position of the lowest set bit; 63 for 0 (a harmless value: entries past the count are
+// never read), which also keeps __builtin_ctzll away from 0.
+inline uint32_t LowestBit(uint64_t bits) {
+  return static_cast<uint32_t>(__builtin_ctzll(bits | (uint64_t{1} << 63)));
+}
+
+// Writes the positions of the `count` set bits of `bits` (plus `base`) to out[0..count), and
+// garbage after them up to a multiple of 8: eight at a time without a branch per bit (the
+// technique of simdjson's flatten_bits; most blocks of a flow-log line hold 8 to 16 edges).
+inline void Flatten(uint64_t bits, int count, uint32_t base, uint32_t* out) {
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    out[i] = base + LowestBit(bits);
+    bits &= bits - 1;
+  }
+  if (count <= 8) return;
+#pragma GCC unroll 8
+  for (int i = 8; i < 16; ++i) {
+    out[i] = base + LowestBit(bits);
+    bits &= bits - 1;
+  }
+  for (int i = 16; i < count; ++i) {
+    out[i] = base + LowestBit(bits);
+    bits &= bits - 1;
+  }
+}
+
+}  // namespace
+
+// 64 bytes at a time: with a mask of non-space bytes, the token edges (a start: non-space after
+// space; an end: space after non-space) are the bits where the mask differs from itself shifted
+// by one. Edges alternate start, end, start, ... so they are the bounds in order. The short last
+// block is copied into a buffer padded with spaces: no load reads past the line.
+size_t SplitOnSpaces(std::string_view line, size_t limit, uint32_t* bounds) {
+  if (line.size() > std::numeric_limits<uint32_t>::max()) return limit + 1;
+  const char* base = line.data();
+  const size_t len = line.size();
+  size_t edges_seen = 0;
+  uint64_t carry = 0;  // 1 when the previous block ended inside a token
+  char padded[kBlock];
+  for (size_t block = 0; block < len; block += kBlock) {
+    const char* p = base + block;
+    if (len - block < kBlock) {
+      std::memset(padded, ' ', kBlock);
+      std::memcpy(padded, p, len - block);
+      p = padded;
+    }
+    const uint64_t nonspace = ~SpaceMask(p);
+    const uint64_t edges = nonspace ^ ((nonspace << 1) | carry);
+    carry = nonspace >> 63;
+    const int count = __builtin_popcountll(edges);
+    // At most 2 * limit edges so far, and at most 64 written here: within the slack.
+    Flatten(edges, count, static_cast<uint32_t>(block), bounds + edges_seen);
+    edges_seen += static_cast<size_t>(count);
+    if ((edges_seen + 1) / 2 > limit) return limit + 1;  // more tokens started than allowed
+  }
+  if (edges_seen % 2 == 1) bounds[edges_seen++] = static_cast<uint32_t>(len);  // ends at the end
+  return edges_seen / 2;
+}
+
+#else
+
+size_t SplitOnSpaces(std::string_view line, size_t limit, uint32_t* bounds) {
+  return SplitOnSpacesScalar(line, limit, bounds);
+}
+
+#endif
+
+}  // namespace vpcflow

@@ -1,0 +1,101 @@
+#include "flowlog/tokenizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace vpcflow {
+namespace {
+
+std::vector<std::string> Split(std::string_view line, size_t limit, bool fast, size_t* count) {
+  std::vector<uint32_t> bounds(2 * limit + kTokenBoundsSlack);
+  *count = fast ? SplitOnSpaces(line, limit, bounds.data())
+                : SplitOnSpacesScalar(line, limit, bounds.data());
+  std::vector<std::string> out;
+  if (*count > limit) return out;  // the bounds are unspecified then
+  for (size_t i = 0; i < *count; ++i) {
+    out.emplace_back(line.substr(bounds[2 * i], bounds[2 * i + 1] - bounds[2 * i]));
+  }
+  return out;
+}
+
+std::vector<std::string> Split(std::string_view line, size_t limit = 100) {
+  size_t count;
+  return Split(line, limit, true, &count);
+}
+
+TEST(TokenizerTest, SplitsOnRunsOfSpaces) {
+  EXPECT_EQ(Split("a b  c   d"), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(Split("  lead trail  "), (std::vector<std::string>{"lead", "trail"}));
+  EXPECT_EQ(Split("tab\tis\rpart"), (std::vector<std::string>{"tab\tis\rpart"}));
+  EXPECT_TRUE(Split("").empty());
+  EXPECT_TRUE(Split("      ").empty());
+  EXPECT_EQ(Split("x"), (std::vector<std::string>{"x"}));
+}
+
+TEST(TokenizerTest, TokensAcrossBlockBoundaries) {
+  // A token spanning bytes 60-70 and lines of exactly 64 and 128 bytes.
+  std::string line = std::string(60, ' ') + "0123456789" + " tail";
+  EXPECT_EQ(Split(line), (std::vector<std::string>{"0123456789", "tail"}));
+  std::string full(64, 'z');
+  EXPECT_EQ(Split(full), (std::vector<std::string>{full}));
+  std::string two = std::string(63, 'a') + " " + std::string(64, 'b');
+  EXPECT_EQ(Split(two), (std::vector<std::string>{std::string(63, 'a'), std::string(64, 'b')}));
+  std::string long_token(1000, 'q');
+  EXPECT_EQ(Split(" " + long_token + " "), (std::vector<std::string>{long_token}));
+}
+
+TEST(TokenizerTest, ManyTokensInOneBlock) {
+  // 32 one-byte tokens in 64 bytes: 64 edges in one block, the most the slack allows for.
+  std::string line;
+  for (int i = 0; i < 32; ++i) line += "x ";
+  size_t count;
+  EXPECT_EQ(Split(line, 32, true, &count).size(), 32u);
+  EXPECT_EQ(count, 32u);
+  Split(line, 31, true, &count);
+  EXPECT_EQ(count, 32u);
+  Split(line + line + line, 0, true, &count);
+  EXPECT_EQ(count, 1u);
+}
+
+TEST(TokenizerTest, StopsAfterTheLimit) {
+  size_t count;
+  Split("a b c d e", 3, true, &count);
+  EXPECT_EQ(count, 4u);
+  EXPECT_EQ(Split("a b c", 3, true, &count).size(), 3u);
+  EXPECT_EQ(count, 3u);
+  Split("a b c   ", 3, true, &count);
+  EXPECT_EQ(count, 3u);
+  Split("a", 0, true, &count);
+  EXPECT_EQ(count, 1u);
+  Split("   ", 0, true, &count);
+  EXPECT_EQ(count, 0u);
+}
+
+TEST(TokenizerTest, FastAgreesWithScalarOnRandomLines) {
+  std::mt19937 rng(99);
+  const char other[] = {'a', '1', '-', '.', '\r', '\t', ':', '\0'};
+  const unsigned kSpacePercent[] = {10, 35, 70};
+  for (int i = 0; i < 20000; ++i) {
+    size_t len = rng() % 300;
+    // Mostly text, mixed, or mostly spaces: few or many edges in a block.
+    const unsigned space_percent = kSpacePercent[rng() % 3];
+    std::string line;
+    for (size_t j = 0; j < len; ++j) {
+      line += rng() % 100 < space_percent ? ' ' : other[rng() % sizeof(other)];
+    }
+    size_t limit = rng() % 4 == 0 ? rng() % 10 : 128;
+    size_t fast_count, slow_count;
+    auto fast = Split(line, limit, true, &fast_count);
+    auto slow = Split(line, limit, false, &slow_count);
+    ASSERT_EQ(fast_count, slow_count) << "'" << line << "' limit " << limit;
+    if (fast_count <= limit) {
+      ASSERT_EQ(fast, slow) << "'" << line << "'";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vpcflow

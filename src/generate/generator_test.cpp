@@ -1,0 +1,251 @@
+#include "generate/generator.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/gzip_reader.hpp"
+#include "flowlog/format.hpp"
+#include "flowlog/line_parser.hpp"
+#include "flowlog/object_key.hpp"
+#include "testing/matchers.hpp"
+#include "testing/scratch_dir.hpp"
+#include "vpcflow/object_source.hpp"
+
+namespace vpcflow {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int64_t kT0 = 1793491200;  // 2026-11-01T00:00:00Z
+
+class GeneratorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(scratch_.path().empty()); }
+
+  GenerateOptions Options(const std::string& name) const {
+    return GenerateOptions{.out_dir = (root_ / name).string(),
+                           .window = {kT0, kT0 + 1800},
+                           .size_mb = 2,
+                           .accounts = 2,
+                           .hosts = 200,
+                           .layout = GenerateLayout::kDaily,
+                           .seed = 11,
+                           .threads = 2,
+                           .prefix = ""};
+  }
+
+  // Relative key -> file bytes.
+  static std::map<std::string, std::string> Tree(const fs::path& dir) {
+    std::map<std::string, std::string> tree;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      tree[fs::relative(e.path(), dir).string()] = ss.str();
+    }
+    return tree;
+  }
+
+  // The decompressed lines of one object.
+  static std::vector<std::string> ObjectLines(ObjectSource& source, const std::string& key) {
+    std::vector<std::string> lines;
+    auto reader = source.Open(key);
+    EXPECT_THAT(reader, IsOk());
+    if (!reader.ok()) return lines;
+    auto stream = NewGzipTextStream(reader->get());
+    LineReader line_reader(stream.get());
+    std::string_view line;
+    while (line_reader.Next(&line)) lines.emplace_back(line);
+    EXPECT_THAT(line_reader.status(), IsOk()) << key;
+    return lines;
+  }
+
+  ScratchDir scratch_;
+  fs::path root_ = scratch_.path();
+};
+
+TEST_F(GeneratorTest, SameOptionsGiveTheSameBytesOnAnyThreadCount) {
+  GenerateOptions a = Options("a"), b = Options("b");
+  a.threads = 1;
+  b.threads = 2;
+  auto ra = GenerateCorpus(a);
+  auto rb = GenerateCorpus(b);
+  ASSERT_THAT(ra, IsOk());
+  ASSERT_THAT(rb, IsOk());
+  EXPECT_EQ(ra->records, rb->records);
+  EXPECT_EQ(ra->bytes_compressed, rb->bytes_compressed);
+  auto ta = Tree(root_ / "a"), tb = Tree(root_ / "b");
+  EXPECT_EQ(ta.size(), ra->objects);
+  EXPECT_TRUE(ta == tb);
+}
+
+TEST_F(GeneratorTest, AnotherSeedGivesAnotherCorpus) {
+  GenerateOptions a = Options("a"), b = Options("b");
+  b.seed = 12;
+  ASSERT_THAT(GenerateCorpus(a), IsOk());
+  ASSERT_THAT(GenerateCorpus(b), IsOk());
+  EXPECT_FALSE(Tree(root_ / "a") == Tree(root_ / "b"));
+}
+
+TEST_F(GeneratorTest, EveryLineIsAValidRecordOfItsFileInterval) {
+  GenerateOptions o = Options("c");
+  auto report = GenerateCorpus(o);
+  ASSERT_THAT(report, IsOk());
+  // Within a few percent of the requested size, one object per flow log and 5-minute stamp.
+  EXPECT_NEAR(static_cast<double>(report->bytes_uncompressed), o.size_mb * 1e6,
+              o.size_mb * 1e6 * 0.05);
+  EXPECT_LT(report->bytes_compressed, report->bytes_uncompressed / 3);
+  EXPECT_EQ(report->objects % 6, 0u);  // 6 stamps in 30 minutes
+
+  auto source = NewLocalDirSource(o.out_dir);
+  ASSERT_THAT(source, IsOk());
+  auto listing = ListAll(**source, ListRequest{});
+  ASSERT_THAT(listing, IsOk());
+  ASSERT_EQ(listing->objects.size(), report->objects);
+
+  std::set<std::string> headers, accounts, spellings;
+  std::map<LineOutcome, int> outcomes;
+  std::set<int> protocols;
+  uint64_t records = 0;
+  int missing_counts = 0, rejects = 0, upper = 0, full_form = 0, early_start = 0;
+  std::set<int64_t> stamps;
+  for (const ObjectInfo& info : listing->objects) {
+    auto key = ParseFlowLogKey(info.key);
+    ASSERT_TRUE(key.has_value()) << info.key;
+    EXPECT_EQ(key->layout, KeyLayout::kDefault);
+    EXPECT_FALSE(key->hourly);
+    EXPECT_EQ(key->kind, ObjectKind::kGzipText);
+    accounts.insert(std::string(key->account));
+    stamps.insert(key->file_time);
+    std::vector<std::string> lines = ObjectLines(**source, info.key);
+    ASSERT_GE(lines.size(), 2u);
+    auto format = FlowFormat::FromHeader(lines[0]);
+    ASSERT_TRUE(format.has_value()) << lines[0];
+    headers.insert(lines[0]);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      FlowRecord rec;
+      LineOutcome outcome = ParseFlowLine(*format, lines[i], &rec);
+      outcomes[outcome]++;
+      records++;
+      ASSERT_TRUE(outcome == LineOutcome::kUsed || outcome == LineOutcome::kStatusNoData ||
+                  outcome == LineOutcome::kStatusSkipData)
+          << "outcome " << static_cast<int>(outcome) << ": " << lines[i];
+      if (outcome != LineOutcome::kUsed) continue;
+      // Records end in the file's 5 minutes; some started in the previous interval.
+      EXPECT_GE(rec.end, key->file_time) << lines[i];
+      EXPECT_LT(rec.end, key->file_time + 300) << lines[i];
+      EXPECT_GE(rec.start, rec.end - 600) << lines[i];
+      early_start += rec.start < key->file_time - 300;
+      EXPECT_EQ(rec.srcaddr.v4, rec.dstaddr.v4) << lines[i];
+      protocols.insert(rec.protocol);
+      rejects += rec.action == Action::kReject;
+      missing_counts += lines[i].find(" - - ") != std::string::npos;
+      upper += lines[i].find_first_of("ABCDEF") != std::string::npos;
+      full_form += lines[i].find(":0000:") != std::string::npos;
+    }
+  }
+  EXPECT_EQ(records, report->records);
+  EXPECT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(stamps.size(), 6u);
+  EXPECT_GE(headers.size(), 3u);  // several formats
+  EXPECT_GT(outcomes[LineOutcome::kStatusNoData], 0);
+  EXPECT_GT(outcomes[LineOutcome::kStatusSkipData], 0);
+  EXPECT_GT(rejects, 0);
+  EXPECT_GT(missing_counts, 0);
+  EXPECT_GT(upper, 0);
+  EXPECT_GT(full_form, 0);
+  EXPECT_GT(early_start, 0);
+  EXPECT_EQ(protocols, (std::set<int>{1, 6, 17, 58}));
+}
+
+TEST_F(GeneratorTest, HourlyAndHiveLayoutsWithAPrefix) {
+  for (GenerateLayout layout : {GenerateLayout::kHourly, GenerateLayout::kHive}) {
+    GenerateOptions o = Options(layout == GenerateLayout::kHive ? "hive" : "hourly");
+    o.layout = layout;
+    o.prefix = "team/logs";
+    o.size_mb = 0.2;
+    ASSERT_THAT(GenerateCorpus(o), IsOk());
+    auto tree = Tree(o.out_dir);
+    ASSERT_FALSE(tree.empty());
+    for (const auto& [path, bytes] : tree) {
+      auto key = ParseFlowLogKey(path);
+      ASSERT_TRUE(key.has_value()) << path;
+      EXPECT_EQ(key->user_prefix, "team/logs");
+      if (layout == GenerateLayout::kHive) {
+        EXPECT_EQ(key->layout, KeyLayout::kHive) << path;
+        EXPECT_THAT(path, HasSubstr("/aws-account-id="));
+      } else {
+        EXPECT_EQ(key->layout, KeyLayout::kDefault) << path;
+        EXPECT_TRUE(key->hourly) << path;
+      }
+    }
+  }
+}
+
+TEST_F(GeneratorTest, HostsBoundTheDistinctAddressesOfAnAccount) {
+  auto distinct = [&](int hosts) {
+    GenerateOptions o = Options("h" + std::to_string(hosts));
+    o.accounts = 1;
+    o.hosts = hosts;
+    EXPECT_THAT(GenerateCorpus(o), IsOk());
+    auto source = NewLocalDirSource(o.out_dir);
+    auto listing = ListAll(**source, ListRequest{});
+    std::set<std::string> addresses;
+    for (const ObjectInfo& info : listing->objects) {
+      std::vector<std::string> lines = ObjectLines(**source, info.key);
+      auto format = FlowFormat::FromHeader(lines[0]);
+      for (size_t i = 1; i < lines.size(); ++i) {
+        FlowRecord rec;
+        if (ParseFlowLine(*format, lines[i], &rec) != LineOutcome::kUsed) continue;
+        char text[kMaxIpTextLength];
+        addresses.emplace(text, FormatIpAddress(rec.srcaddr, text));
+        addresses.emplace(text, FormatIpAddress(rec.dstaddr, text));
+      }
+    }
+    return addresses.size();
+  };
+  size_t few = distinct(20), many = distinct(2000);
+  EXPECT_LE(few, 20u);
+  EXPECT_GE(few, 15u);
+  EXPECT_LE(many, 2000u);
+  EXPECT_GT(many, 500u);
+}
+
+TEST_F(GeneratorTest, RejectsBadOptions) {
+  GenerateOptions o = Options("bad");
+  o.size_mb = 0;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.accounts = 0;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.hosts = 1;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.window.stop = o.window.start;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
+}
+
+TEST(GenerateLayoutTest, ParsesTheThreeNames) {
+  EXPECT_THAT(ParseGenerateLayout("daily"), IsOkAndHolds(GenerateLayout::kDaily));
+  EXPECT_THAT(ParseGenerateLayout("hourly"), IsOkAndHolds(GenerateLayout::kHourly));
+  EXPECT_THAT(ParseGenerateLayout("hive"), IsOkAndHolds(GenerateLayout::kHive));
+  EXPECT_THAT(ParseGenerateLayout("weekly"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("weekly")));
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -1,0 +1,124 @@
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "vpcflow/http_client.hpp"
+#include "vpcflow/queuer.hpp"
+
+namespace vpcflow {
+
+std::string HttpQueuerUrl(const HttpQueuerOptions& options) {
+  std::string endpoint = options.endpoint;
+  size_t scheme = endpoint.find("://");
+  size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t path = endpoint.find_first_of("/?#", authority);
+  if (path != std::string::npos && endpoint[path] == '/' && path + 1 < endpoint.size()) {
+    return endpoint;
+  }
+  if (path != std::string::npos) endpoint.resize(path);  // a lone "/" (or a query) is no path
+  return endpoint + "/" + options.topic + "/digest";
+}
+
+int64_t HttpQueuerBackoffMs(const HttpQueuerOptions& options, int retry) {
+  int64_t delay = std::clamp<int64_t>(options.backoff_ms, 0, kHttpQueuerMaxBackoffMs);
+  for (int i = 1; i < retry && delay < kHttpQueuerMaxBackoffMs; ++i) delay *= 2;
+  return std::min(delay, kHttpQueuerMaxBackoffMs);
+}
+
+namespace {
+
+bool IsRetryableHttpStatus(int status) {
+  return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+class HttpQueuer final : public Queuer {
+ public:
+  HttpQueuer(HttpQueuerOptions options, HttpClient* client)
+      : options_(std::move(options)), client_(client), url_(HttpQueuerUrl(options_)) {}
+
+  ~HttpQueuer() override { Shutdown(0); }
+
+  void SetHandler(JobHandler) override {}
+
+  Status Queue(const Job& job) override {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return FailedPreconditionError("the job queue is shut down");
+      ++in_flight_;
+    }
+    Status status = Post(job);
+    std::lock_guard lock(mu_);
+    if (--in_flight_ == 0) cv_.notify_all();
+    return status;
+  }
+
+  std::vector<Job> Shutdown(int64_t) override {
+    std::unique_lock lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return in_flight_ == 0; });
+    return {};
+  }
+
+  std::string Describe() const override { return "http:" + url_; }
+
+ private:
+  Status Post(const Job& job) {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = url_;
+    request.headers = {{"content-type", "application/json"}};
+    request.body = JobToJson(job);
+    request.timeout_ms = options_.timeout_ms;
+    int attempts = std::max(options_.max_attempts, 1);
+    std::string last_error;
+    for (int attempt = 1;; ++attempt) {
+      Result<HttpResponse> response = client_->Send(request);
+      if (response.ok()) {
+        int code = response->status;
+        if (code >= 200 && code < 300) return OkStatus();
+        if (code == 400 || code == 413 || code == 415 || code == 422) {
+          return InvalidArgumentError("event bus " + url_ + " refused the job: HTTP " +
+                                      std::to_string(code));
+        }
+        if (!IsRetryableHttpStatus(code)) {
+          return FailedPreconditionError("event bus " + url_ + " answered HTTP " +
+                                         std::to_string(code));
+        }
+        last_error = "HTTP " + std::to_string(code);
+      } else {
+        Status status = response.status();
+        if (status.code() != StatusCode::kUnavailable &&
+            status.code() != StatusCode::kDeadlineExceeded) {
+          return status.WithContext("event bus " + url_);
+        }
+        last_error = status.ToString();
+      }
+      if (attempt >= attempts) break;
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::milliseconds(HttpQueuerBackoffMs(options_, attempt)),
+                       [this] { return closed_; })) {
+        return FailedPreconditionError("the job queue shut down while retrying " + url_);
+      }
+    }
+    return UnavailableError("event bus " + url_ + " did not accept the job after " +
+                            std::to_string(attempts) + " attempts; last: " + last_error);
+  }
+
+  const HttpQueuerOptions options_;
+  HttpClient* const client_;
+  const std::string url_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+QueuerPtr NewHttpQueuer(HttpQueuerOptions options, HttpClient* client) {
+  return std::make_unique<HttpQueuer>(std::move(options), client);
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,209 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "modules/posix_file.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+
+Status ValidateDigestId(std::string_view id) {
+  bool ok = id.size() == 36;
+  for (size_t i = 0; ok && i < id.size(); ++i) {
+    char c = id[i];
+    ok = (i == 8 || i == 13 || i == 18 || i == 23)
+             ? c == '-'
+             : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (ok) return OkStatus();
+  return InvalidArgumentError("not a digest id (a lower-case UUID): \"" +
+                              std::string(id.substr(0, 64)) + (id.size() > 64 ? "...\"" : "\""));
+}
+
+namespace {
+
+constexpr size_t kWriteBufferBytes = 256 * 1024;
+
+class FileReader final : public ObjectReader {
+ public:
+  FileReader(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+
+  Result<size_t> Read(std::span<char> buffer) override {
+    for (;;) {
+      ssize_t n = ::read(fd_.get(), buffer.data(), buffer.size());
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return ErrnoStatus("read " + path_, errno);
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+  std::string path_;
+};
+
+// Buffers appends so that small writes from an encoder become large write() calls.
+class FileSink final : public ByteSink {
+ public:
+  FileSink(int fd, const std::string& path) : fd_(fd), path_(path) {
+    buffer_.reserve(kWriteBufferBytes);
+  }
+
+  Status Append(std::string_view bytes) override {
+    if (!status_.ok()) return status_;
+    if (closed_) return status_ = FailedPreconditionError("append after close: " + path_);
+    if (buffer_.size() + bytes.size() > kWriteBufferBytes) {
+      RETURN_IF_ERROR(Flush());
+      if (bytes.size() >= kWriteBufferBytes) return status_ = WriteFully(fd_, bytes, path_);
+    }
+    buffer_.append(bytes);
+    return OkStatus();
+  }
+
+  Status Close() override {
+    if (!closed_ && status_.ok()) status_ = Flush();
+    closed_ = true;
+    return status_;
+  }
+
+ private:
+  Status Flush() {
+    status_ = WriteFully(fd_, buffer_, path_);
+    buffer_.clear();
+    return status_;
+  }
+
+  int fd_;
+  const std::string& path_;
+  std::string buffer_;
+  Status status_;
+  bool closed_ = false;
+};
+
+class FileUpload final : public StorageUpload {
+ public:
+  FileUpload(std::string digest_path, std::string manifest_path, std::string dir, std::string id,
+             std::string temp_path, UniqueFd fd)
+      : digest_path_(std::move(digest_path)),
+        manifest_path_(std::move(manifest_path)),
+        dir_(std::move(dir)),
+        id_(std::move(id)),
+        temp_path_(std::move(temp_path)),
+        fd_(std::move(fd)),
+        sink_(fd_.get(), temp_path_) {}
+
+  ~FileUpload() override {
+    if (!temp_path_.empty()) {
+      fd_.Reset();
+      ::unlink(temp_path_.c_str());
+    }
+  }
+
+  ByteSink& body() override { return sink_; }
+
+  Status Commit(std::string_view manifest_json) override {
+    if (temp_path_.empty()) return FailedPreconditionError("upload of " + id_ + " already ended");
+    Status status = Publish(manifest_json);
+    if (!status.ok()) {
+      fd_.Reset();
+      ::unlink(temp_path_.c_str());
+    }
+    temp_path_.clear();
+    return status;
+  }
+
+ private:
+  Status Publish(std::string_view manifest_json) {
+    RETURN_IF_ERROR(sink_.Close());
+    if (::close(fd_.Release()) != 0) return ErrnoStatus("close " + temp_path_, errno);
+    ASSIGN_OR_RETURN(std::string manifest_temp,
+                     WriteTempFile(dir_, id_ + ".manifest.json", manifest_json));
+    // Manifest first: a reader that finds the digest also finds its manifest.
+    if (::rename(manifest_temp.c_str(), manifest_path_.c_str()) != 0) {
+      Status status = ErrnoStatus("rename to " + manifest_path_, errno);
+      ::unlink(manifest_temp.c_str());
+      return status;
+    }
+    if (::rename(temp_path_.c_str(), digest_path_.c_str()) != 0) {
+      Status status = ErrnoStatus("rename to " + digest_path_, errno);
+      ::unlink(manifest_path_.c_str());
+      return status;
+    }
+    return OkStatus();
+  }
+
+  std::string digest_path_;
+  std::string manifest_path_;
+  std::string dir_;
+  std::string id_;
+  std::string temp_path_;  // empty once the upload ended
+  UniqueFd fd_;
+  FileSink sink_;
+};
+
+class FileStorage final : public Storage {
+ public:
+  explicit FileStorage(std::string dir) : dir_(std::move(dir)) {}
+
+  Result<StoredDigest> Get(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    std::string path = DigestPath(id);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus("open digest " + path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+    StoredDigest digest;
+    digest.size = static_cast<uint64_t>(st.st_size);
+    digest.reader = std::make_unique<FileReader>(std::move(fd), std::move(path));
+    return digest;
+  }
+
+  Result<std::string> GetManifest(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    return ReadWholeFile(ManifestPath(id));
+  }
+
+  Result<bool> Exists(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    std::string path = DigestPath(id);
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT) return false;
+    return ErrnoStatus("stat " + path, errno);
+  }
+
+  Result<StorageUploadPtr> Begin(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    std::string temp = UniqueTempPath(dir_, std::string(id) + ".log.gz");
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid()) return ErrnoStatus("create " + temp, errno);
+    return StorageUploadPtr(std::make_unique<FileUpload>(
+        DigestPath(id), ManifestPath(id), dir_, std::string(id), std::move(temp), std::move(fd)));
+  }
+
+  Status Ready() override { return CheckWritable(dir_); }
+
+  std::string Describe() const override { return "dir:" + dir_; }
+
+ private:
+  std::string DigestPath(std::string_view id) const {
+    return dir_ + "/" + std::string(id) + ".log.gz";
+  }
+  std::string ManifestPath(std::string_view id) const {
+    return dir_ + "/" + std::string(id) + ".manifest.json";
+  }
+
+  const std::string dir_;
+};
+
+}  // namespace
+
+Result<StoragePtr> NewFileStorage(std::string dir) {
+  if (dir.empty()) return InvalidArgumentError("digest storage directory is empty");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  RETURN_IF_ERROR(MakeDirectories(dir).WithContext("digest storage"));
+  return StoragePtr(std::make_unique<FileStorage>(std::move(dir)));
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "testing/matchers.hpp"
+#include "testing/memory_storage.hpp"
+#include "testing/scratch_dir.hpp"
+#include "testing/storage_conformance.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+namespace {
+
+INSTANTIATE_TEST_SUITE_P(File, StorageConformanceTest,
+                         ::testing::Values(StorageFactory(&NewFileStorage)));
+INSTANTIATE_TEST_SUITE_P(Memory, StorageConformanceTest,
+                         ::testing::Values(StorageFactory([](const std::string&) {
+                           return Result<StoragePtr>(std::make_unique<MemoryStorage>());
+                         })));
+
+std::set<std::string> Names(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(ValidateDigestIdTest, AcceptsOnlyLowerCaseCanonicalUuids) {
+  EXPECT_OK(ValidateDigestId("9740a140-ba85-5600-8b93-7b46eec77617"));
+  EXPECT_THAT(ValidateDigestId("9740a140-ba85-5600-8b93-7b46eec7761g"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDigestId(std::string(1000, 'a')),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::SizeIs(::testing::Lt(120))));
+}
+
+TEST(FileStorageTest, WritesTheKeysOfTheOlderService) {
+  ScratchDir scratch;
+  Result<StoragePtr> storage = NewFileStorage(scratch.Sub("digests"));
+  ASSERT_OK(storage);
+  std::string id = "9740a140-ba85-5600-8b93-7b46eec77617";
+  Result<StorageUploadPtr> upload = (*storage)->Begin(id);
+  ASSERT_OK(upload);
+  ASSERT_OK((*upload)->body().Append("gzip bytes"));
+  ASSERT_OK((*upload)->Commit(R"({"window":1})"));
+  EXPECT_EQ(Names(scratch.Sub("digests")),
+            (std::set<std::string>{id + ".log.gz", id + ".manifest.json"}));
+  EXPECT_EQ(ReadFile(scratch.Sub("digests/" + id + ".log.gz")), "gzip bytes");
+  EXPECT_EQ(ReadFile(scratch.Sub("digests/" + id + ".manifest.json")), R"({"window":1})");
+  EXPECT_EQ((*storage)->Describe(), "dir:" + scratch.Sub("digests"));
+}
+
+TEST(FileStorageTest, UploadsUseHiddenTemporaryFilesAndAbortRemovesThem) {
+  ScratchDir scratch;
+  Result<StoragePtr> storage = NewFileStorage(scratch.path());
+  ASSERT_OK(storage);
+  {
+    Result<StorageUploadPtr> upload = (*storage)->Begin(TestDigestId(1));
+    ASSERT_OK(upload);
+    ASSERT_OK((*upload)->body().Append(std::string(600000, 'x')));
+    std::set<std::string> names = Names(scratch.path());
+    ASSERT_EQ(names.size(), 1u);
+    EXPECT_EQ(names.begin()->front(), '.');
+    EXPECT_NE(names.begin()->find(TestDigestId(1)), std::string::npos);
+  }
+  EXPECT_TRUE(Names(scratch.path()).empty());
+}
+
+TEST(FileStorageTest, ReadyLeavesNothingBehind) {
+  ScratchDir scratch;
+  Result<StoragePtr> storage = NewFileStorage(scratch.path());
+  ASSERT_OK(storage);
+  ASSERT_OK((*storage)->Ready());
+  EXPECT_TRUE(Names(scratch.path()).empty());
+}
+
+TEST(FileStorageTest, CreatesMissingDirectories) {
+  ScratchDir scratch;
+  ASSERT_OK(NewFileStorage(scratch.Sub("a/b/c/")));
+  EXPECT_TRUE(std::filesystem::is_directory(scratch.Sub("a/b/c")));
+}
+
+TEST(FileStorageTest, FailsNamingTheDirectoryWhenItIsAFile) {
+  ScratchDir scratch;
+  std::ofstream(scratch.Sub("file")) << "x";
+  EXPECT_THAT(NewFileStorage(scratch.Sub("file")),
+              StatusIs(StatusCode::kNotFound, ::testing::HasSubstr(scratch.Sub("file"))));
+  EXPECT_THAT(NewFileStorage(""), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(FileStorageTest, FailedCommitLeavesNothingVisible) {
+  ScratchDir scratch;
+  Result<StoragePtr> storage = NewFileStorage(scratch.path());
+  ASSERT_OK(storage);
+  std::string id = TestDigestId(2);
+  // A directory where the manifest goes makes its rename fail.
+  std::filesystem::create_directory(scratch.Sub(id + ".manifest.json"));
+  Result<StorageUploadPtr> upload = (*storage)->Begin(id);
+  ASSERT_OK(upload);
+  ASSERT_OK((*upload)->body().Append("bytes"));
+  EXPECT_THAT((*upload)->Commit("{}"),
+              StatusIs(StatusCode::kUnavailable, ::testing::HasSubstr(id + ".manifest.json")));
+  EXPECT_THAT((*storage)->Exists(id), IsOkAndHolds(false));
+  EXPECT_EQ(Names(scratch.path()), (std::set<std::string>{id + ".manifest.json"}));
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -1,0 +1,217 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/matchers.hpp"
+#include "vpcflow/service.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+using Env = std::map<std::string, std::string>;
+
+TEST(ConfigTest, NoVariablesGiveTheDefaults) {
+  Result<Config> c = ConfigFromEnvironment({});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->listen_address, "0.0.0.0");
+  EXPECT_EQ(c->data_dir, "var");
+  EXPECT_EQ(c->flowlogs_dir, "");
+  EXPECT_EQ(c->max_bytes_prefetch, 150000000);
+  EXPECT_EQ(c->max_concurrent_prefetch, 2);
+  EXPECT_EQ(c->progress_timeout_ms, 600000);
+  EXPECT_EQ(c->max_window_seconds, 7 * 24 * 3600);
+  EXPECT_EQ(c->stream_endpoint, "");
+  EXPECT_EQ(c->stream_topic, "digests");
+  EXPECT_EQ(c->statsd_address, "localhost:8126");
+  EXPECT_EQ(c->log_level, LogLevel::kInfo);
+  EXPECT_FALSE(c->use_iam);
+}
+
+TEST(ConfigTest, ReadsEveryVariable) {
+  const Env env = {
+      {"LISTEN_ADDRESS", "127.0.0.1"},
+      {"PORT", "9090"},
+      {"DATA_DIR", "/data"},
+      {"VPC_FLOW_LOGS_DIR", "/logs"},
+      {"DIGEST_STORAGE_DIR", "/digests"},
+      {"DIGEST_PROGRESS_DIR", "/progress"},
+      {"VPC_FLOW_LOGS_BUCKET", "logs-bucket"},
+      {"VPC_FLOW_LOGS_BUCKET_REGION", "eu-west-1"},
+      {"VPC_FLOW_LOGS_BUCKET_ROLE", "arn:aws:iam::123456789012:role/read"},
+      {"VPC_FLOW_LOGS_SCAN_ACCOUNTS", "123456789012, 210987654321,"},
+      {"VPC_FLOW_LOGS_SCAN_REGIONS", "us-east-1,eu-west-1"},
+      {"VPC_FLOW_LOGS_PREFIX", "team/"},
+      {"VPC_MAX_BYTES_PREFETCH", "1000"},
+      {"VPC_MAX_CONCURRENT_PREFETCH", "8"},
+      {"DIGEST_STORAGE_BUCKET", "digest-bucket"},
+      {"DIGEST_STORAGE_BUCKET_REGION", "us-west-2"},
+      {"DIGEST_STORAGE_BUCKET_ROLE", "role-d"},
+      {"DIGEST_PROGRESS_BUCKET", "progress-bucket"},
+      {"DIGEST_PROGRESS_BUCKET_REGION", "us-west-1"},
+      {"DIGEST_PROGRESS_BUCKET_ROLE", "role-p"},
+      {"DIGEST_PROGRESS_TIMEOUT", "5000"},
+      {"DIGEST_MAX_WINDOW", "1h30m"},
+      {"DIGEST_WORKERS", "4"},
+      {"DIGEST_THREADS", "3"},
+      {"SHUTDOWN_GRACE_PERIOD", "100"},
+      {"STREAM_APPLIANCE_ENDPOINT", "http://bus:8080"},
+      {"STREAM_APPLIANCE_TOPIC", "flows"},
+      {"STATSD_ADDRESS", "statsd:9125"},
+      {"STATSD_TAGS", "env:test, team:net"},
+      {"LOG_LEVEL", "DEBUG"},
+      {"HTTP_REQUEST_TIMEOUT", "1500"},
+      {"HTTP_MAX_HEADER_BYTES", "4096"},
+      {"HTTP_MAX_BODY_BYTES", "2048"},
+      {"HTTP_THREADS", "6"},
+      {"USE_IAM", "yes"},
+      {"AWS_CREDENTIALS_FILE", "/creds"},
+      {"AWS_CREDENTIALS_PROFILE", "prof"},
+      {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+      {"AWS_SECRET_ACCESS_KEY", "secret"},
+      {"AWS_SESSION_TOKEN", "token"},
+      {"AWS_REGION", "ap-south-1"},
+      {"AWS_PROFILE", "p2"},
+      {"AWS_SHARED_CREDENTIALS_FILE", "/shared"},
+      {"AWS_ENDPOINT_URL", "http://127.0.0.1:7480"},
+      {"AWS_ENDPOINT_URL_S3", "https://s3.example.com"},
+  };
+  Result<Config> c =
+      ConfigFromEnvironment(env, {.object_source = true, .storage = true, .marker = true});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->listen_address, "127.0.0.1");
+  EXPECT_EQ(c->port, 9090);
+  EXPECT_EQ(c->data_dir, "/data");
+  EXPECT_EQ(c->flowlogs_dir, "/logs");
+  EXPECT_EQ(c->digest_dir, "/digests");
+  EXPECT_EQ(c->progress_dir, "/progress");
+  EXPECT_EQ(c->flowlogs_bucket, "logs-bucket");
+  EXPECT_EQ(c->flowlogs_bucket_region, "eu-west-1");
+  EXPECT_EQ(c->flowlogs_bucket_role, "arn:aws:iam::123456789012:role/read");
+  EXPECT_THAT(c->scan.accounts, ElementsAre("123456789012", "210987654321"));
+  EXPECT_THAT(c->scan.regions, ElementsAre("us-east-1", "eu-west-1"));
+  EXPECT_EQ(c->scan.prefix, "team/");
+  EXPECT_EQ(c->max_bytes_prefetch, 1000);
+  EXPECT_EQ(c->max_concurrent_prefetch, 8);
+  EXPECT_EQ(c->digest_bucket, "digest-bucket");
+  EXPECT_EQ(c->digest_bucket_region, "us-west-2");
+  EXPECT_EQ(c->digest_bucket_role, "role-d");
+  EXPECT_EQ(c->progress_bucket, "progress-bucket");
+  EXPECT_EQ(c->progress_bucket_region, "us-west-1");
+  EXPECT_EQ(c->progress_bucket_role, "role-p");
+  EXPECT_EQ(c->progress_timeout_ms, 5000);
+  EXPECT_EQ(c->max_window_seconds, 5400);
+  EXPECT_EQ(c->workers, 4);
+  EXPECT_EQ(c->digest_threads, 3);
+  EXPECT_EQ(c->shutdown_grace_ms, 100);
+  EXPECT_EQ(c->stream_endpoint, "http://bus:8080");
+  EXPECT_EQ(c->stream_topic, "flows");
+  EXPECT_EQ(c->statsd_address, "statsd:9125");
+  EXPECT_EQ(c->statsd_tags, "env:test,team:net");
+  EXPECT_EQ(c->log_level, LogLevel::kDebug);
+  EXPECT_EQ(c->request_timeout_ms, 1500);
+  EXPECT_EQ(c->max_header_bytes, 4096u);
+  EXPECT_EQ(c->max_body_bytes, 2048u);
+  EXPECT_EQ(c->http_threads, 6);
+  EXPECT_TRUE(c->use_iam);
+  EXPECT_EQ(c->aws_credentials_file, "/creds");
+  EXPECT_EQ(c->aws_credentials_profile, "prof");
+  EXPECT_EQ(c->aws_access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(c->aws_secret_access_key, "secret");
+  EXPECT_EQ(c->aws_session_token, "token");
+  EXPECT_EQ(c->aws_region, "ap-south-1");
+  EXPECT_EQ(c->aws_profile, "p2");
+  EXPECT_EQ(c->aws_shared_credentials_file, "/shared");
+  EXPECT_EQ(c->aws_endpoint_url, "http://127.0.0.1:7480");
+  EXPECT_EQ(c->aws_endpoint_url_s3, "https://s3.example.com");
+}
+
+TEST(ConfigTest, ReportsEveryProblemAtOnce) {
+  const Env env = {{"PORT", "80a"},
+                   {"LISTEN_ADDRESS", "localhost"},
+                   {"DIGEST_WORKERS", "0"},
+                   {"DIGEST_PROGRESS_TIMEOUT", "-5"},
+                   {"DIGEST_MAX_WINDOW", "1h30"},
+                   {"VPC_FLOW_LOGS_SCAN_ACCOUNTS", "123,123456789012"},
+                   {"VPC_FLOW_LOGS_SCAN_REGIONS", "US-EAST-1"},
+                   {"STREAM_APPLIANCE_ENDPOINT", "bus:8080"},
+                   {"STREAM_APPLIANCE_TOPIC", "a/b"},
+                   {"STATSD_ADDRESS", "statsd"},
+                   {"LOG_LEVEL", "loud"},
+                   {"USE_IAM", "maybe"},
+                   {"HTTP_THREADS", "99999999999999999999"}};
+  Result<Config> c = ConfigFromEnvironment(env);
+  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
+  const std::string m = c.status().message();
+  for (const char* name :
+       {"PORT: \"80a\"", "LISTEN_ADDRESS", "DIGEST_WORKERS", "DIGEST_PROGRESS_TIMEOUT",
+        "DIGEST_MAX_WINDOW", "VPC_FLOW_LOGS_SCAN_ACCOUNTS: \"123\"",
+        "VPC_FLOW_LOGS_SCAN_REGIONS: \"US-EAST-1\"", "STREAM_APPLIANCE_ENDPOINT",
+        "STREAM_APPLIANCE_TOPIC", "STATSD_ADDRESS", "LOG_LEVEL", "USE_IAM", "HTTP_THREADS"}) {
+    EXPECT_THAT(m, HasSubstr(name));
+  }
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 13) << m;
+}
+
+TEST(ConfigTest, MaxWindowIsSecondsOrADuration) {
+  for (const auto& [text, seconds] : std::vector<std::pair<std::string, int64_t>>{
+           {"3600", 3600}, {"168h", 604800}, {"90m", 5400}, {"1h1m1s", 3661}, {"45s", 45}}) {
+    Result<Config> c = ConfigFromEnvironment({{"DIGEST_MAX_WINDOW", text}});
+    ASSERT_OK(c.status()) << text;
+    EXPECT_EQ(c->max_window_seconds, seconds) << text;
+  }
+  for (const char* bad : {"0", "h", "1d", "-1h", "1.5h", "10 h"}) {
+    EXPECT_THAT(ConfigFromEnvironment({{"DIGEST_MAX_WINDOW", bad}}),
+                StatusIs(StatusCode::kInvalidArgument))
+        << bad;
+  }
+}
+
+TEST(ConfigTest, EmptyValuesKeepTheDefaultsAndStatsdMayBeDisabled) {
+  Result<Config> c = ConfigFromEnvironment({{"PORT", ""}, {"STATSD_ADDRESS", ""}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->statsd_address, "");
+}
+
+TEST(ConfigTest, ABucketWithoutItsModuleIsAProblemUnlessTheProgramSetsIt) {
+  const Env env = {
+      {"VPC_FLOW_LOGS_BUCKET", "logs"}, {"DIGEST_STORAGE_BUCKET", "digests"}, {"PORT", "x"}};
+  Result<Config> c = ConfigFromEnvironment(env);
+  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(c.status().message(), AllOf(HasSubstr("PORT"), HasSubstr("VPC_FLOW_LOGS_BUCKET"),
+                                          HasSubstr("DIGEST_STORAGE_BUCKET"),
+                                          HasSubstr("S3 support is not built yet (issue 4)"),
+                                          Not(HasSubstr("DIGEST_PROGRESS_BUCKET"))));
+  EXPECT_OK(
+      ConfigFromEnvironment({{"VPC_FLOW_LOGS_BUCKET", "logs"}, {"DIGEST_STORAGE_BUCKET", "d"}},
+                            {.object_source = true, .storage = true}));
+  Config config;
+  EXPECT_THAT(MissingModuleProblems(config, {}), IsEmpty());
+  config.progress_bucket = "p";
+  EXPECT_THAT(MissingModuleProblems(config, {}), ElementsAre(HasSubstr("DIGEST_PROGRESS_BUCKET")));
+  EXPECT_THAT(MissingModuleProblems(config, {.marker = true}), IsEmpty());
+}
+
+TEST(ConfigTest, NeverEchoesSecrets) {
+  Result<Config> c = ConfigFromEnvironment(
+      {{"AWS_SECRET_ACCESS_KEY", "s3cr3t-value"}, {"AWS_SESSION_TOKEN", "t0ken-value"}});
+  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(c.status().message(), AllOf(HasSubstr("AWS_ACCESS_KEY_ID"), Not(HasSubstr("s3cr3t")),
+                                          Not(HasSubstr("t0ken"))));
+}
+
+TEST(ConfigTest, EnvironmentMapReadsTheProcessEnvironment) {
+  ASSERT_EQ(setenv("VPCFLOW_CONFIG_TEST", "a=b", 1), 0);
+  std::map<std::string, std::string> env = EnvironmentMap();
+  EXPECT_EQ(env["VPCFLOW_CONFIG_TEST"], "a=b");
+  unsetenv("VPCFLOW_CONFIG_TEST");
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -1,0 +1,225 @@
+#include "service/job_runner.hpp"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "modules/text_format.hpp"
+
+namespace vpcflow {
+namespace {
+
+namespace json = boost::json;
+
+// The upload body seen through a gzip sink: the gzip sink closes its target on Close(), but
+// an upload body must be left open for Commit(). Counts the bytes for the manifest.
+class UploadBodySink final : public ByteSink {
+ public:
+  explicit UploadBodySink(ByteSink& body) : body_(body) {}
+  Status Append(std::string_view bytes) override {
+    bytes_ += bytes.size();
+    return body_.Append(bytes);
+  }
+  Status Close() override { return OkStatus(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  ByteSink& body_;
+  uint64_t bytes_ = 0;
+};
+
+// Rewrites the marker every `interval_ms` until destroyed.
+class MarkerRefresher {
+ public:
+  MarkerRefresher(Marker* marker, Logger* logger, std::string id, int64_t interval_ms)
+      : thread_([marker, logger, id = std::move(id), interval_ms](std::stop_token stop) {
+          std::mutex mu;
+          std::condition_variable_any cv;
+          std::unique_lock lock(mu);
+          while (!cv.wait_for(lock, stop, std::chrono::milliseconds(interval_ms),
+                              [&stop] { return stop.stop_requested(); })) {
+            if (Status st = marker->Refresh(id); !st.ok()) {
+              logger->Log(LogLevel::kWarn, "dependency-failure",
+                          {{"dependency", "marker"}, {"reason", st.ToString()}, {"id", id}});
+            }
+          }
+        }) {}
+
+ private:
+  std::jthread thread_;
+};
+
+double SecondsBetween(int64_t t0_ms, int64_t t1_ms) {
+  return static_cast<double>(t1_ms - t0_ms) / 1000.0;
+}
+
+json::string_view Json(std::string_view s) { return json::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+int64_t RefreshIntervalFor(int64_t ttl_ms) { return std::max<int64_t>(10, ttl_ms / 3); }
+
+std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
+                         uint64_t digest_bytes, int64_t created_unix_ms) {
+  json::object m;
+  m["id"] = job.id;
+  m["window"] = {{"start", FormatRfc3339(job.window.start)},
+                 {"stop", FormatRfc3339(job.window.stop)}};
+  m["format"] = "flowlog";
+  m["version"] = Json(Version());
+  m["created"] = FormatRfc3339Millis(created_unix_ms);
+  m["digest_bytes"] = digest_bytes;
+  m["rows"] = summary.keys;
+  m["timings"] = {{"digest_seconds", timings.digest_seconds},
+                  {"store_seconds", timings.store_seconds},
+                  {"total_seconds", timings.total_seconds}};
+  boost::system::error_code ec;
+  json::value parsed = json::parse(summary.ToJson(), ec);
+  m["summary"] = ec ? json::value(nullptr) : std::move(parsed);
+  return json::serialize(m);
+}
+
+std::string FailureJson(const Status& status, int64_t unix_ms) {
+  json::object f;
+  f["code"] = Json(StatusCodeName(status.code()));
+  f["message"] = status.message();
+  f["time"] = FormatRfc3339Millis(unix_ms);
+  return json::serialize(f);
+}
+
+Status JobRunner::Run(const Job& job, std::stop_token stop) {
+  const JobRunnerDeps& d = deps_;
+  if (!d.tracker->StartRunning(job.id)) {
+    // A bus redelivered a job this process is running (its first delivery timed out): the
+    // running one will store the digest; acknowledge without digesting twice.
+    d.logger->Log(LogLevel::kInfo, "job-duplicate", {{"id", job.id}});
+    return OkStatus();
+  }
+  const int64_t t0 = d.clock->MonotonicMillis();
+  d.stats->Gauge("jobs_running", static_cast<double>(d.tracker->running()));
+  d.logger->Log(LogLevel::kInfo, "job-start",
+                {{"id", job.id},
+                 {"start", FormatRfc3339(job.window.start)},
+                 {"stop", FormatRfc3339(job.window.stop)}});
+  auto finish = [&](Status st, std::string_view outcome) {
+    d.tracker->Forget(job.id);
+    d.stats->Gauge("jobs_running", static_cast<double>(d.tracker->running()));
+    d.stats->Count("jobs", 1, {{"outcome", outcome}});
+    d.stats->Timing("job_ms", static_cast<double>(d.clock->MonotonicMillis() - t0),
+                    {{"outcome", outcome}});
+    return st;
+  };
+
+  Result<bool> exists = d.storage->Exists(job.id);
+  if (exists.ok() && *exists) {
+    (void)d.marker->Unmark(job.id);
+    d.logger->Log(LogLevel::kInfo, "job-done", {{"id", job.id}, {"already_stored", true}});
+    return finish(OkStatus(), "already_stored");
+  }
+  if (Status st = d.marker->Refresh(job.id); IsNotFound(st)) {
+    // Delivered without a marker (a bus retry after a failure): mark it so GET answers 204.
+    (void)d.marker->Mark(job.id);
+  }
+
+  Status st;
+  JobTimings timings;
+  uint64_t digest_bytes = 0;
+  Result<DigestRun> run = CancelledError("not run");
+  {
+    MarkerRefresher refresher(d.marker, d.logger, job.id, d.refresh_interval_ms);
+    DigestOptions options;
+    options.scan = d.scan;
+    options.threads = d.digest_threads;
+    options.stop = stop;
+    options.on_progress = [&d, &job](const DigestProgress& p) { d.tracker->Progress(job.id, p); };
+    run = RunDigest(*d.source, job.window, options);
+    timings.digest_seconds = SecondsBetween(t0, d.clock->MonotonicMillis());
+    st = run.ok() ? Store(job, *run, &timings, t0, &digest_bytes) : run.status();
+  }
+
+  if (st.ok()) {
+    if (Status unmark = d.marker->Unmark(job.id); !unmark.ok()) {
+      d.logger->Log(LogLevel::kWarn, "dependency-failure",
+                    {{"dependency", "marker"}, {"reason", unmark.ToString()}, {"id", job.id}});
+    }
+    RecordSuccess(job, run->summary, timings, digest_bytes);
+    return finish(st, "done");
+  }
+  if (st.code() == StatusCode::kCancelled) {
+    // Handed back: no failure record, so the job can be posted again at once.
+    (void)d.marker->Unmark(job.id);
+    d.logger->Log(LogLevel::kWarn, "job-cancelled", {{"id", job.id}, {"reason", st.message()}});
+    return finish(st, "cancelled");
+  }
+  // Fail() replaces the marker in one step; unmarking first would let a new POST mark the
+  // digest in between and then lose its marker to the failure record.
+  if (Status fail = d.marker->Fail(job.id, FailureJson(st, d.clock->NowUnixMillis())); !fail.ok()) {
+    (void)d.marker->Unmark(job.id);
+  }
+  d.logger->Log(LogLevel::kError, "job-failed",
+                {{"id", job.id},
+                 {"code", StatusCodeName(st.code())},
+                 {"reason", st.message()},
+                 {"duration_ms", d.clock->MonotonicMillis() - t0}});
+  return finish(st, "failed");
+}
+
+Status JobRunner::Store(const Job& job, const DigestRun& run, JobTimings* timings, int64_t t0_ms,
+                        uint64_t* digest_bytes) {
+  const JobRunnerDeps& d = deps_;
+  const int64_t store_t0 = d.clock->MonotonicMillis();
+  Result<StorageUploadPtr> upload = d.storage->Begin(job.id);
+  if (!upload.ok()) return upload.status().WithContext("storage");
+  UploadBodySink body((*upload)->body());
+  ByteSinkPtr gzip = NewGzipSink(&body);
+  RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *gzip).WithContext("storage"));
+  RETURN_IF_ERROR(gzip->Close().WithContext("storage"));
+  *digest_bytes = body.bytes();
+  const int64_t now = d.clock->MonotonicMillis();
+  timings->store_seconds = SecondsBetween(store_t0, now);
+  timings->total_seconds = SecondsBetween(t0_ms, now);
+  const std::string manifest =
+      ManifestJson(job, run.summary, *timings, *digest_bytes, d.clock->NowUnixMillis());
+  return (*upload)->Commit(manifest).WithContext("storage");
+}
+
+void JobRunner::RecordSuccess(const Job& job, const DigestSummary& s, const JobTimings& timings,
+                              uint64_t digest_bytes) {
+  const JobRunnerDeps& d = deps_;
+  d.logger->Log(LogLevel::kInfo, "job-done",
+                {{"id", job.id},
+                 {"rows", s.keys},
+                 {"objects_read", s.objects_read},
+                 {"objects_failed", s.objects_failed},
+                 {"bytes_read", s.bytes_compressed},
+                 {"digest_bytes", digest_bytes},
+                 {"digest_seconds", timings.digest_seconds},
+                 {"total_seconds", timings.total_seconds}});
+  for (const ObjectProblem& p : s.problems) {
+    d.logger->Log(LogLevel::kWarn, "object-skipped",
+                  {{"id", job.id}, {"key", p.key}, {"reason", p.reason}});
+  }
+  auto objects = [&d](std::string_view outcome, uint64_t n) {
+    if (n > 0) d.stats->Count("digest_objects", static_cast<int64_t>(n), {{"outcome", outcome}});
+  };
+  objects("read", s.objects_read);
+  objects("failed", s.objects_failed);
+  objects("empty", s.objects_empty);
+  objects("parquet", s.objects_parquet);
+  objects("ignored", s.objects_ignored);
+  for (size_t i = 0; i < kLineOutcomeCount; ++i) {
+    if (s.lines[i] == 0) continue;
+    d.stats->Count("digest_lines", static_cast<int64_t>(s.lines[i]),
+                   {{"outcome", LineOutcomeName(static_cast<LineOutcome>(i))}});
+  }
+  d.stats->Count("digest_rows", static_cast<int64_t>(s.keys));
+  d.stats->Count("digest_bytes_read", static_cast<int64_t>(s.bytes_compressed));
+  d.stats->Timing("digest_ms", timings.digest_seconds * 1000.0);
+  d.stats->Timing("digest_store_ms", timings.store_seconds * 1000.0);
+}
+
+}  // namespace vpcflow

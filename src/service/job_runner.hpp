@@ -1,0 +1,81 @@
+#pragma once
+/// JobRunner: runs one digest job from start to stored result (DESIGN.md, "Data flow").
+///
+/// For a job: if this process is running it already, or the digest is already stored, done
+/// (a bus may deliver a job twice). Otherwise make
+/// sure the marker exists (the API marked it; a bus may deliver a job whose marker was
+/// cleared), refresh it on a timer while RunDigest works, encode the flowlog digest through a
+/// gzip sink into a Storage upload, commit it with the manifest, and remove the marker. On
+/// failure the marker is replaced by a failure record (shown by /status; a new POST retries);
+/// on cancellation (shutdown) the marker is only removed. Every outcome is logged and counted.
+///
+/// Thread safety: Run may be called from many threads at once (one job each).
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "api/job_tracker.hpp"
+#include "vpcflow/clock.hpp"
+#include "vpcflow/digest.hpp"
+#include "vpcflow/logger.hpp"
+#include "vpcflow/marker.hpp"
+#include "vpcflow/object_source.hpp"
+#include "vpcflow/queuer.hpp"
+#include "vpcflow/stats.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+
+/// What a runner uses. Nothing is owned; everything must outlive the runner.
+struct JobRunnerDeps {
+  ObjectSource* source = nullptr;
+  Storage* storage = nullptr;
+  Marker* marker = nullptr;
+  Logger* logger = nullptr;
+  Stats* stats = nullptr;
+  Clock* clock = nullptr;
+  JobTracker* tracker = nullptr;
+  ScanOptions scan;
+  int digest_threads = 0;              ///< DigestOptions::threads
+  int64_t refresh_interval_ms = 1000;  ///< how often the marker is rewritten while working
+};
+
+/// The marker refresh interval for a marker TTL: a third of it (so two refreshes may be lost
+/// before the marker looks stale), at least 10 ms.
+int64_t RefreshIntervalFor(int64_t ttl_ms);
+
+/// How long each phase of a job took.
+struct JobTimings {
+  double digest_seconds = 0;  ///< RunDigest
+  double store_seconds = 0;   ///< encode, gzip, upload and commit
+  double total_seconds = 0;
+};
+
+/// The manifest stored beside a digest: {"id","window":{"start","stop"},"format":"flowlog",
+/// "version","created","digest_bytes","rows","timings":{...},"summary":{...}}.
+std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
+                         uint64_t digest_bytes, int64_t created_unix_ms);
+
+/// The failure record written with Marker::Fail: {"code","message","time"}.
+std::string FailureJson(const Status& status, int64_t unix_ms);
+
+class JobRunner {
+ public:
+  explicit JobRunner(JobRunnerDeps deps) : deps_(std::move(deps)) {}
+
+  /// Runs `job`. Returns OK when the digest is stored (now or before), Cancelled when `stop`
+  /// fired, or the failure (the source's or the store's error).
+  Status Run(const Job& job, std::stop_token stop);
+
+ private:
+  // Encodes and stores the digest of `run`; sets *digest_bytes.
+  Status Store(const Job& job, const DigestRun& run, JobTimings* timings, int64_t t0_ms,
+               uint64_t* digest_bytes);
+  void RecordSuccess(const Job& job, const DigestSummary& summary, const JobTimings& timings,
+                     uint64_t digest_bytes);
+
+  JobRunnerDeps deps_;
+};
+
+}  // namespace vpcflow

@@ -1,0 +1,272 @@
+#include "service/job_runner.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "api/test_corpus.hpp"
+#include "testing/fake_clock.hpp"
+#include "testing/matchers.hpp"
+#include "testing/memory_logger.hpp"
+#include "testing/memory_marker.hpp"
+#include "testing/memory_stats.hpp"
+#include "testing/memory_storage.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+namespace json = boost::json;
+
+const Job kJob{.id = DigestId(kCorpusWindow), .window = kCorpusWindow};
+
+// Counts refreshes, so a test can wait for them.
+class CountingMarker : public MarkerWrapper {
+ public:
+  using MarkerWrapper::MarkerWrapper;
+  Status Refresh(std::string_view id) override {
+    Status st = MarkerWrapper::Refresh(id);
+    std::lock_guard lock(mu_);
+    ++refreshes_;
+    cv_.notify_all();
+    return st;
+  }
+  int refreshes() {
+    std::lock_guard lock(mu_);
+    return refreshes_;
+  }
+  bool WaitRefreshes(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return refreshes_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int refreshes_ = 0;
+};
+
+// Holds every Open until released (a slow bucket), and tells when the first Open arrived.
+class GatedSource : public ObjectSourceWrapper {
+ public:
+  using ObjectSourceWrapper::ObjectSourceWrapper;
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    if (!first_open_.exchange(true)) opened_promise_.set_value();
+    release_.wait();
+    return ObjectSourceWrapper::Open(key);
+  }
+  void WaitOpened() { opened_promise_.get_future().wait(); }
+  std::shared_future<void> release_;
+
+ private:
+  std::atomic<bool> first_open_{false};
+  std::promise<void> opened_promise_;
+};
+
+class JobRunnerTest : public ::testing::Test {
+ protected:
+  JobRunnerTest() : clock_(std::make_shared<FakeClock>()), marker_(60000, clock_) {
+    PutCorpus(source_);
+  }
+
+  JobRunnerDeps Deps() {
+    return {.source = &source_,
+            .storage = &storage_,
+            .marker = &marker_,
+            .logger = &logger_,
+            .stats = &stats_,
+            .clock = clock_.get(),
+            .tracker = &tracker_,
+            .scan = {},
+            .digest_threads = 2,
+            .refresh_interval_ms = 1000};
+  }
+
+  MarkInfo State() {
+    Result<MarkInfo> info = marker_.State(kJob.id);
+    EXPECT_OK(info.status());
+    return info.ok() ? *info : MarkInfo{};
+  }
+
+  std::shared_ptr<FakeClock> clock_;
+  MemoryObjectSource source_;
+  MemoryStorage storage_;
+  MemoryMarker marker_;
+  MemoryLogger logger_;
+  MemoryStats stats_;
+  JobTracker tracker_;
+};
+
+TEST_F(JobRunnerTest, StoresTheDigestAndItsManifestThenUnmarks) {
+  ASSERT_OK(marker_.Mark(kJob.id));
+  JobRunner runner(Deps());
+  ASSERT_OK(runner.Run(kJob, {}));
+
+  Result<DigestRun> direct = RunDigest(source_, kCorpusWindow, DigestOptions{});
+  ASSERT_OK(direct.status());
+  StringSink expected;
+  ASSERT_OK(direct->digest.Encode(DigestFormat::kFlowLog, expected));
+  std::optional<std::string> stored = storage_.Digest(kJob.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(Gunzip(*stored), expected.data());
+
+  json::value manifest = json::parse(storage_.Manifest(kJob.id).value_or("{}"));
+  EXPECT_EQ(manifest.at("id").as_string(), kJob.id);
+  EXPECT_EQ(manifest.at("window").at("start").as_string(), kCorpusStart);
+  EXPECT_EQ(manifest.at("window").at("stop").as_string(), kCorpusStop);
+  EXPECT_EQ(manifest.at("format").as_string(), "flowlog");
+  EXPECT_EQ(manifest.at("version").as_string(), Version());
+  EXPECT_EQ(manifest.at("created").as_string(), "2019-01-01T00:00:00.000Z");
+  EXPECT_EQ(manifest.at("digest_bytes").to_number<uint64_t>(), stored->size());
+  EXPECT_EQ(manifest.at("rows").to_number<uint64_t>(), direct->digest.size());
+  EXPECT_EQ(manifest.at("summary").at("objects_read").to_number<int>(), 2);
+  EXPECT_TRUE(manifest.at("timings").at("total_seconds").is_number());
+
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+  EXPECT_FALSE(tracker_.Get(kJob.id).has_value());
+  EXPECT_EQ(logger_.Count("job-start"), 1u);
+  ASSERT_THAT(logger_.Events("job-done"), SizeIs(1));
+  EXPECT_EQ(logger_.Events("job-done")[0].Field("rows"), std::to_string(direct->digest.size()));
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "done"}}), 1);
+  EXPECT_EQ(stats_.CounterTotal("digest_objects", {{"outcome", "read"}}), 2);
+  EXPECT_GT(stats_.CounterTotal("digest_lines", {{"outcome", "used"}}), 5);
+  EXPECT_EQ(stats_.TimingCount("job_ms"), 1u);
+}
+
+TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {
+  JobRunner runner(Deps());
+  ASSERT_OK(runner.Run(kJob, {}));
+  ASSERT_OK(marker_.Mark(kJob.id));  // a repeated delivery
+  ASSERT_OK(runner.Run(kJob, {}));
+  EXPECT_EQ(storage_.commits(), 1u);
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "already_stored"}}), 1);
+}
+
+TEST_F(JobRunnerTest, AFailureLeavesAFailureRecordAndNoMarker) {
+  source_.FailList("", UnavailableError("bucket unreachable"));
+  ASSERT_OK(marker_.Mark(kJob.id));
+  JobRunner runner(Deps());
+  EXPECT_THAT(runner.Run(kJob, {}), StatusIs(StatusCode::kUnavailable));
+  MarkInfo info = State();
+  EXPECT_EQ(info.state, MarkState::kFailed);
+  json::value failure = json::parse(info.failure);
+  EXPECT_EQ(failure.at("code").as_string(), "UNAVAILABLE");
+  EXPECT_THAT(std::string(failure.at("message").as_string()), HasSubstr("bucket unreachable"));
+  EXPECT_EQ(storage_.size(), 0u);
+  ASSERT_THAT(logger_.Events("job-failed"), SizeIs(1));
+  EXPECT_EQ(logger_.Events("job-failed")[0].level, LogLevel::kError);
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "failed"}}), 1);
+  // A new mark (a new POST) is allowed.
+  EXPECT_OK(marker_.Mark(kJob.id));
+}
+
+TEST_F(JobRunnerTest, AStoreFailureIsAFailureToo) {
+  class FullStorage : public StorageWrapper {
+   public:
+    using StorageWrapper::StorageWrapper;
+    Result<StorageUploadPtr> Begin(std::string_view) override {
+      return UnavailableError("disk full");
+    }
+  } full(&storage_);
+  JobRunnerDeps deps = Deps();
+  deps.storage = &full;
+  JobRunner runner(deps);
+  EXPECT_THAT(runner.Run(kJob, {}), StatusIs(StatusCode::kUnavailable, HasSubstr("disk full")));
+  EXPECT_EQ(State().state, MarkState::kFailed);
+}
+
+TEST_F(JobRunnerTest, ACancelledJobOnlyClearsItsMarker) {
+  ASSERT_OK(marker_.Mark(kJob.id));
+  std::stop_source stop;
+  stop.request_stop();
+  JobRunner runner(Deps());
+  EXPECT_THAT(runner.Run(kJob, stop.get_token()), StatusIs(StatusCode::kCancelled));
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+  EXPECT_EQ(storage_.size(), 0u);
+  EXPECT_EQ(logger_.Count("job-cancelled"), 1u);
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "cancelled"}}), 1);
+}
+
+TEST_F(JobRunnerTest, RefreshesTheMarkerWhileWorking) {
+  ASSERT_OK(marker_.Mark(kJob.id));
+  CountingMarker counting(&marker_);
+  GatedSource gated(&source_);
+  std::promise<void> release;
+  gated.release_ = release.get_future().share();
+  JobRunnerDeps deps = Deps();
+  deps.marker = &counting;
+  deps.source = &gated;
+  deps.refresh_interval_ms = 5;
+  JobRunner runner(deps);
+  auto done = std::async(std::launch::async, [&] { return runner.Run(kJob, {}); });
+  gated.WaitOpened();
+  // The job is stuck reading; the marker keeps being refreshed, and the job is "running".
+  // Two refreshes counted after each step guarantee one that read the advanced clock.
+  clock_->AdvanceMillis(50000);
+  EXPECT_TRUE(counting.WaitRefreshes(counting.refreshes() + 2));
+  clock_->AdvanceMillis(50000);  // 100 s after the mark, past the 60 s TTL
+  EXPECT_TRUE(counting.WaitRefreshes(counting.refreshes() + 2));
+  EXPECT_EQ(State().state, MarkState::kInProgress);
+  ASSERT_TRUE(tracker_.Get(kJob.id).has_value());
+  EXPECT_EQ(tracker_.Get(kJob.id)->phase, JobPhase::kRunning);
+  release.set_value();
+  EXPECT_OK(done.get());
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+}
+
+TEST_F(JobRunnerTest, AJobDeliveredWithoutAMarkerIsMarkedWhileItRuns) {
+  GatedSource gated(&source_);
+  std::promise<void> release;
+  gated.release_ = release.get_future().share();
+  JobRunnerDeps deps = Deps();
+  deps.source = &gated;
+  JobRunner runner(deps);
+  auto done = std::async(std::launch::async, [&] { return runner.Run(kJob, {}); });
+  gated.WaitOpened();
+  EXPECT_EQ(State().state, MarkState::kInProgress);
+  release.set_value();
+  EXPECT_OK(done.get());
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+  EXPECT_TRUE(storage_.Digest(kJob.id).has_value());
+}
+
+TEST_F(JobRunnerTest, ARedeliveryWhileRunningIsAcknowledgedAtOnce) {
+  GatedSource gated(&source_);
+  std::promise<void> release;
+  gated.release_ = release.get_future().share();
+  JobRunnerDeps deps = Deps();
+  deps.source = &gated;
+  JobRunner runner(deps);
+  auto first = std::async(std::launch::async, [&] { return runner.Run(kJob, {}); });
+  gated.WaitOpened();
+  EXPECT_OK(runner.Run(kJob, {}));  // the bus timed out and delivered again
+  EXPECT_EQ(logger_.Count("job-duplicate"), 1u);
+  EXPECT_EQ(storage_.commits(), 0u);
+  ASSERT_TRUE(tracker_.Get(kJob.id).has_value());  // still the first one's
+  release.set_value();
+  EXPECT_OK(first.get());
+  EXPECT_EQ(storage_.commits(), 1u);
+  EXPECT_EQ(logger_.Count("job-start"), 1u);
+}
+
+TEST(RefreshIntervalTest, IsAThirdOfTheTtl) {
+  EXPECT_EQ(RefreshIntervalFor(600000), 200000);
+  EXPECT_EQ(RefreshIntervalFor(3), 10);
+}
+
+TEST(FailureJsonTest, HasCodeMessageAndTime) {
+  json::value v = json::parse(FailureJson(DataLossError("bad \"gzip\""), 1546300800123));
+  EXPECT_EQ(v.at("code").as_string(), "DATA_LOSS");
+  EXPECT_EQ(v.at("message").as_string(), "bad \"gzip\"");
+  EXPECT_EQ(v.at("time").as_string(), "2019-01-01T00:00:00.123Z");
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -1,0 +1,306 @@
+// Service: composes the modules, the job runner and the HTTP server, and runs the lifecycle
+// (start-up checks, signals, graceful shutdown).
+#include "vpcflow/service.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "api/handlers.hpp"
+#include "api/job_tracker.hpp"
+#include "api/router.hpp"
+#include "api/server.hpp"
+#include "service/job_runner.hpp"
+
+namespace vpcflow {
+namespace {
+
+// Extra time, after the grace period, for cancelled jobs to answer their requests.
+constexpr int64_t kCancelledAnswerMs = 5000;
+
+std::string DirOr(const std::string& dir, const std::string& data_dir, const char* sub) {
+  return dir.empty() ? (std::filesystem::path(data_dir) / sub).string() : dir;
+}
+
+// Creates `dir` (and parents); a problem line when it cannot.
+bool MakeDir(const std::string& dir, const char* variable, std::vector<std::string>* problems) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!ec) return true;
+  problems->push_back(std::string(variable) + ": cannot create \"" + dir + "\": " + ec.message());
+  return false;
+}
+
+}  // namespace
+
+class ServiceImpl {
+ public:
+  explicit ServiceImpl(Config config) : config_(std::move(config)) {}
+
+  Status Start();
+  void Shutdown();
+  Status Run(bool handle_signals);
+  int port() const { return server_ ? server_->port() : 0; }
+
+  // Declared in dependency order: the queuer (whose threads use the others) goes first.
+  Config config_;
+  ClockPtr clock_;
+  LoggerPtr logger_;
+  StatsPtr stats_;
+  HttpClientPtr http_client_;
+  ObjectSourcePtr source_;
+  StoragePtr storage_;
+  MarkerPtr marker_;
+  QueuerPtr queuer_;
+
+ private:
+  enum class State { kNew, kRunning, kStopping, kStopped };
+
+  std::vector<std::string> CreateDefaults();
+  Status Ready();
+
+  JobTracker tracker_;
+  std::unique_ptr<JobRunner> runner_;
+  ApiContext api_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<HttpServer> server_;
+  std::stop_source sync_jobs_stop_;
+  std::atomic<bool> draining_{false};
+
+  std::mutex mu_;
+  std::condition_variable state_changed_;
+  State state_ = State::kNew;
+};
+
+std::vector<std::string> ServiceImpl::CreateDefaults() {
+  const Config& c = config_;
+  std::vector<std::string> problems = MissingModuleProblems(c, {.object_source = source_ != nullptr,
+                                                                .storage = storage_ != nullptr,
+                                                                .marker = marker_ != nullptr});
+  if (!clock_) clock_ = SystemClock();
+  if (!logger_) logger_ = NewJsonLogger(c.log_level);
+  if (!stats_) {
+    stats_ = NewDogStatsd(
+        {.address = c.statsd_address, .prefix = "vpcflow_digesterd", .tags = c.statsd_tags});
+  }
+  if (!source_ && c.flowlogs_bucket.empty()) {
+    const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");
+    if (MakeDir(dir, "VPC_FLOW_LOGS_DIR", &problems)) {
+      Result<ObjectSourcePtr> source = NewLocalDirSource(dir);
+      if (source.ok()) {
+        source_ = std::move(source).value();
+      } else {
+        problems.push_back("VPC_FLOW_LOGS_DIR: " + source.status().message());
+      }
+    }
+  }
+  if (!storage_ && c.digest_bucket.empty()) {
+    Result<StoragePtr> storage = NewFileStorage(DirOr(c.digest_dir, c.data_dir, "digests"));
+    if (storage.ok()) {
+      storage_ = std::move(storage).value();
+    } else {
+      problems.push_back("DIGEST_STORAGE_DIR: " + storage.status().message());
+    }
+  }
+  if (!marker_ && c.progress_bucket.empty()) {
+    Result<MarkerPtr> marker =
+        NewFileMarker(DirOr(c.progress_dir, c.data_dir, "progress"), c.progress_timeout_ms, clock_);
+    if (marker.ok()) {
+      marker_ = std::move(marker).value();
+    } else {
+      problems.push_back("DIGEST_PROGRESS_DIR: " + marker.status().message());
+    }
+  }
+  if (!queuer_) {
+    if (c.stream_endpoint.empty()) {
+      queuer_ = NewInProcessQueuer(c.workers);
+    } else {
+      if (!http_client_) http_client_ = NewCurlHttpClient();
+      queuer_ = NewHttpQueuer({.endpoint = c.stream_endpoint, .topic = c.stream_topic},
+                              http_client_.get());
+    }
+  }
+  return problems;
+}
+
+Status ServiceImpl::Ready() {
+  if (draining_) return UnavailableError("shutting down");
+  if (Status st = storage_->Ready(); !st.ok())
+    return st.WithContext("storage " + storage_->Describe());
+  if (Status st = marker_->Ready(); !st.ok())
+    return st.WithContext("marker " + marker_->Describe());
+  return OkStatus();
+}
+
+Status ServiceImpl::Start() {
+  std::lock_guard lock(mu_);
+  if (state_ != State::kNew) return FailedPreconditionError("the service was already started");
+  std::vector<std::string> problems = CreateDefaults();
+  if (!problems.empty()) {
+    std::string message = "cannot start:";
+    for (const std::string& p : problems) message += "\n  " + p;
+    logger_->Log(LogLevel::kError, "startup-failed", {{"reason", message}});
+    if (queuer_) (void)queuer_->Shutdown(0);
+    return InvalidArgumentError(std::move(message));
+  }
+
+  runner_ = std::make_unique<JobRunner>(
+      JobRunnerDeps{.source = source_.get(),
+                    .storage = storage_.get(),
+                    .marker = marker_.get(),
+                    .logger = logger_.get(),
+                    .stats = stats_.get(),
+                    .clock = clock_.get(),
+                    .tracker = &tracker_,
+                    .scan = config_.scan,
+                    .digest_threads = config_.digest_threads,
+                    .refresh_interval_ms = RefreshIntervalFor(config_.progress_timeout_ms)});
+  JobHandler run = [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); };
+  queuer_->SetHandler(run);
+  api_ = ApiContext{.storage = storage_.get(),
+                    .marker = marker_.get(),
+                    .queuer = queuer_.get(),
+                    .logger = logger_.get(),
+                    .stats = stats_.get(),
+                    .tracker = &tracker_,
+                    .run_job = run,
+                    .shutdown = sync_jobs_stop_.get_token(),
+                    .ready = [this] { return Ready(); },
+                    .max_window_seconds = config_.max_window_seconds};
+  router_ = std::make_unique<Router>(logger_.get());
+  AddApiRoutes(*router_, &api_);
+  server_ =
+      std::make_unique<HttpServer>(ServerOptions{.address = config_.listen_address,
+                                                 .port = config_.port,
+                                                 .threads = config_.http_threads,
+                                                 .request_timeout_ms = config_.request_timeout_ms,
+                                                 .max_header_bytes = config_.max_header_bytes,
+                                                 .max_body_bytes = config_.max_body_bytes},
+                                   router_.get(), logger_.get(), stats_.get(), clock_.get());
+  if (Status st = server_->Start(); !st.ok()) {
+    logger_->Log(LogLevel::kError, "startup-failed", {{"reason", st.message()}});
+    (void)queuer_->Shutdown(0);
+    return st;
+  }
+  logger_->Log(LogLevel::kInfo, "startup",
+               {{"version", Version()},
+                {"address", config_.listen_address},
+                {"port", server_->port()},
+                {"source", source_->Describe()},
+                {"storage", storage_->Describe()},
+                {"marker", marker_->Describe()},
+                {"queuer", queuer_->Describe()},
+                {"workers", config_.workers},
+                {"progress_timeout_ms", config_.progress_timeout_ms}});
+  state_ = State::kRunning;
+  return OkStatus();
+}
+
+void ServiceImpl::Shutdown() {
+  {
+    std::unique_lock lock(mu_);
+    if (state_ == State::kNew) state_ = State::kStopped;
+    if (state_ != State::kRunning) {
+      state_changed_.wait(lock, [this] { return state_ == State::kStopped; });
+      return;
+    }
+    state_ = State::kStopping;
+  }
+  const int64_t t0 = clock_->MonotonicMillis();
+  const int64_t grace_ms = config_.shutdown_grace_ms;
+  logger_->Log(LogLevel::kInfo, "shutdown-start", {{"grace_ms", grace_ms}});
+  draining_ = true;
+  server_->StopAccepting();
+  // Jobs run by the bus's requests get the same grace as queued ones, then are cancelled.
+  std::jthread grace_timer([this, grace_ms](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, stop, std::chrono::milliseconds(grace_ms), [] { return false; })) {
+      if (!stop.stop_requested()) sync_jobs_stop_.request_stop();
+    }
+  });
+  std::vector<Job> handed_back = queuer_->Shutdown(grace_ms);
+  for (const Job& job : handed_back) {
+    if (Status st = marker_->Unmark(job.id); !st.ok()) {
+      logger_->Log(LogLevel::kError, "dependency-failure",
+                   {{"dependency", "marker"}, {"reason", st.ToString()}, {"id", job.id}});
+    }
+    tracker_.Forget(job.id);
+    logger_->Log(LogLevel::kInfo, "job-handed-back", {{"id", job.id}});
+  }
+  const int64_t left_ms = grace_ms - (clock_->MonotonicMillis() - t0);
+  server_->WaitIdle(std::max<int64_t>(0, left_ms) + kCancelledAnswerMs);
+  grace_timer.request_stop();
+  sync_jobs_stop_.request_stop();
+  server_->Stop();
+  logger_->Log(LogLevel::kInfo, "shutdown",
+               {{"duration_ms", clock_->MonotonicMillis() - t0},
+                {"handed_back", static_cast<int64_t>(handed_back.size())}});
+  std::lock_guard lock(mu_);
+  state_ = State::kStopped;
+  state_changed_.notify_all();
+}
+
+Status ServiceImpl::Run(bool handle_signals) {
+  sigset_t signals;
+  sigset_t old_mask;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  // Blocked before any thread starts, so every thread inherits the mask and only the
+  // sigwait thread below ever sees these signals.
+  if (handle_signals) pthread_sigmask(SIG_BLOCK, &signals, &old_mask);
+  Status st = Start();
+  std::atomic<bool> done{false};
+  std::thread waiter;
+  if (st.ok() && handle_signals) {
+    waiter = std::thread([this, &signals, &done] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      if (done) return;
+      logger_->Log(LogLevel::kInfo, "signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      Shutdown();
+    });
+  }
+  if (st.ok()) {
+    std::unique_lock lock(mu_);
+    state_changed_.wait(lock, [this] { return state_ == State::kStopped; });
+  }
+  if (waiter.joinable()) {
+    done = true;
+    pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait when no signal came
+    waiter.join();
+  }
+  if (handle_signals) {
+    // Consume signals still pending (a second Ctrl-C) so unblocking does not kill us.
+    const timespec zero{0, 0};
+    while (sigtimedwait(&signals, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  return st;
+}
+
+Service::Service(Config config) : impl_(std::make_unique<ServiceImpl>(std::move(config))) {}
+Service::~Service() { Shutdown(); }
+
+void Service::SetObjectSource(ObjectSourcePtr source) { impl_->source_ = std::move(source); }
+void Service::SetStorage(StoragePtr storage) { impl_->storage_ = std::move(storage); }
+void Service::SetMarker(MarkerPtr marker) { impl_->marker_ = std::move(marker); }
+void Service::SetQueuer(QueuerPtr queuer) { impl_->queuer_ = std::move(queuer); }
+void Service::SetHttpClient(HttpClientPtr client) { impl_->http_client_ = std::move(client); }
+void Service::SetLogger(LoggerPtr logger) { impl_->logger_ = std::move(logger); }
+void Service::SetStats(StatsPtr stats) { impl_->stats_ = std::move(stats); }
+void Service::SetClock(ClockPtr clock) { impl_->clock_ = std::move(clock); }
+
+Status Service::Run(bool handle_signals) { return impl_->Run(handle_signals); }
+Status Service::Start() { return impl_->Start(); }
+void Service::Shutdown() { impl_->Shutdown(); }
+int Service::port() const { return impl_->port(); }
+
+}  // namespace vpcflow

@@ -1,0 +1,192 @@
+#include "vpcflow/service.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "api/test_corpus.hpp"
+#include "testing/matchers.hpp"
+#include "testing/memory_logger.hpp"
+#include "testing/memory_marker.hpp"
+#include "testing/memory_stats.hpp"
+#include "testing/memory_storage.hpp"
+#include "testing/scratch_dir.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kQuery = std::string("?start=") + kCorpusStart + "&stop=" + kCorpusStop;
+const std::string kId = DigestId(kCorpusWindow);
+
+// Holds every Open until released; tells when the first Open arrived.
+class GatedSource : public MemoryObjectSource {
+ public:
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    if (!first_open_.exchange(true)) opened_.set_value();
+    released_.wait();
+    return MemoryObjectSource::Open(key);
+  }
+  void WaitOpened() { opened_.get_future().wait(); }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::atomic<bool> first_open_{false};
+  std::promise<void> opened_;
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  ServiceTest() {
+    config_.listen_address = "127.0.0.1";
+    config_.port = 0;
+    config_.data_dir = scratch_.path();
+    config_.statsd_address = "";
+    config_.shutdown_grace_ms = 0;
+  }
+
+  // Builds the service with memory modules (the file defaults otherwise).
+  void Make(ObjectSourcePtr source = nullptr) {
+    service_ = std::make_unique<Service>(config_);
+    if (!source) {
+      auto memory = std::make_unique<MemoryObjectSource>();
+      PutCorpus(*memory);
+      source = std::move(memory);
+    }
+    service_->SetObjectSource(std::move(source));
+    auto storage = std::make_unique<MemoryStorage>();
+    storage_ = storage.get();
+    service_->SetStorage(std::move(storage));
+    auto marker = std::make_unique<MemoryMarker>(60000, nullptr);
+    marker_ = marker.get();
+    service_->SetMarker(std::move(marker));
+    auto logger = std::make_unique<MemoryLogger>();
+    logger_ = logger.get();
+    service_->SetLogger(std::move(logger));
+    service_->SetStats(std::make_unique<MemoryStats>());
+  }
+
+  Result<HttpResponse> Send(std::string method, const std::string& path) {
+    return client_->Send({.method = std::move(method),
+                          .url = "http://127.0.0.1:" + std::to_string(service_->port()) + path,
+                          .timeout_ms = 10000});
+  }
+
+  Result<HttpResponse> PollGet(const std::string& path) {
+    return GetUntilNotInProgress(
+        *client_, "http://127.0.0.1:" + std::to_string(service_->port()) + path, 10000);
+  }
+
+  ScratchDir scratch_;
+  Config config_;
+  std::unique_ptr<Service> service_;
+  MemoryStorage* storage_ = nullptr;
+  MemoryMarker* marker_ = nullptr;
+  MemoryLogger* logger_ = nullptr;
+  HttpClientPtr client_ = NewCurlHttpClient();
+};
+
+TEST_F(ServiceTest, PostThenGetServesTheDigest) {
+  Make();
+  ASSERT_OK(service_->Start());
+  ASSERT_GT(service_->port(), 0);
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 202);
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, storage_->Digest(kId).value_or("<none>"));
+  Result<HttpResponse> status = Send("GET", "/status" + kQuery);
+  ASSERT_OK(status.status());
+  EXPECT_THAT(status->body, HasSubstr(R"("state":"done")"));
+  Result<HttpResponse> again = Send("POST", "/" + kQuery);
+  ASSERT_OK(again.status());
+  EXPECT_EQ(again->status, 409);
+  service_->Shutdown();
+  EXPECT_EQ(logger_->Count("startup"), 1u);
+  EXPECT_EQ(logger_->Count("shutdown"), 1u);
+  service_->Shutdown();  // idempotent
+}
+
+TEST_F(ServiceTest, RunsOnTheEmbeddedDefaultsUnderDataDir) {
+  service_ = std::make_unique<Service>(config_);
+  auto logger = std::make_unique<MemoryLogger>();
+  logger_ = logger.get();
+  service_->SetLogger(std::move(logger));
+  ASSERT_OK(service_->Start());
+  std::vector<LoggedEvent> startup = logger_->Events("startup");
+  ASSERT_EQ(startup.size(), 1u);
+  EXPECT_THAT(startup[0].Field("storage"), HasSubstr(scratch_.Sub("digests")));
+  EXPECT_THAT(startup[0].Field("marker"), HasSubstr(scratch_.Sub("progress")));
+  EXPECT_THAT(startup[0].Field("source"), HasSubstr(scratch_.Sub("flowlogs")));
+  Result<HttpResponse> ready = Send("GET", "/readyz");
+  ASSERT_OK(ready.status());
+  EXPECT_EQ(ready->status, 200);
+}
+
+TEST_F(ServiceTest, StartTwiceIsRefused) {
+  Make();
+  ASSERT_OK(service_->Start());
+  EXPECT_THAT(service_->Start(), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(ServiceTest, ABucketNeedsItsModule) {
+  config_.digest_bucket = "digests";
+  config_.flowlogs_bucket = "logs";
+  service_ = std::make_unique<Service>(config_);
+  service_->SetLogger(std::make_unique<MemoryLogger>());
+  EXPECT_THAT(service_->Start(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("DIGEST_STORAGE_BUCKET"),
+                                        HasSubstr("VPC_FLOW_LOGS_BUCKET"),
+                                        HasSubstr("S3 support is not built yet"))));
+  Make();  // sets a source and a storage of its own: the buckets are theirs to use
+  EXPECT_OK(service_->Start());
+}
+
+TEST_F(ServiceTest, AnUncreatableDirectoryIsReported) {
+  config_.progress_dir = "/proc/vpcflow-cannot-create-this";
+  service_ = std::make_unique<Service>(config_);
+  service_->SetLogger(std::make_unique<MemoryLogger>());
+  EXPECT_THAT(service_->Start(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("DIGEST_PROGRESS_DIR")));
+}
+
+TEST_F(ServiceTest, APortInUseIsUnavailable) {
+  Make();
+  ASSERT_OK(service_->Start());
+  config_.port = service_->port();
+  Service second(config_);
+  second.SetLogger(std::make_unique<MemoryLogger>());
+  second.SetStats(std::make_unique<MemoryStats>());
+  EXPECT_THAT(second.Start(), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
+  config_.workers = 1;
+  auto gated = std::make_unique<GatedSource>();
+  PutCorpus(*gated);
+  GatedSource* gate = gated.get();
+  Make(std::move(gated));
+  ASSERT_OK(service_->Start());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  gate->WaitOpened();  // the first job is running (stuck reading)
+  const std::string later = "?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z";
+  ASSERT_EQ(Send("POST", "/" + later)->status, 202);  // queued behind it
+  auto stopped = std::async(std::launch::async, [this] { service_->Shutdown(); });
+  gate->Release();
+  stopped.get();
+  EXPECT_EQ(marker_->marker_count(), 0u);
+  EXPECT_FALSE(
+      storage_->Digest(DigestId(*MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z")))
+          .has_value());
+  EXPECT_EQ(logger_->Count("job-handed-back"), 1u);
+}
+
+}  // namespace
+}  // namespace vpcflow

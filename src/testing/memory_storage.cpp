@@ -1,0 +1,111 @@
+#include "testing/memory_storage.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vpcflow {
+namespace {
+
+class SharedStringReader final : public ObjectReader {
+ public:
+  explicit SharedStringReader(std::shared_ptr<const std::string> bytes)
+      : bytes_(std::move(bytes)) {}
+
+  Result<size_t> Read(std::span<char> buffer) override {
+    size_t n = std::min(buffer.size(), bytes_->size() - offset_);
+    std::memcpy(buffer.data(), bytes_->data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;
+  size_t offset_ = 0;
+};
+
+}  // namespace
+
+class MemoryUpload final : public StorageUpload {
+ public:
+  MemoryUpload(MemoryStorage* storage, std::string id) : storage_(storage), id_(std::move(id)) {}
+
+  ByteSink& body() override { return sink_; }
+
+  Status Commit(std::string_view manifest_json) override {
+    if (ended_) return FailedPreconditionError("upload of " + id_ + " already ended");
+    ended_ = true;
+    RETURN_IF_ERROR(sink_.Close());
+    storage_->Publish(id_, sink_.Release(), std::string(manifest_json));
+    return OkStatus();
+  }
+
+ private:
+  MemoryStorage* storage_;
+  std::string id_;
+  StringSink sink_;
+  bool ended_ = false;
+};
+
+Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFoundError("digest " + std::string(id) + " is not stored");
+  StoredDigest digest;
+  digest.size = it->second.digest->size();
+  digest.reader = std::make_unique<SharedStringReader>(it->second.digest);
+  return digest;
+}
+
+Result<std::string> MemoryStorage::GetManifest(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return NotFoundError("manifest " + std::string(id) + " is not stored");
+  return it->second.manifest;
+}
+
+Result<bool> MemoryStorage::Exists(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  return entries_.find(id) != entries_.end();
+}
+
+Result<StorageUploadPtr> MemoryStorage::Begin(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  return StorageUploadPtr(std::make_unique<MemoryUpload>(this, std::string(id)));
+}
+
+std::optional<std::string> MemoryStorage::Digest(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  return *it->second.digest;
+}
+
+std::optional<std::string> MemoryStorage::Manifest(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.manifest;
+}
+
+size_t MemoryStorage::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+size_t MemoryStorage::commits() const {
+  std::lock_guard lock(mu_);
+  return commits_;
+}
+
+void MemoryStorage::Publish(std::string id, std::string digest, std::string manifest) {
+  std::lock_guard lock(mu_);
+  Entry& entry = entries_[std::move(id)];
+  entry.digest = std::make_shared<const std::string>(std::move(digest));
+  entry.manifest = std::move(manifest);
+  ++commits_;
+}
+
+}  // namespace vpcflow

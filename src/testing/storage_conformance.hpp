@@ -1,0 +1,219 @@
+#pragma once
+/// The Storage conformance suite. Any implementation, a user's too, runs it with one line in
+/// ONE test file of a binary (the TEST_Ps are defined here):
+///
+///   INSTANTIATE_TEST_SUITE_P(File, StorageConformanceTest,
+///       ::testing::Values(StorageFactory([](const std::string& dir) {
+///         return NewFileStorage(dir); })));
+///
+/// The factory gets a fresh empty scratch directory per test (ignore it if unused) and returns
+/// the store under test, which must start empty.
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <latch>
+#include <ostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testing/matchers.hpp"
+#include "testing/scratch_dir.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+
+struct StorageFactory {
+  template <typename F>
+  StorageFactory(F f) : make(std::move(f)) {}  // NOLINT(google-explicit-constructor)
+  std::function<Result<StoragePtr>(const std::string& scratch_dir)> make;
+  friend void PrintTo(const StorageFactory&, std::ostream* os) { *os << "StorageFactory"; }
+};
+
+class StorageConformanceTest : public ::testing::TestWithParam<StorageFactory> {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(scratch_.path().empty());
+    Result<StoragePtr> storage = GetParam().make(scratch_.path());
+    ASSERT_THAT(storage, IsOk());
+    storage_ = std::move(storage).value();
+  }
+
+  static std::string Bytes(size_t n, unsigned seed) {
+    std::mt19937 random(seed);
+    std::string out(n, '\0');
+    for (char& c : out) c = static_cast<char>(random());
+    return out;
+  }
+
+  Status Store(const std::string& id, const std::string& digest, const std::string& manifest) {
+    ASSIGN_OR_RETURN(StorageUploadPtr upload, storage_->Begin(id));
+    for (size_t i = 0; i < digest.size(); i += 7919) {
+      RETURN_IF_ERROR(upload->body().Append(std::string_view(digest).substr(i, 7919)));
+    }
+    return upload->Commit(manifest);
+  }
+
+  static Result<std::string> ReadAll(ObjectReader& reader) {
+    std::string out;
+    char buffer[4096];
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer, sizeof(buffer))));
+      if (n == 0) return out;
+      out.append(buffer, n);
+    }
+  }
+
+  std::string GetDigest(const std::string& id) {
+    Result<StoredDigest> got = storage_->Get(id);
+    if (!got.ok()) return "<" + got.status().ToString() + ">";
+    Result<std::string> bytes = ReadAll(*got->reader);
+    if (!bytes.ok()) return "<" + bytes.status().ToString() + ">";
+    if (bytes->size() != got->size) return "<size " + std::to_string(got->size) + " is wrong>";
+    return *bytes;
+  }
+
+  ScratchDir scratch_;
+  StoragePtr storage_;
+};
+
+TEST_P(StorageConformanceTest, MissingDigestIsNotFound) {
+  std::string id = TestDigestId(1);
+  EXPECT_THAT(storage_->Get(id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->GetManifest(id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(false));
+}
+
+TEST_P(StorageConformanceTest, StoresAndStreamsDigestAndManifest) {
+  std::string id = TestDigestId(2);
+  std::string digest = Bytes(1 << 20, 2);
+  ASSERT_OK(Store(id, digest, R"({"id":"x"})"));
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(true));
+  EXPECT_EQ(GetDigest(id), digest);
+  EXPECT_THAT(storage_->GetManifest(id), IsOkAndHolds(std::string(R"({"id":"x"})")));
+}
+
+TEST_P(StorageConformanceTest, StoresAnEmptyDigest) {
+  std::string id = TestDigestId(3);
+  ASSERT_OK(Store(id, "", "{}"));
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(true));
+  EXPECT_EQ(GetDigest(id), "");
+}
+
+TEST_P(StorageConformanceTest, NothingIsVisibleBeforeCommit) {
+  std::string id = TestDigestId(4);
+  Result<StorageUploadPtr> upload = storage_->Begin(id);
+  ASSERT_OK(upload);
+  ASSERT_OK((*upload)->body().Append("partial bytes"));
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(false));
+  EXPECT_THAT(storage_->Get(id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->GetManifest(id), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK((*upload)->Commit("{}"));
+  EXPECT_EQ(GetDigest(id), "partial bytes");
+}
+
+TEST_P(StorageConformanceTest, DestroyingAnUploadAbortsIt) {
+  std::string id = TestDigestId(5);
+  {
+    Result<StorageUploadPtr> upload = storage_->Begin(id);
+    ASSERT_OK(upload);
+    ASSERT_OK((*upload)->body().Append(Bytes(100000, 5)));
+  }
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(false));
+  EXPECT_THAT(storage_->Get(id), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StorageConformanceTest, CommitTwiceIsFailedPrecondition) {
+  std::string id = TestDigestId(6);
+  Result<StorageUploadPtr> upload = storage_->Begin(id);
+  ASSERT_OK(upload);
+  ASSERT_OK((*upload)->body().Append("a"));
+  ASSERT_OK((*upload)->Commit("{}"));
+  EXPECT_THAT((*upload)->Commit("{}"), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(GetDigest(id), "a");
+}
+
+TEST_P(StorageConformanceTest, CommitReplacesAStoredDigest) {
+  std::string id = TestDigestId(7);
+  ASSERT_OK(Store(id, "first", R"({"n":1})"));
+  ASSERT_OK(Store(id, "second", R"({"n":2})"));
+  EXPECT_EQ(GetDigest(id), "second");
+  EXPECT_THAT(storage_->GetManifest(id), IsOkAndHolds(std::string(R"({"n":2})")));
+}
+
+TEST_P(StorageConformanceTest, OpenReaderKeepsItsBytesWhenReplaced) {
+  std::string id = TestDigestId(8);
+  std::string first = Bytes(300000, 8);
+  ASSERT_OK(Store(id, first, "{}"));
+  Result<StoredDigest> opened = storage_->Get(id);
+  ASSERT_OK(opened);
+  ASSERT_OK(Store(id, "replacement", "{}"));
+  EXPECT_THAT(ReadAll(*opened->reader), IsOkAndHolds(first));
+  EXPECT_EQ(GetDigest(id), "replacement");
+}
+
+TEST_P(StorageConformanceTest, IdsAreKeptApart) {
+  ASSERT_OK(Store(TestDigestId(9), "nine", "{9}"));
+  ASSERT_OK(Store(TestDigestId(10), "ten", "{10}"));
+  EXPECT_EQ(GetDigest(TestDigestId(9)), "nine");
+  EXPECT_EQ(GetDigest(TestDigestId(10)), "ten");
+  EXPECT_THAT(storage_->GetManifest(TestDigestId(9)), IsOkAndHolds(std::string("{9}")));
+}
+
+TEST_P(StorageConformanceTest, RejectsIdsThatAreNotDigestIds) {
+  for (std::string bad :
+       {"", "../../etc/passwd", "a/b", "9740a140-ba85-5600-8b93-7b46eec7761/",
+        "9740A140-BA85-5600-8B93-7B46EEC77617", "9740a140-ba85-5600-8b93-7b46eec77617/..",
+        ".9740a140-ba85-5600-8b93-7b46eec7761", "9740a140ba8505600-8b93-7b46eec77617"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(storage_->Get(bad), StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(storage_->GetManifest(bad), StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(storage_->Exists(bad), StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(storage_->Begin(bad), StatusIs(StatusCode::kInvalidArgument));
+  }
+}
+
+TEST_P(StorageConformanceTest, ConcurrentUploadsAllLand) {
+  constexpr int kThreads = 8;
+  std::latch start(kThreads);
+  std::vector<Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      results[t] = Store(TestDigestId(100 + t), Bytes(50000, t), "{}");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_OK(results[t]);
+    EXPECT_EQ(GetDigest(TestDigestId(100 + t)), Bytes(50000, t));
+  }
+}
+
+TEST_P(StorageConformanceTest, ConcurrentUploadsOfOneIdLeaveOneWholeDigest) {
+  constexpr int kThreads = 6;
+  std::string id = TestDigestId(11);
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      EXPECT_OK(Store(id, Bytes(40000, t), std::to_string(t)));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::string digest = GetDigest(id);
+  bool whole = false;
+  for (int t = 0; t < kThreads; ++t) whole = whole || digest == Bytes(40000, t);
+  EXPECT_TRUE(whole);
+}
+
+TEST_P(StorageConformanceTest, IsReadyAndDescribed) {
+  EXPECT_OK(storage_->Ready());
+  EXPECT_FALSE(storage_->Describe().empty());
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,430 @@
+// vpcflow-digesterd end to end: the real binary on 127.0.0.1, driven over HTTP the way the
+// older service's consumers did it, on a corpus made by `vpcflow-digest generate`, and checked
+// against `vpcflow-digest`'s own digest of the same window.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <sstream>
+
+#include "api/test_corpus.hpp"
+#include "service_harness.hpp"
+#include "testing/matchers.hpp"
+#include "testing/scratch_dir.hpp"
+#include "vpcflow/byte_sink.hpp"
+#include "vpcflow/window.hpp"
+
+namespace vpcflow {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+// DESIGN.md's example: this window has this id.
+constexpr const char* kStart = "2019-01-01T00:00:00Z";
+constexpr const char* kStop = "2019-01-01T01:00:00Z";
+constexpr const char* kDesignId = "9740a140-ba85-5600-8b93-7b46eec77617";
+const std::string kQuery = std::string("?start=") + kStart + "&stop=" + kStop;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The file names in `dir` (none when it does not exist).
+std::vector<std::string> FilesIn(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename());
+  return out;
+}
+
+std::vector<std::string> MarkersIn(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const std::string& f : FilesIn(dir)) {
+    if (f.ends_with("_in_progress")) out.push_back(f);
+  }
+  return out;
+}
+
+std::string Message(const HttpResponse& r) {
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("message")) return "<no message>";
+  return std::string(v.as_object().at("message").as_string());
+}
+
+class ServiceE2eTest : public ::testing::Test {
+ protected:
+  // One corpus for the whole suite: two hours of generated flow logs.
+  static void SetUpTestSuite() {
+    corpus_ = new ScratchDir();
+    auto [code, out] =
+        RunToCompletion({VPCFLOW_DIGEST_BIN, "generate", "--out", corpus_->path(), "--start",
+                         "2018-12-31T23:50:00Z", "--stop", "2019-01-01T02:00:00Z", "--size-mb", "3",
+                         "--seed", "7", "--threads", "2"});
+    ASSERT_EQ(code, 0) << out;
+  }
+  static void TearDownTestSuite() {
+    delete corpus_;
+    corpus_ = nullptr;
+  }
+
+  // Starts `binary` with a DATA_DIR of this test, the corpus, and `env`; waits for startup.
+  std::unique_ptr<Process> Start(std::map<std::string, std::string> env = {},
+                                 const std::string& binary = VPCFLOW_DIGESTERD_BIN) {
+    std::map<std::string, std::string> all = {
+        {"LISTEN_ADDRESS", "127.0.0.1"},        {"PORT", "0"},          {"DATA_DIR", data_.path()},
+        {"VPC_FLOW_LOGS_DIR", corpus_->path()}, {"STATSD_ADDRESS", ""}, {"DIGEST_THREADS", "2"},
+        {"SHUTDOWN_GRACE_PERIOD", "10000"}};
+    for (auto& [k, v] : env) all[k] = v;
+    Result<std::unique_ptr<Process>> p = Process::Start({binary}, all);
+    EXPECT_OK(p.status());
+    if (!p.ok()) return nullptr;
+    std::optional<json::object> startup = (*p)->WaitForEvent("startup");
+    EXPECT_TRUE(startup.has_value()) << "no startup line; output:\n" << (*p)->output();
+    if (startup) port_ = static_cast<int>(startup->at("port").to_number<int64_t>());
+    return std::move(p).value();
+  }
+
+  Result<HttpResponse> Send(std::string method, const std::string& path, std::string body = "") {
+    return client_->Send({.method = std::move(method),
+                          .url = "http://127.0.0.1:" + std::to_string(port_) + path,
+                          .body = std::move(body),
+                          .timeout_ms = 30000});
+  }
+
+  Result<HttpResponse> PollGet(const std::string& path, int* no_content = nullptr) {
+    return GetUntilNotInProgress(*client_, "http://127.0.0.1:" + std::to_string(port_) + path,
+                                 60000, no_content);
+  }
+
+  // Polls /status until `state`, at most 60 s; returns the last status object.
+  json::object PollStatus(const std::string& query, const std::string& state) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    json::object last;
+    do {
+      Result<HttpResponse> r = Send("GET", "/status" + query);
+      if (!r.ok()) break;
+      last = json::parse(r->body).as_object();
+      if (last.at("state").as_string() == state) break;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return last;
+  }
+
+  // vpcflow-digest's digest of the window (flowlog text), from `source`.
+  static std::string CliDigest(const std::string& source, const std::string& start,
+                               const std::string& stop) {
+    auto [code, out] =
+        RunToCompletion({VPCFLOW_DIGEST_BIN, "--source", source, "--start", start, "--stop", stop});
+    EXPECT_EQ(code, 0);
+    return out;
+  }
+
+  fs::path digests() const { return fs::path(data_.path()) / "digests"; }
+  fs::path progress() const { return fs::path(data_.path()) / "progress"; }
+
+  static ScratchDir* corpus_;
+  ScratchDir data_;
+  int port_ = 0;
+  HttpClientPtr client_ = NewCurlHttpClient();
+};
+
+ScratchDir* ServiceE2eTest::corpus_ = nullptr;
+
+TEST_F(ServiceE2eTest, FullCycleLikeTheOlderConsumers) {
+  std::unique_ptr<Process> service = Start();
+  ASSERT_NE(service, nullptr);
+  ASSERT_EQ(DigestId(*MakeWindow(kStart, kStop)), kDesignId);
+
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 202);
+  int no_content = 0;
+  Result<HttpResponse> get = PollGet("/" + kQuery, &no_content);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200) << get->body;
+  EXPECT_EQ(get->Header("content-type"), "application/octet-stream");
+  const std::string text = Gunzip(get->body);
+  const std::string expected = CliDigest(corpus_->path(), kStart, kStop);
+  EXPECT_GT(expected.size(), 1000u);
+  EXPECT_TRUE(text == expected) << "service digest differs from the CLI's (" << text.size()
+                                << " vs " << expected.size() << " bytes)";
+
+  // Stored as DESIGN.md says, with its manifest, and no marker left.
+  const fs::path file = digests() / (std::string(kDesignId) + ".log.gz");
+  ASSERT_TRUE(fs::exists(file));
+  EXPECT_TRUE(ReadFile(file) == get->body);
+  json::value manifest =
+      json::parse(ReadFile(digests() / (std::string(kDesignId) + ".manifest.json")));
+  EXPECT_EQ(manifest.at("id").as_string(), kDesignId);
+  EXPECT_THAT(MarkersIn(progress()), IsEmpty());
+
+  // Other spellings of the same window are the same digest.
+  Result<HttpResponse> same =
+      Send("GET", "/?start=2019-01-01T01:00:45%2B01:00&stop=2019-01-01T01:00:00.999Z");
+  ASSERT_OK(same.status());
+  EXPECT_EQ(same->status, 200);
+  EXPECT_EQ(same->Header("x-digest-id"), kDesignId);
+
+  Result<HttpResponse> again = Send("POST", "/" + kQuery);
+  ASSERT_OK(again.status());
+  EXPECT_EQ(again->status, 409);
+  EXPECT_THAT(Message(*again), HasSubstr("exists"));
+  Result<HttpResponse> unknown =
+      Send("GET", "/?start=2019-01-01T05:00:00Z&stop=2019-01-01T06:00:00Z");
+  ASSERT_OK(unknown.status());
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_NE(Message(*unknown), "<no message>");
+
+  Result<HttpResponse> ndjson = Send("GET", "/" + kQuery + "&format=ndjson");
+  ASSERT_OK(ndjson.status());
+  EXPECT_EQ(ndjson->status, 200);
+  EXPECT_EQ(ndjson->Header("transfer-encoding"), "chunked");
+  EXPECT_EQ(std::count(ndjson->body.begin(), ndjson->body.end(), '\n'),
+            std::count(expected.begin(), expected.end(), '\n'));
+
+  json::object status = PollStatus(kQuery, "done");
+  EXPECT_EQ(status.at("state").as_string(), "done");
+  EXPECT_GT(status.at("counts").at("objects_read").to_number<int64_t>(), 0);
+
+  for (const char* path : {"/healthz", "/readyz", "/metrics", "/openapi.yaml"}) {
+    Result<HttpResponse> r = Send("GET", path);
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->status, 200) << path;
+  }
+  EXPECT_THAT(Send("GET", "/metrics")->body, HasSubstr("http_requests"));
+  EXPECT_THAT(Send("GET", "/openapi.yaml")->body, StartsWith("openapi: 3"));
+
+  // One JSON log line per request.
+  std::optional<json::object> logged =
+      service->WaitForEvent("request", {{"method", "POST"}, {"path", "/"}, {"status", "202"}});
+  ASSERT_TRUE(logged.has_value());
+  EXPECT_TRUE(logged->contains("duration_ms"));
+  EXPECT_TRUE(logged->contains("bytes"));
+  EXPECT_TRUE(logged->contains("time"));
+  EXPECT_EQ(logged->at("level").as_string(), "info");
+
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
+  EXPECT_EQ(service->Events("shutdown").size(), 1u);
+  EXPECT_GE(service->Events("request").size(), static_cast<size_t>(no_content) + 10);
+}
+
+TEST_F(ServiceE2eTest, TwentyConcurrentPostsGiveOne202) {
+  std::unique_ptr<Process> service = Start();
+  ASSERT_NE(service, nullptr);
+  const std::string query = "?start=2019-01-01T01:00:00Z&stop=2019-01-01T02:00:00Z";
+  constexpr int kClients = 20;
+  std::latch go(kClients);
+  std::atomic<int> accepted{0};
+  std::atomic<int> conflicts{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      HttpClientPtr client = NewCurlHttpClient();  // a connection of its own
+      go.arrive_and_wait();
+      Result<HttpResponse> r = client->Send(
+          {.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port_) + "/" + query});
+      if (r.ok() && r->status == 202) {
+        ++accepted;
+      } else if (r.ok() && r->status == 409) {
+        ++conflicts;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(conflicts, kClients - 1);
+  EXPECT_EQ(other, 0);
+  Result<HttpResponse> get = PollGet("/" + query);
+  ASSERT_OK(get.status());
+  EXPECT_EQ(get->status, 200);
+}
+
+TEST_F(ServiceE2eTest, BadInputIs400WithAMessageAndStoresNothing) {
+  std::unique_ptr<Process> service = Start({{"DIGEST_MAX_WINDOW", "24h"}});
+  ASSERT_NE(service, nullptr);
+  for (const char* query :
+       {"", "?start=2019-01-01T00:00:00Z", "?stop=2019-01-01T00:00:00Z",
+        "?start=&stop=2019-01-01T01:00:00Z", "?start=noon&stop=2019-01-01T01:00:00Z",
+        "?start=2019-01-01T00:00:00Z&stop=2019-02-30T00:00:00Z",
+        "?start=2019-01-01T01:00:00Z&stop=2019-01-01T00:00:00Z",
+        "?start=2019-01-01T00:00:00Z&stop=2019-01-01T00:00:59Z",
+        "?start=2019-01-01T00:00:00Z&stop=2019-01-02T00:01:00Z"}) {
+    for (const char* method : {"POST", "GET"}) {
+      Result<HttpResponse> r = Send(method, std::string("/") + query);
+      ASSERT_OK(r.status());
+      EXPECT_EQ(r->status, 400) << method << " " << query;
+      EXPECT_EQ(r->Header("content-type"), "application/json");
+      EXPECT_NE(Message(*r), "<no message>") << method << " " << query;
+    }
+  }
+  for (
+      const char* body :
+      {"", "{", R"({"start":"2019-01-01T00:00:00Z"})",
+       R"({"start":"2019-01-01T00:00:00Z","stop":"2019-01-03T00:00:00Z"})",
+       R"({"id":"9740a140-ba85-5600-8b93-000000000000","start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z"})"}) {
+    Result<HttpResponse> r = Send("POST", "/digests/digest", body);
+    ASSERT_OK(r.status()) << service->output();
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_NE(Message(*r), "<no message>") << body;
+  }
+  EXPECT_THAT(FilesIn(digests()), IsEmpty());
+  EXPECT_THAT(FilesIn(progress()), IsEmpty());
+  int invalid = 0;  // every refusal is logged
+  EXPECT_TRUE(service->WaitForLine([&invalid](const std::string& line) {
+    return line.find("\"event\":\"invalid-input\"") != std::string::npos && ++invalid >= 23;
+  }));
+}
+
+TEST_F(ServiceE2eTest, StandaloneHttpQueueLoop) {
+  const int port = FreeLocalPort();
+  ASSERT_GT(port, 0);
+  std::unique_ptr<Process> service =
+      Start({{"PORT", std::to_string(port)},
+             {"STREAM_APPLIANCE_ENDPOINT", "http://127.0.0.1:" + std::to_string(port)},
+             {"STREAM_APPLIANCE_TOPIC", "flows"}});
+  ASSERT_NE(service, nullptr);
+  ASSERT_EQ(port_, port);
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 202);
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200);
+  EXPECT_TRUE(Gunzip(get->body) == CliDigest(corpus_->path(), kStart, kStop));
+  // The job went through the bus entry of this very service.
+  EXPECT_TRUE(
+      service->WaitForEvent("request", {{"path", "/flows/digest"}, {"status", "204"}}).has_value());
+}
+
+TEST_F(ServiceE2eTest, AFailedJobLeavesNoMarkerShowsInStatusAndCanBeRetried) {
+  ScratchDir logs;
+  std::unique_ptr<Process> service = Start({{"VPC_FLOW_LOGS_DIR", logs.path()}});
+  ASSERT_NE(service, nullptr);
+  fs::remove_all(logs.path());  // the source becomes unreadable
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  json::object status = PollStatus(kQuery, "failed");
+  ASSERT_EQ(status.at("state").as_string(), "failed");
+  EXPECT_EQ(status.at("error").at("code").as_string(), "NOT_FOUND");
+  EXPECT_THAT(MarkersIn(progress()), IsEmpty());
+  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 404);
+  EXPECT_TRUE(service->WaitForEvent("job-failed", {{"id", kDesignId}}).has_value());
+
+  fs::create_directories(logs.path());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(Gunzip(get->body), "");  // no flow logs: an empty digest
+}
+
+TEST_F(ServiceE2eTest, SigtermDuringAJobExitsZeroAndLeavesNoMarker) {
+  // One big object (about 500 MB of text, highly compressible) keeps the job busy for
+  // seconds: long enough to be certainly running when SIGTERM arrives.
+  ScratchDir logs;
+  const fs::path dir =
+      fs::path(logs.path()) / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01";
+  fs::create_directories(dir);
+  {
+    Result<ByteSinkPtr> file = NewFileSink(
+        (dir / "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T0010Z_abcd1234.log.gz")
+            .string());
+    ASSERT_OK(file.status());
+    ByteSinkPtr gz = NewGzipSink(std::move(file).value());
+    std::string block = FlowLogBuilder().Text();  // the header line
+    ASSERT_OK(gz->Append(block));
+    block.clear();
+    const std::string line =
+        "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 1 100 1546300800 "
+        "1546300860 ACCEPT OK\n";
+    while (block.size() < (1 << 20)) block += line;
+    for (int i = 0; i < 500; ++i) ASSERT_OK(gz->Append(block));
+    ASSERT_OK(gz->Close());
+  }
+  std::unique_ptr<Process> service = Start({{"VPC_FLOW_LOGS_DIR", logs.path()},
+                                            {"DIGEST_THREADS", "1"},
+                                            {"SHUTDOWN_GRACE_PERIOD", "0"}});
+  ASSERT_NE(service, nullptr);
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  ASSERT_TRUE(service->WaitForEvent("job-start").has_value());
+  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 204);
+  EXPECT_THAT(MarkersIn(progress()), ::testing::SizeIs(1));
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
+  EXPECT_THAT(MarkersIn(progress()), IsEmpty());
+  EXPECT_EQ(service->Events("job-cancelled").size(), 1u);
+  EXPECT_EQ(service->Events("shutdown").size(), 1u);
+  EXPECT_THAT(FilesIn(digests()), IsEmpty());
+}
+
+TEST_F(ServiceE2eTest, AStaleMarkerDoesNotBlockButALiveOneDoes) {
+  fs::create_directories(progress());
+  // Written by a worker that crashed long ago.
+  std::ofstream(progress() / (std::string(kDesignId) + "_in_progress")) << "2019-01-01T00:00:00Z";
+  // A live marker of another worker, written just now.
+  const std::string live_query = "?start=2019-01-01T01:00:00Z&stop=2019-01-01T02:00:00Z";
+  const std::string live_id = DigestId(*MakeWindow("2019-01-01T01:00:00Z", "2019-01-01T02:00:00Z"));
+  std::ofstream(progress() / (live_id + "_in_progress")) << "2999-01-01T00:00:00Z";
+  std::unique_ptr<Process> service = Start({{"DIGEST_PROGRESS_TIMEOUT", "60000"}});
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 404);
+  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(Send("GET", "/" + live_query)->status, 204);
+  EXPECT_EQ(Send("POST", "/" + live_query)->status, 409);
+}
+
+TEST_F(ServiceE2eTest, ReportsEveryConfigurationProblemAtOnce) {
+  Result<std::unique_ptr<Process>> p = Process::Start({VPCFLOW_DIGESTERD_BIN},
+                                                      {{"PORT", "eighty"},
+                                                       {"DIGEST_WORKERS", "0"},
+                                                       {"DIGEST_STORAGE_BUCKET", "digests"},
+                                                       {"AWS_SECRET_ACCESS_KEY", "do-not-print-me"},
+                                                       {"DATA_DIR", data_.path()}},
+                                                      /*capture_stderr=*/true);
+  ASSERT_OK(p.status());
+  EXPECT_EQ((*p)->Wait(), 2);
+  const std::string out = (*p)->output();
+  EXPECT_THAT(out, HasSubstr("PORT"));
+  EXPECT_THAT(out, HasSubstr("DIGEST_WORKERS"));
+  EXPECT_THAT(out, HasSubstr("S3 support is not built yet (issue 4)"));
+  EXPECT_THAT(out, HasSubstr("AWS_ACCESS_KEY_ID"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("do-not-print-me")));
+}
+
+TEST_F(ServiceE2eTest, TheCustomStorageExampleKeepsACopy) {
+  ScratchDir mirror;
+  std::unique_ptr<Process> service =
+      Start({{"MIRROR_DIR", mirror.path()}}, VPCFLOW_CUSTOM_STORAGE_BIN);
+  ASSERT_NE(service, nullptr);
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200);
+  const std::string name = std::string(kDesignId) + ".log.gz";
+  EXPECT_TRUE(ReadFile(digests() / name) == get->body);
+  EXPECT_TRUE(ReadFile(fs::path(mirror.path()) / name) == get->body);
+  EXPECT_THAT(service->WaitForEvent("startup")->at("storage").as_string().c_str(),
+              HasSubstr("mirror:"));
+  service->Signal(SIGINT);
+  EXPECT_EQ(service->Wait(), 0);
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -4,9 +4,10 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 BENCH_CACHE ?= $(HOME)/.cache/vpcflow-bench
 DATA_DIR ?= var
+PORT ?= 8080
 
 .PHONY: all bootstrap configure build test unit-test asan-test fuzz fuzz-test bench run \
-        sample-data format format-check tidy clean
+        sample-data digest-sample format format-check tidy clean
 
 all: build
 
@@ -32,7 +33,7 @@ asan-test: bootstrap
 
 fuzz: bootstrap
 	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS)
+	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
@@ -47,7 +48,15 @@ sample-data: build
 	    --start 2026-11-01T00:00:00Z --stop 2026-11-01T06:00:00Z --size-mb 20 --seed 1; \
 	fi
 
+# Starts vpcflow-digesterd in the foreground on the embedded default (DATA_DIR) with sample data.
 run: sample-data
+	@echo "vpcflow-digesterd on http://localhost:$(PORT), DATA_DIR=$(DATA_DIR); Ctrl-C stops it. In another shell:"
+	@echo "  curl -i -X POST 'http://localhost:$(PORT)/?start=2026-11-01T01:00:00Z&stop=2026-11-01T02:00:00Z'"
+	@echo "  curl -s 'http://localhost:$(PORT)/?start=2026-11-01T01:00:00Z&stop=2026-11-01T02:00:00Z' | gunzip | head"
+	@PORT=$(PORT) DATA_DIR=$(DATA_DIR) exec build/bin/vpcflow-digesterd
+
+# The CLI on the sample data (what `make run` did before the service existed).
+digest-sample: sample-data
 	build/bin/vpcflow-digest --source $(DATA_DIR)/flowlogs \
 	  --start 2026-11-01T01:00:00Z --stop 2026-11-01T02:00:00Z --summary | head -n 20
 

@@ -47,51 +47,12 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// DIGEST_MAX_WINDOW: whole seconds ("604800") or a Go-style duration of h/m/s parts ("168h",
-// "1h30m").
-Result<int64_t> ParseMaxWindow(std::string_view text) {
-  const std::string bad = "DIGEST_MAX_WINDOW: \"" + std::string(text) +
-                          "\" is not a duration (seconds, or e.g. \"168h\")";
-  if (text.empty()) return InvalidArgumentError(bad);
-  int64_t total = 0;
-  while (!text.empty()) {
-    int64_t n = 0;
-    size_t i = 0;
-    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-      if (n > 1'000'000'000) return InvalidArgumentError(bad);
-      n = n * 10 + (text[i] - '0');
-    }
-    if (i == 0) return InvalidArgumentError(bad);
-    int64_t unit = 1;
-    if (i < text.size()) {
-      switch (text[i]) {
-        case 'h':
-          unit = 3600;
-          break;
-        case 'm':
-          unit = 60;
-          break;
-        case 's':
-          unit = 1;
-          break;
-        default:
-          return InvalidArgumentError(bad);
-      }
-      ++i;
-    } else if (total != 0) {
-      return InvalidArgumentError(bad);  // "1h30": a number without unit after a part
-    }
-    total += n * unit;
-    text.remove_prefix(i);
-  }
-  if (total <= 0) return InvalidArgumentError(bad);
-  return total;
-}
-
 Result<int64_t> MaxWindowFromEnv() {
   const char* env = std::getenv("DIGEST_MAX_WINDOW");
   if (env == nullptr || *env == '\0') return kDefaultMaxWindowSeconds;
-  return ParseMaxWindow(env);
+  Result<int64_t> seconds = ParseDurationSeconds(env);
+  if (!seconds.ok()) return seconds.status().WithContext("DIGEST_MAX_WINDOW");
+  return seconds;
 }
 
 Status CheckAccounts(const std::vector<std::string>& accounts) {

@@ -98,10 +98,6 @@ struct ProvidedModules {
 /// Returns InvalidArgument listing EVERY problem found, one per line ("PORT: ...").
 Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env,
                                      const ProvidedModules& provided = {});
-/// The syntax of DIGEST_MAX_WINDOW: whole seconds ("604800") or a duration of h/m/s parts
-/// ("168h", "1h30m", "90s"), positive and at most ten years. Returns InvalidArgument quoting
-/// the text otherwise.
-Result<int64_t> ParseDurationSeconds(std::string_view text);
 
 /// The problems of `config` for a service whose modules in `provided` are set by the program:
 /// a bucket configured for a store whose default would have to be S3, one line each. Empty

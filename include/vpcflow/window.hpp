@@ -42,6 +42,11 @@ Result<Window> MakeWindow(std::string_view start, std::string_view stop,
 Result<Window> MakeWindow(int64_t start, int64_t stop,
                           int64_t max_window_seconds = kDefaultMaxWindowSeconds);
 
+/// The syntax of DIGEST_MAX_WINDOW: whole seconds ("604800") or a duration of h/m/s parts
+/// ("168h", "1h30m", "90s"), positive and at most ten years. Returns InvalidArgument quoting
+/// the text otherwise.
+Result<int64_t> ParseDurationSeconds(std::string_view text);
+
 /// The digest id: UUID version 5, namespace UUIDv5(nil, "digest"), name fmt(start) + fmt(stop)
 /// with fmt = "YYYY-MM-DD HH:MM:SS +0000 UTC". Lower-case canonical text, e.g.
 /// "9740a140-ba85-5600-8b93-7b46eec77617" for 2019-01-01T00:00Z .. 01:00Z.

@@ -21,6 +21,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace vpcflow {
@@ -107,6 +108,7 @@ class HttpServer::Impl {
         logger_(logger),
         stats_(stats),
         clock_(clock),
+        accept_strand_(asio::make_strand(ioc_)),
         acceptor_(ioc_) {}
 
   ~Impl() { Stop(); }
@@ -126,7 +128,8 @@ class HttpServer::Impl {
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return UnavailableError("cannot listen on " + where + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(ioc_, Accept(), [this](std::exception_ptr e) { LogEscaped(e, "accept"); });
+    asio::co_spawn(accept_strand_, Accept(),
+                   [this](std::exception_ptr e) { LogEscaped(e, "accept"); });
     const int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
     return OkStatus();
@@ -138,7 +141,7 @@ class HttpServer::Impl {
     stopping_ = true;
     if (threads_.empty() || accept_closed_.exchange(true)) return;
     std::promise<void> closed;
-    asio::post(ioc_, [this, &closed] {
+    asio::post(accept_strand_, [this, &closed] {  // where Accept() uses the acceptor
       beast::error_code ec;
       acceptor_.close(ec);
       closed.set_value();
@@ -387,6 +390,7 @@ class HttpServer::Impl {
   Stats* stats_;
   Clock* clock_;
   asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   int port_ = 0;

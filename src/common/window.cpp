@@ -1,5 +1,6 @@
 #include "vpcflow/window.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 #include "common/civil_time.hpp"
@@ -170,6 +171,33 @@ Result<Window> MakeWindow(int64_t start, int64_t stop, int64_t max_window_second
 std::string DigestId(const Window& window) {
   static const Uuid kNamespace = UuidV5(kNilUuid, "digest");
   return UuidToString(UuidV5(kNamespace, GoUtcText(window.start) + GoUtcText(window.stop)));
+}
+
+Result<int64_t> ParseDurationSeconds(std::string_view text) {
+  constexpr int64_t kMax = 10LL * 366 * 24 * 3600;
+  constexpr std::string_view kUnits = "hms";
+  constexpr int64_t kUnitSeconds[] = {3600, 60, 1};
+  const Status bad = InvalidArgumentError(
+      "\"" + std::string(text) + "\" is not a duration (seconds, or h/m/s parts like \"168h\")");
+  int64_t total = 0;
+  for (std::string_view rest = text; !rest.empty();) {
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+    if (ec != std::errc() || n < 0 || n > kMax) return bad;
+    rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
+    const size_t unit = rest.empty() ? std::string_view::npos : kUnits.find(rest.front());
+    if (unit != std::string_view::npos) {
+      total += n * kUnitSeconds[unit];
+      rest.remove_prefix(1);
+    } else if (rest.empty() && total == 0 && ptr == text.data() + text.size()) {
+      total = n;  // whole seconds
+    } else {
+      return bad;  // an unknown unit, or "1h30" (a part without its unit)
+    }
+    if (total > kMax) return bad;
+  }
+  if (total <= 0) return bad;
+  return total;
 }
 
 }  // namespace vpcflow

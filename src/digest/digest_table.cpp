@@ -210,8 +210,8 @@ void DigestTable::Merge(PartialDigest& partial) {
     partial.Clear();
     return;
   }
-  // Local owner ids -> global ones: one lock for the whole object, the global slots prefetched
-  // a few owners ahead.
+  // Local owner ids -> global ones: one lock for the whole object, the global slots loaded
+  // first in a tight loop (independent loads overlap; see MergeShard).
   OwnerInterner& local = partial.owners_;
   auto& local_owners = partial.merge_owners_;
   local_owners.clear();
@@ -219,11 +219,11 @@ void DigestTable::Merge(PartialDigest& partial) {
     local_owners.emplace_back(id, HashOwner(local.account(id), local.interface(id)));
   }
   {
-    constexpr size_t kAhead = 8;
     std::lock_guard lock(owners_mu_);
-    for (size_t i = 0; i < local_owners.size(); ++i) {
-      if (i + kAhead < local_owners.size()) owners_.PrefetchSlot(local_owners[i + kAhead].second);
-      const auto [id, hash] = local_owners[i];
+    uint64_t touched = 0;
+    for (const auto& [id, hash] : local_owners) touched += owners_.FirstSlot(hash);
+    asm volatile("" : : "r"(touched));  // keep the loads
+    for (const auto& [id, hash] : local_owners) {
       local.set_extra(id, owners_.Intern(local.account(id), local.interface(id), hash));
     }
   }
@@ -305,13 +305,15 @@ void DigestTable::MergeShard(Shard& shard, const std::vector<DigestEntry>& entri
 
 void DigestTable::Finish() {
   size_t total = 0;
-  for (size_t s = 0; s < kShardCount; ++s) total += shards_[s].rows.size();
+  for (size_t s = 0; s < kShardCount; ++s) {
+    total += shards_[s].rows.size();
+    shards_[s].index.Release();  // no more lookups: its memory serves the sort instead
+  }
   std::vector<std::pair<uint64_t, const DigestEntry*>> rows;
   rows.reserve(total);
   uint64_t max_bytes = 0;
   for (size_t s = 0; s < kShardCount; ++s) {
     Shard& shard = shards_[s];
-    shard.index.Release();
     for (uint32_t i = 0; i < shard.rows.size(); ++i) {
       const uint64_t bytes = shard.rows[i].value.bytes;
       max_bytes = std::max(max_bytes, bytes);

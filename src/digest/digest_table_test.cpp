@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -16,17 +17,18 @@ namespace {
 using testing_records::Rec;
 using testing_records::ToFlowRecord;
 
-std::vector<DigestRow> Rows(const Digest& digest) {
-  std::vector<DigestRow> rows;
-  std::vector<std::string> texts;  // keeps the views alive
-  texts.reserve(digest.size() * 2);
+// A row with its text owned (DigestRow's views only live during the callback).
+struct OwnedRow {
+  std::string account_id, interface_id, srcaddr, dstaddr, action;
+  uint32_t dstport = 0;
+  uint64_t flows = 0;
+};
+
+std::vector<OwnedRow> Rows(const Digest& digest) {
+  std::vector<OwnedRow> rows;
   digest.ForEachRow([&](const DigestRow& r) {
-    DigestRow copy = r;
-    texts.emplace_back(r.srcaddr);
-    copy.srcaddr = texts.back();
-    texts.emplace_back(r.dstaddr);
-    copy.dstaddr = texts.back();
-    rows.push_back(copy);
+    rows.push_back({std::string(r.account_id), std::string(r.interface_id), std::string(r.srcaddr),
+                    std::string(r.dstaddr), std::string(r.action), r.dstport, r.flows});
   });
   return rows;
 }
@@ -49,27 +51,20 @@ TEST(DigestKeyTest, HashIsDeterministicAndSensitiveToEveryField) {
   const DigestKey k = KeyOf(base, 1);
   EXPECT_EQ(HashDigestKey(k), HashDigestKey(KeyOf(base, 1)));
   std::set<uint64_t> hashes{HashDigestKey(k)};
-  DigestKey other = k;
-  other.owner = 2;
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.srcport = 1;
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.dstport = 444;
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.protocol = 17;
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.flags = static_cast<uint8_t>(Action::kReject);
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.src[15] = 1;
-  hashes.insert(HashDigestKey(other));
-  other = k;
-  other.dst[0] = 11;
-  hashes.insert(HashDigestKey(other));
+  const std::vector<std::function<void(DigestKey&)>> changes = {
+      [](DigestKey& o) { o.owner = 2; },
+      [](DigestKey& o) { o.srcport = 1; },
+      [](DigestKey& o) { o.dstport = 444; },
+      [](DigestKey& o) { o.protocol = 17; },
+      [](DigestKey& o) { o.flags = static_cast<uint8_t>(Action::kReject); },
+      [](DigestKey& o) { o.src[15] = 1; },
+      [](DigestKey& o) { o.dst[0] = 11; },
+  };
+  for (const auto& change : changes) {
+    DigestKey other = k;
+    change(other);
+    hashes.insert(HashDigestKey(other));
+  }
   EXPECT_EQ(hashes.size(), 8u);
   EXPECT_NE(HashOwner("ab", "c"), HashOwner("a", "bc"));
 }
@@ -402,7 +397,7 @@ TEST(DigestTest, RowsCarryOwnerAndAddressText) {
   r.dst = "192.168.0.1";
   r.action = Action::kAbsent;
   const Digest digest = testing_records::MakeDigest(std::vector<Rec>{r});
-  const std::vector<DigestRow> rows = Rows(digest);
+  const std::vector<OwnedRow> rows = Rows(digest);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].account_id, "-");
   EXPECT_EQ(rows[0].interface_id, "-");

@@ -350,7 +350,10 @@ char* PutJsonEscaped(char* p, std::string_view s) {
 
 // RFC 4180: quoted when it contains a comma, a quote or a line break.
 char* PutCsvField(char* p, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return CharBuffer::Put(p, s);
+  if (std::none_of(s.begin(), s.end(),
+                   [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; })) {
+    return CharBuffer::Put(p, s);
+  }
   *p++ = '"';
   for (char c : s) {
     if (c == '"') *p++ = '"';

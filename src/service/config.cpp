@@ -127,33 +127,6 @@ bool IsIpLiteral(const std::string& s) {
 
 }  // namespace
 
-Result<int64_t> ParseDurationSeconds(std::string_view text) {
-  constexpr int64_t kMax = 10LL * 366 * 24 * 3600;
-  constexpr std::string_view kUnits = "hms";
-  constexpr int64_t kUnitSeconds[] = {3600, 60, 1};
-  const Status bad = InvalidArgumentError(
-      "\"" + std::string(text) + "\" is not a duration (seconds, or h/m/s parts like \"168h\")");
-  int64_t total = 0;
-  for (std::string_view rest = text; !rest.empty();) {
-    int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
-    if (ec != std::errc() || n < 0 || n > kMax) return bad;
-    rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
-    const size_t unit = rest.empty() ? std::string_view::npos : kUnits.find(rest.front());
-    if (unit != std::string_view::npos) {
-      total += n * kUnitSeconds[unit];
-      rest.remove_prefix(1);
-    } else if (rest.empty() && total == 0 && ptr == text.data() + text.size()) {
-      total = n;  // whole seconds
-    } else {
-      return bad;  // an unknown unit, or "1h30" (a part without its unit)
-    }
-    if (total > kMax) return bad;
-  }
-  if (total <= 0) return bad;
-  return total;
-}
-
 std::vector<std::string> MissingModuleProblems(const Config& config,
                                                const ProvidedModules& provided) {
   std::vector<std::string> out;

@@ -52,23 +52,6 @@ class CountingMarker : public MarkerWrapper {
   int refreshes_ = 0;
 };
 
-// Holds every Open until released (a slow bucket), and tells when the first Open arrived.
-class GatedSource : public ObjectSourceWrapper {
- public:
-  using ObjectSourceWrapper::ObjectSourceWrapper;
-  Result<ObjectReaderPtr> Open(std::string_view key) override {
-    if (!first_open_.exchange(true)) opened_promise_.set_value();
-    release_.wait();
-    return ObjectSourceWrapper::Open(key);
-  }
-  void WaitOpened() { opened_promise_.get_future().wait(); }
-  std::shared_future<void> release_;
-
- private:
-  std::atomic<bool> first_open_{false};
-  std::promise<void> opened_promise_;
-};
-
 class JobRunnerTest : public ::testing::Test {
  protected:
   JobRunnerTest() : clock_(std::make_shared<FakeClock>()), marker_(60000, clock_) {
@@ -198,8 +181,6 @@ TEST_F(JobRunnerTest, RefreshesTheMarkerWhileWorking) {
   ASSERT_OK(marker_.Mark(kJob.id));
   CountingMarker counting(&marker_);
   GatedSource gated(&source_);
-  std::promise<void> release;
-  gated.release_ = release.get_future().share();
   JobRunnerDeps deps = Deps();
   deps.marker = &counting;
   deps.source = &gated;
@@ -216,22 +197,20 @@ TEST_F(JobRunnerTest, RefreshesTheMarkerWhileWorking) {
   EXPECT_EQ(State().state, MarkState::kInProgress);
   ASSERT_TRUE(tracker_.Get(kJob.id).has_value());
   EXPECT_EQ(tracker_.Get(kJob.id)->phase, JobPhase::kRunning);
-  release.set_value();
+  gated.Release();
   EXPECT_OK(done.get());
   EXPECT_EQ(State().state, MarkState::kAbsent);
 }
 
 TEST_F(JobRunnerTest, AJobDeliveredWithoutAMarkerIsMarkedWhileItRuns) {
   GatedSource gated(&source_);
-  std::promise<void> release;
-  gated.release_ = release.get_future().share();
   JobRunnerDeps deps = Deps();
   deps.source = &gated;
   JobRunner runner(deps);
   auto done = std::async(std::launch::async, [&] { return runner.Run(kJob, {}); });
   gated.WaitOpened();
   EXPECT_EQ(State().state, MarkState::kInProgress);
-  release.set_value();
+  gated.Release();
   EXPECT_OK(done.get());
   EXPECT_EQ(State().state, MarkState::kAbsent);
   EXPECT_TRUE(storage_.Digest(kJob.id).has_value());
@@ -239,8 +218,6 @@ TEST_F(JobRunnerTest, AJobDeliveredWithoutAMarkerIsMarkedWhileItRuns) {
 
 TEST_F(JobRunnerTest, ARedeliveryWhileRunningIsAcknowledgedAtOnce) {
   GatedSource gated(&source_);
-  std::promise<void> release;
-  gated.release_ = release.get_future().share();
   JobRunnerDeps deps = Deps();
   deps.source = &gated;
   JobRunner runner(deps);
@@ -250,7 +227,7 @@ TEST_F(JobRunnerTest, ARedeliveryWhileRunningIsAcknowledgedAtOnce) {
   EXPECT_EQ(logger_.Count("job-duplicate"), 1u);
   EXPECT_EQ(storage_.commits(), 0u);
   ASSERT_TRUE(tracker_.Get(kJob.id).has_value());  // still the first one's
-  release.set_value();
+  gated.Release();
   EXPECT_OK(first.get());
   EXPECT_EQ(storage_.commits(), 1u);
   EXPECT_EQ(logger_.Count("job-start"), 1u);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <thread>
 
 #include "api/test_corpus.hpp"
 #include "testing/matchers.hpp"
@@ -20,24 +21,6 @@ using ::testing::HasSubstr;
 
 const std::string kQuery = std::string("?start=") + kCorpusStart + "&stop=" + kCorpusStop;
 const std::string kId = DigestId(kCorpusWindow);
-
-// Holds every Open until released; tells when the first Open arrived.
-class GatedSource : public MemoryObjectSource {
- public:
-  Result<ObjectReaderPtr> Open(std::string_view key) override {
-    if (!first_open_.exchange(true)) opened_.set_value();
-    released_.wait();
-    return MemoryObjectSource::Open(key);
-  }
-  void WaitOpened() { opened_.get_future().wait(); }
-  void Release() { release_.set_value(); }
-
- private:
-  std::atomic<bool> first_open_{false};
-  std::promise<void> opened_;
-  std::promise<void> release_;
-  std::shared_future<void> released_ = release_.get_future().share();
-};
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -169,8 +152,9 @@ TEST_F(ServiceTest, APortInUseIsUnavailable) {
 
 TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
   config_.workers = 1;
-  auto gated = std::make_unique<GatedSource>();
-  PutCorpus(*gated);
+  auto memory = std::make_unique<MemoryObjectSource>();
+  PutCorpus(*memory);
+  auto gated = std::make_unique<GatedSource>(std::move(memory));
   GatedSource* gate = gated.get();
   Make(std::move(gated));
   ASSERT_OK(service_->Start());
@@ -179,6 +163,11 @@ TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
   const std::string later = "?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z";
   ASSERT_EQ(Send("POST", "/" + later)->status, 202);  // queued behind it
   auto stopped = std::async(std::launch::async, [this] { service_->Shutdown(); });
+  // Let the running job go only once shutdown has begun, so the queued one cannot start.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (logger_->Count("shutdown-start") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   gate->Release();
   stopped.get();
   EXPECT_EQ(marker_->marker_count(), 0u);

@@ -6,7 +6,7 @@ BENCH_CACHE ?= $(HOME)/.cache/vpcflow-bench
 DATA_DIR ?= var
 PORT ?= 8080
 
-.PHONY: all bootstrap configure build test unit-test asan-test fuzz fuzz-test bench run \
+.PHONY: all bootstrap configure build test unit-test asan-test fuzz fuzz-test bench load run \
         sample-data digest-sample format format-check tidy clean
 
 all: build
@@ -37,6 +37,10 @@ fuzz: bootstrap
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
+
+# Load test of the service: 200 connections polling GET of a stored digest for 30 s (wrk).
+load: build
+	@scripts/load_test.sh build
 
 bench: build
 	@scripts/bench.sh build/bin/vpcflow-digest $(BENCH_CACHE)

@@ -10,7 +10,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  isal curl wrk python3 time
+  isal curl wrk python3 time bc
 )
 if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then
   PACKAGES+=(ceph-mon ceph-osd radosgw ceph-common awscli)

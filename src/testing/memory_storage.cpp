@@ -1,29 +1,10 @@
 #include "testing/memory_storage.hpp"
 
 #include <algorithm>
-#include <cstring>
+
+#include "testing/memory_object_source.hpp"
 
 namespace vpcflow {
-namespace {
-
-class SharedStringReader final : public ObjectReader {
- public:
-  explicit SharedStringReader(std::shared_ptr<const std::string> bytes)
-      : bytes_(std::move(bytes)) {}
-
-  Result<size_t> Read(std::span<char> buffer) override {
-    size_t n = std::min(buffer.size(), bytes_->size() - offset_);
-    std::memcpy(buffer.data(), bytes_->data() + offset_, n);
-    offset_ += n;
-    return n;
-  }
-
- private:
-  std::shared_ptr<const std::string> bytes_;
-  size_t offset_ = 0;
-};
-
-}  // namespace
 
 class MemoryUpload final : public StorageUpload {
  public:
@@ -53,7 +34,7 @@ Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
   if (it == entries_.end()) return NotFoundError("digest " + std::string(id) + " is not stored");
   StoredDigest digest;
   digest.size = it->second.digest->size();
-  digest.reader = std::make_unique<SharedStringReader>(it->second.digest);
+  digest.reader = NewSharedStringReader(it->second.digest);
   return digest;
 }
 

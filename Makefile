@@ -22,6 +22,7 @@ build: configure
 
 # Every test through CTest, then the unit tests again under ASan+UBSan, then each fuzzer briefly.
 test: build
+	$(MAKE) --no-print-directory format-check
 	ctest --preset default -j $(JOBS)
 	$(MAKE) --no-print-directory asan-test
 	$(MAKE) --no-print-directory fuzz-test

@@ -17,18 +17,18 @@ namespace vpcflow {
 /// The canonical error codes (a subset of absl::StatusCode with the same meanings).
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    ///< the caller's input is wrong (bad window, bad option, bad JSON)
-  kNotFound,           ///< the named thing does not exist
-  kAlreadyExists,      ///< create of something that exists (digest, marker)
-  kPermissionDenied,   ///< credentials lack the right
-  kFailedPrecondition, ///< the system is not in the state the call needs
-  kDataLoss,           ///< data is corrupt or truncated (bad gzip)
-  kUnavailable,        ///< a dependency cannot be reached now; retrying may help
-  kDeadlineExceeded,   ///< a timeout expired
-  kCancelled,          ///< the operation was cancelled (shutdown)
-  kResourceExhausted,  ///< a limit was hit (too many keys, queue full)
-  kUnimplemented,      ///< an optional capability the implementation does not have
-  kInternal,           ///< a bug or an unexpected failure
+  kInvalidArgument,     ///< the caller's input is wrong (bad window, bad option, bad JSON)
+  kNotFound,            ///< the named thing does not exist
+  kAlreadyExists,       ///< create of something that exists (digest, marker)
+  kPermissionDenied,    ///< credentials lack the right
+  kFailedPrecondition,  ///< the system is not in the state the call needs
+  kDataLoss,            ///< data is corrupt or truncated (bad gzip)
+  kUnavailable,         ///< a dependency cannot be reached now; retrying may help
+  kDeadlineExceeded,    ///< a timeout expired
+  kCancelled,           ///< the operation was cancelled (shutdown)
+  kResourceExhausted,   ///< a limit was hit (too many keys, queue full)
+  kUnimplemented,       ///< an optional capability the implementation does not have
+  kInternal,            ///< a bug or an unexpected failure
 };
 
 /// The name of a code as written in logs and JSON ("NOT_FOUND", ...).
@@ -82,7 +82,7 @@ inline bool IsUnimplemented(const Status& s) { return s.code() == StatusCode::kU
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -110,10 +110,10 @@ class [[nodiscard]] Result {
 #define VPCFLOW_CONCAT_(a, b) VPCFLOW_CONCAT_INNER_(a, b)
 
 /// Returns the Status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                                   \
-  do {                                                          \
-    ::vpcflow::Status vpcflow_status_ = (expr);                 \
-    if (!vpcflow_status_.ok()) return vpcflow_status_;          \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::vpcflow::Status vpcflow_status_ = (expr);        \
+    if (!vpcflow_status_.ok()) return vpcflow_status_; \
   } while (0)
 
 /// `ASSIGN_OR_RETURN(auto x, ResultExpr());` declares x from the value or returns the error.

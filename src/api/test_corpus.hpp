@@ -3,15 +3,14 @@
 /// a MemoryObjectSource for the window 2019-01-01T00:00Z..01:00Z, a gunzip for checking stored
 /// digests, and the GET polling loop of the API's consumers.
 
-#include <atomic>
 #include <chrono>
-#include <future>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "common/gzip_reader.hpp"
 #include "testing/flow_log_builder.hpp"
+#include "testing/gated_source.hpp"
 #include "testing/memory_object_source.hpp"
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/digest.hpp"
@@ -71,30 +70,6 @@ inline std::string Gunzip(const std::string& gz) {
     out.append(buf, *n);
   }
 }
-
-/// A source whose Open() waits until Release() (a slow bucket), to catch a job while it runs.
-/// WaitOpened() returns once the first Open arrived.
-class GatedSource : public ObjectSourceWrapper {
- public:
-  explicit GatedSource(ObjectSource* target) : ObjectSourceWrapper(target) {}
-  explicit GatedSource(ObjectSourcePtr owned)
-      : ObjectSourceWrapper(owned.get()), owned_(std::move(owned)) {}
-  Result<ObjectReaderPtr> Open(std::string_view key) override {
-    if (!first_open_.exchange(true)) opened_.set_value();
-    released_.wait();
-    return ObjectSourceWrapper::Open(key);
-  }
-  void WaitOpened() { opened_future_.wait(); }
-  void Release() { release_.set_value(); }
-
- private:
-  ObjectSourcePtr owned_;
-  std::atomic<bool> first_open_{false};
-  std::promise<void> opened_;
-  std::shared_future<void> opened_future_ = opened_.get_future().share();
-  std::promise<void> release_;
-  std::shared_future<void> released_ = release_.get_future().share();
-};
 
 /// GETs `url` until the answer is not 204 (in progress) or `timeout_ms` passed, as the API's
 /// consumers poll; returns the last answer. Adds the 204s seen to `*no_content` when given.

@@ -207,5 +207,22 @@ TEST(DigestIdTest, DiffersByWindow) {
   EXPECT_NE(DigestId(Window{k2019, k2019 + 3600}), DigestId(Window{k2019 + 60, k2019 + 3600}));
 }
 
+TEST(ParseDurationSecondsTest, TakesSecondsOrHourMinuteSecondParts) {
+  EXPECT_THAT(ParseDurationSeconds("604800"), IsOkAndHolds(604800));
+  EXPECT_THAT(ParseDurationSeconds("168h"), IsOkAndHolds(604800));
+  EXPECT_THAT(ParseDurationSeconds("1h30m"), IsOkAndHolds(5400));
+  EXPECT_THAT(ParseDurationSeconds("90s"), IsOkAndHolds(90));
+  EXPECT_THAT(ParseDurationSeconds("2h0m5s"), IsOkAndHolds(7205));
+}
+
+TEST(ParseDurationSecondsTest, RejectsEverythingElseQuotingTheText) {
+  for (const char* bad : {"", "0", "0h", "-5", "+5", " 5", "5 ", "h", "5x", "1h30", "1.5h",
+                          "a week", "99999999999h"}) {
+    EXPECT_THAT(ParseDurationSeconds(bad),
+                StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("is not a duration")))
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace vpcflow

@@ -21,6 +21,8 @@ build: configure
 	@cmake --build --preset default -j $(JOBS)
 
 # Every test through CTest, then the unit tests again under ASan+UBSan, then each fuzzer briefly.
+# The tests labelled "rgw" run against a Ceph RGW (scripts/rgw.sh): bootstrap installs Ceph.
+test: export VPCFLOW_WITH_S3 = 1
 test: build
 	$(MAKE) --no-print-directory format-check
 	ctest --preset default -j $(JOBS)
@@ -34,7 +36,7 @@ asan-test: bootstrap
 
 fuzz: bootstrap
 	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz
+	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz s3_answer_fuzz
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)

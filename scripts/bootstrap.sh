@@ -12,8 +12,9 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   isal curl wrk python3 time bc
 )
+# The real S3 server of the tests (scripts/rgw.sh, a Ceph RGW); `make test` sets this.
 if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then
-  PACKAGES+=(ceph-mon ceph-osd radosgw ceph-common awscli)
+  PACKAGES+=(ceph-mon ceph-osd radosgw ceph-common awscli iproute2)
 fi
 
 missing=()

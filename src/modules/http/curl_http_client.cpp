@@ -144,6 +144,8 @@ class CurlHttpClient final : public HttpClient {
     if (with_body && !has_content_type) add_header("Content-Type:");
 
     curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
+    // Keys may hold "./" or "../": send the path as signed, never normalised (S3 keys are opaque).
+    curl_easy_setopt(handle, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);

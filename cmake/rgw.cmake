@@ -1,0 +1,51 @@
+# Tests against a real S3 server: a Ceph RADOS Gateway on 127.0.0.1 (scripts/rgw.sh,
+# ../shared/docs/REAL-S3.md). Include this file from any CMakeLists.txt that registers such tests
+# (it needs include(GoogleTest) first); including it more than once is harmless.
+#
+# The CTest fixture "rgw": rgw_start starts one cluster for the whole ctest run in
+# ${CMAKE_BINARY_DIR}/rgw (so build dirs never share one; ports are picked free at start) and
+# rgw_stop stops it, also after failures. A test that needs it requires the fixture, carries the
+# label "rgw" and finds the endpoint and keys in the file named by $VPCFLOW_RGW_ENV
+# (src/testing/rgw_env.hpp: LoadRgwEnv()). `ctest -L rgw` runs only them; `ctest -LE rgw` skips
+# them and the cluster.
+include_guard(GLOBAL)
+
+set(VPCFLOW_RGW_DIR ${CMAKE_BINARY_DIR}/rgw)
+set(VPCFLOW_RGW_SCRIPT ${PROJECT_SOURCE_DIR}/scripts/rgw.sh)
+
+add_test(NAME rgw_start COMMAND ${VPCFLOW_RGW_SCRIPT} start ${VPCFLOW_RGW_DIR})
+set_tests_properties(rgw_start PROPERTIES FIXTURES_SETUP rgw LABELS rgw TIMEOUT 200)
+add_test(NAME rgw_stop COMMAND ${VPCFLOW_RGW_SCRIPT} stop ${VPCFLOW_RGW_DIR})
+set_tests_properties(rgw_stop PROPERTIES FIXTURES_CLEANUP rgw LABELS rgw TIMEOUT 60)
+
+# vpcflow_rgw_test(TARGET [LABELS ...]): registers the GoogleTest binary TARGET's tests with
+# CTest as tests that need the gateway (instead of a plain gtest_discover_tests); they get the
+# label "rgw" plus LABELS.
+function(vpcflow_rgw_test target)
+  cmake_parse_arguments(R "" "" "LABELS" ${ARGN})
+  gtest_discover_tests(${target}
+    TEST_LIST ${target}_TESTS
+    PROPERTIES
+      FIXTURES_REQUIRED rgw
+      ENVIRONMENT "VPCFLOW_RGW_ENV=${VPCFLOW_RGW_DIR}/env"
+    DISCOVERY_TIMEOUT 60)
+  # Labels are set after discovery: gtest_discover_tests cannot pass a list (two labels) as one
+  # property value.
+  set(labels rgw ${R_LABELS})
+  set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}_rgw_labels.cmake)
+  file(WRITE ${script}
+    "if(${target}_TESTS)\n"
+    "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
+endfunction()
+
+# vpcflow_add_rgw_test(NAME SOURCES ... LIBS ... [LABELS ...]): vpcflow_add_test (top-level
+# CMakeLists.txt) for a test binary whose tests all need the gateway.
+function(vpcflow_add_rgw_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} vpcflow_testing GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  vpcflow_rgw_test(${name} LABELS ${T_LABELS})
+endfunction()

@@ -13,15 +13,23 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "s3/credentials.hpp"
+#include "s3/s3_client.hpp"
+#include "s3/s3_modules.hpp"
 #include "vpcflow/byte_sink.hpp"
+#include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
+#include "vpcflow/http_client.hpp"
 #include "vpcflow/object_source.hpp"
+#include "vpcflow/service.hpp"
 #include "vpcflow/status.hpp"
 #include "vpcflow/window.hpp"
 
@@ -206,7 +214,42 @@ struct DigestArgs {
   int threads = 0;
   bool summary = false;
   bool progress = false;
+  std::string region;                  // s3:// only
+  std::string role;                    // s3:// only
+  int64_t prefetch_bytes = 150000000;  // s3:// only
+  int prefetch_concurrency = 2;        // s3:// only
 };
+
+// An S3 source with the AWS SDK conventions of the environment (credentials chain, AWS_REGION,
+// AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); --region, --role and the prefetch options win.
+Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
+  const std::map<std::string, std::string> env = EnvironmentMap();
+  const CredentialsSettings settings = CredentialsSettingsFromEnvironment(env);
+  std::shared_ptr<HttpClient> http = NewCurlHttpClient();
+  ClockPtr clock = SystemClock();
+  ASSIGN_OR_RETURN(CredentialsProviderPtr base, NewDefaultCredentialsChain(settings, http, clock));
+  auto env_or = [&env](const char* a, const char* b) {
+    auto it = env.find(a);
+    if (it != env.end() && !it->second.empty()) return it->second;
+    it = env.find(b);
+    return it != env.end() ? it->second : std::string();
+  };
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<S3Client> client,
+      NewS3ClientForBucket({.region = args.region,
+                            .role_arn = args.role,
+                            .endpoint = env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")},
+                           std::move(base), settings, std::move(http), clock));
+  std::string prefix = url.prefix;
+  if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
+  // Listing the root answers early, and clearly, for a missing bucket or refused credentials.
+  RETURN_IF_ERROR(client->ListObjectsV2(url.bucket, {.prefix = prefix, .max_keys = 1}).status());
+  return NewS3ObjectSource(std::move(client),
+                           {.bucket = url.bucket,
+                            .prefix = std::move(prefix),
+                            .max_bytes_prefetch = args.prefetch_bytes,
+                            .max_concurrent_prefetch = args.prefetch_concurrency});
+}
 
 int RunDigestCommand(const DigestArgs& args) {
   if (args.source.empty()) return Fail(kExitUsage, "--source is required (see --help)");
@@ -220,12 +263,17 @@ int RunDigestCommand(const DigestArgs& args) {
   if (!format.ok()) return Fail(kExitUsage, "--format: " + format.status().message());
   if (Status st = CheckAccounts(args.accounts); !st.ok()) return Fail(kExitUsage, st.message());
   if (Status st = CheckRegions(args.regions); !st.ok()) return Fail(kExitUsage, st.message());
+  Result<ObjectSourcePtr> source = ObjectSourcePtr();
   if (args.source.starts_with("s3://")) {
-    return Fail(kExitUsage, "s3:// sources are not supported yet; give a local directory");
-  }
-  Result<ObjectSourcePtr> source = NewLocalDirSource(args.source);
-  if (!source.ok()) {
-    return Fail(kExitUsage, "--source: \"" + args.source + "\" is not a directory");
+    Result<S3Url> url = ParseS3Url(args.source);
+    if (!url.ok()) return Fail(kExitUsage, "--source: " + url.status().message());
+    source = OpenS3Source(*url, args);
+    if (!source.ok()) return Fail(kExitFailure, "--source: " + source.status().message());
+  } else {
+    source = NewLocalDirSource(args.source);
+    if (!source.ok()) {
+      return Fail(kExitUsage, "--source: \"" + args.source + "\" is not a directory");
+    }
   }
 
   Output output;
@@ -316,8 +364,9 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vpcflow-digest ") + std::string(Version()));
 
   DigestArgs d;
-  app.add_option("--source", d.source, "Directory laid out like the flow-log bucket")
-      ->type_name("DIR");
+  app.add_option("--source", d.source,
+                 "Directory laid out like the flow-log bucket, or s3://bucket[/prefix]")
+      ->type_name("DIR|URL");
   app.add_option("--start", d.start, "Window start, RFC 3339 (truncated to the minute)")
       ->type_name("TIME");
   app.add_option("--stop", d.stop, "Window end (exclusive), RFC 3339")->type_name("TIME");
@@ -334,6 +383,18 @@ int Main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--threads", d.threads, "Reader threads (default 0: the number of cores)")
       ->check(kThreadRange)
+      ->type_name("N");
+  app.add_option("--region", d.region, "s3:// only: the bucket's region (default: AWS_REGION)")
+      ->type_name("R");
+  app.add_option("--role", d.role, "s3:// only: read with this IAM role (STS AssumeRole)")
+      ->type_name("ARN");
+  app.add_option("--prefetch-bytes", d.prefetch_bytes,
+                 "s3:// only: object bytes downloaded ahead at most (default 150000000)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->type_name("N");
+  app.add_option("--prefetch-concurrency", d.prefetch_concurrency,
+                 "s3:// only: downloads running ahead at once (default 2; 0 = none)")
+      ->check(CLI::Range(0, 256))
       ->type_name("N");
   app.add_flag("--summary", d.summary, "Print a summary of the run on stderr");
   app.add_flag("--progress", d.progress,

@@ -7,6 +7,8 @@
 #   - BIN digesting all of it to a .gz file (wall time and peak RSS from /usr/bin/time -v),
 # each REPEAT times (best time kept),
 # and prints a markdown table with the targets. A missed target is reported, not an error.
+# Then scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
+# settings and compares it with the local run.
 set -euo pipefail
 
 BIN=${1:?usage: scripts/bench.sh BIN CACHE_DIR}
@@ -119,3 +121,6 @@ echo
 echo "| corpus | objects | MB text | keys | igzip s | digest s | MB/s | lines/s | peak RSS MB | digest/igzip | target |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${rows[@]}"
+
+# The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run.
+"$(dirname "$0")/bench_s3.sh" "$BIN" "$(corpus_dir mid 280)" "$START" "$STOP"

@@ -104,9 +104,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main() {
-  // The program provides the Storage, so DIGEST_STORAGE_BUCKET would be its business.
   vpcflow::Result<vpcflow::Config> config =
-      vpcflow::ConfigFromEnvironment(vpcflow::EnvironmentMap(), {.storage = true});
+      vpcflow::ConfigFromEnvironment(vpcflow::EnvironmentMap());
   if (!config.ok()) return Fail(config.status().message());
 
   const char* mirror_env = std::getenv("MIRROR_DIR");

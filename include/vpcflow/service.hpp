@@ -37,7 +37,7 @@ struct Config {
   std::string digest_dir;                  ///< DIGEST_STORAGE_DIR ("" = DATA_DIR/digests)
   std::string progress_dir;                ///< DIGEST_PROGRESS_DIR ("" = DATA_DIR/progress)
 
-  std::string flowlogs_bucket;         ///< VPC_FLOW_LOGS_BUCKET (S3: a later issue)
+  std::string flowlogs_bucket;         ///< VPC_FLOW_LOGS_BUCKET (set: read from S3)
   std::string flowlogs_bucket_region;  ///< VPC_FLOW_LOGS_BUCKET_REGION
   std::string flowlogs_bucket_role;    ///< VPC_FLOW_LOGS_BUCKET_ROLE
   ScanOptions scan;  ///< VPC_FLOW_LOGS_SCAN_ACCOUNTS/_REGIONS, VPC_FLOW_LOGS_PREFIX
@@ -71,7 +71,7 @@ struct Config {
   bool use_iam = false;                 ///< USE_IAM
   std::string aws_credentials_file;     ///< AWS_CREDENTIALS_FILE
   std::string aws_credentials_profile;  ///< AWS_CREDENTIALS_PROFILE
-  /// AWS SDK conventions (used by the S3 modules of a later issue). Secrets: never logged.
+  /// AWS SDK conventions (credentials and endpoints of the S3 stores). Secrets: never logged.
   std::string aws_access_key_id;            ///< AWS_ACCESS_KEY_ID
   std::string aws_secret_access_key;        ///< AWS_SECRET_ACCESS_KEY
   std::string aws_session_token;            ///< AWS_SESSION_TOKEN
@@ -80,30 +80,21 @@ struct Config {
   std::string aws_shared_credentials_file;  ///< AWS_SHARED_CREDENTIALS_FILE
   std::string aws_endpoint_url;             ///< AWS_ENDPOINT_URL
   std::string aws_endpoint_url_s3;          ///< AWS_ENDPOINT_URL_S3 (wins over the former)
-};
-
-/// Which modules a program sets itself (so a configured bucket does not need the built-in S3
-/// module for that store).
-struct ProvidedModules {
-  bool object_source = false;
-  bool storage = false;
-  bool marker = false;
+  std::string aws_endpoint_url_sts;         ///< AWS_ENDPOINT_URL_STS (wins over AWS_ENDPOINT_URL)
+  std::string aws_default_region;           ///< AWS_DEFAULT_REGION (AWS_REGION wins)
+  std::string aws_web_identity_token_file;  ///< AWS_WEB_IDENTITY_TOKEN_FILE
+  std::string aws_role_arn;                 ///< AWS_ROLE_ARN (with the web identity token)
+  std::string aws_role_session_name;        ///< AWS_ROLE_SESSION_NAME
+  std::string aws_ec2_metadata_endpoint;    ///< AWS_EC2_METADATA_SERVICE_ENDPOINT (USE_IAM)
 };
 
 /// Reads every variable from `env` (name -> value; pass the process environment with
 /// EnvironmentMap()). Unset or empty variables keep the defaults of Config. Numbers must be
 /// decimal integers in range; DIGEST_MAX_WINDOW is seconds or a duration of h/m/s parts
 /// ("168h", "1h30m"); USE_IAM is true/false/1/0/yes/no; URLs must be absolute http(s) URLs.
-/// A bucket variable set for a store not in `provided` is a problem too (S3 is not built yet).
 /// Returns InvalidArgument listing EVERY problem found, one per line ("PORT: ...").
-Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env,
-                                     const ProvidedModules& provided = {});
+Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env);
 
-/// The problems of `config` for a service whose modules in `provided` are set by the program:
-/// a bucket configured for a store whose default would have to be S3, one line each. Empty
-/// when none. Service::Start checks this too.
-std::vector<std::string> MissingModuleProblems(const Config& config,
-                                               const ProvidedModules& provided);
 /// The process environment as a map.
 std::map<std::string, std::string> EnvironmentMap();
 
@@ -130,7 +121,8 @@ class Service {
   /// when `handle_signals`: the calling thread blocks both signals before any thread starts,
   /// and a dedicated thread waits for them with sigwait). Returns OK after a clean shutdown,
   /// or the start-up error: InvalidArgument listing every problem with the configuration and
-  /// the default modules (bucket without S3 support, directory not creatable), Unavailable
+  /// the default modules (directory not creatable, S3 bucket unreachable or refused, no
+  /// credentials), Unavailable
   /// when the port cannot be bound.
   [[nodiscard]] Status Run(bool handle_signals = true);
   /// Starts serving on background threads and returns once the port is bound (for tests and

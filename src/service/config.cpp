@@ -127,27 +127,7 @@ bool IsIpLiteral(const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> MissingModuleProblems(const Config& config,
-                                               const ProvidedModules& provided) {
-  std::vector<std::string> out;
-  auto check = [&out](const std::string& bucket, bool has_module, const char* variable,
-                      const char* fallback, const char* module) {
-    if (bucket.empty() || has_module) return;
-    out.push_back(std::string(variable) + ": \"" + bucket +
-                  "\": S3 support is not built yet (issue 4); unset it to use " + fallback +
-                  ", or set your own " + module + " on the Service");
-  };
-  check(config.flowlogs_bucket, provided.object_source, "VPC_FLOW_LOGS_BUCKET", "DATA_DIR/flowlogs",
-        "ObjectSource");
-  check(config.digest_bucket, provided.storage, "DIGEST_STORAGE_BUCKET", "DATA_DIR/digests",
-        "Storage");
-  check(config.progress_bucket, provided.marker, "DIGEST_PROGRESS_BUCKET", "DATA_DIR/progress",
-        "Marker");
-  return out;
-}
-
-Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env,
-                                     const ProvidedModules& provided) {
+Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env) {
   constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
   constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
   Config c;
@@ -233,6 +213,12 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("AWS_SHARED_CREDENTIALS_FILE", &c.aws_shared_credentials_file);
   r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url);
   r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3);
+  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts);
+  r.String("AWS_DEFAULT_REGION", &c.aws_default_region);
+  r.String("AWS_WEB_IDENTITY_TOKEN_FILE", &c.aws_web_identity_token_file);
+  r.String("AWS_ROLE_ARN", &c.aws_role_arn);
+  r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
+  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint);
   // Never echo secrets: these problems name the variables only.
   if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
     r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
@@ -242,7 +228,6 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   }
 
   std::vector<std::string> problems = r.TakeProblems();
-  for (std::string& p : MissingModuleProblems(c, provided)) problems.push_back(std::move(p));
   if (problems.empty()) return c;
   std::string message = "invalid configuration:";
   for (const std::string& p : problems) message += "\n  " + p;

@@ -10,7 +10,6 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using ::testing::Not;
 
 using Env = std::map<std::string, std::string>;
@@ -80,9 +79,14 @@ TEST(ConfigTest, ReadsEveryVariable) {
       {"AWS_SHARED_CREDENTIALS_FILE", "/shared"},
       {"AWS_ENDPOINT_URL", "http://127.0.0.1:7480"},
       {"AWS_ENDPOINT_URL_S3", "https://s3.example.com"},
+      {"AWS_ENDPOINT_URL_STS", "https://sts.example.com"},
+      {"AWS_DEFAULT_REGION", "eu-north-1"},
+      {"AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"},
+      {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"},
+      {"AWS_ROLE_SESSION_NAME", "session"},
+      {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9999"},
   };
-  Result<Config> c =
-      ConfigFromEnvironment(env, {.object_source = true, .storage = true, .marker = true});
+  Result<Config> c = ConfigFromEnvironment(env);
   ASSERT_OK(c.status());
   EXPECT_EQ(c->listen_address, "127.0.0.1");
   EXPECT_EQ(c->port, 9090);
@@ -129,6 +133,12 @@ TEST(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c->aws_shared_credentials_file, "/shared");
   EXPECT_EQ(c->aws_endpoint_url, "http://127.0.0.1:7480");
   EXPECT_EQ(c->aws_endpoint_url_s3, "https://s3.example.com");
+  EXPECT_EQ(c->aws_endpoint_url_sts, "https://sts.example.com");
+  EXPECT_EQ(c->aws_default_region, "eu-north-1");
+  EXPECT_EQ(c->aws_web_identity_token_file, "/var/run/token");
+  EXPECT_EQ(c->aws_role_arn, "arn:aws:iam::123456789012:role/web");
+  EXPECT_EQ(c->aws_role_session_name, "session");
+  EXPECT_EQ(c->aws_ec2_metadata_endpoint, "http://127.0.0.1:9999");
 }
 
 TEST(ConfigTest, ReportsEveryProblemAtOnce) {
@@ -179,23 +189,13 @@ TEST(ConfigTest, EmptyValuesKeepTheDefaultsAndStatsdMayBeDisabled) {
   EXPECT_EQ(c->statsd_address, "");
 }
 
-TEST(ConfigTest, ABucketWithoutItsModuleIsAProblemUnlessTheProgramSetsIt) {
-  const Env env = {
-      {"VPC_FLOW_LOGS_BUCKET", "logs"}, {"DIGEST_STORAGE_BUCKET", "digests"}, {"PORT", "x"}};
+TEST(ConfigTest, BucketsAreAcceptedNowThatS3IsBuilt) {
+  const Env env = {{"VPC_FLOW_LOGS_BUCKET", "logs"},
+                   {"DIGEST_STORAGE_BUCKET", "digests"},
+                   {"DIGEST_PROGRESS_BUCKET", "progress"}};
   Result<Config> c = ConfigFromEnvironment(env);
-  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(c.status().message(), AllOf(HasSubstr("PORT"), HasSubstr("VPC_FLOW_LOGS_BUCKET"),
-                                          HasSubstr("DIGEST_STORAGE_BUCKET"),
-                                          HasSubstr("S3 support is not built yet (issue 4)"),
-                                          Not(HasSubstr("DIGEST_PROGRESS_BUCKET"))));
-  EXPECT_OK(
-      ConfigFromEnvironment({{"VPC_FLOW_LOGS_BUCKET", "logs"}, {"DIGEST_STORAGE_BUCKET", "d"}},
-                            {.object_source = true, .storage = true}));
-  Config config;
-  EXPECT_THAT(MissingModuleProblems(config, {}), IsEmpty());
-  config.progress_bucket = "p";
-  EXPECT_THAT(MissingModuleProblems(config, {}), ElementsAre(HasSubstr("DIGEST_PROGRESS_BUCKET")));
-  EXPECT_THAT(MissingModuleProblems(config, {.marker = true}), IsEmpty());
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->flowlogs_bucket, "logs");
 }
 
 TEST(ConfigTest, NeverEchoesSecrets) {

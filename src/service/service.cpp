@@ -15,6 +15,7 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "service/job_runner.hpp"
+#include "service/s3_stores.hpp"
 
 namespace vpcflow {
 namespace {
@@ -78,14 +79,27 @@ class ServiceImpl {
 
 std::vector<std::string> ServiceImpl::CreateDefaults() {
   const Config& c = config_;
-  std::vector<std::string> problems = MissingModuleProblems(c, {.object_source = source_ != nullptr,
-                                                                .storage = storage_ != nullptr,
-                                                                .marker = marker_ != nullptr});
+  std::vector<std::string> problems;
   if (!clock_) clock_ = SystemClock();
   if (!logger_) logger_ = NewJsonLogger(c.log_level);
   if (!stats_) {
     stats_ = NewDogStatsd(
         {.address = c.statsd_address, .prefix = "vpcflow_digesterd", .tags = c.statsd_tags});
+  }
+  const S3StoresWanted s3_wanted{.source = !source_ && !c.flowlogs_bucket.empty(),
+                                 .storage = !storage_ && !c.digest_bucket.empty(),
+                                 .marker = !marker_ && !c.progress_bucket.empty()};
+  if (s3_wanted.source || s3_wanted.storage || s3_wanted.marker) {
+    if (!http_client_) http_client_ = NewCurlHttpClient();
+    // Not owned: http_client_ is declared before the stores, so it outlives them.
+    std::shared_ptr<HttpClient> http(std::shared_ptr<void>(), http_client_.get());
+    S3Stores s3 = NewS3Stores(c, s3_wanted, std::move(http), clock_, &problems);
+    if (s3.source) source_ = std::move(s3.source);
+    if (s3.storage) storage_ = std::move(s3.storage);
+    if (s3.marker) marker_ = std::move(s3.marker);
+    for (const std::string& warning : s3.warnings) {
+      logger_->Log(LogLevel::kWarn, "startup-warning", {{"reason", warning}});
+    }
   }
   if (!source_ && c.flowlogs_bucket.empty()) {
     const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");

@@ -13,6 +13,7 @@
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/test_http_server.hpp"
 
 namespace vpcflow {
 namespace {
@@ -118,17 +119,30 @@ TEST_F(ServiceTest, StartTwiceIsRefused) {
   EXPECT_THAT(service_->Start(), StatusIs(StatusCode::kFailedPrecondition));
 }
 
-TEST_F(ServiceTest, ABucketNeedsItsModule) {
+TEST_F(ServiceTest, AnUnreachableBucketIsAStartUpProblemNamingItsVariable) {
   config_.digest_bucket = "digests";
-  config_.flowlogs_bucket = "logs";
+  config_.aws_access_key_id = "AKIDEXAMPLE";
+  config_.aws_secret_access_key = "s3cr3t-never-shown";
+  config_.aws_endpoint_url = "http://127.0.0.1:" + std::to_string(RefusedLocalPort());
   service_ = std::make_unique<Service>(config_);
   service_->SetLogger(std::make_unique<MemoryLogger>());
   EXPECT_THAT(service_->Start(),
               StatusIs(StatusCode::kInvalidArgument,
-                       ::testing::AllOf(HasSubstr("DIGEST_STORAGE_BUCKET"),
-                                        HasSubstr("VPC_FLOW_LOGS_BUCKET"),
-                                        HasSubstr("S3 support is not built yet"))));
-  Make();  // sets a source and a storage of its own: the buckets are theirs to use
+                       ::testing::AllOf(HasSubstr("DIGEST_STORAGE_BUCKET"), HasSubstr("digests"),
+                                        ::testing::Not(HasSubstr("s3cr3t")))));
+}
+
+TEST_F(ServiceTest, ABucketWithoutCredentialsIsAStartUpProblem) {
+  ScratchDir empty;
+  config_.flowlogs_bucket = "logs";
+  config_.aws_credentials_file = empty.Sub("no-such-credentials");
+  config_.aws_endpoint_url = "http://127.0.0.1:" + std::to_string(RefusedLocalPort());
+  service_ = std::make_unique<Service>(config_);
+  service_->SetLogger(std::make_unique<MemoryLogger>());
+  EXPECT_THAT(service_->Start(), StatusIs(StatusCode::kInvalidArgument,
+                                          ::testing::AllOf(HasSubstr("VPC_FLOW_LOGS_BUCKET"),
+                                                           HasSubstr("credentials"))));
+  Make();  // a program that sets its own source: the bucket is its business
   EXPECT_OK(service_->Start());
 }
 

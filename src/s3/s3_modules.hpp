@@ -1,0 +1,72 @@
+#pragma once
+/// The S3-backed modules (issue 4): ObjectSource, Storage and Marker over an S3Client. Each
+/// shares the client (and so its connection pool and credentials) through a shared_ptr.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "s3/s3_client.hpp"
+#include "vpcflow/clock.hpp"
+#include "vpcflow/marker.hpp"
+#include "vpcflow/object_source.hpp"
+#include "vpcflow/storage.hpp"
+
+namespace vpcflow {
+
+/// How one bucket is reached.
+struct S3BucketAccess {
+  std::string region{};    ///< "" = settings.region, else "us-east-1"
+  std::string role_arn{};  ///< "" = the base credentials; else STS AssumeRole over them
+  std::string endpoint{};  ///< "" = AWS; else a path-style endpoint URL
+};
+
+/// A client for one bucket. With a role, the role is assumed here (so a role that cannot be
+/// assumed is reported now, naming the role, not at the first request); the credentials are then
+/// refreshed before they expire. `base`, `http` must not be null.
+Result<std::shared_ptr<S3Client>> NewS3ClientForBucket(const S3BucketAccess& access,
+                                                       CredentialsProviderPtr base,
+                                                       const CredentialsSettings& settings,
+                                                       std::shared_ptr<HttpClient> http,
+                                                       ClockPtr clock);
+
+struct S3SourceOptions {
+  std::string bucket{};
+  /// Keys are read below this prefix and presented without it ("" = the whole bucket), so
+  /// `s3://b/p/` with prefix "p/" looks like a directory laid out like the bucket.
+  std::string prefix{};
+  /// VPC_MAX_BYTES_PREFETCH: object bytes downloaded ahead and not yet consumed, at most. An
+  /// object larger than this is never prefetched (it is streamed when opened).
+  int64_t max_bytes_prefetch = 150000000;
+  /// VPC_MAX_CONCURRENT_PREFETCH: downloads running ahead at once (0 disables prefetching).
+  int max_concurrent_prefetch = 2;
+  /// Streaming reads (objects not prefetched) fetch ranges of this size.
+  uint64_t chunk_bytes = 8 << 20;
+};
+
+/// An ObjectSource over a bucket. Prefetch(upcoming) queues downloads that run on
+/// `max_concurrent_prefetch` background threads, within the byte budget; Open() of a prefetched
+/// key hands over the downloaded bytes (waiting if the download is under way), any other key is
+/// streamed with ranged GETs. A failed prefetch is retried once by Open() as a streamed read.
+/// Downloads not opened within 5 minutes are dropped when the budget is needed. Thread-safe.
+Result<ObjectSourcePtr> NewS3ObjectSource(std::shared_ptr<S3Client> client,
+                                          S3SourceOptions options);
+
+/// Storage over a bucket: `<prefix><id>.log.gz` and `<prefix><id>.manifest.json`. The digest is
+/// uploaded while it is produced (multipart once it outgrows `part_size`, so it becomes visible
+/// only at Commit); Commit() writes the manifest, then completes the digest; when completing
+/// fails the manifest is deleted again. Get() streams with ranged GETs.
+Result<StoragePtr> NewS3Storage(std::shared_ptr<S3Client> client, std::string bucket,
+                                std::string prefix = "", uint64_t part_size = 8 << 20);
+
+/// Marker over a bucket: `<prefix><id>_in_progress` (body: RFC 3339 UTC time, as the older
+/// service) and `<prefix><id>_failed` (body: the RFC 3339 time, a newline, the reason). Mark()
+/// creates with "If-None-Match: *" and replaces a
+/// stale marker with "If-Match: <its ETag>", so exactly one of racing Mark()s wins. At
+/// construction a probe object (`<prefix>.vpcflow-probe-<random>`) checks that the server honours
+/// If-None-Match on PUT; where it does not, Mark() falls back to check-then-put, which is not
+/// atomic, and Describe() says so ("s3://b (non-atomic marks)") and `*atomic` is set false.
+Result<MarkerPtr> NewS3Marker(std::shared_ptr<S3Client> client, std::string bucket, int64_t ttl_ms,
+                              ClockPtr clock, std::string prefix = "", bool* atomic = nullptr);
+
+}  // namespace vpcflow

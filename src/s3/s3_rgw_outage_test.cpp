@@ -1,0 +1,131 @@
+// The S3 client and S3Storage when the server goes away mid-run. The test starts a Ceph RGW of
+// its own (scripts/rgw.sh, not the shared "rgw" fixture, since it stops the gateway), stops the
+// gateway while a multipart upload is under way, and checks: every operation fails after the
+// configured number of attempts with an Unavailable error naming the operation and the object;
+// after the gateway is back, nothing of the interrupted uploads is visible and what was stored
+// before is intact. (A server that accepts and never answers: s3_client_test, timeouts.)
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "s3/s3_client.hpp"
+#include "s3/s3_modules.hpp"
+#include "testing/matchers.hpp"
+#include "testing/rgw_env.hpp"
+#include "testing/s3_rgw.hpp"
+#include "testing/scratch_dir.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+
+constexpr char kId[] = "9740a140-ba85-5600-8b93-7b46eec77617";
+
+// Runs `scripts/rgw.sh <command> <dir>`; true on exit status 0. Output goes to <dir>.out.
+bool RgwScript(const std::string& command, const std::string& dir) {
+  const std::string line =
+      std::string(VPCFLOW_RGW_SCRIPT) + " " + command + " '" + dir + "' >>'" + dir + ".out' 2>&1";
+  return std::system(line.c_str()) == 0;
+}
+
+std::string Bytes(size_t n, unsigned seed) {
+  std::string out(n, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+  for (char& c : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
+class RgwOutageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = scratch_.path() + "/cluster";
+    ASSERT_TRUE(RgwScript("start", dir_)) << "scripts/rgw.sh start failed; see " << dir_ << ".out";
+    started_ = true;
+    Result<RgwEnv> env = LoadRgwEnvFile(dir_ + "/env");
+    ASSERT_OK(env.status());
+    // Three attempts, backoff capped at 200 ms: the failures below end within a second.
+    client_ = NewRgwClient(*env, "", {.max_attempts = 3, .base_delay_ms = 50, .max_delay_ms = 200});
+    bucket_ = UniqueBucketName("outage");
+    ASSERT_OK(client_->CreateBucket(bucket_));
+  }
+  void TearDown() override {
+    if (started_) EXPECT_TRUE(RgwScript("stop", dir_));  // also after a failure
+  }
+
+  ScratchDir scratch_;
+  std::string dir_;
+  bool started_ = false;
+  std::shared_ptr<S3Client> client_;
+  std::string bucket_;
+};
+
+TEST_F(RgwOutageTest, AGatewayGoneMidRunFailsAfterBoundedRetriesAndLeavesNothingHalfWritten) {
+  const std::string kept = Bytes(1000, 1);
+  ASSERT_OK(client_->PutObject(bucket_, "kept", kept));
+
+  // A digest upload and a plain multipart upload, each with one 5 MiB part already sent.
+  Result<StoragePtr> storage = NewS3Storage(client_, bucket_, "", 5 << 20);
+  ASSERT_OK(storage.status());
+  Result<StorageUploadPtr> digest = (*storage)->Begin(kId);
+  ASSERT_OK(digest.status());
+  ASSERT_OK((*digest)->body().Append(Bytes(6 << 20, 2)));
+  S3UploadSinkPtr plain = client_->NewUpload(bucket_, "plain.gz", "application/gzip", 5 << 20);
+  ASSERT_OK(plain->Append(Bytes(6 << 20, 3)));
+
+  ASSERT_TRUE(RgwScript("stop-gateway", dir_));
+
+  // Every operation: Unavailable after exactly the configured attempts, naming what failed.
+  auto unavailable = [](const std::string& what) {
+    return StatusIs(StatusCode::kUnavailable,
+                    AllOf(HasSubstr(what), HasSubstr("failed 3 attempts")));
+  };
+  EXPECT_THAT((*digest)->body().Append(Bytes(6 << 20, 4)),
+              unavailable("S3 UploadPart s3://" + bucket_ + "/" + kId + ".log.gz"));
+  EXPECT_THAT(
+      (*digest)->Commit("{}"),
+      StatusIs(StatusCode::kUnavailable, HasSubstr("storing the digest in s3://" + bucket_)));
+  EXPECT_THAT(plain->Close(), unavailable("S3 UploadPart s3://" + bucket_ + "/plain.gz"));
+  EXPECT_THAT(client_->GetObject(bucket_, "kept"),
+              unavailable("S3 GetObject s3://" + bucket_ + "/kept"));
+  EXPECT_THAT(client_->HeadObject(bucket_, "kept"), unavailable("S3 HeadObject"));
+  EXPECT_THAT(client_->ListObjectsV2(bucket_, {}), unavailable("S3 ListObjectsV2 s3://" + bucket_));
+  EXPECT_THAT(client_->PutObject(bucket_, "new", "x"), unavailable("S3 PutObject"));
+  EXPECT_THAT(client_->DeleteObject(bucket_, "kept"), unavailable("S3 DeleteObject"));
+  EXPECT_THAT((*storage)->Exists(kId), StatusIs(StatusCode::kUnavailable));
+  digest->reset();  // the abort is attempted and fails too: the parts stay invisible
+  plain.reset();
+
+  ASSERT_TRUE(RgwScript("start-gateway", dir_));
+
+  // Nothing of the interrupted uploads is visible; what was there before is intact.
+  EXPECT_THAT((*storage)->Exists(kId), IsOkAndHolds(false));
+  EXPECT_THAT((*storage)->GetManifest(kId), StatusIs(StatusCode::kNotFound));
+  Result<ListPage> page = client_->ListObjectsV2(bucket_, {});
+  ASSERT_OK(page.status());
+  EXPECT_THAT(page->objects, ElementsAre(Field(&ObjectInfo::key, "kept")));
+  Result<S3GetResult> got = client_->GetObject(bucket_, "kept");
+  ASSERT_OK(got.status());
+  EXPECT_TRUE(got->body == kept);
+
+  // And the same client works again without being rebuilt.
+  Result<StorageUploadPtr> again = (*storage)->Begin(kId);
+  ASSERT_OK(again.status());
+  ASSERT_OK((*again)->body().Append("digest"));
+  ASSERT_OK((*again)->Commit("{\"id\":\"x\"}"));
+  EXPECT_THAT((*storage)->Exists(kId), IsOkAndHolds(true));
+}
+
+}  // namespace
+}  // namespace vpcflow

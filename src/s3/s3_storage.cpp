@@ -1,0 +1,132 @@
+// S3Storage: digests and manifests as objects (s3_modules.hpp).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "s3/s3_modules.hpp"
+
+namespace vpcflow {
+namespace {
+
+class S3StorageUpload final : public StorageUpload {
+ public:
+  S3StorageUpload(std::shared_ptr<S3Client> client, std::string bucket, std::string digest_key,
+                  std::string manifest_key, uint64_t part_size)
+      : client_(std::move(client)),
+        bucket_(std::move(bucket)),
+        manifest_key_(std::move(manifest_key)),
+        sink_(client_->NewUpload(bucket_, std::move(digest_key), "application/gzip", part_size)) {}
+
+  ByteSink& body() override { return body_; }
+
+  Status Commit(std::string_view manifest_json) override {
+    if (committed_) return FailedPreconditionError("the upload was already committed");
+    committed_ = true;
+    // A body that already failed (a part that could not be sent) is never committed.
+    RETURN_IF_ERROR(body_.error().WithContext("storing the digest in s3://" + bucket_));
+    // The manifest first: a reader that finds the digest finds its manifest.
+    RETURN_IF_ERROR(client_->PutObject(bucket_, manifest_key_, manifest_json,
+                                       {.content_type = "application/json"}));
+    Status completed = sink_->Close();
+    if (!completed.ok()) {
+      // Best effort: take the manifest back so nothing new is visible.
+      (void)client_->DeleteObject(bucket_, manifest_key_);
+      return completed.WithContext("storing the digest in s3://" + bucket_);
+    }
+    return OkStatus();
+  }
+
+ private:
+  // Forwards to the upload and keeps its first error.
+  class Body final : public ByteSink {
+   public:
+    explicit Body(ByteSink& sink) : sink_(sink) {}
+    Status Append(std::string_view bytes) override { return Keep(sink_.Append(bytes)); }
+    Status Close() override { return Keep(sink_.Close()); }
+    const Status& error() const { return error_; }
+
+   private:
+    Status Keep(Status status) {
+      if (!status.ok() && error_.ok()) error_ = status;
+      return status;
+    }
+    ByteSink& sink_;
+    Status error_;
+  };
+
+  const std::shared_ptr<S3Client> client_;
+  const std::string bucket_;
+  const std::string manifest_key_;
+  S3UploadSinkPtr sink_;  // destroyed without Close(): aborts the multipart upload
+  Body body_{*sink_};
+  bool committed_ = false;
+};
+
+class S3Storage final : public Storage {
+ public:
+  S3Storage(std::shared_ptr<S3Client> client, std::string bucket, std::string prefix,
+            uint64_t part_size)
+      : client_(std::move(client)),
+        bucket_(std::move(bucket)),
+        prefix_(std::move(prefix)),
+        part_size_(part_size) {}
+
+  Result<StoredDigest> Get(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    const std::string key = DigestKey(id);
+    ASSIGN_OR_RETURN(S3ObjectMeta meta, client_->HeadObject(bucket_, key));
+    ASSIGN_OR_RETURN(ObjectReaderPtr reader, client_->OpenReader(bucket_, key));
+    return StoredDigest{.reader = std::move(reader), .size = meta.size};
+  }
+
+  Result<std::string> GetManifest(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, ManifestKey(id)));
+    return std::move(got.body);
+  }
+
+  Result<bool> Exists(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    Result<S3ObjectMeta> meta = client_->HeadObject(bucket_, DigestKey(id));
+    if (meta.ok()) return true;
+    if (meta.status().code() == StatusCode::kNotFound) return false;
+    return meta.status();
+  }
+
+  Result<StorageUploadPtr> Begin(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    return StorageUploadPtr(std::make_unique<S3StorageUpload>(client_, bucket_, DigestKey(id),
+                                                              ManifestKey(id), part_size_));
+  }
+
+  Status Ready() override { return client_->HeadBucket(bucket_); }
+
+  std::string Describe() const override {
+    return "s3://" + bucket_ + (prefix_.empty() ? "" : "/" + prefix_);
+  }
+
+ private:
+  std::string DigestKey(std::string_view id) const { return prefix_ + std::string(id) + ".log.gz"; }
+  std::string ManifestKey(std::string_view id) const {
+    return prefix_ + std::string(id) + ".manifest.json";
+  }
+
+  const std::shared_ptr<S3Client> client_;
+  const std::string bucket_;
+  const std::string prefix_;
+  const uint64_t part_size_;
+};
+
+}  // namespace
+
+Result<StoragePtr> NewS3Storage(std::shared_ptr<S3Client> client, std::string bucket,
+                                std::string prefix, uint64_t part_size) {
+  if (client == nullptr) return InvalidArgumentError("S3 storage: no client");
+  if (bucket.empty()) return InvalidArgumentError("S3 storage: no bucket");
+  return StoragePtr(std::make_unique<S3Storage>(std::move(client), std::move(bucket),
+                                                std::move(prefix), part_size));
+}
+
+}  // namespace vpcflow

@@ -1,0 +1,135 @@
+// The S3 stores of a Service (s3_stores.hpp).
+#include "service/s3_stores.hpp"
+
+#include <cstdlib>
+#include <utility>
+
+#include "s3/s3_client.hpp"
+#include "s3/s3_modules.hpp"
+
+namespace vpcflow {
+namespace {
+
+const std::string& FirstSet(const std::string& a, const std::string& b) {
+  return a.empty() ? b : a;
+}
+
+// One bucket's client, the base credentials chain resolved once for all buckets.
+class ClientFactory {
+ public:
+  ClientFactory(const Config& config, std::shared_ptr<HttpClient> http, ClockPtr clock)
+      : config_(config),
+        settings_(CredentialsSettingsFromConfig(config)),
+        http_(std::move(http)),
+        clock_(std::move(clock)) {}
+
+  Result<std::shared_ptr<S3Client>> Make(const std::string& region, const std::string& role) {
+    if (!base_) {
+      Result<CredentialsProviderPtr> chain = NewDefaultCredentialsChain(settings_, http_, clock_);
+      if (!chain.ok()) return chain.status();
+      base_ = std::move(chain).value();
+    }
+    return NewS3ClientForBucket(
+        {.region = region,
+         .role_arn = role,
+         .endpoint = FirstSet(config_.aws_endpoint_url_s3, config_.aws_endpoint_url)},
+        base_, settings_, http_, clock_);
+  }
+
+ private:
+  const Config& config_;
+  const CredentialsSettings settings_;
+  const std::shared_ptr<HttpClient> http_;
+  const ClockPtr clock_;
+  CredentialsProviderPtr base_;
+};
+
+}  // namespace
+
+CredentialsSettings CredentialsSettingsFromConfig(const Config& c) {
+  CredentialsSettings s;
+  s.access_key_id = c.aws_access_key_id;
+  s.secret_access_key = c.aws_secret_access_key;
+  s.session_token = c.aws_session_token;
+  s.credentials_file = FirstSet(c.aws_credentials_file, c.aws_shared_credentials_file);
+  s.profile = FirstSet(c.aws_credentials_profile, c.aws_profile);
+  s.web_identity_token_file = c.aws_web_identity_token_file;
+  s.role_arn = c.aws_role_arn;
+  s.role_session_name = c.aws_role_session_name;
+  s.use_iam = c.use_iam;
+  s.ec2_metadata_endpoint = c.aws_ec2_metadata_endpoint;
+  s.sts_endpoint = FirstSet(c.aws_endpoint_url_sts, c.aws_endpoint_url);
+  s.region = FirstSet(c.aws_region, c.aws_default_region);
+  if (const char* home = std::getenv("HOME")) s.home = home;
+  return s;
+}
+
+S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
+                     std::shared_ptr<HttpClient> http, ClockPtr clock,
+                     std::vector<std::string>* problems) {
+  S3Stores out;
+  ClientFactory clients(c, std::move(http), clock);
+  auto client_for = [&](const char* variable, const std::string& bucket, const std::string& region,
+                        const std::string& role) -> std::shared_ptr<S3Client> {
+    Result<std::shared_ptr<S3Client>> client = clients.Make(region, role);
+    if (client.ok()) return std::move(client).value();
+    problems->push_back(std::string(variable) + ": \"" + bucket +
+                        "\": " + client.status().message());
+    return nullptr;
+  };
+  auto problem = [&](const char* variable, const std::string& bucket, const Status& status) {
+    problems->push_back(std::string(variable) + ": \"" + bucket + "\": " + status.message());
+  };
+  // The store when the bucket answered and the store was built; else a problem. True if taken.
+  auto take = [&](const char* variable, const std::string& bucket, const Status& reachable,
+                  auto made, auto& into) {
+    const Status& status = !reachable.ok() ? reachable : made.status();
+    if (!status.ok()) {
+      problem(variable, bucket, status);
+      return false;
+    }
+    into = std::move(made).value();
+    return true;
+  };
+
+  if (wanted.source && !c.flowlogs_bucket.empty()) {
+    if (auto client = client_for("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket,
+                                 c.flowlogs_bucket_region, c.flowlogs_bucket_role)) {
+      // HEAD of the bucket checks it exists, is in the region given and the keys are good.
+      Status readable = client->HeadBucket(c.flowlogs_bucket);
+      Result<ObjectSourcePtr> source =
+          NewS3ObjectSource(client, {.bucket = c.flowlogs_bucket,
+                                     .max_bytes_prefetch = c.max_bytes_prefetch,
+                                     .max_concurrent_prefetch = c.max_concurrent_prefetch});
+      take("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket, readable, std::move(source), out.source);
+    }
+  }
+  if (wanted.storage && !c.digest_bucket.empty()) {
+    if (auto client = client_for("DIGEST_STORAGE_BUCKET", c.digest_bucket, c.digest_bucket_region,
+                                 c.digest_bucket_role)) {
+      Status reachable = client->HeadBucket(c.digest_bucket);
+      Result<StoragePtr> storage = NewS3Storage(client, c.digest_bucket);
+      take("DIGEST_STORAGE_BUCKET", c.digest_bucket, reachable, std::move(storage), out.storage);
+    }
+  }
+  if (wanted.marker && !c.progress_bucket.empty()) {
+    if (auto client = client_for("DIGEST_PROGRESS_BUCKET", c.progress_bucket,
+                                 c.progress_bucket_region, c.progress_bucket_role)) {
+      // The marker probes conditional writes, which also checks the bucket is writable.
+      bool atomic = true;
+      Result<MarkerPtr> marker =
+          NewS3Marker(client, c.progress_bucket, c.progress_timeout_ms, clock, "", &atomic);
+      if (take("DIGEST_PROGRESS_BUCKET", c.progress_bucket, OkStatus(), std::move(marker),
+               out.marker)) {
+        if (!atomic) {
+          out.warnings.push_back("DIGEST_PROGRESS_BUCKET \"" + c.progress_bucket +
+                                 "\": the server ignores If-None-Match on PUT; two POSTs racing "
+                                 "for one digest may both start it");
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace vpcflow

@@ -47,6 +47,9 @@ struct ScanOptions {
   std::vector<std::string> accounts;  ///< 12-digit account ids
   std::vector<std::string> regions;   ///< e.g. "us-east-1"
   std::string prefix;                 ///< user prefix before "AWSLogs/" ("" = the root)
+  /// Day folders listed at once (each region and day is one walk); 1 = one after another.
+  /// Listing latency adds up on S3 (tens of ms a request), not on a local disk.
+  int list_concurrency{8};
 };
 
 /// Progress of a running digest, reported from worker threads.

@@ -1,8 +1,12 @@
 #include "flowlog/planner.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "common/civil_time.hpp"
 #include "flowlog/object_key.hpp"
@@ -76,11 +80,7 @@ class Walker {
         }
       }
     }
-    std::vector<int64_t> days = StepsTouched(range_, kDay);
-    std::vector<int64_t> hours = StepsTouched(range_, kHour);
-    for (const RegionFolder& region : regions) {
-      for (int64_t day : days) RETURN_IF_ERROR(WalkDay(region, day, hours));
-    }
+    RETURN_IF_ERROR(WalkDays(regions));
     std::sort(plan_.objects.begin(), plan_.objects.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
     plan_.objects.erase(
@@ -105,6 +105,53 @@ class Walker {
     plan_.listed += page->objects.size();
     // Objects above the day folders cannot be flow-log objects.
     if (!files_expected) plan_.ignored += page->objects.size();
+    return OkStatus();
+  }
+
+  // Walks every (region, day) folder, up to scan_.list_concurrency at once, each into a plan of
+  // its own; the plans are merged in task order. A failure stops the walk and is returned.
+  Status WalkDays(const std::vector<RegionFolder>& regions) {
+    const std::vector<int64_t> days = StepsTouched(range_, kDay);
+    const std::vector<int64_t> hours = StepsTouched(range_, kHour);
+    struct Task {
+      const RegionFolder* region;
+      int64_t day;
+      std::unique_ptr<Walker> walker;
+      Status status;
+    };
+    std::vector<Task> tasks;
+    for (const RegionFolder& region : regions) {
+      for (int64_t day : days) {
+        tasks.push_back({&region, day, std::make_unique<Walker>(source_, range_, scan_), {}});
+      }
+    }
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+      for (size_t i = next++; i < tasks.size() && !failed; i = next++) {
+        Task& task = tasks[i];
+        task.status = task.walker->WalkDay(*task.region, task.day, hours);
+        if (!task.status.ok()) failed = true;
+      }
+    };
+    const size_t threads =
+        std::min<size_t>(tasks.size(), static_cast<size_t>(std::max(1, scan_.list_concurrency)));
+    {
+      std::vector<std::jthread> pool;
+      for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+      work();
+    }  // joined
+    for (Task& task : tasks) {
+      const ObjectPlan& part = task.walker->plan();
+      plan_.list_requests += part.list_requests;
+      RETURN_IF_ERROR(task.status);
+      plan_.listed += part.listed;
+      plan_.ignored += part.ignored;
+      plan_.out_of_range += part.out_of_range;
+      plan_.parquet += part.parquet;
+      plan_.empty += part.empty;
+      plan_.objects.insert(plan_.objects.end(), part.objects.begin(), part.objects.end());
+    }
     return OkStatus();
   }
 

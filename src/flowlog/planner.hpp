@@ -42,7 +42,9 @@ struct ObjectPlan {
 /// touches. Accounts/regions not in non-empty scan lists are not descended into. A non-empty
 /// `scan.prefix` without a trailing '/' gets one. Objects outside day/hour folders count as
 /// listed and ignored, so `listed` is the sum of the other counts plus `objects.size()`. Each
-/// page of a listing counts as one list request; listings run one after another. Returns the
+/// page of a listing counts as one list request. The folders above the days are listed one
+/// after another; the (region, day) walks run `scan.list_concurrency` at once (the source must be
+/// thread-safe, as ObjectSource requires), with the same plan as one at a time. Returns the
 /// source's error (with the prefix as context) when any listing fails (the job fails so it can
 /// be retried); a missing AWSLogs/ folder is an empty plan.
 Result<ObjectPlan> PlanObjects(ObjectSource& source, const Window& window, const ScanOptions& scan);

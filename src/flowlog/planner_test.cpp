@@ -67,9 +67,12 @@ std::vector<std::string> Keys(const ObjectPlan& plan) {
   return keys;
 }
 
+// The prefixes listed, sorted: day walks run concurrently, so the call order varies (sorted,
+// a folder comes before the folders inside it, as in a walk one at a time).
 std::vector<std::string> ListedPrefixes(const MemoryObjectSource& source) {
   std::vector<std::string> prefixes;
   for (const ListRequest& r : source.list_calls()) prefixes.push_back(r.prefix);
+  std::sort(prefixes.begin(), prefixes.end());
   return prefixes;
 }
 
@@ -313,6 +316,49 @@ TEST(PlannerTest, ObjectsInKeyOrderWithoutDuplicates) {
   Result<ObjectPlan> plan = PlanObjects(source, w, scan);
   ASSERT_OK(plan);
   EXPECT_THAT(Keys(*plan), ElementsAreArray(expected));
+}
+
+TEST(PlannerTest, ConcurrentDayWalksGiveTheSamePlanAsOneAtATime) {
+  // 3 regions x 9 days (a week and a bit), hour folders in some: 27 day walks.
+  Window w{.start = kJune20 + 10 * 3600, .stop = kJune20 + 7 * 86400 + 10 * 3600};
+  MemoryObjectSource source;
+  source.SetMaxPageSize(7);
+  for (const char* region : {"us-west-2", "eu-west-1", "us-east-1"}) {
+    for (int64_t t = kJune20 - 3600; t < w.stop + 3600; t += 1800) {
+      source.Put(Key(Layout::kDaily, t, kAccount, region), "x");
+      source.Put(Key(Layout::kHourly, t + 300, kAccount, region), "x");
+    }
+    source.Put(Key(Layout::kDaily, kJune20 + 86400, kAccount, region), "");  // empty
+  }
+  std::vector<ObjectPlan> plans;
+  for (int concurrency : {1, 2, 8, 64}) {
+    SCOPED_TRACE(concurrency);
+    ScanOptions scan;
+    scan.list_concurrency = concurrency;
+    Result<ObjectPlan> plan = PlanObjects(source, w, scan);
+    ASSERT_OK(plan);
+    plans.push_back(*plan);
+  }
+  ASSERT_GT(plans[0].objects.size(), 900u);
+  for (const ObjectPlan& plan : plans) {
+    EXPECT_EQ(plan.objects, plans[0].objects);
+    EXPECT_EQ(plan.listed, plans[0].listed);
+    EXPECT_EQ(plan.out_of_range, plans[0].out_of_range);
+    EXPECT_EQ(plan.empty, plans[0].empty);
+    EXPECT_EQ(plan.ignored, plans[0].ignored);
+    EXPECT_EQ(plan.list_requests, plans[0].list_requests);
+  }
+  EXPECT_EQ(plans[0].empty, 3u);
+
+  // A day walk that fails fails the plan, at any concurrency.
+  source.FailList("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2018/06/23/",
+                  UnavailableError("connection reset"));
+  for (int concurrency : {1, 8}) {
+    ScanOptions scan;
+    scan.list_concurrency = concurrency;
+    EXPECT_THAT(PlanObjects(source, w, scan),
+                StatusIs(StatusCode::kUnavailable, ::testing::HasSubstr("2018/06/23/")));
+  }
 }
 
 }  // namespace

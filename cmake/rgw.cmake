@@ -18,6 +18,13 @@ set_tests_properties(rgw_start PROPERTIES FIXTURES_SETUP rgw LABELS rgw TIMEOUT 
 add_test(NAME rgw_stop COMMAND ${VPCFLOW_RGW_SCRIPT} stop ${VPCFLOW_RGW_DIR})
 set_tests_properties(rgw_stop PROPERTIES FIXTURES_CLEANUP rgw LABELS rgw TIMEOUT 60)
 
+# A test that starts and stops a gateway of its own (it stops the gateway mid-run) does so in
+# VPCFLOW_RGW_OWN_DIR and requires the fixture "rgw_own": its cleanup stops that gateway even
+# when the test crashed before its own TearDown, and the next start there stops a leftover one.
+set(VPCFLOW_RGW_OWN_DIR ${CMAKE_BINARY_DIR}/rgw-own)
+add_test(NAME rgw_own_stop COMMAND ${VPCFLOW_RGW_SCRIPT} stop ${VPCFLOW_RGW_OWN_DIR})
+set_tests_properties(rgw_own_stop PROPERTIES FIXTURES_CLEANUP rgw_own LABELS rgw TIMEOUT 60)
+
 # vpcflow_rgw_test(TARGET [LABELS ...]): registers the GoogleTest binary TARGET's tests with
 # CTest as tests that need the gateway (instead of a plain gtest_discover_tests); they get the
 # label "rgw" plus LABELS.

@@ -1,5 +1,6 @@
 // The S3 client and S3Storage when the server goes away mid-run. The test starts a Ceph RGW of
-// its own (scripts/rgw.sh, not the shared "rgw" fixture, since it stops the gateway), stops the
+// its own (scripts/rgw.sh in VPCFLOW_RGW_OWN_DIR, not the shared "rgw" fixture, since it stops the
+// gateway; cmake/rgw.cmake), stops the
 // gateway while a multipart upload is under way, and checks: every operation fails after the
 // configured number of attempts with an Unavailable error naming the operation and the object;
 // after the gateway is back, nothing of the interrupted uploads is visible and what was stored
@@ -16,7 +17,6 @@
 #include "testing/matchers.hpp"
 #include "testing/rgw_env.hpp"
 #include "testing/s3_rgw.hpp"
-#include "testing/scratch_dir.hpp"
 
 namespace vpcflow {
 namespace {
@@ -50,7 +50,7 @@ std::string Bytes(size_t n, unsigned seed) {
 class RgwOutageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = scratch_.path() + "/cluster";
+    dir_ = VPCFLOW_RGW_OWN_DIR;  // the "rgw_own" fixture stops it whatever happens here
     ASSERT_TRUE(RgwScript("start", dir_)) << "scripts/rgw.sh start failed; see " << dir_ << ".out";
     started_ = true;
     Result<RgwEnv> env = LoadRgwEnvFile(dir_ + "/env");
@@ -61,10 +61,11 @@ class RgwOutageTest : public ::testing::Test {
     ASSERT_OK(client_->CreateBucket(bucket_));
   }
   void TearDown() override {
-    if (started_) EXPECT_TRUE(RgwScript("stop", dir_));  // also after a failure
+    if (started_) {
+      EXPECT_TRUE(RgwScript("stop", dir_));  // also after a failure
+    }
   }
 
-  ScratchDir scratch_;
   std::string dir_;
   bool started_ = false;
   std::shared_ptr<S3Client> client_;

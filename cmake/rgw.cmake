@@ -25,34 +25,31 @@ set(VPCFLOW_RGW_OWN_DIR ${CMAKE_BINARY_DIR}/rgw-own)
 add_test(NAME rgw_own_stop COMMAND ${VPCFLOW_RGW_SCRIPT} stop ${VPCFLOW_RGW_OWN_DIR})
 set_tests_properties(rgw_own_stop PROPERTIES FIXTURES_CLEANUP rgw_own LABELS rgw TIMEOUT 60)
 
-# vpcflow_rgw_test(TARGET [LABELS ...]): registers the GoogleTest binary TARGET's tests with
-# CTest as tests that need the gateway (instead of a plain gtest_discover_tests); they get the
-# label "rgw" plus LABELS.
-function(vpcflow_rgw_test target)
-  cmake_parse_arguments(R "" "" "LABELS" ${ARGN})
-  gtest_discover_tests(${target}
-    TEST_LIST ${target}_TESTS
+# vpcflow_add_rgw_test(NAME SOURCES ... LIBS ... [LABELS ...] [FIXTURE F]): a GoogleTest binary
+# (vpcflow_test_executable, top-level CMakeLists.txt) whose tests all need a gateway: they
+# require the fixture F (default "rgw"; "rgw_own" for a test that runs its own gateway in
+# VPCFLOW_RGW_OWN_DIR) and get the label "rgw" plus LABELS.
+function(vpcflow_add_rgw_test name)
+  cmake_parse_arguments(T "" "FIXTURE" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_FIXTURE)
+    set(T_FIXTURE rgw)
+  endif()
+  vpcflow_test_executable(${name} SOURCES ${T_SOURCES} LIBS ${T_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    VPCFLOW_RGW_SCRIPT="${VPCFLOW_RGW_SCRIPT}" VPCFLOW_RGW_OWN_DIR="${VPCFLOW_RGW_OWN_DIR}")
+  gtest_discover_tests(${name}
+    TEST_LIST ${name}_TESTS
     PROPERTIES
-      FIXTURES_REQUIRED rgw
+      FIXTURES_REQUIRED ${T_FIXTURE}
       ENVIRONMENT "VPCFLOW_RGW_ENV=${VPCFLOW_RGW_DIR}/env"
     DISCOVERY_TIMEOUT 60)
   # Labels are set after discovery: gtest_discover_tests cannot pass a list (two labels) as one
   # property value.
-  set(labels rgw ${R_LABELS})
-  set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}_rgw_labels.cmake)
+  set(labels rgw ${T_LABELS})
+  set(script ${CMAKE_CURRENT_BINARY_DIR}/${name}_rgw_labels.cmake)
   file(WRITE ${script}
-    "if(${target}_TESTS)\n"
-    "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "if(${name}_TESTS)\n"
+    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
-endfunction()
-
-# vpcflow_add_rgw_test(NAME SOURCES ... LIBS ... [LABELS ...]): vpcflow_add_test (top-level
-# CMakeLists.txt) for a test binary whose tests all need the gateway.
-function(vpcflow_add_rgw_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
-  add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE ${T_LIBS} vpcflow_testing GTest::gmock GTest::gtest_main)
-  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  vpcflow_rgw_test(${name} LABELS ${T_LABELS})
 endfunction()

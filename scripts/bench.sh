@@ -15,8 +15,8 @@ BIN=${1:?usage: scripts/bench.sh BIN CACHE_DIR}
 CACHE=${2:?usage: scripts/bench.sh BIN CACHE_DIR}
 # Bump when the generator's output changes, so cached corpora are rebuilt.
 GEN_VERSION=gen1
-# Each measurement is repeated and the best time kept (peak RSS: the largest).
-REPEAT=${BENCH_REPEAT:-2}
+# shellcheck source=scripts/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"  # REPEAT, min, best_run
 
 # Both corpora: 1000 MB of text over 4 accounts, 5:30 of file stamps (990 objects, 15 flow logs).
 START=2026-11-02T00:00:00Z
@@ -68,7 +68,6 @@ ensure_corpus() {
   touch "$dir/.complete"
 }
 
-min() { if [ -z "$1" ]; then echo "$2"; else echo "if ($2 < $1) $2 else $1" | bc -l; fi; }
 pass() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "PASS" : "MISS" }'; }
 
 rows=()
@@ -89,22 +88,10 @@ for spec in "${CORPORA[@]}"; do
   done
 
   out="$WORK/$name.log.gz"
-  wall=
-  rss_mb=0
-  for ((i = 0; i < REPEAT; i++)); do
-    /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --source "$dir" --start "$START" --stop "$STOP" \
-      --output "$out" --summary 2>"$WORK/$name.summary" || {
-      echo "bench: the digest of $name failed:" >&2
-      cat "$WORK/$name.summary" >&2
-      exit 1
-    }
-    s=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' \
-      "$WORK/time.txt")
-    wall=$(min "$wall" "$s")
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/time.txt")
-    rss_mb=$((rss > rss_mb ? rss : rss_mb))
-  done
+  best_run "$WORK" "digest-$name" "$BIN" --source "$dir" --start "$START" --stop "$STOP" \
+    --output "$out" --summary
+  wall=$BEST_S
+  rss_mb=$PEAK_RSS_MB
   keys=$(igzip -dc "$out" | wc -l)
   mb=$(echo "$text_bytes / 1000000" | bc -l)
   ratio=$(echo "$wall / $igzip_s" | bc -l)

@@ -14,8 +14,9 @@ BIN=${1:?usage: scripts/bench_s3.sh BIN CORPUS_DIR START STOP}
 CORPUS=${2:?usage}
 START=${3:?usage}
 STOP=${4:?usage}
-REPEAT=${BENCH_REPEAT:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/bench_lib.sh
+. "$HERE/bench_lib.sh"  # REPEAT, min, best_run
 AWS=/usr/bin/aws  # Debian's awscli; `aws` on PATH may be another install
 # bytes concurrency: none (every object streamed on demand), the default, and a wider one.
 SETTINGS=(
@@ -63,34 +64,20 @@ upload_s=$(echo "$(date +%s.%N) - $t0" | bc -l)
 read -r _ text_bytes <"$CORPUS/.text"
 mb=$(echo "$text_bytes / 1000000" | bc -l)
 
-# run NAME SOURCE [options...]: best wall time and largest peak RSS over REPEAT runs; the digest
-# is left in $WORK/NAME.log.gz.
+# run NAME SOURCE [options...]: BIN digesting SOURCE (best_run); the digest is left in
+# $WORK/NAME.log.gz.
 run() {
   local name=$1 source=$2
   shift 2
-  best= rss_mb=0
-  for ((i = 0; i < REPEAT; i++)); do
-    /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --source "$source" --start "$START" \
-      --stop "$STOP" --output "$WORK/$name.log.gz" "$@" 2>"$WORK/$name.err" || {
-      echo "bench-s3: the digest from $source failed:" >&2
-      cat "$WORK/$name.err" >&2
-      exit 1
-    }
-    local s rss
-    s=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' \
-      "$WORK/time.txt")
-    if [ -z "$best" ] || [ "$(echo "$s < $best" | bc -l)" = 1 ]; then best=$s; fi
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/time.txt")
-    rss_mb=$((rss > rss_mb ? rss : rss_mb))
-  done
+  best_run "$WORK" "$name" "$BIN" --source "$source" --start "$START" --stop "$STOP" \
+    --output "$WORK/$name.log.gz" "$@"
 }
 
 rows=()
 run local "$CORPUS"
-local_s=$best
+local_s=$BEST_S
 rows+=("$(printf '| local dir | - | - | %.2f | %.0f | %d | 1.00 | reference |' \
-  "$local_s" "$(echo "$mb / $local_s" | bc -l)" "$rss_mb")")
+  "$local_s" "$(echo "$mb / $local_s" | bc -l)" "$PEAK_RSS_MB")")
 for spec in "${SETTINGS[@]}"; do
   read -r bytes concurrency <<<"$spec"
   name="s3-$bytes-$concurrency"
@@ -101,8 +88,8 @@ for spec in "${SETTINGS[@]}"; do
     same="DIFFERS"
   fi
   rows+=("$(printf '| s3://%s (RGW) | %d MB | %d | %.2f | %.0f | %d | %.2f | %s |' \
-    "$BUCKET" "$((bytes / 1000000))" "$concurrency" "$best" "$(echo "$mb / $best" | bc -l)" \
-    "$rss_mb" "$(echo "$best / $local_s" | bc -l)" "$same")")
+    "$BUCKET" "$((bytes / 1000000))" "$concurrency" "$BEST_S" "$(echo "$mb / $BEST_S" | bc -l)" \
+    "$PEAK_RSS_MB" "$(echo "$BEST_S / $local_s" | bc -l)" "$same")")
 done
 
 echo

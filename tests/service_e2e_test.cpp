@@ -27,12 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-// DESIGN.md's example: this window has this id.
-constexpr const char* kStart = "2019-01-01T00:00:00Z";
-constexpr const char* kStop = "2019-01-01T01:00:00Z";
-constexpr const char* kDesignId = "9740a140-ba85-5600-8b93-7b46eec77617";
-const std::string kQuery = std::string("?start=") + kStart + "&stop=" + kStop;
-
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -68,10 +62,7 @@ class ServiceE2eTest : public ::testing::Test {
   // One corpus for the whole suite: two hours of generated flow logs.
   static void SetUpTestSuite() {
     corpus_ = new ScratchDir();
-    auto [code, out] =
-        RunToCompletion({VPCFLOW_DIGEST_BIN, "generate", "--out", corpus_->path(), "--start",
-                         "2018-12-31T23:50:00Z", "--stop", "2019-01-01T02:00:00Z", "--size-mb", "3",
-                         "--seed", "7", "--threads", "2"});
+    auto [code, out] = GenerateServiceCorpus(VPCFLOW_DIGEST_BIN, corpus_->path());
     ASSERT_EQ(code, 0) << out;
   }
   static void TearDownTestSuite() {
@@ -82,18 +73,11 @@ class ServiceE2eTest : public ::testing::Test {
   // Starts `binary` with a DATA_DIR of this test, the corpus, and `env`; waits for startup.
   std::unique_ptr<Process> Start(std::map<std::string, std::string> env = {},
                                  const std::string& binary = VPCFLOW_DIGESTERD_BIN) {
-    std::map<std::string, std::string> all = {
-        {"LISTEN_ADDRESS", "127.0.0.1"},        {"PORT", "0"},          {"DATA_DIR", data_.path()},
-        {"VPC_FLOW_LOGS_DIR", corpus_->path()}, {"STATSD_ADDRESS", ""}, {"DIGEST_THREADS", "2"},
-        {"SHUTDOWN_GRACE_PERIOD", "10000"}};
+    std::map<std::string, std::string> all = {{"DATA_DIR", data_.path()},
+                                              {"VPC_FLOW_LOGS_DIR", corpus_->path()},
+                                              {"SHUTDOWN_GRACE_PERIOD", "10000"}};
     for (auto& [k, v] : env) all[k] = v;
-    Result<std::unique_ptr<Process>> p = Process::Start({binary}, all);
-    EXPECT_OK(p.status());
-    if (!p.ok()) return nullptr;
-    std::optional<json::object> startup = (*p)->WaitForEvent("startup");
-    EXPECT_TRUE(startup.has_value()) << "no startup line; output:\n" << (*p)->output();
-    if (startup) port_ = static_cast<int>(startup->at("port").to_number<int64_t>());
-    return std::move(p).value();
+    return StartDigesterd(binary, all, &port_);
   }
 
   Result<HttpResponse> Send(std::string method, const std::string& path, std::string body = "") {

@@ -1,8 +1,10 @@
 #pragma once
 /// Helpers for the end-to-end tests of vpcflow-digesterd: run a program with its stdout
-/// captured line by line, wait for lines and for exit with deadlines (no sleeps), talk HTTP.
+/// captured line by line, wait for lines and for exit with deadlines (no sleeps), talk HTTP;
+/// the example window, the corpus and the start-up shared by the service tests.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -221,13 +223,50 @@ class Process {
   std::optional<int> exit_code_;
 };
 
-/// Runs a program to completion; returns its exit code and stdout.
-inline std::pair<int, std::string> RunToCompletion(const std::vector<std::string>& argv,
-                                                   int64_t timeout_ms = 120000) {
-  Result<std::unique_ptr<Process>> p = Process::Start(argv, {});
+/// Runs a program to completion with `env` added to the environment; returns its exit code and
+/// stdout.
+inline std::pair<int, std::string> RunToCompletion(
+    const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+    int64_t timeout_ms = 120000) {
+  Result<std::unique_ptr<Process>> p = Process::Start(argv, env);
   if (!p.ok()) return {-1, p.status().ToString()};
   std::optional<int> code = (*p)->Wait(timeout_ms);
   return {code.value_or(-1), (*p)->output()};
+}
+
+/// DESIGN.md's example window, its query string, and the id it has.
+inline constexpr char kStart[] = "2019-01-01T00:00:00Z";
+inline constexpr char kStop[] = "2019-01-01T01:00:00Z";
+inline constexpr char kDesignId[] = "9740a140-ba85-5600-8b93-7b46eec77617";
+inline const std::string kQuery = std::string("?start=") + kStart + "&stop=" + kStop;
+
+/// The corpus of the service tests, made by `digest_bin generate` in `dir`: two hours around the
+/// example window (2018-12-31T23:50Z to 02:00Z), 3 MB, seed 7. Returns the exit code and output.
+inline std::pair<int, std::string> GenerateServiceCorpus(const std::string& digest_bin,
+                                                         const std::string& dir) {
+  return RunToCompletion({digest_bin, "generate", "--out", dir, "--start", "2018-12-31T23:50:00Z",
+                          "--stop", "2019-01-01T02:00:00Z", "--size-mb", "3", "--seed", "7",
+                          "--threads", "2"});
+}
+
+/// Starts vpcflow-digesterd (`binary`) on 127.0.0.1 with a free port, no StatsD, 2 digest threads,
+/// plus `env` (which wins), and waits for its "startup" line, whose port goes to `*port`. Null
+/// (with a test failure) when it does not start.
+inline std::unique_ptr<Process> StartDigesterd(const std::string& binary,
+                                               const std::map<std::string, std::string>& env,
+                                               int* port) {
+  std::map<std::string, std::string> all = {{"LISTEN_ADDRESS", "127.0.0.1"},
+                                            {"PORT", "0"},
+                                            {"STATSD_ADDRESS", ""},
+                                            {"DIGEST_THREADS", "2"}};
+  for (const auto& [k, v] : env) all[k] = v;
+  Result<std::unique_ptr<Process>> p = Process::Start({binary}, all);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  if (!p.ok()) return nullptr;
+  std::optional<boost::json::object> startup = (*p)->WaitForEvent("startup");
+  EXPECT_TRUE(startup.has_value()) << "no startup line; output:\n" << (*p)->output();
+  if (startup) *port = static_cast<int>(startup->at("port").to_number<int64_t>());
+  return std::move(p).value();
 }
 
 /// A port on 127.0.0.1 that was free a moment ago (for a service that must know its own URL

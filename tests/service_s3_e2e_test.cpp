@@ -26,11 +26,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-constexpr const char* kStart = "2019-01-01T00:00:00Z";
-constexpr const char* kStop = "2019-01-01T01:00:00Z";
-constexpr const char* kDesignId = "9740a140-ba85-5600-8b93-7b46eec77617";
-const std::string kQuery = std::string("?start=") + kStart + "&stop=" + kStop;
-
 class ServiceS3E2eTest : public ::testing::Test {
  protected:
   // One corpus for the suite, on disk and in a bucket.
@@ -39,10 +34,7 @@ class ServiceS3E2eTest : public ::testing::Test {
     ASSERT_OK(env.status());
     env_ = new RgwEnv(*env);
     corpus_ = new ScratchDir();
-    auto [code, out] =
-        RunToCompletion({VPCFLOW_DIGEST_BIN, "generate", "--out", corpus_->path(), "--start",
-                         "2018-12-31T23:50:00Z", "--stop", "2019-01-01T02:00:00Z", "--size-mb", "3",
-                         "--seed", "7", "--threads", "2"});
+    auto [code, out] = GenerateServiceCorpus(VPCFLOW_DIGEST_BIN, corpus_->path());
     ASSERT_EQ(code, 0) << out;
     logs_bucket_ = new std::string(UniqueBucketName("logs"));
     std::shared_ptr<S3Client> client = NewRgwClient(*env_);
@@ -81,19 +73,9 @@ class ServiceS3E2eTest : public ::testing::Test {
 
   std::unique_ptr<Process> StartService(std::map<std::string, std::string> extra = {}) {
     std::map<std::string, std::string> all = S3Env();
-    all.insert({{"LISTEN_ADDRESS", "127.0.0.1"},
-                {"PORT", "0"},
-                {"DATA_DIR", data_.Sub("unused")},
-                {"STATSD_ADDRESS", ""},
-                {"DIGEST_THREADS", "2"}});
+    all["DATA_DIR"] = data_.Sub("unused");
     for (auto& [k, v] : extra) all[k] = v;
-    Result<std::unique_ptr<Process>> p = Process::Start({VPCFLOW_DIGESTERD_BIN}, all);
-    EXPECT_OK(p.status());
-    if (!p.ok()) return nullptr;
-    std::optional<json::object> startup = (*p)->WaitForEvent("startup");
-    EXPECT_TRUE(startup.has_value()) << "no startup line; output:\n" << (*p)->output();
-    if (startup) port_ = static_cast<int>(startup->at("port").to_number<int64_t>());
-    return std::move(p).value();
+    return StartDigesterd(VPCFLOW_DIGESTERD_BIN, all, &port_);
   }
 
   Result<HttpResponse> Send(std::string method, const std::string& path) {
@@ -195,18 +177,18 @@ TEST_F(ServiceS3E2eTest, CliReadsAnS3UrlLikeADirectory) {
   const std::string bucket = UniqueBucketName("cli");
   ASSERT_OK(client_->CreateBucket(bucket));
   ASSERT_OK(UploadDirectory(*client_, bucket, corpus_->path(), "exports/"));
-  std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", env_->access_key},
-                                            {"AWS_SECRET_ACCESS_KEY", env_->secret_key},
-                                            {"AWS_ENDPOINT_URL_S3", env_->endpoint},
-                                            {"AWS_REGION", env_->region}};
-  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-  auto [code, out] = RunToCompletion({VPCFLOW_DIGEST_BIN, "--source", "s3://" + bucket + "/exports",
-                                      "--start", kStart, "--stop", kStop, "--prefetch-bytes",
-                                      "1000000", "--prefetch-concurrency", "3"});
+  const std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", env_->access_key},
+                                                  {"AWS_SECRET_ACCESS_KEY", env_->secret_key},
+                                                  {"AWS_ENDPOINT_URL_S3", env_->endpoint},
+                                                  {"AWS_REGION", env_->region}};
+  auto [code, out] = RunToCompletion(
+      {VPCFLOW_DIGEST_BIN, "--source", "s3://" + bucket + "/exports", "--start", kStart, "--stop",
+       kStop, "--prefetch-bytes", "1000000", "--prefetch-concurrency", "3"},
+      env);
   auto [missing_code, missing_out] =
       RunToCompletion({VPCFLOW_DIGEST_BIN, "--source", "s3://" + UniqueBucketName("none"),
-                       "--start", kStart, "--stop", kStop});
-  for (const auto& [k, v] : env) ::unsetenv(k.c_str());
+                       "--start", kStart, "--stop", kStop},
+                      env);
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(out == LocalDigest()) << "the CLI's digest from S3 differs from the local one";
   EXPECT_EQ(missing_code, 1);

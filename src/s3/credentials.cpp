@@ -1,11 +1,11 @@
 #include "s3/credentials.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "modules/posix_file.hpp"
 #include "modules/text_format.hpp"
 
 namespace vpcflow {
@@ -41,6 +42,8 @@ constexpr int64_t kFailedRefreshBackoffMs = 10000;
 // STS and IMDS messages are quoted in errors; cap them.
 constexpr size_t kMaxQuotedMessage = 300;
 
+// Debian's abseil has its own string_view (built as C++14), so absl::StripAsciiWhitespace and
+// absl::AsciiStrToLower do not take std::string_view: two lines of our own instead.
 std::string_view TrimSpace(std::string_view text) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
@@ -75,20 +78,6 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& f
     out += UriEncode(value, /*encode_slash=*/true);
   }
   return out;
-}
-
-// Reads a whole file. NotFound when it does not exist, FailedPrecondition when it cannot be read.
-Result<std::string> ReadWholeFile(const std::string& path, std::string_view what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return NotFoundError(std::string(what) + " " + path + " does not exist");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return FailedPreconditionError("cannot read " + std::string(what) + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return FailedPreconditionError("cannot read " + std::string(what) + " " + path);
-  return text.str();
 }
 
 // --- retries -----------------------------------------------------------------------------------
@@ -293,12 +282,11 @@ struct UrlParts {
   std::string path;
 };
 
-UrlParts SplitUrl(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end != std::string_view::npos) url.remove_prefix(scheme_end + 3);
-  const size_t slash = url.find('/');
-  if (slash == std::string_view::npos) return {std::string(url), "/"};
-  return {std::string(url.substr(0, slash)), std::string(url.substr(slash))};
+UrlParts SplitUrl(std::string_view text) {
+  boost::system::result<boost::urls::url_view> url = boost::urls::parse_uri(text);
+  if (!url) return {std::string(text), "/"};  // the request then fails with the URL named
+  std::string path(url->encoded_path());
+  return {std::string(url->encoded_host_and_port()), path.empty() ? "/" : path};
 }
 
 // --- IMDS --------------------------------------------------------------------------------------
@@ -423,8 +411,8 @@ CredentialsProviderPtr NewStaticCredentialsProvider(AwsCredentials credentials,
 
 Result<AwsCredentials> LoadProfileCredentials(const std::string& path, std::string_view profile) {
   const std::string what = "profile " + std::string(profile) + " in " + path;
-  Result<std::string> text = ReadWholeFile(path, "credentials file");
-  if (!text.ok()) return text.status();
+  Result<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status().WithContext("credentials file");
 
   bool found = false;
   bool in_profile = false;
@@ -487,7 +475,7 @@ CredentialsProviderPtr NewWebIdentityProvider(const CredentialsSettings& setting
                          token_file =
                              settings.web_identity_token_file]() -> Result<AwsCredentials> {
     // Read at every refresh: Kubernetes rotates the projected token in place.
-    Result<std::string> token = ReadWholeFile(token_file, "web identity token file");
+    Result<std::string> token = ReadWholeFile(token_file);
     if (!token.ok()) {
       return FailedPreconditionError(what + ": " + token.status().message());
     }

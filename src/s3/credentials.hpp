@@ -87,7 +87,8 @@ CredentialsProviderPtr NewStaticCredentialsProvider(AwsCredentials credentials,
 /// Parses an AWS shared credentials file (INI: `[profile]` sections, `key = value` lines, `#` and
 /// `;` comments; keys aws_access_key_id, aws_secret_access_key, aws_session_token; section names
 /// "name" or "profile name"). Returns NotFound when the file or the profile does not exist,
-/// FailedPrecondition when the profile lacks a key. Messages name the file and profile only.
+/// FailedPrecondition when the profile lacks a key, the read error (ErrnoStatus) when the file
+/// cannot be read. Messages name the file and profile only.
 Result<AwsCredentials> LoadProfileCredentials(const std::string& path, std::string_view profile);
 
 /// STS AssumeRoleWithWebIdentity (an unsigned STS query request with the token read from

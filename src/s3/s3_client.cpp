@@ -1,6 +1,7 @@
 #include "s3/s3_client.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <pugixml.hpp>
 #include <random>
 #include <span>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -41,33 +43,23 @@ namespace {
 
 constexpr int kMaxKeysLimit = 1000;
 
-// The endpoint split into what a URL and the Host header need.
-struct Endpoint {
-  std::string scheme;     // "http" or "https"
-  std::string authority;  // "host[:port]": the Host header
-  std::string base_path;  // "" or "/prefix" (no trailing slash)
-};
-
-// Parses "http(s)://host[:port][/path]"; nullopt when it is not such a URL.
-std::optional<Endpoint> ParseEndpoint(std::string_view url) {
-  Endpoint endpoint;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::nullopt;
-  endpoint.scheme = std::string(url.substr(0, scheme_end));
-  std::transform(endpoint.scheme.begin(), endpoint.scheme.end(), endpoint.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (endpoint.scheme != "http" && endpoint.scheme != "https") return std::nullopt;
-  std::string_view rest = url.substr(scheme_end + 3);
-  size_t slash = rest.find('/');
-  endpoint.authority = std::string(rest.substr(0, slash));
-  if (endpoint.authority.empty() || endpoint.authority.find_first_of("?#@ ") != std::string::npos) {
+// Parses "http(s)://host[:port][/path]" (Boost.URL); nullopt when it is not such a URL (no user
+// info, query or fragment).
+std::optional<S3Client::Endpoint> ParseEndpoint(std::string_view text) {
+  boost::system::result<boost::urls::url_view> url = boost::urls::parse_absolute_uri(text);
+  if (!url || (url->scheme_id() != boost::urls::scheme::http &&
+               url->scheme_id() != boost::urls::scheme::https)) {
     return std::nullopt;
   }
-  if (slash != std::string_view::npos) {
-    std::string_view path = rest.substr(slash);
-    if (path.find_first_of("?# ") != std::string_view::npos) return std::nullopt;
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    endpoint.base_path = std::string(path);
+  if (!url->has_authority() || url->encoded_host().empty() || url->has_userinfo() ||
+      url->has_query() || url->has_fragment()) {
+    return std::nullopt;
+  }
+  S3Client::Endpoint endpoint{.scheme = std::string(url->scheme()),
+                              .authority = std::string(url->encoded_host_and_port()),
+                              .base_path = std::string(url->encoded_path())};
+  while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/') {
+    endpoint.base_path.pop_back();
   }
   return endpoint;
 }
@@ -175,25 +167,17 @@ std::optional<uint64_t> TotalFromContentRange(std::string_view value) {
   return total;
 }
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+// A request body: <root xmlns="S3's namespace">, filled by `fill`, written by pugixml (which
+// escapes the text).
+template <typename Fill>
+std::string XmlBody(const char* root, Fill fill) {
+  pugi::xml_document doc;
+  pugi::xml_node node = doc.append_child(root);
+  node.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  fill(node);
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
 }
 
 // A 2xx answer's XML document; DataLoss naming the operation when it is not XML or lacks `root`.
@@ -421,6 +405,7 @@ S3Client::S3Client(S3ClientOptions options, CredentialsProviderPtr credentials,
     options_.sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
   }
   if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
+  if (!options_.endpoint.empty()) endpoint_ = ParseEndpoint(options_.endpoint);
 }
 
 S3Client::~S3Client() = default;
@@ -448,14 +433,13 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
       if (!call.key.empty()) path += "/" + std::string(call.key);
     }
   } else {
-    std::optional<Endpoint> endpoint = ParseEndpoint(options_.endpoint);
-    if (!endpoint) {
+    if (!endpoint_) {
       return InvalidArgumentError(name + ": the endpoint \"" + options_.endpoint +
                                   "\" is not an http(s)://host[:port] URL");
     }
-    scheme = endpoint->scheme;
-    host = endpoint->authority;
-    path = endpoint->base_path + "/" + std::string(call.bucket);
+    scheme = endpoint_->scheme;
+    host = endpoint_->authority;
+    path = endpoint_->base_path + "/" + std::string(call.bucket);
     if (!call.key.empty()) path += "/" + std::string(call.key);
   }
   const std::string query = SigV4CanonicalQuery(call.query);
@@ -602,10 +586,9 @@ Status S3Client::CreateBucket(std::string_view bucket) {
   // us-east-1 is the default location and must not be named (S3 answers InvalidLocationConstraint).
   std::string body;
   if (!options_.region.empty() && options_.region != "us-east-1") {
-    body =
-        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        "<LocationConstraint>" +
-        XmlEscape(options_.region) + "</LocationConstraint></CreateBucketConfiguration>";
+    body = XmlBody("CreateBucketConfiguration", [&](pugi::xml_node root) {
+      root.append_child("LocationConstraint").text().set(options_.region.c_str());
+    });
     call.body = body;
   }
   call.accept = {409};
@@ -703,12 +686,13 @@ Status S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_vi
                                          std::string_view upload_id,
                                          const std::vector<std::string>& etags) {
   // S3 API Reference, CompleteMultipartUpload: the parts in ascending order.
-  std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-  for (size_t i = 0; i < etags.size(); ++i) {
-    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-            XmlEscape(etags[i]) + "</ETag></Part>";
-  }
-  body += "</CompleteMultipartUpload>";
+  const std::string body = XmlBody("CompleteMultipartUpload", [&](pugi::xml_node root) {
+    for (size_t i = 0; i < etags.size(); ++i) {
+      pugi::xml_node part = root.append_child("Part");
+      part.append_child("PartNumber").text().set(static_cast<unsigned long long>(i + 1));
+      part.append_child("ETag").text().set(etags[i].c_str());
+    }
+  });
   Call call{.operation = "CompleteMultipartUpload",
             .method = "POST",
             .bucket = bucket,

@@ -170,10 +170,18 @@ class S3Client {
   std::string Describe() const;
   const S3ClientOptions& options() const { return options_; }
 
+  /// options().endpoint split once at construction (path-style addressing).
+  struct Endpoint {
+    std::string scheme;     ///< "http" or "https"
+    std::string authority;  ///< "host[:port]": the Host header
+    std::string base_path;  ///< "" or "/prefix" (no trailing slash)
+  };
+
  private:
   struct Call;  // one operation: method, bucket, key, query, headers, body, what it is named
   Result<HttpResponse> Execute(const Call& call);  // sign, send, retry, map errors: one place
   S3ClientOptions options_;
+  std::optional<Endpoint> endpoint_;  // nullopt with a custom endpoint: not a usable URL
   CredentialsProviderPtr credentials_;
   std::shared_ptr<HttpClient> http_;
 };

@@ -135,6 +135,7 @@ struct DigestRow {
 };
 
 class DigestTable;  // internal: the aggregated keys
+struct RowView;     // internal: a row as the encoders see it (src/digest/row_format.hpp)
 
 /// The finished digest: immutable, movable, rows in output order.
 class Digest {
@@ -149,6 +150,9 @@ class Digest {
   /// Calls `fn` for each row in output order (bytes descending, then the flowlog line's bytes
   /// ascending). Not thread-safe against itself (uses a scratch buffer).
   void ForEachRow(const std::function<void(const DigestRow&)>& fn) const;
+  /// The same rows in the same order as the library's own layers read them (the query layer):
+  /// views valid during the call; stops when `fn` returns false. Not thread-safe against itself.
+  void ForEachRowView(const std::function<bool(const RowView&)>& fn) const;
   /// Writes the digest in `format` to `sink` (does not Close it).
   [[nodiscard]] Status Encode(DigestFormat format, ByteSink& sink) const;
 

@@ -147,22 +147,18 @@ void PartialDigest::Clear() {
 }
 
 void PartialDigest::Add(const FlowRecord& record) {
-  DigestEntry e;
-  e.key.src = record.srcaddr.bytes;
-  e.key.dst = record.dstaddr.bytes;
   if (last_owner_ == UINT32_MAX ||
       !owners_.Is(last_owner_, record.account_id, record.interface_id)) {
     last_owner_ = owners_.Intern(record.account_id, record.interface_id,
                                  HashOwner(record.account_id, record.interface_id));
   }
-  e.key.owner = last_owner_;
-  e.key.srcport = record.srcport;
-  e.key.dstport = record.dstport;
-  e.key.protocol = record.protocol;
-  e.key.flags = static_cast<uint8_t>(static_cast<uint8_t>(record.action) |
-                                     (record.srcaddr.v4 ? DigestKey::kSrcV4 : 0) |
-                                     (record.dstaddr.v4 ? DigestKey::kDstV4 : 0));
+  DigestEntry e;
+  e.key = MakeDigestKey(record, last_owner_);
   e.value = {record.packets, record.bytes, 1, record.start, record.end};
+  AddEntry(e);
+}
+
+size_t PartialDigest::AddEntry(const DigestEntry& e) {
   const uint64_t hash = HashDigestKey(e.key);
 
   const auto tag = static_cast<uint32_t>(hash >> 32);
@@ -172,13 +168,24 @@ void PartialDigest::Add(const FlowRecord& record) {
     if (index == 0) break;
     if (slot_tag == tag && entries_[index - 1].key == e.key) {
       entries_[index - 1].value.Add(e.value);
-      return;
+      return index - 1;
     }
   }
   entries_.push_back(e);
   hashes_.push_back(hash);
   slots_[pos] = {static_cast<uint32_t>(entries_.size()), tag};
   if (entries_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
+  return entries_.size() - 1;
+}
+
+int64_t PartialDigest::Find(const DigestKey& key) const {
+  const uint64_t hash = HashDigestKey(key);
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+    const auto [index, slot_tag] = slots_[pos];
+    if (index == 0) return -1;
+    if (slot_tag == tag && entries_[index - 1].key == key) return index - 1;
+  }
 }
 
 DigestTable::RowStore::~RowStore() {

@@ -90,6 +90,11 @@ struct DigestKey {
 
   static constexpr uint8_t kSrcV4 = 4;
   static constexpr uint8_t kDstV4 = 8;
+  /// The flags of a key with this action and address families.
+  static uint8_t Flags(Action action, bool src_v4, bool dst_v4) {
+    return static_cast<uint8_t>(static_cast<uint8_t>(action) | (src_v4 ? kSrcV4 : 0) |
+                                (dst_v4 ? kDstV4 : 0));
+  }
   Action action() const { return static_cast<Action>(flags & 3); }
   IpAddress srcaddr() const { return IpAddress{src, (flags & kSrcV4) != 0}; }
   IpAddress dstaddr() const { return IpAddress{dst, (flags & kDstV4) != 0}; }
@@ -103,6 +108,19 @@ struct DigestKey {
   }
 };
 static_assert(sizeof(DigestKey) == 48);
+
+/// The key of a record whose (account-id, interface-id) the caller interned as `owner`.
+inline DigestKey MakeDigestKey(const FlowRecord& record, uint32_t owner) {
+  DigestKey key;
+  key.src = record.srcaddr.bytes;
+  key.dst = record.dstaddr.bytes;
+  key.owner = owner;
+  key.srcport = record.srcport;
+  key.dstport = record.dstport;
+  key.protocol = record.protocol;
+  key.flags = DigestKey::Flags(record.action, record.srcaddr.v4, record.dstaddr.v4);
+  return key;
+}
 
 /// A fast, well-mixed 64-bit hash of the key's bytes.
 inline uint64_t HashDigestKey(const DigestKey& key) {
@@ -215,6 +233,16 @@ class PartialDigest {
 
   /// Aggregates one record as it is (the caller has already applied the window and the fold).
   void Add(const FlowRecord& record);
+  /// Aggregates an entry whose key the caller built (its owner from InternOwner): adds its value
+  /// to the entry of the same key (DigestValue::Add), or appends it. Returns the entry's index
+  /// in entries(). The query layer groups rows with it.
+  size_t AddEntry(const DigestEntry& entry);
+  /// The index in entries() of the entry of `key`, or -1.
+  int64_t Find(const DigestKey& key) const;
+  /// The id of (account, interface) in owners(), for AddEntry's keys.
+  uint32_t InternOwner(std::string_view account, std::string_view interface) {
+    return owners_.Intern(account, interface, HashOwner(account, interface));
+  }
   /// Forgets the records (keeps capacity).
   void Clear();
   /// Distinct keys so far.

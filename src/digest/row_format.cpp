@@ -1,0 +1,218 @@
+#include "digest/row_format.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "digest/digest_table.hpp"
+
+namespace vpcflow {
+namespace {
+
+inline char* Put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+}  // namespace
+
+char* PutDecimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
+char* PutDecimal(char* out, int64_t v) { return std::to_chars(out, out + 20, v).ptr; }
+
+RowView MakeRowView(const DigestEntry& entry, std::string_view account,
+                    std::string_view interface) {
+  const DigestKey& k = entry.key;
+  const DigestValue& v = entry.value;
+  RowView out;
+  FlowRecord& r = out.record;
+  r.account_id = account;
+  r.interface_id = interface;
+  r.srcaddr = k.srcaddr();
+  r.dstaddr = k.dstaddr();
+  r.srcport = k.srcport;
+  r.dstport = k.dstport;
+  r.protocol = k.protocol;
+  r.action = k.action();
+  r.packets = v.packets;
+  r.bytes = v.bytes;
+  r.start = v.start;
+  r.end = v.end;
+  out.flows = v.flows;
+  return out;
+}
+
+size_t RowRoom(const RowView& row) {
+  return 512 + 6 * (row.record.account_id.size() + row.record.interface_id.size());
+}
+
+char* PutAddressText(char* out, const IpAddress& address, uint8_t bits) {
+  out += FormatIpAddress(address, out);
+  if (bits < (address.v4 ? 32 : 128)) {
+    *out++ = '/';
+    out = PutDecimal(out, uint64_t{bits});
+  }
+  return out;
+}
+
+char* PutFlowLogLine(char* p, const RowView& row) {
+  const FlowRecord& r = row.record;
+  const uint16_t f = row.fields;
+  p = Put(p, "2 ");
+  p = Put(p, (f & kRowAccount) ? r.account_id : "-");
+  *p++ = ' ';
+  p = Put(p, (f & kRowInterface) ? r.interface_id : "-");
+  *p++ = ' ';
+  p = (f & kRowSrcAddr) ? PutAddressText(p, r.srcaddr, row.srcaddr_bits) : Put(p, "-");
+  *p++ = ' ';
+  p = (f & kRowDstAddr) ? PutAddressText(p, r.dstaddr, row.dstaddr_bits) : Put(p, "-");
+  *p++ = ' ';
+  p = (f & kRowSrcPort) ? PutDecimal(p, uint64_t{r.srcport}) : Put(p, "-");
+  *p++ = ' ';
+  p = (f & kRowDstPort) ? PutDecimal(p, uint64_t{r.dstport}) : Put(p, "-");
+  *p++ = ' ';
+  p = (f & kRowProtocol) ? PutDecimal(p, uint64_t{r.protocol}) : Put(p, "-");
+  *p++ = ' ';
+  p = PutDecimal(p, r.packets);
+  *p++ = ' ';
+  p = PutDecimal(p, r.bytes);
+  *p++ = ' ';
+  p = PutDecimal(p, r.start);
+  *p++ = ' ';
+  p = PutDecimal(p, r.end);
+  *p++ = ' ';
+  p = Put(p, ActionName((f & kRowAction) ? r.action : Action::kAbsent));
+  return Put(p, " OK\n");
+}
+
+char* PutNdjsonMembers(char* p, const RowView& row) {
+  const FlowRecord& r = row.record;
+  const uint16_t f = row.fields;
+  auto string = [&p](std::string_view key, bool present, std::string_view value) {
+    p = Put(p, key);
+    if (!present) {
+      p = Put(p, "null");
+      return;
+    }
+    *p++ = '"';
+    p = PutJsonEscaped(p, value);
+    *p++ = '"';
+  };
+  auto address = [&p](std::string_view key, bool present, const IpAddress& a, uint8_t bits) {
+    p = Put(p, key);
+    if (!present) {
+      p = Put(p, "null");
+      return;
+    }
+    *p++ = '"';
+    p = PutAddressText(p, a, bits);
+    *p++ = '"';
+  };
+  auto number = [&p](std::string_view key, bool present, uint64_t value) {
+    p = Put(p, key);
+    p = present ? PutDecimal(p, value) : Put(p, "null");
+  };
+  string("\"account_id\":", f & kRowAccount, r.account_id);
+  string(",\"interface_id\":", f & kRowInterface, r.interface_id);
+  address(",\"srcaddr\":", f & kRowSrcAddr, r.srcaddr, row.srcaddr_bits);
+  address(",\"dstaddr\":", f & kRowDstAddr, r.dstaddr, row.dstaddr_bits);
+  number(",\"srcport\":", f & kRowSrcPort, r.srcport);
+  number(",\"dstport\":", f & kRowDstPort, r.dstport);
+  number(",\"protocol\":", f & kRowProtocol, r.protocol);
+  string(",\"action\":", f & kRowAction, ActionName(r.action));
+  number(",\"packets\":", true, r.packets);
+  number(",\"bytes\":", true, r.bytes);
+  number(",\"flows\":", row.has_flows, row.flows);
+  p = Put(p, ",\"start\":");
+  p = PutDecimal(p, r.start);
+  p = Put(p, ",\"end\":");
+  return PutDecimal(p, r.end);
+}
+
+char* PutCsvColumns(char* p, const RowView& row) {
+  const FlowRecord& r = row.record;
+  const uint16_t f = row.fields;
+  if (f & kRowAccount) p = PutCsvField(p, r.account_id);
+  *p++ = ',';
+  if (f & kRowInterface) p = PutCsvField(p, r.interface_id);
+  *p++ = ',';
+  if (f & kRowSrcAddr) p = PutAddressText(p, r.srcaddr, row.srcaddr_bits);
+  *p++ = ',';
+  if (f & kRowDstAddr) p = PutAddressText(p, r.dstaddr, row.dstaddr_bits);
+  *p++ = ',';
+  if (f & kRowSrcPort) p = PutDecimal(p, uint64_t{r.srcport});
+  *p++ = ',';
+  if (f & kRowDstPort) p = PutDecimal(p, uint64_t{r.dstport});
+  *p++ = ',';
+  if (f & kRowProtocol) p = PutDecimal(p, uint64_t{r.protocol});
+  *p++ = ',';
+  if (f & kRowAction) p = Put(p, ActionName(r.action));
+  *p++ = ',';
+  p = PutDecimal(p, r.packets);
+  *p++ = ',';
+  p = PutDecimal(p, r.bytes);
+  *p++ = ',';
+  if (row.has_flows) p = PutDecimal(p, row.flows);
+  *p++ = ',';
+  p = PutDecimal(p, r.start);
+  *p++ = ',';
+  return PutDecimal(p, r.end);
+}
+
+char* PutJsonEscaped(char* p, std::string_view s) {
+  if (std::all_of(s.begin(), s.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+      })) {
+    return Put(p, s);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    if (c >= 0x20 && c < 0x80) {
+      len = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid) {
+      p = Put(p, s.substr(i, len));
+      i += len;
+    } else {
+      p = Put(p, "\\u00");
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 15];
+      ++i;
+    }
+  }
+  return p;
+}
+
+char* PutCsvField(char* p, std::string_view s) {
+  if (std::none_of(s.begin(), s.end(),
+                   [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; })) {
+    return Put(p, s);
+  }
+  *p++ = '"';
+  for (char c : s) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  return p;
+}
+
+}  // namespace vpcflow

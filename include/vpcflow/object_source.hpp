@@ -84,6 +84,14 @@ class ObjectSource {
 };
 using ObjectSourcePtr = std::unique_ptr<ObjectSource>;
 
+/// A reader of an open file descriptor (a file, a pipe, stdin), which it owns and closes.
+/// Read returns the error of read(2) naming `name` (ErrnoStatus).
+ObjectReaderPtr NewFdReader(int fd, std::string name);
+
+/// Opens the file at `path` for reading. Returns NotFound when it does not exist, or the error
+/// of open(2) naming the path.
+Result<ObjectReaderPtr> OpenFileReader(const std::string& path);
+
 /// Lists every page of `request` (following continuation tokens) into one page.
 Result<ListPage> ListAll(ObjectSource& source, ListRequest request);
 

@@ -244,4 +244,14 @@ bool LineReader::Refill() {
   return true;
 }
 
+Result<size_t> ReadFully(TextStream& stream, char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    ASSIGN_OR_RETURN(size_t n, stream.Read(out + done, size - done));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+
 }  // namespace vpcflow

@@ -35,6 +35,10 @@ std::unique_ptr<TextStream> NewGzipTextStream(ObjectReader* reader);
 /// Pass-through for plain (uncompressed) objects.
 std::unique_ptr<TextStream> NewPlainTextStream(ObjectReader* reader);
 
+/// Reads until `size` bytes or the end of `stream`; returns how many were read (less than
+/// `size` only at the end), or the stream's error.
+Result<size_t> ReadFully(TextStream& stream, char* out, size_t size);
+
 /// Splits a TextStream into lines. '\n' ends a line; a trailing '\r' is removed; the last line
 /// may lack its '\n'. Lines longer than `max_line_bytes` are returned truncated to that length
 /// and the rest of the line is dropped (they will then fail to parse and be counted).

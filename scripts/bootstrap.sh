@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   isal curl wrk python3 time bc
+  graphviz  # `dot` renders the svg of a query (src/query/graph_writer.hpp)
 )
 # The real S3 server of the tests (scripts/rgw.sh, a Ceph RGW); `make test` sets this.
 if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then

@@ -1,0 +1,125 @@
+#include "query/group_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+
+namespace vpcflow {
+namespace {
+
+// Keeps the first `bits` bits of the address's bytes.
+void CutAddress(std::array<uint8_t, 16>& bytes, bool v4, uint8_t bits) {
+  const size_t size = v4 ? 4 : 16;
+  for (size_t i = 0; i < size; ++i) {
+    const unsigned first_bit = static_cast<unsigned>(i) * 8;
+    if (first_bit >= bits) {
+      bytes[i] = 0;
+    } else if (first_bit + 8 > bits) {
+      bytes[i] &= static_cast<uint8_t>(0xff << (first_bit + 8 - bits));
+    }
+  }
+}
+
+// Orders addresses: IPv4 before IPv6, then by value.
+int CompareAddress(const std::array<uint8_t, 16>& a, bool a_v4, const std::array<uint8_t, 16>& b,
+                   bool b_v4) {
+  if (a_v4 != b_v4) return a_v4 ? -1 : 1;
+  return std::memcmp(a.data(), b.data(), 16);
+}
+
+}  // namespace
+
+GroupTable::GroupTable(const QuerySpec& spec, bool has_flows)
+    : fields_(spec.group_by.fields != 0 ? spec.group_by.fields : kAllRowFields),
+      group_by_(spec.group_by),
+      conversation_(spec.conversation),
+      has_flows_(has_flows) {}
+
+void GroupTable::Add(const RowView& row) {
+  const FlowRecord& r = row.record;
+  const uint16_t f = fields_;
+  DigestEntry e;
+  DigestKey& k = e.key;
+  k.owner = table_.InternOwner((f & kRowAccount) ? r.account_id : std::string_view(),
+                               (f & kRowInterface) ? r.interface_id : std::string_view());
+  uint8_t flags =
+      DigestKey::Flags((f & kRowAction) ? r.action : Action::kAbsent,
+                       (f & kRowSrcAddr) && r.srcaddr.v4, (f & kRowDstAddr) && r.dstaddr.v4);
+  if (f & kRowSrcAddr) {
+    k.src = r.srcaddr.bytes;
+    CutAddress(k.src, r.srcaddr.v4, r.srcaddr.v4 ? group_by_.src_v4_bits : group_by_.src_v6_bits);
+  }
+  if (f & kRowDstAddr) {
+    k.dst = r.dstaddr.bytes;
+    CutAddress(k.dst, r.dstaddr.v4, r.dstaddr.v4 ? group_by_.dst_v4_bits : group_by_.dst_v6_bits);
+  }
+  if (f & kRowSrcPort) k.srcport = r.srcport;
+  if (f & kRowDstPort) k.dstport = r.dstport;
+  if (f & kRowProtocol) k.protocol = r.protocol;
+  k.flags = flags;
+  // A conversation's key has the lower (address, port) end first; a row from the higher end
+  // counts as sent by the dstaddr end.
+  bool reversed = false;
+  if (conversation_) {
+    const int c =
+        CompareAddress(k.src, flags & DigestKey::kSrcV4, k.dst, flags & DigestKey::kDstV4);
+    if (c > 0 || (c == 0 && k.srcport > k.dstport)) {
+      reversed = true;
+      std::swap(k.src, k.dst);
+      std::swap(k.srcport, k.dstport);
+      const uint8_t v4 = flags & (DigestKey::kSrcV4 | DigestKey::kDstV4);
+      k.flags = static_cast<uint8_t>((flags & ~v4) | ((v4 & DigestKey::kSrcV4) << 1) |
+                                     ((v4 & DigestKey::kDstV4) >> 1));
+    }
+  }
+  e.value = {r.packets, r.bytes, row.flows, r.start, r.end};
+  const size_t index = table_.AddEntry(e);
+  if (index == dst_sent_.size()) dst_sent_.emplace_back(0, 0);
+  if (reversed) {
+    dst_sent_[index].first += r.packets;
+    dst_sent_[index].second += r.bytes;
+  }
+}
+
+int64_t GroupTable::Find(DigestKey key, std::string_view account, std::string_view interface) {
+  key.owner = table_.InternOwner(account, interface);
+  return table_.Find(key);
+}
+
+ResultRow GroupTable::Row(size_t i) const {
+  ResultRow out;
+  RowView& v = out.view;
+  v = MakeRowView(entry(i), account(i), interface(i));
+  const FlowRecord& r = v.record;
+  v.has_flows = has_flows_;
+  v.fields = fields_;
+  // After a conversation's swap the two ends are cut alike (ParseQuery checks it).
+  v.srcaddr_bits = r.srcaddr.v4 ? group_by_.src_v4_bits : group_by_.src_v6_bits;
+  v.dstaddr_bits = r.dstaddr.v4 ? group_by_.dst_v4_bits : group_by_.dst_v6_bits;
+  out.dst_packets = dst_sent_[i].first;
+  out.dst_bytes = dst_sent_[i].second;
+  return out;
+}
+
+bool GroupTable::KeyLess(const GroupTable& ta, size_t i, const GroupTable& tb, size_t j) {
+  const DigestKey& a = ta.entry(i).key;
+  const DigestKey& b = tb.entry(j).key;
+  if (&ta != &tb || a.owner != b.owner) {
+    if (const int c = ta.account(i).compare(tb.account(j)); c != 0) return c < 0;
+    if (const int c = ta.interface(i).compare(tb.interface(j)); c != 0) return c < 0;
+  }
+  if (const int c =
+          CompareAddress(a.src, a.flags & DigestKey::kSrcV4, b.src, b.flags & DigestKey::kSrcV4);
+      c != 0) {
+    return c < 0;
+  }
+  if (const int c =
+          CompareAddress(a.dst, a.flags & DigestKey::kDstV4, b.dst, b.flags & DigestKey::kDstV4);
+      c != 0) {
+    return c < 0;
+  }
+  return std::make_tuple(a.srcport, a.dstport, a.protocol, a.action()) <
+         std::make_tuple(b.srcport, b.dstport, b.protocol, b.action());
+}
+
+}  // namespace vpcflow

@@ -21,6 +21,9 @@
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "query/query.hpp"
+#include "query/row_file.hpp"
+#include "query/row_source.hpp"
 #include "s3/credentials.hpp"
 #include "s3/s3_client.hpp"
 #include "s3/s3_modules.hpp"
@@ -209,16 +212,128 @@ struct DigestArgs {
   std::vector<std::string> accounts;
   std::vector<std::string> regions;
   std::string prefix;
-  std::string format = "flowlog";
+  std::string format;
   std::string output;
   int threads = 0;
   bool summary = false;
   bool progress = false;
+  std::string rows_output;             // the rows sidecar, when given
   std::string region;                  // s3:// only
   std::string role;                    // s3:// only
   int64_t prefetch_bytes = 150000000;  // s3:// only
   int prefetch_concurrency = 2;        // s3:// only
 };
+
+// The query options of the digest command, `view` and `diff` (see ParseQuery).
+struct QueryArgs {
+  std::string format;
+  std::string filter;
+  std::string group_by;
+  bool conversation = false;
+  std::string top;
+  std::string by;
+  std::string change;
+  std::string output;
+
+  QueryParams Params() const {
+    return {.filter = filter,
+            .group_by = group_by,
+            .conversation = conversation ? "true" : "",
+            .top = top,
+            .by = by,
+            .format = format,
+            .change = change};
+  }
+};
+
+// The query options; `own_output`: also --format and --output (view and diff; the digest
+// command has its own).
+void AddQueryOptions(CLI::App* app, QueryArgs& q, bool diff, bool own_output = true) {
+  if (own_output) {
+    app->add_option("--format", q.format,
+                    diff ? "Output encoding: ndjson (default), csv, json, dot or svg"
+                         : "Output encoding: flowlog (default), ndjson, csv, json, dot or svg")
+        ->type_name("FORMAT");
+    app->add_option("--output", q.output, "Write to FILE (gzip when it ends in .gz), not stdout")
+        ->type_name("FILE");
+  }
+  app->add_option("--filter", q.filter,
+                  "Only rows that pass this expression, e.g. \"action=REJECT and dstport in "
+                  "(22,3389)\"")
+      ->type_name("EXPR");
+  app->add_option("--group-by", q.group_by,
+                  "Sum rows by these key fields, addresses cut to a prefix: srcaddr/24,dstport")
+      ->type_name("FIELDS");
+  app->add_flag("--conversation", q.conversation,
+                "Merge A->B and B->A of the same ports into one row, with what each end sent");
+  app->add_option("--top", q.top, "Only the N largest rows (an svg: 300 unless given)")
+      ->type_name("N");
+  app->add_option("--by", q.by, "What --top ranks by: bytes (default), packets or flows")
+      ->type_name("WHAT");
+  if (diff) {
+    app->add_option("--change", q.change,
+                    "Report rows whose bytes changed by more than this percent (default 50)")
+        ->type_name("PERCENT");
+  }
+}
+
+// A query parameter's message ("group_by: ...") naming the CLI option ("--group-by: ...").
+std::string OptionMessage(const Status& st) {
+  std::string message = "--" + st.message();
+  for (size_t i = 2; i < message.size() && message[i] != ':'; ++i) {
+    if (message[i] == '_') message[i] = '-';
+  }
+  return message;
+}
+
+// Exit code for a query that failed: 2 when the request itself cannot be answered.
+int QueryFailure(const Status& st) {
+  const bool usage =
+      st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kFailedPrecondition;
+  return Fail(usage ? kExitUsage : kExitFailure, st.message());
+}
+
+// A stored digest (`<id>.log.gz`) or rows sidecar (`<id>.rows.gz`) from FILE, or stdin for "-".
+Result<RowSourcePtr> OpenStoredInput(const std::string& path) {
+  ObjectReaderPtr reader;
+  if (path == "-") {
+    reader = NewFdReader(dup(STDIN_FILENO), "stdin");
+  } else {
+    ASSIGN_OR_RETURN(reader, OpenFileReader(path));
+  }
+  Result<RowSourcePtr> rows = OpenStoredRows(std::move(reader));
+  if (!rows.ok()) return rows.status().WithContext(path);
+  return rows;
+}
+
+int RunViewCommand(const std::string& input, const QueryArgs& q) {
+  Result<QuerySpec> spec = ParseQuery(q.Params());
+  if (!spec.ok()) return Fail(kExitUsage, OptionMessage(spec.status()));
+  Result<RowSourcePtr> rows = OpenStoredInput(input);
+  if (!rows.ok()) return Fail(kExitFailure, rows.status().message());
+  Output output;
+  if (Status st = output.Open(q.output); !st.ok()) return Fail(kExitUsage, st.message());
+  if (Status st = RunQuery(**rows, *spec, output.sink()); !st.ok()) return QueryFailure(st);
+  if (Status st = output.Commit(); !st.ok()) return Fail(kExitFailure, st.ToString());
+  return 0;
+}
+
+int RunDiffCommand(const std::string& base_path, const std::string& current_path,
+                   const QueryArgs& q) {
+  Result<QuerySpec> spec = ParseQuery(q.Params(), /*diff=*/true);
+  if (!spec.ok()) return Fail(kExitUsage, OptionMessage(spec.status()));
+  Result<RowSourcePtr> base = OpenStoredInput(base_path);
+  if (!base.ok()) return Fail(kExitFailure, base.status().message());
+  Result<RowSourcePtr> current = OpenStoredInput(current_path);
+  if (!current.ok()) return Fail(kExitFailure, current.status().message());
+  Output output;
+  if (Status st = output.Open(q.output); !st.ok()) return Fail(kExitUsage, st.message());
+  if (Status st = RunDiff(**base, **current, *spec, output.sink()); !st.ok()) {
+    return QueryFailure(st);
+  }
+  if (Status st = output.Commit(); !st.ok()) return Fail(kExitFailure, st.ToString());
+  return 0;
+}
 
 // An S3 source with the AWS SDK conventions of the environment (credentials chain, AWS_REGION,
 // AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); --region, --role and the prefetch options win.
@@ -251,7 +366,18 @@ Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
                             .max_concurrent_prefetch = args.prefetch_concurrency});
 }
 
-int RunDigestCommand(const DigestArgs& args) {
+// The rows sidecar of `digest` (query/row_file.hpp) into the file at `path`.
+Status WriteRowsSidecar(const Digest& digest, const std::string& path) {
+  ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(path));
+  RowSourcePtr rows = NewDigestRowSource(digest);
+  Status st = WriteRowFile(*rows, *file);
+  if (st.ok()) st = file->Close();
+  std::error_code ec;
+  if (!st.ok()) std::filesystem::remove(path, ec);
+  return st;
+}
+
+int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   if (args.source.empty()) return Fail(kExitUsage, "--source is required (see --help)");
   if (args.start.empty()) return Fail(kExitUsage, "--start is required (see --help)");
   if (args.stop.empty()) return Fail(kExitUsage, "--stop is required (see --help)");
@@ -259,8 +385,9 @@ int RunDigestCommand(const DigestArgs& args) {
   if (!max_window.ok()) return Fail(kExitUsage, max_window.status().message());
   Result<Window> window = MakeWindow(args.start, args.stop, *max_window);
   if (!window.ok()) return Fail(kExitUsage, window.status().message());
-  Result<DigestFormat> format = ParseDigestFormat(args.format);
-  if (!format.ok()) return Fail(kExitUsage, "--format: " + format.status().message());
+  query.format = args.format;
+  Result<QuerySpec> spec = ParseQuery(query.Params());
+  if (!spec.ok()) return Fail(kExitUsage, OptionMessage(spec.status()));
   if (Status st = CheckAccounts(args.accounts); !st.ok()) return Fail(kExitUsage, st.message());
   if (Status st = CheckRegions(args.regions); !st.ok()) return Fail(kExitUsage, st.message());
   Result<ObjectSourcePtr> source = ObjectSourcePtr();
@@ -292,11 +419,24 @@ int RunDigestCommand(const DigestArgs& args) {
   progress.Finish();
   if (!run.ok()) return Fail(kExitFailure, "digest failed: " + run.status().ToString());
 
-  if (Status st = run->digest.Encode(*format, output.sink()); !st.ok()) {
-    return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
+  if (spec->plain()) {
+    const DigestFormat format =
+        ParseDigestFormat(args.format.empty() ? "flowlog" : args.format).value();
+    if (Status st = run->digest.Encode(format, output.sink()); !st.ok()) {
+      return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
+    }
+  } else {
+    RowSourcePtr rows = NewDigestRowSource(run->digest);
+    if (Status st = RunQuery(*rows, *spec, output.sink()); !st.ok()) return QueryFailure(st);
   }
   if (Status st = output.Commit(); !st.ok()) {
     return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
+  }
+
+  if (!args.rows_output.empty()) {
+    if (Status st = WriteRowsSidecar(run->digest, args.rows_output); !st.ok()) {
+      return Fail(kExitFailure, "writing the rows sidecar failed: " + st.ToString());
+    }
   }
 
   // Objects that contributed nothing: named on stderr (the summary lists them all).
@@ -377,8 +517,14 @@ int Main(int argc, char** argv) {
       ->delimiter(',')
       ->type_name("R,S");
   app.add_option("--prefix", d.prefix, "User prefix before AWSLogs/")->type_name("P");
-  app.add_option("--format", d.format, "Output encoding: flowlog (default), ndjson or csv")
+  app.add_option("--format", d.format,
+                 "Output encoding: flowlog (default), ndjson, csv, json, dot or svg")
       ->type_name("FORMAT");
+  QueryArgs dq;
+  AddQueryOptions(&app, dq, /*diff=*/false, /*own_output=*/false);
+  app.add_option("--rows-output", d.rows_output,
+                 "Also write the rows sidecar (flows included; `view` reads it fastest) to FILE")
+      ->type_name("FILE");
   app.add_option("--output", d.output, "Write to FILE (gzip when it ends in .gz), not stdout")
       ->type_name("FILE");
   app.add_option("--threads", d.threads, "Reader threads (default 0: the number of cores)")
@@ -420,6 +566,23 @@ int Main(int argc, char** argv) {
       ->check(kThreadRange)
       ->type_name("N");
   gen->add_option("--prefix", g.prefix, "User prefix before AWSLogs/")->type_name("P");
+  std::string view_input;
+  QueryArgs vq;
+  CLI::App* view = app.add_subcommand(
+      "view", "Query a stored digest (<id>.log.gz) or its rows sidecar (<id>.rows.gz)");
+  view->add_option("input", view_input, "The file, or - for stdin")->required()->type_name("FILE");
+  AddQueryOptions(view, vq, /*diff=*/false);
+
+  std::string diff_base, diff_current;
+  QueryArgs fq;
+  CLI::App* diff = app.add_subcommand(
+      "diff", "Rows new in digest B, gone from it, or changed since digest A (stored files)");
+  diff->add_option("base", diff_base, "The first (older) digest, or - for stdin")
+      ->required()
+      ->type_name("A");
+  diff->add_option("current", diff_current, "The second digest")->required()->type_name("B");
+  AddQueryOptions(diff, fq, /*diff=*/true);
+
   app.footer(
       "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments.\n"
       "Environment: DIGEST_MAX_WINDOW, the longest window (seconds or e.g. 168h; default 7 "
@@ -443,7 +606,9 @@ int Main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
 
   if (gen->parsed()) return RunGenerateCommand(g);
-  return RunDigestCommand(d);
+  if (view->parsed()) return RunViewCommand(view_input, vq);
+  if (diff->parsed()) return RunDiffCommand(diff_base, diff_current, fq);
+  return RunDigestCommand(d, dq);
 }
 
 }  // namespace

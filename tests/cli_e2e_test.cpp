@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -50,7 +52,8 @@ std::string ReadFile(const fs::path& path) {
 
 // Runs the binary with `args` (and extra environment variables), capturing stdout and stderr.
 RunResult RunBinary(const std::vector<std::string>& args,
-                    const std::map<std::string, std::string>& env = {}) {
+                    const std::map<std::string, std::string>& env = {},
+                    const std::string& stdin_path = "/dev/null") {
   ScratchDir capture;
   const fs::path out_path = capture.Sub("stdout"), err_path = capture.Sub("stderr");
   std::vector<char*> argv;
@@ -65,7 +68,7 @@ RunResult RunBinary(const std::vector<std::string>& args,
   if (pid == 0) {
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = open("/dev/null", O_RDONLY);
+    int in = open(stdin_path.c_str(), O_RDONLY);
     if (out < 0 || err < 0 || in < 0) _exit(127);
     dup2(in, 0);
     dup2(out, 1);
@@ -482,6 +485,177 @@ TEST_F(CliTest, CorruptObjectIsReportedAndTheRestIsDigested) {
   EXPECT_FALSE(with_digest.empty());
   EXPECT_EQ(with_digest, ReadFile(dir / "without.log"));
   EXPECT_NE(with_digest, *reference_);
+}
+
+// Queries (issue 15): the digest command's query options, `view` of a stored digest or rows
+// sidecar, and `diff`.
+
+// Rows of a flowlog text whose tokens pass `keep`.
+template <typename Keep>
+std::vector<std::string> LinesWhere(const std::string& text, Keep keep) {
+  std::vector<std::string> out;
+  for (const std::string& line : Lines(text)) {
+    if (keep(Tokens(line))) out.push_back(line);
+  }
+  return out;
+}
+
+TEST_F(CliTest, FilterOnTheDigestViewAndSidecarAgree) {
+  fs::path dir = Scratch();
+  const std::string stored = (dir / "d.log.gz").string();
+  const std::string rows = (dir / "d.rows.gz").string();
+  RunResult digest = RunBinary(WindowWith({"--output", stored, "--rows-output", rows}));
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  EXPECT_EQ(Gunzip(stored), *reference_);  // the stored digest is unchanged by the sidecar
+
+  const std::string filter = "action=REJECT and protocol=tcp and not srcaddr in 10.0.0.0/8";
+  const std::vector<std::string> expected = LinesWhere(*reference_, [](const auto& t) {
+    return t[12] == "REJECT" && t[7] == "6" && !t[3].starts_with("10.");
+  });
+  ASSERT_FALSE(expected.empty());
+  for (const std::vector<std::string>& args :
+       {WindowWith({"--filter", filter}),
+        std::vector<std::string>{"view", stored, "--filter", filter},
+        std::vector<std::string>{"view", rows, "--filter", filter}}) {
+    RunResult r = RunBinary(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(Lines(r.out), expected) << args[0] << " " << args[1];
+  }
+  // Without a filter, view writes the stored digest back as it was.
+  RunResult all = RunBinary({"view", rows});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out, *reference_);
+}
+
+TEST_F(CliTest, ViewReadsStdin) {
+  fs::path dir = Scratch();
+  const std::string stored = (dir / "d.log.gz").string();
+  ASSERT_EQ(RunBinary(WindowWith({"--output", stored})).exit_code, 0);
+  RunResult r = RunBinary({"view", "-", "--top", "5"}, {}, stored);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> all = Lines(*reference_);
+  EXPECT_EQ(Lines(r.out), std::vector<std::string>(all.begin(), all.begin() + 5));
+}
+
+TEST_F(CliTest, BadFilterExitsTwoAndPointsAtTheColumn) {
+  for (const std::vector<std::string>& args :
+       {WindowWith({"--filter", "dstport in"}),
+        std::vector<std::string>{"view", "-", "--filter", "dstport in"}}) {
+    RunResult r = RunBinary(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_EQ(r.err,
+              "vpcflow-digest: --filter: column 11: expected a value after 'in', found the end\n"
+              "  dstport in\n"
+              "            ^\n");
+  }
+  RunResult group = RunBinary({"view", "-", "--group-by", "bytes"});
+  EXPECT_EQ(group.exit_code, 2);
+  EXPECT_THAT(group.err, StartsWith("vpcflow-digest: --group-by: unknown field 'bytes'"));
+}
+
+TEST_F(CliTest, FlowsNeedTheSidecar) {
+  fs::path dir = Scratch();
+  const std::string stored = (dir / "d.log.gz").string();
+  const std::string rows = (dir / "d.rows.gz").string();
+  ASSERT_EQ(RunBinary(WindowWith({"--output", stored, "--rows-output", rows})).exit_code, 0);
+  RunResult text = RunBinary({"view", stored, "--top", "3", "--by", "flows"});
+  EXPECT_EQ(text.exit_code, 2);
+  EXPECT_THAT(text.err, HasSubstr("flows"));
+  RunResult sidecar =
+      RunBinary({"view", rows, "--top", "3", "--by", "flows", "--format", "ndjson"});
+  ASSERT_EQ(sidecar.exit_code, 0) << sidecar.err;
+  RunResult digest = RunBinary(WindowWith({"--top", "3", "--by", "flows", "--format", "ndjson"}));
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  EXPECT_EQ(sidecar.out, digest.out);
+  EXPECT_THAT(Lines(sidecar.out), SizeIs(3));
+}
+
+TEST_F(CliTest, GroupedTopJsonAddsUp) {
+  fs::path dir = Scratch();
+  const std::string stored = (dir / "d.log.gz").string();
+  ASSERT_EQ(RunBinary(WindowWith({"--output", stored})).exit_code, 0);
+  RunResult r = RunBinary(
+      {"view", stored, "--group-by", "dstport,protocol", "--top", "5", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  boost::json::value doc = boost::json::parse(r.out);
+  uint64_t reference_bytes = 0;
+  for (const std::string& line : Lines(*reference_))
+    reference_bytes += std::stoull(Tokens(line)[9]);
+  EXPECT_EQ(doc.at("totals").at("bytes").to_number<uint64_t>(), reference_bytes);
+  EXPECT_EQ(doc.at("totals").at("rows").to_number<uint64_t>(), Lines(*reference_).size());
+  const boost::json::array& rows = doc.at("rows").as_array();
+  ASSERT_EQ(rows.size(), 5u);
+  uint64_t kept = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    kept += rows[i].at("bytes").to_number<uint64_t>();
+    EXPECT_TRUE(rows[i].at("srcaddr").is_null());
+    if (i > 0) {
+      EXPECT_LE(rows[i].at("bytes").to_number<uint64_t>(),
+                rows[i - 1].at("bytes").to_number<uint64_t>());
+    }
+  }
+  EXPECT_EQ(kept + doc.at("cut").at("bytes").to_number<uint64_t>(), reference_bytes);
+}
+
+TEST_F(CliTest, DiffOfTwoWindows) {
+  fs::path dir = Scratch();
+  const std::string a = (dir / "a.log.gz").string();
+  const std::string b = (dir / "b.log.gz").string();
+  ASSERT_EQ(RunBinary({"--source", corpus_->string(), "--start", "2026-11-01T00:10:00Z", "--stop",
+                       "2026-11-01T00:25:00Z", "--output", a})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunBinary({"--source", corpus_->string(), "--start", "2026-11-01T00:25:00Z", "--stop",
+                       "2026-11-01T00:40:00Z", "--output", b})
+                .exit_code,
+            0);
+  RunResult same = RunBinary({"diff", a, a});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_THAT(same.out, IsEmpty());
+
+  RunResult r = RunBinary({"diff", a, b, "--format", "json", "--change", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  boost::json::value doc = boost::json::parse(r.out);
+  const boost::json::array& rows = doc.at("rows").as_array();
+  ASSERT_FALSE(rows.empty());
+  std::map<std::string, uint64_t> kinds;
+  for (const boost::json::value& row : rows) {
+    const std::string change(row.at("change").as_string());
+    ++kinds[change];
+    const uint64_t was = row.at("base_bytes").to_number<uint64_t>();
+    const uint64_t now = row.at("bytes").to_number<uint64_t>();
+    if (change == "new") {
+      EXPECT_EQ(was, 0u);
+    } else if (change == "gone") {
+      EXPECT_EQ(now, 0u);
+    } else {
+      EXPECT_EQ(change, "changed");
+      EXPECT_GT(std::max(now, was) - std::min(now, was), was / 5);
+    }
+  }
+  EXPECT_EQ(kinds["new"], doc.at("changes").at("new").to_number<uint64_t>());
+  EXPECT_EQ(kinds["gone"], doc.at("changes").at("gone").to_number<uint64_t>());
+  EXPECT_GT(kinds["new"] + kinds["gone"], 0u);
+
+  RunResult flowlog = RunBinary({"diff", a, b, "--format", "flowlog"});
+  EXPECT_EQ(flowlog.exit_code, 2);
+  EXPECT_THAT(flowlog.err, HasSubstr("--format: a diff has no flowlog form"));
+  RunResult missing = RunBinary({"diff", a, (dir / "nope.log.gz").string()});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("nope.log.gz"));
+}
+
+TEST_F(CliTest, GraphsOfTheDigest) {
+  RunResult dot = RunBinary(WindowWith({"--format", "dot", "--top", "20"}));
+  ASSERT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_THAT(dot.out, StartsWith("digraph {"));
+  EXPECT_THAT(dot.out, HasSubstr("govpc_bytes="));
+  EXPECT_THAT(dot.out, HasSubstr("\"others\""));
+  RunResult svg = RunBinary(WindowWith({"--format", "svg", "--group-by", "srcaddr/24,dstaddr/24"}));
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_THAT(svg.out, HasSubstr("<svg"));
+  EXPECT_THAT(svg.out, HasSubstr("</svg>"));
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ class GroupTable {
   bool conversation_;
   bool has_flows_;
   PartialDigest table_;
+  uint32_t no_owner_;  // the owner of groups that keep neither account_id nor interface_id
   std::vector<std::pair<uint64_t, uint64_t>> dst_sent_;  // per group: packets, bytes
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/gzip_reader.hpp"
+#include "common/read_ahead_stream.hpp"
 #include "query/row_file.hpp"
 
 namespace vpcflow {
@@ -87,7 +88,7 @@ RowSourcePtr NewDigestRowSource(const Digest& digest) {
 }
 
 RowSourcePtr NewFlowLogRowSource(ObjectReaderPtr reader) {
-  std::unique_ptr<TextStream> text = NewGzipTextStream(reader.get());
+  std::unique_ptr<TextStream> text = NewReadAheadTextStream(NewGzipTextStream(reader.get()));
   return std::make_unique<FlowLogRowSource>(std::move(text), std::move(reader));
 }
 
@@ -102,7 +103,9 @@ Result<RowSourcePtr> OpenStoredRows(ObjectReaderPtr reader) {
   }
   head.resize(*got);
   const bool rows_file = head == kRowFileMagic;
-  auto peeked = std::make_unique<PeekedTextStream>(std::move(text), std::move(head));
+  // Decompression runs ahead on a second core while the rows are parsed and queried.
+  auto peeked =
+      std::make_unique<PeekedTextStream>(NewReadAheadTextStream(std::move(text)), std::move(head));
   if (rows_file) return NewRowFileSource(std::move(peeked), std::move(reader));
   return RowSourcePtr(std::make_unique<FlowLogRowSource>(std::move(peeked), std::move(reader)));
 }

@@ -1,0 +1,103 @@
+#include "common/read_ahead_stream.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "testing/matchers.hpp"
+
+namespace vpcflow {
+namespace {
+
+// A source of `text` in reads of at most `step` bytes, failing with `error` at its end when
+// that is not OK.
+class ScriptedStream final : public TextStream {
+ public:
+  ScriptedStream(std::string text, size_t step, Status error = OkStatus())
+      : text_(std::move(text)), step_(step), error_(std::move(error)) {}
+  Result<size_t> Read(char* out, size_t size) override {
+    if (pos_ == text_.size()) {
+      if (!error_.ok()) return error_;
+      return size_t{0};
+    }
+    const size_t n = std::min({size, step_, text_.size() - pos_});
+    text_.copy(out, n, pos_);
+    pos_ += n;
+    return n;
+  }
+  uint64_t compressed_bytes() const override { return pos_ / 2; }
+
+ private:
+  std::string text_;
+  size_t step_;
+  Status error_;
+  size_t pos_ = 0;
+};
+
+std::string Pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7919) % 26);
+  return s;
+}
+
+Result<std::string> ReadAll(TextStream& stream, size_t read_size) {
+  std::string out;
+  std::string buf(read_size, '\0');
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, stream.Read(buf.data(), buf.size()));
+    if (n == 0) return out;
+    out.append(buf.data(), n);
+  }
+}
+
+TEST(ReadAheadTextStreamTest, GivesTheSourcesBytesInOrder) {
+  const std::string text = Pattern(300007);
+  for (size_t chunk : {size_t{7}, size_t{4096}, size_t{1} << 20}) {
+    for (size_t read_size : {size_t{1} << 16, size_t{333}}) {
+      std::unique_ptr<TextStream> stream =
+          NewReadAheadTextStream(std::make_unique<ScriptedStream>(text, 5000), chunk, 2);
+      EXPECT_THAT(ReadAll(*stream, read_size), IsOkAndHolds(text)) << chunk << " " << read_size;
+      EXPECT_EQ(stream->compressed_bytes(), text.size() / 2);
+      EXPECT_THAT(stream->Read(nullptr, 0), IsOkAndHolds(0u));  // and stays at the end
+    }
+  }
+}
+
+TEST(ReadAheadTextStreamTest, AnEmptySourceIsEmpty) {
+  std::unique_ptr<TextStream> stream =
+      NewReadAheadTextStream(std::make_unique<ScriptedStream>("", 10));
+  EXPECT_THAT(ReadAll(*stream, 100), IsOkAndHolds(""));
+}
+
+TEST(ReadAheadTextStreamTest, TheSourcesErrorComesAfterItsBytes) {
+  const std::string text = Pattern(10000);
+  std::unique_ptr<TextStream> stream = NewReadAheadTextStream(
+      std::make_unique<ScriptedStream>(text, 700, DataLossError("bad block")), 4096, 3);
+  std::string got;
+  char buf[1000];
+  Status error;
+  for (;;) {
+    Result<size_t> n = stream->Read(buf, sizeof(buf));
+    if (!n.ok()) {
+      error = n.status();
+      break;
+    }
+    ASSERT_NE(*n, 0u) << "ended without the error";
+    got.append(buf, *n);
+  }
+  EXPECT_EQ(got, text);
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("bad block")));
+  EXPECT_THAT(stream->Read(buf, sizeof(buf)), StatusIs(StatusCode::kDataLoss));
+}
+
+TEST(ReadAheadTextStreamTest, DestroyingItEarlyStopsTheHelper) {
+  std::unique_ptr<TextStream> stream = NewReadAheadTextStream(
+      std::make_unique<ScriptedStream>(Pattern(1 << 22), 1 << 12), 1 << 12, 2);
+  char buf[10];
+  EXPECT_THAT(stream->Read(buf, sizeof(buf)), IsOkAndHolds(10u));
+  stream.reset();  // must return: the helper waits for a free buffer and sees the stop
+}
+
+}  // namespace
+}  // namespace vpcflow

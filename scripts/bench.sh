@@ -7,7 +7,8 @@
 #   - BIN digesting all of it to a .gz file (wall time and peak RSS from /usr/bin/time -v),
 # each REPEAT times (best time kept),
 # and prints a markdown table with the targets. A missed target is reported, not an error.
-# Then scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
+# Then scripts/bench_query.sh times queries (filter, group-by, svg) over the "high" corpus's
+# digest against igzip of it, and scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
 # settings and compares it with the local run.
 set -euo pipefail
 
@@ -108,6 +109,9 @@ echo
 echo "| corpus | objects | MB text | keys | igzip s | digest s | MB/s | lines/s | peak RSS MB | digest/igzip | target |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${rows[@]}"
+
+# Queries (view, filter, group-by, svg) over the largest digest, against igzip of it.
+"$(dirname "$0")/bench_query.sh" "$BIN" "$(corpus_dir high 1000)" "$START" "$STOP"
 
 # The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run.
 "$(dirname "$0")/bench_s3.sh" "$BIN" "$(corpus_dir mid 280)" "$START" "$STOP"

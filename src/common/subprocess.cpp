@@ -84,11 +84,24 @@ Result<ProgramResult> RunProgram(const std::vector<std::string>& argv, std::stri
   posix_spawnattr_setsigdefault(&attr, &pipe_only);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+  // The program sees only what it needs to run and find fonts: never the credentials and
+  // tokens the service's environment holds.
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    if (var.starts_with("PATH=") || var.starts_with("HOME=") || var.starts_with("TMPDIR=") ||
+        var.starts_with("LANG=") || var.starts_with("LC_")) {
+      env.emplace_back(var);
+    }
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  const int spawned = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (spawned != 0) {

@@ -29,7 +29,8 @@ struct ProgramResult {
   std::string err;    ///< the start of stderr
 };
 
-/// Runs `argv` (argv[0] looked up in PATH when it has no '/'), writes `input` to its stdin and
+/// Runs `argv` (argv[0] looked up in PATH when it has no '/') with only PATH, HOME, TMPDIR,
+/// LANG and LC_* of this process's environment (no credentials), writes `input` to its stdin and
 /// closes it, and waits for it to exit. Returns NotFound when argv[0] cannot be started,
 /// DeadlineExceeded when it was killed at the time limit, ResourceExhausted when it was killed
 /// for writing more than the output limit, Unavailable when a pipe or process cannot be made;

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "testing/matchers.hpp"
@@ -11,6 +12,7 @@ namespace vpcflow {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(RunProgramTest, PassesInputAndCollectsOutput) {
   std::string input;
@@ -26,6 +28,15 @@ TEST(RunProgramTest, ReportsTheExitCodeAndStderr) {
   ASSERT_THAT(run, IsOk());
   EXPECT_EQ(run->exit_code, 3);
   EXPECT_EQ(run->err, "oops\n");
+}
+
+TEST(RunProgramTest, PassesNoSecretsInTheEnvironment) {
+  setenv("AWS_SECRET_ACCESS_KEY", "do-not-pass", 1);
+  Result<ProgramResult> run = RunProgram({"env"}, "");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_THAT(run, IsOk());
+  EXPECT_THAT(run->out, Not(HasSubstr("AWS_SECRET_ACCESS_KEY")));
+  EXPECT_THAT(run->out, HasSubstr("PATH="));
 }
 
 TEST(RunProgramTest, MissingProgramIsNotFound) {

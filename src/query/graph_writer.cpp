@@ -197,10 +197,14 @@ class GraphWriter final : public ResultWriter {
       return status_;
     }
     RETURN_IF_ERROR(status_);
-    ASSIGN_OR_RETURN(ProgramResult svg,
-                     RunProgram({options_.dot_program, "-Tsvg"}, text_,
-                                {.timeout_ms = options_.timeout_ms,
-                                 .max_output_bytes = options_.max_output_bytes}));
+    Result<ProgramResult> run = RunProgram(
+        {options_.dot_program, "-Tsvg"}, text_,
+        {.timeout_ms = options_.timeout_ms, .max_output_bytes = options_.max_output_bytes});
+    if (!run.ok()) {
+      return run.status().WithContext(
+          IsNotFound(run.status()) ? "svg needs Graphviz (Debian package graphviz)" : "svg");
+    }
+    const ProgramResult& svg = *run;
     if (svg.exit_code != 0) {
       return InternalError("graphviz dot failed (exit " + std::to_string(svg.exit_code) +
                            "): " + svg.err.substr(0, svg.err.find('\n')));

@@ -169,7 +169,7 @@ TEST(SvgTest, BigGraphsAreCutToTopEdgesPlusOthers) {
 
 TEST(SvgTest, RendererErrorsAreReported) {
   EXPECT_THAT(Graph(Sample(), {.format = "svg"}, {.dot_program = "vpcflow-no-such-dot"}),
-              StatusIs(StatusCode::kNotFound));
+              StatusIs(StatusCode::kNotFound, HasSubstr("Debian package graphviz")));
   EXPECT_THAT(Graph(Sample(), {.format = "svg"}, {.dot_program = "false"}),
               StatusIs(StatusCode::kInternal, HasSubstr("graphviz dot failed")));
 }

@@ -171,7 +171,43 @@ class PlainTextStream final : public TextStream {
   uint64_t bytes_read_ = 0;
 };
 
+// Reads bytes the caller keeps alive.
+class BytesReader final : public ObjectReader {
+ public:
+  explicit BytesReader(std::string_view bytes) : bytes_(bytes) {}
+  Result<size_t> Read(std::span<char> buffer) override {
+    const size_t n = std::min(buffer.size(), bytes_.size());
+    std::memcpy(buffer.data(), bytes_.data(), n);
+    bytes_.remove_prefix(n);
+    return n;
+  }
+
+ private:
+  std::string_view bytes_;
+};
+
 }  // namespace
+
+Result<size_t> GunzipInto(std::string_view compressed, std::span<char> out) {
+  BytesReader reader(compressed);
+  GzipTextStream stream(&reader);
+  size_t written = 0;
+  for (;;) {
+    if (written == out.size()) {
+      // Full: any further text means the data is larger than the caller said.
+      char probe;
+      ASSIGN_OR_RETURN(const size_t more, stream.Read(&probe, 1));
+      if (more != 0) {
+        return DataLossError("gzip data holds more than the expected " +
+                             std::to_string(out.size()) + " bytes");
+      }
+      return written;
+    }
+    ASSIGN_OR_RETURN(const size_t n, stream.Read(out.data() + written, out.size() - written));
+    if (n == 0) return written;
+    written += n;
+  }
+}
 
 std::unique_ptr<TextStream> NewGzipTextStream(ObjectReader* reader) {
   return std::make_unique<GzipTextStream>(reader);

@@ -270,6 +270,33 @@ TEST_F(RgwTest, DigestFromS3EqualsDigestFromLocalFiles) {
   }
 }
 
+TEST_F(RgwTest, RandomAccessReadsTheTailWithTheOpenAndIsPinnedToOneVersion) {
+  const std::string body = Bytes(300000, 6);
+  ASSERT_OK(client_->PutObject(bucket_, "p", body));
+  Result<RandomAccessObjectPtr> object = client_->OpenRandomAccess(bucket_, "p", 1000);
+  ASSERT_OK(object.status());
+  EXPECT_EQ((*object)->size(), body.size());
+  std::string tail(1000, '\0');
+  ASSERT_OK((*object)->ReadAt(body.size() - 1000, tail));
+  EXPECT_TRUE(tail == body.substr(body.size() - 1000));
+  std::string middle(5000, '\0');
+  ASSERT_OK((*object)->ReadAt(100000, middle));
+  EXPECT_TRUE(middle == body.substr(100000, 5000));
+
+  ASSERT_OK(client_->PutObject(bucket_, "p", Bytes(300000, 7)));
+  EXPECT_THAT((*object)->ReadAt(100000, middle), StatusIs(StatusCode::kFailedPrecondition));
+  // The tail came with the open: still the first version's.
+  ASSERT_OK((*object)->ReadAt(body.size() - 10, std::span<char>(tail.data(), 10)));
+  EXPECT_TRUE(tail.substr(0, 10) == body.substr(body.size() - 10));
+
+  ASSERT_OK(client_->PutObject(bucket_, "small", "tiny"));
+  Result<RandomAccessObjectPtr> small = client_->OpenRandomAccess(bucket_, "small", 1 << 16);
+  ASSERT_OK(small.status());
+  EXPECT_EQ((*small)->size(), 4u);
+  EXPECT_THAT(client_->OpenRandomAccess(bucket_, "missing", 1 << 16),
+              StatusIs(StatusCode::kNotFound));
+}
+
 // The conformance suites of the three modules, each test on a fresh bucket.
 INSTANTIATE_TEST_SUITE_P(
     Rgw, ObjectSourceConformanceTest,

@@ -38,7 +38,8 @@ asan-test: bootstrap
 
 fuzz: bootstrap
 	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz s3_answer_fuzz
+	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz s3_answer_fuzz \
+	  parquet_fuzz
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)

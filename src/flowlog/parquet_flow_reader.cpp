@@ -193,7 +193,7 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
       v.is_unsigned = c.reader->is_unsigned();
       return v;
     }
-    v.text = c.reader->strings()[at];
+    v.text = c.reader->strings()[at].view();
     if (!v.text.empty() && v.text != "-") v.kind = Value::Kind::kText;
     return v;
   };
@@ -205,7 +205,9 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
     }
     if (v.kind == Value::Kind::kText) {
       *out = v.text;
-      return v.text.find_first_of(" \n") == std::string_view::npos;
+      // (find_first_of would search the pair for every byte)
+      return v.text.find(' ') == std::string_view::npos &&
+             v.text.find('\n') == std::string_view::npos;
     }
     char buf[24];
     const auto r = v.is_unsigned

@@ -10,7 +10,7 @@
 namespace vpcflow::parquet {
 namespace {
 
-std::string_view View(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+ByteView View(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
 
 }  // namespace
 
@@ -147,8 +147,7 @@ Status ColumnChunkReader::ReadDictionary(const PageHeader& header,
                      : static_cast<int64_t>(LoadLittleEndian64(&bytes[8 * i]));
     }
   } else {
-    RETURN_IF_ERROR(
-        Account(&dictionary_accounted_, n * sizeof(std::string_view), "the dictionary"));
+    RETURN_IF_ERROR(Account(&dictionary_accounted_, n * sizeof(ByteView), "the dictionary"));
     dictionary_strings_.resize(n);
     size_t pos = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -324,7 +323,7 @@ Result<size_t> ColumnChunkReader::Next(size_t max) {
       if (is_int()) {
         ints_[i] = present_[i] ? ints_[--j] : 0;
       } else {
-        strings_[i] = present_[i] ? strings_[--j] : std::string_view();
+        strings_[i] = present_[i] ? strings_[--j] : ByteView{nullptr, 0};
       }
     }
   }
@@ -465,7 +464,7 @@ Status ColumnChunkReader::DecodeDeltaByteArray(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const auto start = static_cast<size_t>(lengths_[i]);
     const size_t end = i + 1 < n ? static_cast<size_t>(lengths_[i + 1]) : arena_.size();
-    strings_[i] = std::string_view(arena_).substr(start, end - start);
+    strings_[i] = ByteView{arena_.data() + start, end - start};
   }
   return OkStatus();
 }

@@ -24,6 +24,13 @@
 
 namespace vpcflow::parquet {
 
+/// A value's bytes: a plain pair, so that arrays of them cost nothing until written.
+struct ByteView {
+  const char* data;
+  size_t size;
+  std::string_view view() const { return {data, size}; }
+};
+
 /// Bytes that may be held at once by the readers of one row group. Not thread-safe.
 class ByteBudget {
  public:
@@ -66,7 +73,7 @@ class ColumnChunkReader {
   /// INT32 (sign- or, when unsigned, zero-extended) and INT64 values; 0 where null.
   const int64_t* ints() const { return ints_; }
   /// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY values; empty where null.
-  const std::string_view* strings() const { return strings_; }
+  const ByteView* strings() const { return strings_; }
   bool is_int() const { return type_ == PhysicalType::kInt32 || type_ == PhysicalType::kInt64; }
   /// INT64 values of an unsigned column are uint64 bit patterns.
   bool is_unsigned() const { return unsigned_; }
@@ -115,7 +122,7 @@ class ColumnChunkReader {
   Buffer dictionary_page_;
   uint64_t dictionary_accounted_ = 0;  // budget taken by the decoded dictionary
   std::vector<int64_t> dictionary_ints_;
-  std::vector<std::string_view> dictionary_strings_;
+  std::vector<ByteView> dictionary_strings_;
   bool has_dictionary_ = false;
 
   // The current data page.
@@ -137,7 +144,7 @@ class ColumnChunkReader {
   // The current run.
   uint8_t present_[kMaxRun];
   int64_t ints_[kMaxRun];
-  std::string_view strings_[kMaxRun];
+  ByteView strings_[kMaxRun];
   uint32_t scratch_[kMaxRun];
   int64_t lengths_[kMaxRun];
   int64_t suffixes_[kMaxRun];

@@ -43,7 +43,7 @@ std::vector<Cell> ReadAll(ColumnChunkReader& reader, Status* status) {
       } else if (reader.is_int()) {
         out.push_back(std::to_string(reader.ints()[i]));
       } else {
-        out.push_back(std::string(reader.strings()[i]));
+        out.push_back(std::string(reader.strings()[i].view()));
       }
     }
   }

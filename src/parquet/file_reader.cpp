@@ -102,12 +102,12 @@ Result<RowGroupReader> FileReader::ReadRowGroup(size_t index, std::span<const si
   }
   for (const Range& r : merged) {
     RETURN_IF_ERROR(out.budget_->Take(r.end - r.begin, "the column chunks"));
-    std::vector<uint8_t>& bytes = out.ranges_.emplace_back(r.end - r.begin);
-    RETURN_IF_ERROR(file_->ReadAt(
-        r.begin, std::span<char>(reinterpret_cast<char*>(bytes.data()), bytes.size())));
+    uint8_t* bytes = out.ranges_.emplace_back(new uint8_t[r.end - r.begin]).get();
+    RETURN_IF_ERROR(
+        file_->ReadAt(r.begin, std::span<char>(reinterpret_cast<char*>(bytes), r.end - r.begin)));
   }
   if (!magic_checked_) {
-    if (std::memcmp(out.ranges_.front().data(), kMagic, kMagicBytes) != 0) {
+    if (std::memcmp(out.ranges_.front().get(), kMagic, kMagicBytes) != 0) {
       return DataLossError("not a Parquet file: it does not start with PAR1");
     }
     magic_checked_ = true;
@@ -118,9 +118,8 @@ Result<RowGroupReader> FileReader::ReadRowGroup(size_t index, std::span<const si
     const auto in = std::find_if(merged.begin(), merged.end(), [&](const Range& r) {
       return r.begin <= chunk.begin && chunk.end <= r.end;
     });
-    const std::vector<uint8_t>& bytes = out.ranges_[static_cast<size_t>(in - merged.begin())];
-    const std::span<const uint8_t> span(bytes.data() + (chunk.begin - in->begin),
-                                        chunk.end - chunk.begin);
+    const uint8_t* bytes = out.ranges_[static_cast<size_t>(in - merged.begin())].get();
+    const std::span<const uint8_t> span(bytes + (chunk.begin - in->begin), chunk.end - chunk.begin);
     const LeafColumn& leaf = metadata_.leaves[leaves[i]];
     ASSIGN_OR_RETURN(auto reader,
                      ColumnChunkReader::Make(metadata_.fields[leaf.field], leaf,

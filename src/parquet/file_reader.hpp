@@ -61,7 +61,7 @@ class RowGroupReader {
   friend class FileReader;
   int64_t num_rows_ = 0;
   std::unique_ptr<ByteBudget> budget_;  // first: the readers give back to it when destroyed
-  std::vector<std::vector<uint8_t>> ranges_;
+  std::vector<std::unique_ptr<uint8_t[]>> ranges_;  // not zero-filled: read over at once
   std::vector<std::unique_ptr<ColumnChunkReader>> columns_;
 };
 

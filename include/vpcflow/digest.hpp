@@ -170,7 +170,9 @@ struct DigestRun {
 /// reported in the summary and do not fail the run.
 ///
 /// Objects are claimed one at a time by `options.threads` workers, in plan (key) order; a worker
-/// that claims object i hints the next objects (up to 32) to `source.Prefetch`. An object is
+/// that claims object i hints the next text objects (of the next 32) to `source.Prefetch`.
+/// Parquet objects (`.parquet` keys) are read with `source.OpenRandomAccess` (the footer, then
+/// only the needed column chunks), or whole when the source has no random access. An object is
 /// aggregated on its own and merged only once it was read to the end: a corrupt, truncated or
 /// unreadable object adds no rows and none of its lines or bytes to the summary's counts; it is
 /// counted in `objects_failed` and named in `problems`. The stop token is checked between objects

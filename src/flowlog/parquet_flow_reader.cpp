@@ -6,6 +6,9 @@
 namespace vpcflow {
 namespace {
 
+// Address caches cover dictionaries up to this many entries (about 1.2 MB each).
+constexpr size_t kMaxCachedAddresses = size_t{1} << 16;
+
 // The fields the digest reads; every other column is ignored.
 constexpr Field kNeeded[] = {
     Field::kAccountId, Field::kInterfaceId, Field::kSrcAddr,  Field::kDstAddr, Field::kSrcPort,
@@ -118,7 +121,28 @@ Status ParquetFlowReader::NextRowGroup(bool* end) {
   }
   rows_left_ = static_cast<uint64_t>(group_.num_rows());
   in_group_ = true;
+  for (AddressCache& cache : address_cache_) cache.state.clear();
   return OkStatus();
+}
+
+// Addresses repeat: a dictionary-encoded run has each distinct one parsed once.
+bool ParquetFlowReader::ParseAddress(int which, Field field, size_t at, std::string_view text,
+                                     IpAddress* out) {
+  const Column& c = columns_[static_cast<size_t>(slot_[static_cast<size_t>(field)])];
+  const uint32_t* indices = c.reader->dictionary_indices();
+  const size_t size = c.reader->dictionary_size();
+  if (indices == nullptr || size > kMaxCachedAddresses) return ParseIpAddress(text, out);
+  AddressCache& cache = address_cache_[which];
+  if (cache.state.size() != size) {
+    cache.state.assign(size, 0);
+    cache.address.resize(size);
+  }
+  const uint32_t index = indices[c.pos + at];
+  uint8_t& state = cache.state[index];
+  if (state == 0) state = ParseIpAddress(text, &cache.address[index]) ? 1 : 2;
+  if (state == 2) return false;
+  *out = cache.address[index];
+  return true;
 }
 
 // Every column must end with its row group: a value past the rows is as corrupt as a missing one.
@@ -246,7 +270,8 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
     }
     FlowRecord& r = records[i];
     if (src.kind != Value::Kind::kText || dst.kind != Value::Kind::kText ||
-        !ParseIpAddress(src.text, &r.srcaddr) || !ParseIpAddress(dst.text, &r.dstaddr)) {
+        !ParseAddress(0, Field::kSrcAddr, i, src.text, &r.srcaddr) ||
+        !ParseAddress(1, Field::kDstAddr, i, dst.text, &r.dstaddr)) {
       outcome = LineOutcome::kBadAddress;
       continue;
     }

@@ -70,6 +70,7 @@ class ParquetFlowReader {
   Status NextRowGroup(bool* end);
   Status FinishRowGroup();
   void Judge(size_t n, std::span<FlowRecord> records, std::span<LineOutcome> outcomes);
+  bool ParseAddress(int which, Field field, size_t at, std::string_view text, IpAddress* out);
 
   RandomAccessObjectPtr file_;
   std::unique_ptr<parquet::FileReader> reader_;
@@ -81,6 +82,12 @@ class ParquetFlowReader {
   bool in_group_ = false;
   uint64_t done_bytes_ = 0;  // decompressed bytes of finished row groups
   std::string text_;         // INT account/interface ids written as text, for this batch
+  // srcaddr, dstaddr parsed once per dictionary entry of the current row group.
+  struct AddressCache {
+    std::vector<uint8_t> state;  // by dictionary index: 0 not parsed, 1 valid, 2 not an address
+    std::vector<IpAddress> address;
+  };
+  AddressCache address_cache_[2];
 };
 
 }  // namespace vpcflow

@@ -272,6 +272,28 @@ TEST(ParquetFlowReaderTest, ReadsEveryRowOfManyRowGroupsAndPages) {
   }
 }
 
+TEST(ParquetFlowReaderTest, ParsesEachDictionaryAddressOncePerRowGroup) {
+  // Dictionary index 0 is 10.0.0.1 in the first row group and 10.0.0.9 in the second.
+  Result<std::vector<std::string>> rows =
+      ReadRows(MakeFile(DefaultColumns({{{"srcaddr", "10.0.0.1"}},
+                                        {{"srcaddr", "bad"}},
+                                        {{"srcaddr", "10.0.0.1"}},
+                                        {{"srcaddr", "10.0.0.9"}},
+                                        {{"srcaddr", "bad"}},
+                                        {{"srcaddr", "NULL"}},
+                                        {{"srcaddr", "10.0.0.9"}}}),
+                        {.row_group_rows = 3}));
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 7u);
+  EXPECT_THAT((*rows)[0], HasSubstr(" 10.0.0.1 10.0.0.2 "));
+  EXPECT_EQ((*rows)[1], "bad_address");
+  EXPECT_THAT((*rows)[2], HasSubstr(" 10.0.0.1 10.0.0.2 "));
+  EXPECT_THAT((*rows)[3], HasSubstr(" 10.0.0.9 10.0.0.2 "));
+  EXPECT_EQ((*rows)[4], "bad_address");
+  EXPECT_EQ((*rows)[5], "incomplete");
+  EXPECT_THAT((*rows)[6], HasSubstr(" 10.0.0.9 10.0.0.2 "));
+}
+
 // A file whose footer is `footer` (no data).
 std::string FooterOnly(const std::string& footer) {
   std::string bytes = "PAR1" + footer;

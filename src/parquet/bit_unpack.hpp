@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/little_endian.hpp"
+
 namespace vpcflow::parquet {
 
 /// The `width` (0-64) bits starting at bit `bit` of `data`, which holds `size` bytes; bits past
@@ -16,9 +18,9 @@ inline uint64_t ReadBits(const uint8_t* data, size_t size, uint64_t bit, int wid
   const unsigned shift = static_cast<unsigned>(bit & 7);
   uint64_t lo = 0;
   if (byte + 8 <= size) {
-    std::memcpy(&lo, data + byte, 8);
-  } else if (byte < size) {
-    std::memcpy(&lo, data + byte, size - byte);
+    lo = LoadLittleEndian64(data + byte);
+  } else {
+    for (size_t i = byte; i < size; ++i) lo |= static_cast<uint64_t>(data[i]) << (8 * (i - byte));
   }
   uint64_t v = lo >> shift;
   // A field that starts mid-byte and is wider than 56 bits continues in a ninth byte.

@@ -14,6 +14,34 @@ ByteView View(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*
 
 }  // namespace
 
+struct ColumnChunkReader::RunBuffers {
+  uint8_t present[kMaxRun];
+  int64_t ints[kMaxRun];
+  ByteView strings[kMaxRun];
+  uint32_t scratch[kMaxRun];
+  int64_t lengths[kMaxRun];
+  int64_t suffixes[kMaxRun];
+};
+
+namespace {
+
+// Run buffers of the readers destroyed on this thread, for the next ones: a digest makes a
+// reader per needed column per row group, and would otherwise allocate (and the kernel fault
+// in) 45 KB for each.
+constexpr size_t kPooledRunBuffers = 32;
+thread_local std::vector<std::unique_ptr<ColumnChunkReader::RunBuffers>> run_buffer_pool;
+
+std::unique_ptr<ColumnChunkReader::RunBuffers> TakeRunBuffers() {
+  if (run_buffer_pool.empty()) {
+    return std::unique_ptr<ColumnChunkReader::RunBuffers>(new ColumnChunkReader::RunBuffers);
+  }
+  std::unique_ptr<ColumnChunkReader::RunBuffers> buffers = std::move(run_buffer_pool.back());
+  run_buffer_pool.pop_back();
+  return buffers;
+}
+
+}  // namespace
+
 Status ByteBudget::Take(uint64_t bytes, std::string_view what) {
   if (bytes > limit_ - used_) {
     return DataLossError(std::string(what) + " of " + std::to_string(bytes) +
@@ -63,11 +91,19 @@ ColumnChunkReader::ColumnChunkReader(std::string name, const LeafColumn& leaf,
       optional_(leaf.max_definition_level == 1),
       codec_(meta.codec),
       chunk_(chunk),
-      budget_(budget) {}
+      budget_(budget),
+      run_(TakeRunBuffers()),
+      present_(run_->present),
+      ints_(run_->ints),
+      strings_(run_->strings),
+      scratch_(run_->scratch),
+      lengths_(run_->lengths),
+      suffixes_(run_->suffixes) {}
 
 ColumnChunkReader::~ColumnChunkReader() {
   budget_->Give(page_.capacity + dictionary_page_.capacity + dictionary_accounted_ +
                 arena_accounted_);
+  if (run_buffer_pool.size() < kPooledRunBuffers) run_buffer_pool.push_back(std::move(run_));
 }
 
 Status ColumnChunkReader::Corrupt(std::string_view what) const {
@@ -316,15 +352,19 @@ Result<size_t> ColumnChunkReader::Next(size_t max) {
     std::memset(present_, 1, n);
   }
   RETURN_IF_ERROR(DecodeValues(present));
+  from_dictionary_ =
+      encoding_ == Encoding::kPlainDictionary || encoding_ == Encoding::kRleDictionary;
   if (present < n) {
-    // Values were decoded densely: move each to its row, back to front.
+    // Values (and dictionary indices) were decoded densely: move each to its row, back to front.
     size_t j = present;
     for (size_t i = n; i-- > 0;) {
+      if (present_[i]) --j;
       if (is_int()) {
-        ints_[i] = present_[i] ? ints_[--j] : 0;
+        ints_[i] = present_[i] ? ints_[j] : 0;
       } else {
-        strings_[i] = present_[i] ? strings_[--j] : ByteView{nullptr, 0};
+        strings_[i] = present_[i] ? strings_[j] : ByteView{nullptr, 0};
       }
+      if (from_dictionary_) scratch_[i] = present_[i] ? scratch_[j] : 0;
     }
   }
   page_left_ -= n;

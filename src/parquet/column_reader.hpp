@@ -80,6 +80,16 @@ class ColumnChunkReader {
   /// Decompressed bytes of the pages read so far.
   uint64_t decompressed_bytes() const { return decompressed_bytes_; }
 
+  /// When the current run was decoded from the dictionary: each value's index in it (0 where
+  /// null), so that callers can cache work per distinct value. Null otherwise.
+  const uint32_t* dictionary_indices() const { return from_dictionary_ ? scratch_ : nullptr; }
+  /// Values in the dictionary (0 before one was read).
+  size_t dictionary_size() const {
+    return is_int() ? dictionary_ints_.size() : dictionary_strings_.size();
+  }
+
+  struct RunBuffers;  ///< internal: the arrays above (pooled per thread)
+
  private:
   ColumnChunkReader(std::string name, const LeafColumn& leaf, const ColumnChunkMeta& meta,
                     std::span<const uint8_t> chunk, ByteBudget* budget);
@@ -124,6 +134,7 @@ class ColumnChunkReader {
   std::vector<int64_t> dictionary_ints_;
   std::vector<ByteView> dictionary_strings_;
   bool has_dictionary_ = false;
+  bool from_dictionary_ = false;  // the current run
 
   // The current data page.
   Buffer page_;             // decompressed bytes (unused when stored uncompressed)
@@ -141,13 +152,14 @@ class ColumnChunkReader {
   uint64_t stream_values_ = 0;  // BYTE_STREAM_SPLIT: values in the page
   uint64_t stream_pos_ = 0;
 
-  // The current run.
-  uint8_t present_[kMaxRun];
-  int64_t ints_[kMaxRun];
-  ByteView strings_[kMaxRun];
-  uint32_t scratch_[kMaxRun];
-  int64_t lengths_[kMaxRun];
-  int64_t suffixes_[kMaxRun];
+  // The current run, in buffers reused by the next reader on this thread (column_reader.cpp).
+  std::unique_ptr<RunBuffers> run_;
+  uint8_t* const present_;
+  int64_t* const ints_;
+  ByteView* const strings_;
+  uint32_t* const scratch_;
+  int64_t* const lengths_;
+  int64_t* const suffixes_;
 };
 
 }  // namespace vpcflow::parquet

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/little_endian.hpp"
 #include "parquet/bit_unpack.hpp"
 #include "parquet/varint.hpp"
 
@@ -73,9 +74,21 @@ bool RleDecoder::Get(uint32_t* out, size_t n) {
     }
     if (literal_left_ > 0) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(literal_left_, n));
-      for (size_t i = 0; i < take; ++i) {
-        out[i] = static_cast<uint32_t>(ReadBits(literal_, literal_size_, literal_bit_, width_));
-        literal_bit_ += static_cast<uint64_t>(width_);
+      const uint64_t end_bit = literal_bit_ + take * static_cast<uint64_t>(width_);
+      if ((end_bit >> 3) + 8 <= literal_size_) {
+        // Every value's 8-byte load stays inside the run: no bounds checks (width <= 32, so a
+        // value and its shift fit in 64 bits).
+        const uint64_t mask = (uint64_t{1} << width_) - 1;
+        for (size_t i = 0; i < take; ++i) {
+          const uint64_t word = LoadLittleEndian64(literal_ + (literal_bit_ >> 3));
+          out[i] = static_cast<uint32_t>((word >> (literal_bit_ & 7)) & mask);
+          literal_bit_ += static_cast<uint64_t>(width_);
+        }
+      } else {
+        for (size_t i = 0; i < take; ++i) {
+          out[i] = static_cast<uint32_t>(ReadBits(literal_, literal_size_, literal_bit_, width_));
+          literal_bit_ += static_cast<uint64_t>(width_);
+        }
       }
       out += take;
       n -= take;

@@ -22,7 +22,9 @@ build: configure
 
 # Every test through CTest, then the unit tests again under ASan+UBSan, then each fuzzer briefly.
 # The tests labelled "rgw" run against a Ceph RGW (scripts/rgw.sh): bootstrap installs Ceph.
+# The tests labelled "npm" run independent Parquet writers: bootstrap runs npm ci for them.
 test: export VPCFLOW_WITH_S3 = 1
+test: export VPCFLOW_WITH_NPM = 1
 test: build
 	$(MAKE) --no-print-directory format-check
 	ctest --preset default -j $(JOBS)
@@ -37,7 +39,7 @@ asan-test: bootstrap
 fuzz: bootstrap
 	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz s3_answer_fuzz \
-	  filter_fuzz
+	  filter_fuzz parquet_fuzz
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)

@@ -466,6 +466,8 @@ struct GenerateArgs {
   uint64_t seed = 1;
   int threads = 0;
   std::string prefix;
+  std::string format = "text";
+  std::string parquet_codec = "gzip";
 };
 
 int RunGenerateCommand(const GenerateArgs& args) {
@@ -473,6 +475,10 @@ int RunGenerateCommand(const GenerateArgs& args) {
   if (!window.ok()) return Fail(kExitUsage, window.status().message());
   Result<GenerateLayout> layout = ParseGenerateLayout(args.layout);
   if (!layout.ok()) return Fail(kExitUsage, "--layout: " + layout.status().message());
+  Result<GenerateFormat> format = ParseGenerateFormat(args.format);
+  if (!format.ok()) return Fail(kExitUsage, "--format: " + format.status().message());
+  Result<parquet::Codec> codec = ParseParquetCodec(args.parquet_codec);
+  if (!codec.ok()) return Fail(kExitUsage, "--parquet-codec: " + codec.status().message());
   GenerateOptions options{.out_dir = args.out,
                           .window = *window,
                           .size_mb = args.size_mb,
@@ -481,7 +487,9 @@ int RunGenerateCommand(const GenerateArgs& args) {
                           .layout = *layout,
                           .seed = args.seed,
                           .threads = args.threads,
-                          .prefix = args.prefix};
+                          .prefix = args.prefix,
+                          .format = *format,
+                          .parquet_codec = *codec};
   const auto t0 = Clock::now();
   Result<GenerateReport> report = GenerateCorpus(options);
   if (!report.ok()) {
@@ -491,9 +499,10 @@ int RunGenerateCommand(const GenerateArgs& args) {
   std::fprintf(
       stderr,
       "vpcflow-digest: generated %" PRIu64 " objects, %" PRIu64
-      " records, %.1f MB text, %.1f MB gzip in %.1f s into %s\n",
+      " records, %.1f MB text, %.1f MB %s in %.1f s into %s\n",
       report->objects, report->records, static_cast<double>(report->bytes_uncompressed) / 1e6,
-      static_cast<double>(report->bytes_compressed) / 1e6, SecondsSince(t0), args.out.c_str());
+      static_cast<double>(report->bytes_compressed) / 1e6,
+      *format == GenerateFormat::kParquet ? "Parquet" : "gzip", SecondsSince(t0), args.out.c_str());
   return 0;
 }
 
@@ -583,6 +592,12 @@ int Main(int argc, char** argv) {
   diff->add_option("current", diff_current, "The second digest")->required()->type_name("B");
   AddQueryOptions(diff, fq, /*diff=*/true);
 
+  gen->add_option("--format", g.format,
+                  "Objects as gzipped text (default: text) or as Parquet (parquet)")
+      ->type_name("FORMAT");
+  gen->add_option("--parquet-codec", g.parquet_codec,
+                  "Parquet pages: gzip (default, as AWS), snappy, zstd or none")
+      ->type_name("CODEC");
   app.footer(
       "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments.\n"
       "Environment: DIGEST_MAX_WINDOW, the longest window (seconds or e.g. 168h; default 7 "

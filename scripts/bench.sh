@@ -8,7 +8,11 @@
 # each REPEAT times (best time kept),
 # and prints a markdown table with the targets. A missed target is reported, not an error.
 # Then scripts/bench_query.sh times queries (filter, group-by, svg) over the "high" corpus's
-# digest against igzip of it, and scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
+# digest against igzip of it.
+# Then the "mid" corpus's records as Parquet (GZIP, as AWS writes it, and SNAPPY), generated
+# once with `generate --format parquet` (the same records), digested the same way, next to the
+# decompression alone of the pages the digest reads (build/bin/parquet_pages, one thread).
+# Then scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
 # settings and compares it with the local run.
 set -euo pipefail
 
@@ -22,7 +26,7 @@ GEN_VERSION=gen1
 # Both corpora: 1000 MB of text over 4 accounts, 5:30 of file stamps (990 objects, 15 flow logs).
 START=2026-11-02T00:00:00Z
 STOP=2026-11-02T05:30:00Z
-SIZE_MB=1000
+SIZE_MB=${BENCH_SIZE_MB:-1000}  # smaller for a quick look (the targets are for 1000)
 ACCOUNTS=4
 SEED=1
 # name hosts max-ratio max-rss-mb. Measured with gen1: 1000 hosts give 1.55 M keys, 280 give
@@ -71,7 +75,19 @@ ensure_corpus() {
 
 pass() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "PASS" : "MISS" }'; }
 
+ensure_parquet_corpus() {
+  local dir=$1 hosts=$2 codec=$3
+  [ -f "$dir/.complete" ] && return 0
+  rm -rf "$dir"
+  echo "bench: generating $(basename "$dir") (once)" >&2
+  "$BIN" generate --out "$dir" --start "$START" --stop "$STOP" --size-mb "$SIZE_MB" \
+    --accounts "$ACCOUNTS" --hosts "$hosts" --seed "$SEED" --format parquet \
+    --parquet-codec "$codec" >&2
+  touch "$dir/.complete"
+}
+
 rows=()
+declare -A TEXT_DIGEST_S TEXT_RSS_MB TEXT_RECORDS TEXT_OUT
 for spec in "${CORPORA[@]}"; do
   read -r name hosts max_ratio max_rss <<<"$spec"
   dir=$(corpus_dir "$name" "$hosts")
@@ -94,8 +110,13 @@ for spec in "${CORPORA[@]}"; do
   wall=$BEST_S
   rss_mb=$PEAK_RSS_MB
   keys=$(igzip -dc "$out" | wc -l)
+  TEXT_DIGEST_S[$name]=$wall
+  TEXT_RSS_MB[$name]=$rss_mb
+  TEXT_RECORDS[$name]=$((lines - count))  # every object has one header line
+  TEXT_OUT[$name]=$out
   mb=$(echo "$text_bytes / 1000000" | bc -l)
   ratio=$(echo "$wall / $igzip_s" | bc -l)
+  [ "$name" = mid ] && igzip_mid_s=$igzip_s
   verdict="ratio $(pass "$ratio" "$max_ratio"), RSS $(pass "$rss_mb" "$max_rss")"
   rows+=("$(printf '| %s | %d | %.0f | %d | %.2f | %.2f | %.0f | %.2f M | %d | %.2f | <= %s, <= %s MB: %s |' \
     "$name" "$count" "$mb" "$keys" "$igzip_s" "$wall" "$(echo "$mb / $wall" | bc -l)" \
@@ -113,5 +134,45 @@ printf '%s\n' "${rows[@]}"
 # Queries (view, filter, group-by, svg) over the largest digest, against igzip of it.
 "$(dirname "$0")/bench_query.sh" "$BIN" "$(corpus_dir high 1000)" "$START" "$STOP"
 
-# The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run.
+PAGES_BIN=$(dirname "$BIN")/parquet_pages
+[ -x "$PAGES_BIN" ] || { echo "bench: $PAGES_BIN is missing (make build)" >&2; exit 1; }
+name=mid
+hosts=280
+records=${TEXT_RECORDS[$name]}
+text_rps=$(echo "$records / ${TEXT_DIGEST_S[$name]}" | bc -l)
+prows=("$(printf '| %s | text (gzip) | %d | %.0f | %.2f | %.2f M | %d | %.2f (igzip) | |' "$name" \
+  "$(objects "$(corpus_dir "$name" "$hosts")" | tr -cd '\0' | wc -c)" \
+  "$(du -sm --apparent-size "$(corpus_dir "$name" "$hosts")" | cut -f1)" "${TEXT_DIGEST_S[$name]}" \
+  "$(echo "$text_rps / 1000000" | bc -l)" "${TEXT_RSS_MB[$name]}" "$igzip_mid_s")")
+for codec in gzip snappy; do
+  pdir="${CACHE}/${name}-parquet-${codec}-$(basename "$(corpus_dir "$name" "$hosts")")"
+  ensure_parquet_corpus "$pdir" "$hosts" "$codec"
+  pcount=$(find "$pdir" -name '*.parquet' | wc -l)
+  find "$pdir" -name '*.parquet' -print0 | xargs -0 cat > /dev/null
+  pages_s=
+  for ((i = 0; i < REPEAT; i++)); do
+    read -r s _ _ < <("$PAGES_BIN" "$pdir")
+    pages_s=$(min "$pages_s" "$s")
+  done
+  out="$WORK/$name-parquet-$codec.log.gz"
+  best_run "$WORK" "digest-$name-parquet-$codec" "$BIN" --source "$pdir" --start "$START" \
+    --stop "$STOP" --output "$out" --summary
+  same=$(cmp -s <(igzip -dc "$out") <(igzip -dc "${TEXT_OUT[$name]}") && echo "same digest" ||
+    echo "DIGEST DIFFERS")
+  rps=$(echo "$records / $BEST_S" | bc -l)
+  verdict="records/s $(awk -v a="$rps" -v b="$text_rps" 'BEGIN { print (a >= b) ? "PASS" : "MISS" }'), RSS $(pass "$PEAK_RSS_MB" "${TEXT_RSS_MB[$name]}"), $same"
+  prows+=("$(printf '| %s | Parquet %s | %d | %.0f | %.2f | %.2f M | %d | %.2f | %s |' "$name" \
+    "${codec^^}" "$pcount" "$(du -sm --apparent-size "$pdir" | cut -f1)" "$BEST_S" \
+    "$(echo "$rps / 1000000" | bc -l)" "$PEAK_RSS_MB" "$pages_s" "$verdict")")
+done
+echo
+echo "The mid corpus's $records records as Parquet (goal: at least the text's records/s, at no more peak RSS)"
+echo
+echo "| corpus | format | objects | MB stored | digest s | records/s | peak RSS MB | decompress s (1 thread) | target |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+printf '%s\n' "${prows[@]}"
+
+# The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run
+# (BENCH_S3=0 skips it).
+[ "${BENCH_S3:-1}" = 0 ] && exit 0
 "$(dirname "$0")/bench_s3.sh" "$BIN" "$(corpus_dir mid 280)" "$START" "$STOP"

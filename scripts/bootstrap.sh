@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  libabsl-dev libisal-dev libdeflate-dev zlib1g-dev
+  libabsl-dev libisal-dev libdeflate-dev zlib1g-dev libsnappy-dev libzstd-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
@@ -18,17 +18,33 @@ if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then
   PACKAGES+=(ceph-mon ceph-osd radosgw ceph-common awscli iproute2)
 fi
 
+# npm packages of the tests (tests/parquet: independent Parquet writers); `make test` sets this.
+# Node itself: the machine's, or Debian's nodejs and npm when there is none.
+if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]] && ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "bootstrap: installing ${missing[*]}" >&2
-SUDO=""
-[[ $(id -u) -ne 0 ]] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm ci when the installed tree is missing or older than the lock file.
+if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]]; then
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/parquet"
+  if [[ ! -f "$dir/node_modules/.package-lock.json" ||
+        "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    echo "bootstrap: npm ci in tests/parquet" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+fi

@@ -83,14 +83,16 @@ struct DigestSummary {
   uint64_t objects_listed = 0;        ///< keys seen in the listed folders
   uint64_t objects_ignored = 0;       ///< not flow-log file names
   uint64_t objects_out_of_range = 0;  ///< flow-log names stamped outside the read range
-  uint64_t objects_parquet = 0;       ///< skipped: Parquet not supported yet
   uint64_t objects_empty = 0;         ///< skipped: zero bytes
   uint64_t objects_read = 0;          ///< read completely and merged
+  uint64_t objects_parquet = 0;       ///< of objects_read, those read as Parquet
   uint64_t objects_failed = 0;        ///< corrupt, truncated or unreadable: contributed nothing
   uint64_t list_requests = 0;
-  uint64_t bytes_compressed = 0;    ///< bytes of the objects read (as stored)
-  uint64_t bytes_uncompressed = 0;  ///< text bytes of the objects read
-  /// Lines by LineOutcome, of the objects read completely (a failed object adds none).
+  uint64_t bytes_compressed = 0;  ///< bytes of the objects read (as stored)
+  /// Text bytes of the text objects read, plus the decompressed page bytes of the Parquet ones.
+  uint64_t bytes_uncompressed = 0;
+  /// Lines by LineOutcome, of the objects read completely (a failed object adds none). A Parquet
+  /// row counts as one line; a Parquet object has no header line.
   std::array<uint64_t, kLineOutcomeCount> lines{};
   uint64_t keys = 0;  ///< rows of the digest
   double list_seconds = 0;
@@ -172,7 +174,9 @@ struct DigestRun {
 /// reported in the summary and do not fail the run.
 ///
 /// Objects are claimed one at a time by `options.threads` workers, in plan (key) order; a worker
-/// that claims object i hints the next objects (up to 32) to `source.Prefetch`. An object is
+/// that claims object i hints the next text objects (of the next 32) to `source.Prefetch`.
+/// Parquet objects (`.parquet` keys) are read with `source.OpenRandomAccess` (the footer, then
+/// only the needed column chunks), or whole when the source has no random access. An object is
 /// aggregated on its own and merged only once it was read to the end: a corrupt, truncated or
 /// unreadable object adds no rows and none of its lines or bytes to the summary's counts; it is
 /// counted in `objects_failed` and named in `problems`. The stop token is checked between objects

@@ -57,6 +57,28 @@ class ObjectReader {
 };
 using ObjectReaderPtr = std::unique_ptr<ObjectReader>;
 
+/// Random access to one object's bytes, pinned to the version that was opened: an object
+/// replaced meanwhile makes reads fail with FailedPrecondition (or keep reading the old bytes),
+/// never mix two versions. Used by one thread at a time.
+class RandomAccessObject {
+ public:
+  virtual ~RandomAccessObject() = default;
+  RandomAccessObject() = default;
+  RandomAccessObject(const RandomAccessObject&) = delete;
+  RandomAccessObject& operator=(const RandomAccessObject&) = delete;
+
+  /// The object's size in bytes.
+  virtual uint64_t size() const = 0;
+  /// Reads exactly `out.size()` bytes from `offset`. Returns InvalidArgument when the range
+  /// passes the end of the object, FailedPrecondition when the object changed since it was
+  /// opened, Unavailable/DataLoss/Internal when the read fails.
+  [[nodiscard]] virtual Status ReadAt(uint64_t offset, std::span<char> out) = 0;
+};
+using RandomAccessObjectPtr = std::unique_ptr<RandomAccessObject>;
+
+/// Random access over bytes in memory (shared, not copied).
+RandomAccessObjectPtr NewMemoryRandomAccessObject(std::shared_ptr<const std::string> bytes);
+
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
@@ -75,6 +97,19 @@ class ObjectSource {
   /// The object's size in bytes. Returns NotFound when the key does not exist.
   [[nodiscard]] virtual Result<uint64_t> Size(std::string_view key) = 0;
 
+  /// Optional: opens `key` for random access (Parquet reads its footer, then only the columns it
+  /// needs). `tail_bytes` is a hint: the caller reads the last `tail_bytes` bytes first, so a
+  /// remote source may fetch them with the open (S3: one suffix-ranged GET that also tells the
+  /// size and the version) and serve reads inside them from memory. Returns NotFound when the
+  /// key does not exist; Unimplemented (the default) when the source has no random access:
+  /// callers then read the object with Open (OpenRandomAccessOrRead does both).
+  [[nodiscard]] virtual Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key,
+                                                                       uint64_t tail_bytes) {
+    (void)key;
+    (void)tail_bytes;
+    return UnimplementedError(Describe() + ": no random access");
+  }
+
   /// Optional: a hint that these objects will be opened next, in this order, so a remote source
   /// can download ahead (bounded by its own byte and concurrency limits). Default: ignored.
   virtual void Prefetch(std::span<const ObjectInfo> upcoming) { (void)upcoming; }
@@ -91,6 +126,11 @@ ObjectReaderPtr NewFdReader(int fd, std::string name);
 /// Opens the file at `path` for reading. Returns NotFound when it does not exist, or the error
 /// of open(2) naming the path.
 Result<ObjectReaderPtr> OpenFileReader(const std::string& path);
+/// `source.OpenRandomAccess(key, tail_bytes)`, or, when the source has none (Unimplemented), the
+/// whole object read with Open into memory. Returns ResourceExhausted when such an object is
+/// larger than `max_read_bytes`, and the source's errors otherwise.
+Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::string_view key,
+                                                     uint64_t tail_bytes, uint64_t max_read_bytes);
 
 /// Lists every page of `request` (following continuation tokens) into one page.
 Result<ListPage> ListAll(ObjectSource& source, ListRequest request);
@@ -106,6 +146,10 @@ class ObjectSourceWrapper : public ObjectSource {
   explicit ObjectSourceWrapper(ObjectSource* target) : target_(target) {}
   Result<ListPage> List(const ListRequest& request) override { return target_->List(request); }
   Result<ObjectReaderPtr> Open(std::string_view key) override { return target_->Open(key); }
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key,
+                                                 uint64_t tail_bytes) override {
+    return target_->OpenRandomAccess(key, tail_bytes);
+  }
   Result<uint64_t> Size(std::string_view key) override { return target_->Size(key); }
   void Prefetch(std::span<const ObjectInfo> upcoming) override { target_->Prefetch(upcoming); }
   std::string Describe() const override { return target_->Describe(); }

@@ -43,6 +43,11 @@ class GzipTextStream final : public TextStream {
     isal_inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;  // ISA-L parses the header and checks CRC32 and ISIZE
   }
+  // Over bytes in memory (below 4 GiB), inflated in place: no buffer, no copy.
+  explicit GzipTextStream(std::string_view bytes) : reader_(nullptr), bytes_(bytes) {
+    isal_inflate_init(&state_);
+    state_.crc_flag = ISAL_GZIP;
+  }
 
   Result<size_t> Read(char* out, size_t size) override {
     if (!error_.ok()) return error_;
@@ -124,6 +129,14 @@ class GzipTextStream final : public TextStream {
   }
 
   Status Fill() {
+    if (reader_ == nullptr) {
+      state_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes_.data()));
+      state_.avail_in = static_cast<uint32_t>(bytes_.size());
+      bytes_read_ += bytes_.size();
+      input_eof_ = bytes_.empty();
+      bytes_ = {};
+      return OkStatus();
+    }
     Result<size_t> n =
         reader_->Read(std::span<char>(reinterpret_cast<char*>(in_.get()), kInputBufferBytes));
     if (!n.ok()) return n.status();
@@ -145,7 +158,8 @@ class GzipTextStream final : public TextStream {
     return error_;
   }
 
-  ObjectReader* reader_;
+  ObjectReader* reader_;    // null: the input is bytes_
+  std::string_view bytes_;  // not consumed yet
   std::unique_ptr<uint8_t[]> in_;
   inflate_state state_;
   uint64_t bytes_read_ = 0;
@@ -172,6 +186,27 @@ class PlainTextStream final : public TextStream {
 };
 
 }  // namespace
+
+Result<size_t> GunzipInto(std::string_view compressed, std::span<char> out) {
+  if (compressed.size() > UINT32_MAX) return DataLossError("gzip data of 4 GiB or more");
+  GzipTextStream stream(compressed);
+  size_t written = 0;
+  for (;;) {
+    if (written == out.size()) {
+      // Full: any further text means the data is larger than the caller said.
+      char probe;
+      ASSIGN_OR_RETURN(const size_t more, stream.Read(&probe, 1));
+      if (more != 0) {
+        return DataLossError("gzip data holds more than the expected " +
+                             std::to_string(out.size()) + " bytes");
+      }
+      return written;
+    }
+    ASSIGN_OR_RETURN(const size_t n, stream.Read(out.data() + written, out.size() - written));
+    if (n == 0) return written;
+    written += n;
+  }
+}
 
 std::unique_ptr<TextStream> NewGzipTextStream(ObjectReader* reader) {
   return std::make_unique<GzipTextStream>(reader);

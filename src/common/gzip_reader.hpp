@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "vpcflow/object_source.hpp"
@@ -31,6 +32,11 @@ class TextStream {
 /// DataLoss). An empty object (0 bytes) is empty text. After the first error every Read returns
 /// the same error. `reader` is borrowed and must outlive the stream.
 std::unique_ptr<TextStream> NewGzipTextStream(ObjectReader* reader);
+
+/// Decompresses gzip bytes held in memory (one or more members, as NewGzipTextStream accepts)
+/// into `out`. Returns the number of bytes written. DataLoss when the data is corrupt or
+/// truncated, or when it holds more than `out.size()` bytes (nothing beyond `out` is written).
+Result<size_t> GunzipInto(std::string_view compressed, std::span<char> out);
 
 /// Pass-through for plain (uncompressed) objects.
 std::unique_ptr<TextStream> NewPlainTextStream(ObjectReader* reader);

@@ -1,10 +1,59 @@
 #include "vpcflow/object_source.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <unordered_set>
+#include <vector>
 
 namespace vpcflow {
+namespace {
+
+class MemoryRandomAccessObject final : public RandomAccessObject {
+ public:
+  explicit MemoryRandomAccessObject(std::shared_ptr<const std::string> bytes)
+      : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_->size(); }
+  Status ReadAt(uint64_t offset, std::span<char> out) override {
+    if (offset > bytes_->size() || out.size() > bytes_->size() - offset) {
+      return InvalidArgumentError("read of " + std::to_string(out.size()) + " bytes at " +
+                                  std::to_string(offset) + " passes the end of a " +
+                                  std::to_string(bytes_->size()) + "-byte object");
+    }
+    if (!out.empty()) std::memcpy(out.data(), bytes_->data() + offset, out.size());
+    return OkStatus();
+  }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;
+};
+
+}  // namespace
+
+RandomAccessObjectPtr NewMemoryRandomAccessObject(std::shared_ptr<const std::string> bytes) {
+  return std::make_unique<MemoryRandomAccessObject>(std::move(bytes));
+}
+
+Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::string_view key,
+                                                     uint64_t tail_bytes, uint64_t max_read_bytes) {
+  Result<RandomAccessObjectPtr> opened = source.OpenRandomAccess(key, tail_bytes);
+  if (opened.ok() || !IsUnimplemented(opened.status())) return opened;
+  ASSIGN_OR_RETURN(ObjectReaderPtr reader, source.Open(key));
+  std::string bytes;
+  std::vector<char> buffer(256 * 1024);
+  for (;;) {
+    ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
+    if (n == 0) break;
+    if (n > max_read_bytes - bytes.size()) {
+      return ResourceExhaustedError("'" + std::string(key) + "' is larger than " +
+                                    std::to_string(max_read_bytes) +
+                                    " bytes, the most read into memory from a source without "
+                                    "random access");
+    }
+    bytes.append(buffer.data(), n);
+  }
+  return NewMemoryRandomAccessObject(std::make_shared<const std::string>(std::move(bytes)));
+}
 
 Result<ListPage> ListAll(ObjectSource& source, ListRequest request) {
   ListPage all;

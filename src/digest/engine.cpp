@@ -15,6 +15,7 @@
 #include "flowlog/format.hpp"
 #include "flowlog/line_parser.hpp"
 #include "flowlog/object_key.hpp"
+#include "flowlog/parquet_flow_reader.hpp"
 #include "flowlog/planner.hpp"
 #include "vpcflow/digest.hpp"
 
@@ -37,6 +38,7 @@ constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 struct WorkerTotals {
   std::array<uint64_t, kLineOutcomeCount> lines{};
   uint64_t objects_read = 0;
+  uint64_t objects_parquet = 0;
   uint64_t bytes_compressed = 0;
   uint64_t bytes_uncompressed = 0;
   std::vector<ObjectProblem> problems;
@@ -78,6 +80,11 @@ class ProgressReporter {
   Clock::time_point last_{};
 };
 
+bool IsParquet(std::string_view key) {
+  const std::optional<FlowLogKey> parsed = ParseFlowLogKey(key);
+  return parsed && parsed->kind == ObjectKind::kParquet;
+}
+
 class Worker {
  public:
   Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
@@ -89,7 +96,8 @@ class Worker {
   Status Process(const ObjectInfo& object) {
     std::array<uint64_t, kLineOutcomeCount> lines{};
     uint64_t text_bytes = 0;
-    Status s = Read(object, lines, text_bytes);
+    const bool parquet = IsParquet(object.key);
+    Status s = parquet ? ReadParquet(object, lines, text_bytes) : Read(object, lines, text_bytes);
     if (s.code() == StatusCode::kCancelled) return s;
     if (!s.ok()) {
       partial_.Clear();
@@ -99,6 +107,7 @@ class Worker {
     table_->Merge(partial_);
     for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
     ++totals_.objects_read;
+    totals_.objects_parquet += parquet ? 1 : 0;
     totals_.bytes_compressed += object.size;
     totals_.bytes_uncompressed += text_bytes;
     return OkStatus();
@@ -142,25 +151,47 @@ class Worker {
         if (stop_.stop_requested()) return CancelledError("digest cancelled");
         until_stop_check = kStopCheckLines;
       }
-      LineOutcome outcome = ParseFlowLine(*format, line, &record);
-      if (outcome == LineOutcome::kUsed) {
-        if (record.end >= window_.start && record.start < window_.stop) {
-          // DESIGN.md rule 5: fold the ephemeral port (equal ports fold the source).
-          if (record.srcport < record.dstport) {
-            record.dstport = 0;
-          } else {
-            record.srcport = 0;
-          }
-          partial_.Add(record);
-        } else {
-          outcome = LineOutcome::kOutsideWindow;
-        }
-      }
-      ++lines[static_cast<size_t>(outcome)];
+      ++lines[Keep(ParseFlowLine(*format, line, &record), record)];
     }
     if (!line_reader.status().ok()) return line_reader.status();
     text_bytes = line_reader.text_bytes();
     return OkStatus();
+  }
+
+  // A Parquet object: each row is judged as a line would be (parquet_flow_reader.hpp).
+  Status ReadParquet(const ObjectInfo& object, std::array<uint64_t, kLineOutcomeCount>& lines,
+                     uint64_t& text_bytes) {
+    Result<std::unique_ptr<ParquetFlowReader>> reader =
+        ParquetFlowReader::Open(source_, object.key);
+    if (!reader.ok()) return reader.status().WithContext("open");
+    records_.resize(ParquetFlowReader::kMaxBatch);
+    outcomes_.resize(ParquetFlowReader::kMaxBatch);
+    for (;;) {
+      if (stop_.stop_requested()) return CancelledError("digest cancelled");
+      ASSIGN_OR_RETURN(const size_t n, (*reader)->Next(records_, outcomes_));
+      if (n == 0) break;
+      for (size_t i = 0; i < n; ++i) ++lines[Keep(outcomes_[i], records_[i])];
+    }
+    text_bytes = (*reader)->decompressed_bytes();
+    return OkStatus();
+  }
+
+  // Digest rules 4 and 5: a valid record that overlaps the window is aggregated with its
+  // ephemeral port folded (equal ports fold the source). Returns the line's final outcome.
+  size_t Keep(LineOutcome outcome, FlowRecord& record) {
+    if (outcome == LineOutcome::kUsed) {
+      if (record.end >= window_.start && record.start < window_.stop) {
+        if (record.srcport < record.dstport) {
+          record.dstport = 0;
+        } else {
+          record.srcport = 0;
+        }
+        partial_.Add(record);
+      } else {
+        outcome = LineOutcome::kOutsideWindow;
+      }
+    }
+    return static_cast<size_t>(outcome);
   }
 
   ObjectSource& source_;
@@ -169,13 +200,24 @@ class Worker {
   DigestTable* table_;
   PartialDigest partial_;
   WorkerTotals totals_;
+  std::vector<FlowRecord> records_;  // Parquet batches
+  std::vector<LineOutcome> outcomes_;
 };
+
+// Hints the objects after `i` to the source. Parquet objects are left out: they are read by
+// ranges (footer, then only the needed columns), not downloaded whole ahead of time.
+void HintUpcoming(ObjectSource& source, const std::vector<ObjectInfo>& objects, size_t i) {
+  std::vector<ObjectInfo> upcoming;
+  for (size_t j = i + 1; j < objects.size() && j <= i + kPrefetchAhead; ++j) {
+    if (!IsParquet(objects[j].key)) upcoming.push_back(objects[j]);
+  }
+  if (!upcoming.empty()) source.Prefetch(upcoming);
+}
 
 void AddPlan(const ObjectPlan& plan, DigestSummary& summary) {
   summary.objects_listed = plan.listed;
   summary.objects_ignored = plan.ignored;
   summary.objects_out_of_range = plan.out_of_range;
-  summary.objects_parquet = plan.parquet;
   summary.objects_empty = plan.empty;
   summary.list_requests = plan.list_requests;
 }
@@ -220,10 +262,7 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
         cancelled = true;
         return;
       }
-      const size_t ahead_end = std::min(objects.size(), i + 1 + kPrefetchAhead);
-      if (i + 1 < ahead_end) {
-        source.Prefetch(std::span<const ObjectInfo>(objects).subspan(i + 1, ahead_end - i - 1));
-      }
+      HintUpcoming(source, objects, i);
       if (!worker.Process(objects[i]).ok()) {
         cancelled = true;
         return;
@@ -243,6 +282,7 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
     WorkerTotals& t = worker->totals();
     for (size_t i = 0; i < kLineOutcomeCount; ++i) summary.lines[i] += t.lines[i];
     summary.objects_read += t.objects_read;
+    summary.objects_parquet += t.objects_parquet;
     summary.bytes_compressed += t.bytes_compressed;
     summary.bytes_uncompressed += t.bytes_uncompressed;
     for (ObjectProblem& p : t.problems) summary.problems.push_back(std::move(p));

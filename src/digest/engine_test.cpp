@@ -8,6 +8,8 @@
 
 #include "digest/test_records.hpp"
 #include "flowlog/format.hpp"
+#include "generate/parquet_convert.hpp"
+#include "parquet/file_reader.hpp"
 #include "testing/flow_log_builder.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_object_source.hpp"
@@ -251,7 +253,7 @@ TEST(EngineTest, PlainTextObjectsAreRead) {
   EXPECT_EQ(run->summary.bytes_uncompressed, text.size());
 }
 
-TEST(EngineTest, ParquetEmptyIgnoredAndOutOfRangeObjectsAreCounted) {
+TEST(EngineTest, CorruptParquetEmptyIgnoredAndOutOfRangeObjectsAreCounted) {
   MemoryObjectSource source;
   const std::string gz = FlowLogBuilder().Add({}).Gzip();
   source.Put(Key(1), gz);
@@ -266,7 +268,11 @@ TEST(EngineTest, ParquetEmptyIgnoredAndOutOfRangeObjectsAreCounted) {
   ASSERT_OK(run);
   const DigestSummary& s = run->summary;
   EXPECT_EQ(s.objects_read, 1u);
-  EXPECT_EQ(s.objects_parquet, 1u);
+  EXPECT_EQ(s.objects_parquet, 0u);
+  EXPECT_EQ(s.objects_failed, 1u);
+  ASSERT_EQ(s.problems.size(), 1u);
+  EXPECT_EQ(s.problems[0].key, Key(2, 10, ".parquet"));
+  EXPECT_THAT(s.problems[0].reason, HasSubstr("not a Parquet file"));
   EXPECT_EQ(s.objects_empty, 1u);
   EXPECT_EQ(s.objects_ignored, 1u);
   EXPECT_EQ(s.objects_out_of_range, 1u);
@@ -275,6 +281,95 @@ TEST(EngineTest, ParquetEmptyIgnoredAndOutOfRangeObjectsAreCounted) {
   EXPECT_EQ(s.bytes_compressed, gz.size());
   EXPECT_EQ(s.bytes_uncompressed, FlowLogBuilder().Add({}).Text().size());
   EXPECT_EQ(s.window, kWindow);
+}
+
+TEST(EngineTest, ReadsParquetObjectsLikeTheirTextTwins) {
+  FlowLogBuilder b;
+  b.Add({{Field::kSrcPort, "443"}, {Field::kDstPort, "50001"}, {Field::kBytes, "100"}});
+  b.Add({{Field::kLogStatus, "NODATA"}, {Field::kSrcAddr, "-"}});
+  b.Add({{Field::kStart, std::to_string(kT0 + 7200)}, {Field::kEnd, std::to_string(kT0 + 7260)}});
+  Result<std::string> parquet = FlowLogTextToParquet(b.Text());
+  ASSERT_OK(parquet);
+  MemoryObjectSource text_source;
+  text_source.Put(Key(1), b.Gzip());
+  MemoryObjectSource parquet_source;
+  parquet_source.Put(Key(1, 5, ".log.parquet"), *parquet);
+  Result<DigestRun> text = RunOn(text_source);
+  Result<DigestRun> run = RunOn(parquet_source);
+  ASSERT_OK(text);
+  ASSERT_OK(run);
+  EXPECT_EQ(FlowLog(*run), FlowLog(*text));
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_parquet, 1u);
+  EXPECT_EQ(text->summary.objects_parquet, 0u);
+  EXPECT_EQ(Count(*run, LineOutcome::kUsed), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kStatusNoData), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kOutsideWindow), 1u);
+  EXPECT_EQ(Count(*run, LineOutcome::kHeader), 0u);  // text: 1
+  EXPECT_EQ(Count(*text, LineOutcome::kHeader), 1u);
+  EXPECT_EQ(s.bytes_compressed, parquet->size());
+  EXPECT_GT(s.bytes_uncompressed, 0u);
+}
+
+// Records the Prefetch hints.
+class HintRecorder : public ObjectSourceWrapper {
+ public:
+  using ObjectSourceWrapper::ObjectSourceWrapper;
+  void Prefetch(std::span<const ObjectInfo> upcoming) override {
+    std::lock_guard lock(mu_);
+    for (const ObjectInfo& o : upcoming) hinted_.push_back(o.key);
+  }
+  std::vector<std::string> hinted() {
+    std::lock_guard lock(mu_);
+    return hinted_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> hinted_;
+};
+
+TEST(EngineTest, ParquetObjectsAreNotHintedForPrefetch) {
+  MemoryObjectSource memory;
+  const std::string text = FlowLogBuilder().Add({}).Text();
+  Result<std::string> parquet = FlowLogTextToParquet(text);
+  ASSERT_OK(parquet);
+  memory.Put(Key(1, 5), GzipForTest(text));
+  memory.Put(Key(2, 5, ".log.parquet"), *parquet);
+  memory.Put(Key(3, 10), GzipForTest(text));
+  memory.Put(Key(4, 10, ".log.parquet"), *parquet);
+  HintRecorder source(&memory);
+  Result<DigestRun> run = RunOn(source, 1);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->summary.objects_parquet, 2u);
+  for (const std::string& key : source.hinted()) EXPECT_THAT(key, ::testing::EndsWith(".log.gz"));
+  EXPECT_THAT(source.hinted(), ::testing::Contains(Key(3, 10)));
+}
+
+TEST(EngineTest, AParquetObjectThatFailsMidWayAddsNothing) {
+  FlowLogBuilder b;
+  for (int i = 0; i < 3000; ++i) b.Add({{Field::kSrcPort, std::to_string(1000 + i)}});
+  Result<std::string> parquet = FlowLogTextToParquet(b.Text(), {.page_rows = 500});
+  ASSERT_OK(parquet);
+  // Damage a byte in the middle of the srcport chunk: some pages read, then one fails.
+  RandomAccessObjectPtr object =
+      NewMemoryRandomAccessObject(std::make_shared<std::string>(*parquet));
+  Result<std::unique_ptr<parquet::FileReader>> file = parquet::FileReader::Open(object.get());
+  ASSERT_OK(file);
+  const parquet::ColumnChunkMeta& chunk = (*file)->metadata().row_groups[0].columns[5];
+  ASSERT_EQ((*file)->metadata().fields[5], "srcport");
+  const auto at = static_cast<size_t>(chunk.start_offset() + chunk.total_compressed_size / 2);
+  std::string bad = *parquet;
+  bad[at] = static_cast<char>(bad[at] ^ 0xff);
+  MemoryObjectSource source;
+  source.Put(Key(1, 5, ".log.parquet"), bad);
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->summary.objects_failed, 1u);
+  EXPECT_EQ(run->summary.objects_parquet, 0u);
+  EXPECT_EQ(run->summary.lines_total(), 0u);
+  EXPECT_EQ(run->summary.keys, 0u);
 }
 
 TEST(EngineTest, ListingFailureFailsTheRun) {

@@ -99,8 +99,8 @@ std::string DigestSummary::ToJson() const {
 std::string DigestSummary::ToText() const {
   std::string out;
   out += "window   " + FormatRfc3339(window.start) + " .. " + FormatRfc3339(window.stop) + "\n";
-  out += "objects  " + std::to_string(objects_read) + " read, " + std::to_string(objects_failed) +
-         " failed, " + std::to_string(objects_parquet) + " parquet, " +
+  out += "objects  " + std::to_string(objects_read) + " read (" + std::to_string(objects_parquet) +
+         " Parquet), " + std::to_string(objects_failed) + " failed, " +
          std::to_string(objects_empty) + " empty, " + std::to_string(objects_out_of_range) +
          " out of range, " + std::to_string(objects_ignored) + " ignored (" +
          std::to_string(objects_listed) + " listed in " + std::to_string(list_requests) +

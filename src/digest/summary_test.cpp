@@ -108,7 +108,7 @@ TEST(DigestSummaryTest, JsonSurvivesInvalidUtf8InKeys) {
 TEST(DigestSummaryTest, TextNamesTheNonZeroCountsAndTheProblems) {
   const std::string text = SampleSummary().ToText();
   EXPECT_THAT(text, HasSubstr("2019-01-01T00:00:00Z"));
-  EXPECT_THAT(text, HasSubstr("4 read, 1 failed, 1 parquet, 1 empty"));
+  EXPECT_THAT(text, HasSubstr("4 read (1 Parquet), 1 failed, 1 empty"));
   EXPECT_THAT(text, HasSubstr("used 100"));
   EXPECT_THAT(text, HasSubstr("status_nodata 3"));
   EXPECT_THAT(text, Not(HasSubstr("outside_window")));

@@ -2,13 +2,11 @@
 
 #include <cstring>
 
+#include "common/little_endian.hpp"
 #include "flowlog/tokenizer.hpp"
 
 namespace vpcflow {
 namespace {
-
-// Start/end values above this are milliseconds (1e11 seconds is the year 5138; 1e11 ms is 1973).
-constexpr uint64_t kMillisecondThreshold = 100'000'000'000;
 
 // One token of the line.
 struct Token {
@@ -31,14 +29,7 @@ struct Tokens {
 constexpr uint64_t kAsciiZeros = 0x3030303030303030;
 
 // The eight bytes at p, the first in the lowest byte.
-inline uint64_t Load8(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
+inline uint64_t Load8(const char* p) { return LoadLittleEndian64(p); }
 
 // Eight ASCII digits (the first in the lowest byte) as a number, or false when one is not a
 // digit: the SWAR technique of simdjson's is_made_of_eight_digits / parse_eight_digits.
@@ -112,22 +103,35 @@ bool ParseCount(int column, const Tokens& tokens, const char* line_end, uint64_t
 bool ParseTime(const Token& t, const char* line_end, int64_t* out) {
   uint64_t v;
   if (!ParseUnsigned(t, line_end, &v)) return false;
-  if (v > kMillisecondThreshold) v /= 1000;  // now below 2^64 / 1000: fits int64_t
-  *out = static_cast<int64_t>(v);
+  *out = TimeSeconds(v);  // below 2^64 / 1000 once divided: fits int64_t
   return true;
 }
 
-bool Is(const Token& t, std::string_view word) {
-  return t.size == word.size() && std::memcmp(t.data, word.data(), word.size()) == 0;
-}
+}  // namespace
 
-LineOutcome StatusOutcome(const Token& status) {
-  if (Is(status, "NODATA")) return LineOutcome::kStatusNoData;
-  if (Is(status, "SKIPDATA")) return LineOutcome::kStatusSkipData;
+LineOutcome LogStatusOutcome(std::string_view status) {
+  if (status == "OK" || status == "-") return LineOutcome::kUsed;
+  if (status == "NODATA") return LineOutcome::kStatusNoData;
+  if (status == "SKIPDATA") return LineOutcome::kStatusSkipData;
   return LineOutcome::kStatusOther;
 }
 
-}  // namespace
+bool ParseAction(std::string_view value, Action* out) {
+  if (value == "ACCEPT") {
+    *out = Action::kAccept;
+  } else if (value == "REJECT") {
+    *out = Action::kReject;
+  } else if (value == "-") {
+    *out = Action::kAbsent;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseDecimal(std::string_view digits, uint64_t* out) {
+  return ParseUnsigned(Token{digits.data(), digits.size()}, digits.data() + digits.size(), out);
+}
 
 std::string_view ActionName(Action action) {
   switch (action) {
@@ -165,9 +169,9 @@ LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowR
   const int c_account = format.ColumnOf(Field::kAccountId);
   const int c_interface = format.ColumnOf(Field::kInterfaceId);
 
-  // '-' in log-status is "no value", not a bad status: the record is judged by its fields.
-  if (c_status >= 0 && !Is(tokens[c_status], "OK") && !tokens[c_status].IsDash()) {
-    return StatusOutcome(tokens[c_status]);
+  if (c_status >= 0) {
+    const LineOutcome status = LogStatusOutcome(tokens[c_status].view());
+    if (status != LineOutcome::kUsed) return status;
   }
 
   for (int c : {c_src, c_dst, c_sport, c_dport, c_proto, c_start, c_end}) {
@@ -196,15 +200,8 @@ LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowR
   }
 
   Action action = Action::kAbsent;
-  if (c_action >= 0 && !tokens[c_action].IsDash()) {
-    if (Is(tokens[c_action], "ACCEPT")) {
-      action = Action::kAccept;
-    } else if (Is(tokens[c_action], "REJECT")) {
-      action = Action::kReject;
-    } else {
-      return LineOutcome::kBadValue;
-    }
-  }
+  if (c_action >= 0 && !ParseAction(tokens[c_action].view(), &action))
+    return LineOutcome::kBadValue;
 
   out->account_id = c_account < 0 ? std::string_view("-") : tokens[c_account].view();
   out->interface_id = c_interface < 0 ? std::string_view("-") : tokens[c_interface].view();

@@ -31,6 +31,22 @@ struct FlowRecord {
   int64_t end = 0;
 };
 
+/// The rules ParseFlowLine applies to single values, shared with the Parquet reader.
+/// log-status: kUsed for "OK" and "-" (no value: the record is judged by its other fields),
+/// kStatusNoData, kStatusSkipData, or kStatusOther for any other value.
+LineOutcome LogStatusOutcome(std::string_view status);
+/// action: "ACCEPT", "REJECT" or "-" (kAbsent); false for anything else.
+bool ParseAction(std::string_view value, Action* out);
+/// Plain decimal digits (no sign, no spaces, leading zeros accepted), at most 20, fitting
+/// uint64_t.
+bool ParseDecimal(std::string_view digits, uint64_t* out);
+/// start/end values above this are milliseconds (1e11 seconds is the year 5138; 1e11 ms is
+/// 1973) and are divided by 1000.
+inline constexpr uint64_t kMillisecondThreshold = 100'000'000'000;
+inline int64_t TimeSeconds(uint64_t value) {
+  return static_cast<int64_t>(value > kMillisecondThreshold ? value / 1000 : value);
+}
+
 /// Lines are split into at most this many tokens on the stack. A format with more columns has
 /// every line counted as kBadTokenCount.
 inline constexpr size_t kMaxLineColumns = 128;

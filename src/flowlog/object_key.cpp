@@ -64,8 +64,11 @@ struct ParsedName {
 std::optional<ParsedName> ParseName(std::string_view name) {
   ParsedName out;
   FlowLogKey& key = out.key;
-  if (ConsumeSuffix(&name, ".gz.parquet") || ConsumeSuffix(&name, ".parquet")) {
+  if (ConsumeSuffix(&name, ".parquet")) {
+    // AWS writes ".log.parquet"; other writers ".parquet" or ".gz.parquet".
     key.kind = ObjectKind::kParquet;
+    ConsumeSuffix(&name, ".gz");
+    ConsumeSuffix(&name, ".log");
   } else if (ConsumeSuffix(&name, ".log.gz")) {
     key.kind = ObjectKind::kGzipText;
   } else if (ConsumeSuffix(&name, ".log")) {

@@ -31,7 +31,7 @@ struct FlowLogKey {
 /// Parses a full key. Returns nullopt unless it is a flow-log object: a folder path of one of the
 /// layouts whose account, region and date agree with the file name
 /// `<acct>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHmmZ>_<hash>` + `.log.gz` | `.log` |
-/// `.parquet` (also `.gz.parquet`).
+/// `.log.parquet` (what AWS writes; also `.parquet`, `.gz.parquet`).
 std::optional<FlowLogKey> ParseFlowLogKey(std::string_view key);
 
 /// Parses only a file name: the text after the last '/' (all of `name` when it has none); the

@@ -98,6 +98,10 @@ TEST(ObjectKeyTest, Extensions) {
   k = ParseFlowLogKey(folder + stem + ".gz.parquet");
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->kind, ObjectKind::kParquet);
+  k = ParseFlowLogKey(folder + stem + ".log.parquet");  // what AWS writes
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, ObjectKind::kParquet);
+  EXPECT_EQ(k->file_time, kStamp);
   EXPECT_EQ(k->file_time, kStamp);
   for (std::string ext : {".gz", ".txt", ".log.gz.tmp", ".LOG.GZ", "", ".log.bz2", ".parquet.gz"}) {
     EXPECT_FALSE(ParseFlowLogKey(folder + stem + ext).has_value()) << ext;

@@ -190,11 +190,10 @@ class Walker {
         ++plan_.ignored;
       } else if (!range_.Contains(key->file_time)) {
         ++plan_.out_of_range;
-      } else if (key->kind == ObjectKind::kParquet) {
-        ++plan_.parquet;
       } else if (object.size == 0) {
         ++plan_.empty;
       } else {
+        if (key->kind == ObjectKind::kParquet) ++plan_.parquet;
         plan_.objects.push_back(std::move(object));
       }
     }

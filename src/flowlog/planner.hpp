@@ -27,12 +27,12 @@ std::vector<int64_t> HoursTouched(const StampRange& range);
 
 /// The outcome of planning: the objects to read, in key order, and what was left aside.
 struct ObjectPlan {
-  std::vector<ObjectInfo> objects;
-  uint64_t listed = 0;        ///< keys returned by the listings
-  uint64_t ignored = 0;       ///< not flow-log names (or a folder that contradicts the name)
-  uint64_t out_of_range = 0;  ///< flow-log names stamped outside the StampRange
-  uint64_t parquet = 0;       ///< in range but Parquet
-  uint64_t empty = 0;         ///< in range but zero bytes
+  std::vector<ObjectInfo> objects;  ///< to read: text and Parquet
+  uint64_t listed = 0;              ///< keys returned by the listings
+  uint64_t ignored = 0;             ///< not flow-log names (or a folder that contradicts the name)
+  uint64_t out_of_range = 0;        ///< flow-log names stamped outside the StampRange
+  uint64_t parquet = 0;             ///< of `objects`, the Parquet ones
+  uint64_t empty = 0;               ///< in range but zero bytes
   uint64_t list_requests = 0;
 };
 
@@ -41,7 +41,7 @@ struct ObjectPlan {
 /// then only the day folders (and in them only the hour folders) that the window's StampRange
 /// touches. Accounts/regions not in non-empty scan lists are not descended into. A non-empty
 /// `scan.prefix` without a trailing '/' gets one. Objects outside day/hour folders count as
-/// listed and ignored, so `listed` is the sum of the other counts plus `objects.size()`. Each
+/// listed and ignored, so `listed` is ignored + out_of_range + empty + `objects.size()`. Each
 /// page of a listing counts as one list request. The folders above the days are listed one
 /// after another; the (region, day) walks run `scan.list_concurrency` at once (the source must be
 /// thread-safe, as ObjectSource requires), with the same plan as one at a time. Returns the

@@ -225,14 +225,16 @@ TEST(PlannerTest, UserPrefixWithAndWithoutSlash) {
   ExpectBoundedListings(source, "flow/logs/AWSLogs/");
 }
 
-TEST(PlannerTest, CountsIgnoredParquetEmptyAndOtherServices) {
+TEST(PlannerTest, PlansParquetAndCountsIgnoredEmptyAndOtherServices) {
   MemoryObjectSource source;
   Window w{.start = kJune20 + 10 * 3600, .stop = kJune20 + 11 * 3600};
   const int64_t t = kJune20 + 10 * 3600 + 30 * kMinute;
   const std::string good = Key(Layout::kDaily, t);
   source.Put(good, "x");
-  source.Put(Key(Layout::kDaily, t + 300, kAccount, "us-east-1", "", ".parquet"), "x");
+  const std::string parquet = Key(Layout::kDaily, t + 300, kAccount, "us-east-1", "", ".parquet");
+  source.Put(parquet, "x");
   source.Put(Key(Layout::kDaily, t + 600), "");                                          // empty
+  source.Put(Key(Layout::kDaily, t + 900, kAccount, "us-east-1", "", ".parquet"), "");   // empty
   source.Put(Key(Layout::kDaily, kJune20, kAccount, "us-east-1", "", ".parquet"), "x");  // out
   source.Put("AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/notes.txt", "x");
   // The name says another day: the folder contradicts it.
@@ -244,14 +246,13 @@ TEST(PlannerTest, CountsIgnoredParquetEmptyAndOtherServices) {
   source.Put("AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/99/x.log.gz", "x");
   Result<ObjectPlan> plan = PlanObjects(source, w, ScanOptions{});
   ASSERT_OK(plan);
-  EXPECT_THAT(Keys(*plan), ElementsAre(good));
+  EXPECT_THAT(Keys(*plan), ElementsAre(good, parquet));
   EXPECT_EQ(plan->parquet, 1u);
-  EXPECT_EQ(plan->empty, 1u);
+  EXPECT_EQ(plan->empty, 2u);
   EXPECT_EQ(plan->out_of_range, 1u);
   EXPECT_EQ(plan->ignored, 3u);  // notes.txt, the misplaced name, AWSLogs/readme.txt
-  EXPECT_EQ(plan->listed, 7u);
-  EXPECT_EQ(plan->listed, plan->objects.size() + plan->ignored + plan->out_of_range +
-                              plan->parquet + plan->empty);
+  EXPECT_EQ(plan->listed, 8u);
+  EXPECT_EQ(plan->listed, plan->objects.size() + plan->ignored + plan->out_of_range + plan->empty);
   for (const std::string& prefix : ListedPrefixes(source)) {
     EXPECT_EQ(prefix.find("CloudTrail"), std::string::npos);
     EXPECT_EQ(prefix.find("/99/"), std::string::npos);

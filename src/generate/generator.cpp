@@ -17,6 +17,7 @@
 #include "common/civil_time.hpp"
 #include "flowlog/address.hpp"
 #include "flowlog/format.hpp"
+#include "generate/parquet_convert.hpp"
 #include "vpcflow/byte_sink.hpp"
 
 namespace vpcflow {
@@ -775,21 +776,25 @@ std::string ObjectDir(const GenerateOptions& options, const Account& account, co
   return dir;
 }
 
-std::string FileName(const Account& account, const FlowLog& fl, int64_t stamp, uint64_t hash) {
+std::string FileName(const Account& account, const FlowLog& fl, int64_t stamp, uint64_t hash,
+                     GenerateFormat format) {
   CivilTime t = FromUnixSeconds(stamp);
   char text[64];
   std::snprintf(text, sizeof(text), "%04d%02d%02dT%02d%02dZ_%08x", t.year, t.month, t.day, t.hour,
                 t.minute, static_cast<unsigned>(hash));
-  return account.id + "_vpcflowlogs_" + fl.region + "_" + fl.id + "_" + text + ".log.gz";
+  return account.id + "_vpcflowlogs_" + fl.region + "_" + fl.id + "_" + text +
+         (format == GenerateFormat::kParquet ? ".log.parquet" : ".log.gz");
 }
 
-Status WriteFileAtomically(const fs::path& path, std::string_view text, uint64_t* compressed) {
+// Writes `bytes` to `path` through a temporary name, gzipped when `gzip`.
+Status WriteFileAtomically(const fs::path& path, std::string_view bytes, bool gzip,
+                           uint64_t* written) {
   fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
     ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(tmp.string()));
-    ByteSinkPtr gz = NewGzipSink(std::move(file), 1);
-    Status st = gz->Append(text);
-    if (st.ok()) st = gz->Close();
+    ByteSinkPtr sink = gzip ? NewGzipSink(std::move(file), 1) : std::move(file);
+    Status st = sink->Append(bytes);
+    if (st.ok()) st = sink->Close();
     if (!st.ok()) {
       std::error_code ec;
       fs::remove(tmp, ec);
@@ -797,7 +802,7 @@ Status WriteFileAtomically(const fs::path& path, std::string_view text, uint64_t
     }
   }
   std::error_code ec;
-  *compressed = fs::file_size(tmp, ec);
+  *written = fs::file_size(tmp, ec);
   if (!ec) fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);
@@ -814,6 +819,22 @@ Result<GenerateLayout> ParseGenerateLayout(std::string_view name) {
   if (name == "hive") return GenerateLayout::kHive;
   return InvalidArgumentError("unknown layout \"" + std::string(name) +
                               "\" (expected daily, hourly or hive)");
+}
+
+Result<GenerateFormat> ParseGenerateFormat(std::string_view name) {
+  if (name == "text") return GenerateFormat::kText;
+  if (name == "parquet") return GenerateFormat::kParquet;
+  return InvalidArgumentError("unknown format \"" + std::string(name) +
+                              "\" (expected text or parquet)");
+}
+
+Result<parquet::Codec> ParseParquetCodec(std::string_view name) {
+  if (name == "gzip") return parquet::Codec::kGzip;
+  if (name == "snappy") return parquet::Codec::kSnappy;
+  if (name == "zstd") return parquet::Codec::kZstd;
+  if (name == "none") return parquet::Codec::kUncompressed;
+  return InvalidArgumentError("unknown codec \"" + std::string(name) +
+                              "\" (expected gzip, snappy, zstd or none)");
 }
 
 Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
@@ -879,8 +900,16 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
       while (text.size() < target) mine.records += writer.Event(spec.stamp);
       uint64_t compressed = 0;
       fs::path path = fs::path(options.out_dir) / dirs[i] /
-                      FileName(account, fl, spec.stamp, rng.Next() & 0xffffffff);
-      Status st = WriteFileAtomically(path, text.view(), &compressed);
+                      FileName(account, fl, spec.stamp, rng.Next() & 0xffffffff, options.format);
+      Status st;
+      if (options.format == GenerateFormat::kParquet) {
+        Result<std::string> parquet =
+            FlowLogTextToParquet(text.view(), {.codec = options.parquet_codec});
+        st = parquet.ok() ? WriteFileAtomically(path, *parquet, /*gzip=*/false, &compressed)
+                          : parquet.status();
+      } else {
+        st = WriteFileAtomically(path, text.view(), /*gzip=*/true, &compressed);
+      }
       if (!st.ok()) {
         std::lock_guard lock(mu);
         if (first_error.ok()) first_error = st;

@@ -11,12 +11,17 @@
 #include <cstdint>
 #include <string>
 
+#include "parquet/metadata.hpp"
 #include "vpcflow/status.hpp"
 #include "vpcflow/window.hpp"
 
 namespace vpcflow {
 
 enum class GenerateLayout { kDaily, kHourly, kHive };
+
+/// How objects are written: gzipped text (`.log.gz`), or Parquet (`.log.parquet`, the same
+/// records, see parquet_convert.hpp).
+enum class GenerateFormat { kText, kParquet };
 
 struct GenerateOptions {
   std::string out_dir;   ///< root of the bucket-like tree (created)
@@ -31,13 +36,16 @@ struct GenerateOptions {
   uint64_t seed = 1;
   int threads = 0;     ///< 0 = the number of cores
   std::string prefix;  ///< user prefix before AWSLogs/ ("" = none)
+  GenerateFormat format = GenerateFormat::kText;
+  /// Parquet only: the pages' codec (GZIP as AWS writes; SNAPPY, ZSTD, UNCOMPRESSED).
+  parquet::Codec parquet_codec = parquet::Codec::kGzip;
 };
 
 struct GenerateReport {
   uint64_t objects = 0;
   uint64_t records = 0;
-  uint64_t bytes_uncompressed = 0;
-  uint64_t bytes_compressed = 0;
+  uint64_t bytes_uncompressed = 0;  ///< of the text (also for Parquet: the same records' text)
+  uint64_t bytes_compressed = 0;    ///< of the objects written
 };
 
 /// Writes the corpus. Returns InvalidArgument for bad options (size <= 0, accounts < 1,
@@ -46,5 +54,9 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options);
 
 /// Parses "daily" | "hourly" | "hive".
 Result<GenerateLayout> ParseGenerateLayout(std::string_view name);
+/// Parses "text" | "parquet".
+Result<GenerateFormat> ParseGenerateFormat(std::string_view name);
+/// Parses "gzip" | "snappy" | "zstd" | "none".
+Result<parquet::Codec> ParseParquetCodec(std::string_view name);
 
 }  // namespace vpcflow

@@ -289,6 +289,59 @@ class S3ObjectReader final : public ObjectReader {
   Status error_;
 };
 
+// See S3Client::OpenRandomAccess. `client` must outlive the object.
+class S3RandomAccess final : public RandomAccessObject {
+ public:
+  S3RandomAccess(S3Client* client, std::string bucket, std::string key, uint64_t size,
+                 std::string etag, std::string tail)
+      : client_(client),
+        bucket_(std::move(bucket)),
+        key_(std::move(key)),
+        size_(size),
+        etag_(std::move(etag)),
+        tail_offset_(size - tail.size()),
+        tail_(std::move(tail)) {}
+
+  uint64_t size() const override { return size_; }
+
+  Status ReadAt(uint64_t offset, std::span<char> out) override {
+    if (offset > size_ || out.size() > size_ - offset) {
+      return InvalidArgumentError("read past the end of s3://" + bucket_ + "/" + key_);
+    }
+    if (out.empty()) return OkStatus();
+    // Bytes inside the tail are copied from it; only those before it are fetched.
+    const uint64_t end = offset + out.size();
+    if (end > tail_offset_) {
+      const uint64_t from = std::max(offset, tail_offset_);
+      std::memcpy(out.data() + (from - offset), tail_.data() + (from - tail_offset_), end - from);
+      out = out.first(from - offset);
+      if (out.empty()) return OkStatus();
+    }
+    const S3Range range{offset, offset + out.size() - 1};
+    ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
+    if (got.object_size != size_) {
+      return FailedPreconditionError("S3 GetObject s3://" + bucket_ + "/" + key_ +
+                                     ": the object changed while it was read");
+    }
+    if (got.body.size() != out.size()) {
+      return DataLossError("S3 GetObject s3://" + bucket_ + "/" + key_ + ": bytes " +
+                           std::to_string(range.first) + "-" + std::to_string(range.last) +
+                           " came back as " + std::to_string(got.body.size()) + " bytes");
+    }
+    std::memcpy(out.data(), got.body.data(), out.size());
+    return OkStatus();
+  }
+
+ private:
+  S3Client* const client_;
+  const std::string bucket_;
+  const std::string key_;
+  const uint64_t size_;
+  const std::string etag_;
+  const uint64_t tail_offset_;  // where tail_ starts in the object
+  const std::string tail_;
+};
+
 // See S3UploadSink. `client` must outlive the sink.
 class S3Upload final : public S3UploadSink {
  public:
@@ -728,6 +781,35 @@ Result<ObjectReaderPtr> S3Client::OpenReader(std::string_view bucket, std::strin
   }
   return ObjectReaderPtr(std::make_unique<S3ObjectReader>(
       this, std::string(bucket), std::string(key), chunk_bytes, std::move(first)));
+}
+
+Result<RandomAccessObjectPtr> S3Client::OpenRandomAccess(std::string_view bucket,
+                                                         std::string_view key,
+                                                         uint64_t tail_bytes) {
+  S3GetResult first;
+  if (tail_bytes == 0) {
+    ASSIGN_OR_RETURN(S3ObjectMeta meta, HeadObject(bucket, key));
+    first.object_size = meta.size;
+    first.etag = std::move(meta.etag);
+  } else {
+    Call call{.operation = "GetObject", .bucket = bucket, .key = key};
+    call.headers.emplace_back("Range", "bytes=-" + std::to_string(tail_bytes));
+    // 416 InvalidRange: the object is empty (it has no last bytes).
+    call.accept = {416};
+    ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+    if (response.status != 416) {
+      ASSIGN_OR_RETURN(first, GetResultFrom(call.Name(), std::move(response), std::nullopt,
+                                            /*cut_to_range=*/false));
+    }
+    if (first.body.size() > first.object_size) {
+      return DataLossError(call.Name() + ": " + std::to_string(first.body.size()) +
+                           " bytes came back from an object of " +
+                           std::to_string(first.object_size));
+    }
+  }
+  return RandomAccessObjectPtr(std::make_unique<S3RandomAccess>(
+      this, std::string(bucket), std::string(key), first.object_size, std::move(first.etag),
+      std::move(first.body)));
 }
 
 S3UploadSinkPtr S3Client::NewUpload(std::string bucket, std::string key, std::string content_type,

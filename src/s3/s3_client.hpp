@@ -160,6 +160,14 @@ class S3Client {
   /// (reported here, not at the first Read).
   [[nodiscard]] Result<ObjectReaderPtr> OpenReader(std::string_view bucket, std::string_view key,
                                                    uint64_t chunk_bytes = 8 << 20);
+  /// Random access to the object (the client must outlive it), pinned to the ETag of the first
+  /// answer with If-Match like OpenReader. The open is one GET of the last `tail_bytes` bytes
+  /// (a suffix range, which also gives the size and ETag; a HEAD when `tail_bytes` is 0); reads
+  /// are served from those bytes where they overlap them, and the rest of each read is one
+  /// ranged GET. NotFound when the key does not exist.
+  [[nodiscard]] Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view bucket,
+                                                               std::string_view key,
+                                                               uint64_t tail_bytes);
   /// A streaming upload (see S3UploadSink); the client must outlive the sink. `part_size` >= 5 MiB
   /// for AWS (tests may go lower against servers that allow it).
   [[nodiscard]] S3UploadSinkPtr NewUpload(std::string bucket, std::string key,

@@ -213,6 +213,15 @@ class S3ObjectSource final : public ObjectSource {
     return client_->OpenReader(options_.bucket, full, options_.chunk_bytes);
   }
 
+  // Not served from prefetched downloads: random access exists to read only parts of an
+  // object, and the engine does not hint such objects (Parquet) to Prefetch.
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key,
+                                                 uint64_t tail_bytes) override {
+    if (key.empty()) return NotFoundError("an empty key names no object");
+    return client_->OpenRandomAccess(options_.bucket, options_.prefix + std::string(key),
+                                     tail_bytes);
+  }
+
   Result<uint64_t> Size(std::string_view key) override {
     if (key.empty()) return NotFoundError("an empty key names no object");
     ASSIGN_OR_RETURN(S3ObjectMeta meta,

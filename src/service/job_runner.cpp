@@ -209,8 +209,11 @@ void JobRunner::RecordSuccess(const Job& job, const DigestSummary& s, const JobT
   objects("read", s.objects_read);
   objects("failed", s.objects_failed);
   objects("empty", s.objects_empty);
-  objects("parquet", s.objects_parquet);
   objects("ignored", s.objects_ignored);
+  // Of the objects read, those read as Parquet (not an outcome of its own: they are in "read").
+  if (s.objects_parquet > 0) {
+    d.stats->Count("digest_objects_parquet", static_cast<int64_t>(s.objects_parquet));
+  }
   for (size_t i = 0; i < kLineOutcomeCount; ++i) {
     if (s.lines[i] == 0) continue;
     d.stats->Count("digest_lines", static_cast<int64_t>(s.lines[i]),

@@ -36,6 +36,18 @@ class FailingReader final : public ObjectReader {
   Status status_;
 };
 
+// Every ReadAt fails (FailObject with on_open = false).
+class FailingRandomAccess final : public RandomAccessObject {
+ public:
+  FailingRandomAccess(uint64_t size, Status status) : size_(size), status_(std::move(status)) {}
+  uint64_t size() const override { return size_; }
+  Status ReadAt(uint64_t, std::span<char>) override { return status_; }
+
+ private:
+  uint64_t size_;
+  Status status_;
+};
+
 Status NoSuchKey(std::string_view key) {
   return NotFoundError("memory: no such key: '" + std::string(key) + "'");
 }
@@ -101,18 +113,36 @@ Result<ListPage> MemoryObjectSource::List(const ListRequest& request) {
   return std::move(builder).Finish();
 }
 
-Result<ObjectReaderPtr> MemoryObjectSource::Open(std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<MemoryObjectSource::Opened> MemoryObjectSource::OpenLocked(std::string_view key) {
   open_calls_.emplace_back(key);
-  Status read_fault;
+  Opened opened;
   if (auto fault = object_faults_.find(key); fault != object_faults_.end()) {
     if (fault->second.second) return fault->second.first;
-    read_fault = fault->second.first;
+    opened.read_fault = fault->second.first;
   }
   auto it = objects_.find(key);
   if (it == objects_.end()) return NoSuchKey(key);
-  if (!read_fault.ok()) return ObjectReaderPtr(std::make_unique<FailingReader>(read_fault));
-  return NewSharedStringReader(it->second);
+  opened.bytes = it->second;
+  return opened;
+}
+
+Result<ObjectReaderPtr> MemoryObjectSource::Open(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
+  if (!opened.read_fault.ok()) {
+    return ObjectReaderPtr(std::make_unique<FailingReader>(opened.read_fault));
+  }
+  return NewSharedStringReader(std::move(opened.bytes));
+}
+
+Result<RandomAccessObjectPtr> MemoryObjectSource::OpenRandomAccess(std::string_view key, uint64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
+  if (!opened.read_fault.ok()) {
+    return RandomAccessObjectPtr(
+        std::make_unique<FailingRandomAccess>(opened.bytes->size(), opened.read_fault));
+  }
+  return NewMemoryRandomAccessObject(std::move(opened.bytes));
 }
 
 Result<uint64_t> MemoryObjectSource::Size(std::string_view key) {

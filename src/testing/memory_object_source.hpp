@@ -39,10 +39,20 @@ class MemoryObjectSource : public ObjectSource {
 
   Result<ListPage> List(const ListRequest& request) override;
   Result<ObjectReaderPtr> Open(std::string_view key) override;
+  /// Faults set with FailObject apply here too (on open, or to every ReadAt).
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key,
+                                                 uint64_t tail_bytes) override;
   Result<uint64_t> Size(std::string_view key) override;
   std::string Describe() const override { return "memory"; }
 
  private:
+  struct Opened {
+    std::shared_ptr<const std::string> bytes;
+    Status read_fault;  // OK unless reads are to fail
+  };
+  // Records the open and applies the faults; mu_ held.
+  Result<Opened> OpenLocked(std::string_view key);
+
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const std::string>, std::less<>> objects_;
   std::map<std::string, Status, std::less<>> list_faults_;

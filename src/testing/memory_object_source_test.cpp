@@ -101,6 +101,14 @@ TEST(MemoryObjectSourceTest, FailObjectOnOpenOrOnFirstRead) {
   char buf[4];
   EXPECT_THAT((*b)->Read(std::span<char>(buf)), StatusIs(StatusCode::kDataLoss, "read failed"));
   EXPECT_THAT(source.Size("a"), IsOkAndHolds(3u));
+  // The same faults for random access.
+  EXPECT_THAT(source.OpenRandomAccess("a", 0), StatusIs(StatusCode::kUnavailable, "open failed"));
+  Result<RandomAccessObjectPtr> random = source.OpenRandomAccess("b", 0);
+  ASSERT_THAT(random, IsOk());
+  EXPECT_EQ((*random)->size(), 3u);
+  EXPECT_THAT((*random)->ReadAt(0, std::span<char>(buf, 1)),
+              StatusIs(StatusCode::kDataLoss, "read failed"));
+  EXPECT_THAT(source.open_calls(), ElementsAre("a", "b", "a", "b"));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 /// The ObjectSource conformance suite: S3 listing semantics (prefix, delimiter roll-up, byte
-/// order, pagination, start-after), Open/Read round trips, Size, NotFound for what is not an
-/// object, concurrent use. Any implementation, a user's too, runs it with one line in ONE test
+/// order, pagination, start-after), Open/Read round trips, Size, random access (when the source
+/// has it; else the OpenRandomAccessOrRead fallback), NotFound for what is not an object,
+/// concurrent use. Any implementation, a user's too, runs it with one line in ONE test
 /// file of a binary (the TEST_Ps are defined here):
 ///
 ///   INSTANTIATE_TEST_SUITE_P(LocalDir, ObjectSourceConformanceTest,
@@ -370,6 +371,59 @@ TEST_P(ObjectSourceConformanceTest, WhatIsNotAnObjectIsNotFound) {
     EXPECT_THAT(source().Size(key), StatusIs(StatusCode::kNotFound)) << "'" << key << "'";
   }
   EXPECT_FALSE(source().Describe().empty());
+}
+
+TEST_P(ObjectSourceConformanceTest, RandomAccessReadsAnyRangeOfEveryObject) {
+  ASSERT_NO_FATAL_FAILURE(LoadStandard());
+  for (const TestObject& o : conformance_internal::StandardObjects()) {
+    SCOPED_TRACE(o.key);
+    // Tail hints of nothing, a few bytes, and more than the object.
+    for (uint64_t tail : {uint64_t{0}, uint64_t{5}, uint64_t{64 * 1024}, uint64_t{4 << 20}}) {
+      SCOPED_TRACE("tail hint " + std::to_string(tail));
+      // A source without random access is read whole by the fallback: the same contract.
+      Result<RandomAccessObjectPtr> object =
+          OpenRandomAccessOrRead(source(), o.key, tail, uint64_t{16} << 20);
+      ASSERT_THAT(object, IsOk());
+      const uint64_t size = o.bytes.size();
+      EXPECT_EQ((*object)->size(), size);
+      const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+          {0, size},
+          {0, std::min<uint64_t>(size, 3)},
+          {size / 2, size - size / 2},
+          {size - std::min<uint64_t>(size, 8), std::min<uint64_t>(size, 8)},
+          {size, 0},
+          {size / 3, std::min<uint64_t>(size / 3, 70000)}};
+      for (const auto& [offset, length] : ranges) {
+        std::string got(length, '\0');
+        ASSERT_THAT((*object)->ReadAt(offset, std::span<char>(got)), IsOk())
+            << offset << "+" << length;
+        EXPECT_EQ(got, o.bytes.substr(offset, length)) << offset << "+" << length;
+      }
+      char byte;
+      EXPECT_THAT((*object)->ReadAt(size, std::span<char>(&byte, 1)),
+                  StatusIs(StatusCode::kInvalidArgument));
+      std::string two(2, '\0');
+      if (size > 0) {
+        EXPECT_THAT((*object)->ReadAt(size - 1, std::span<char>(two)),
+                    StatusIs(StatusCode::kInvalidArgument));
+      }
+    }
+  }
+}
+
+TEST_P(ObjectSourceConformanceTest, RandomAccessIsOptionalAndNamesMissingKeys) {
+  ASSERT_NO_FATAL_FAILURE(LoadStandard());
+  Result<RandomAccessObjectPtr> direct = source().OpenRandomAccess("a/c/e", 16);
+  if (!direct.ok()) {
+    // The only error an existing key may give: the capability is missing.
+    EXPECT_THAT(direct, StatusIs(StatusCode::kUnimplemented));
+  }
+  for (const char* key : {"missing", "a/c", "a/b/c", ""}) {
+    EXPECT_THAT(OpenRandomAccessOrRead(source(), key, 16, 1 << 20), StatusIs(StatusCode::kNotFound))
+        << "'" << key << "'";
+  }
+  EXPECT_THAT(OpenRandomAccessOrRead(source(), "top.log", 16, 1000),
+              direct.ok() ? StatusIs(StatusCode::kOk) : StatusIs(StatusCode::kResourceExhausted));
 }
 
 TEST_P(ObjectSourceConformanceTest, ServesSeveralThreadsAtOnce) {

@@ -25,11 +25,12 @@
 namespace vpcflow {
 
 /// A client of the fixture's RGW (path-style, its region, its keys; `secret` overrides the
-/// secret key), with a short retry policy so failure tests end quickly.
+/// secret key), with a short retry policy so failure tests end quickly. `http` null = curl.
 inline std::shared_ptr<S3Client> NewRgwClient(const RgwEnv& env, std::string secret = "",
                                               S3RetryPolicy retry = {.max_attempts = 3,
                                                                      .base_delay_ms = 50,
-                                                                     .max_delay_ms = 500}) {
+                                                                     .max_delay_ms = 500},
+                                              std::shared_ptr<HttpClient> http = nullptr) {
   AwsCredentials credentials;
   credentials.keys.access_key_id = env.access_key;
   credentials.keys.secret_access_key = secret.empty() ? env.secret_key : std::move(secret);
@@ -38,7 +39,8 @@ inline std::shared_ptr<S3Client> NewRgwClient(const RgwEnv& env, std::string sec
   options.endpoint = env.endpoint;
   options.retry = retry;
   return std::make_shared<S3Client>(
-      std::move(options), NewStaticCredentialsProvider(std::move(credentials), "rgw test keys"));
+      std::move(options), NewStaticCredentialsProvider(std::move(credentials), "rgw test keys"),
+      std::move(http));
 }
 
 /// A bucket name that is the same for the same `dir` (a test's scratch directory) in this

@@ -74,6 +74,38 @@ class FileReader final : public ObjectReader {
   size_t end_ = 0;
 };
 
+// pread on a descriptor opened once: the file's inode is pinned, so a file replaced by a rename
+// meanwhile is still read as it was.
+class FileRandomAccess final : public RandomAccessObject {
+ public:
+  FileRandomAccess(int fd, uint64_t size, std::string path)
+      : fd_(fd), size_(size), path_(std::move(path)) {}
+  ~FileRandomAccess() override { ::close(fd_); }
+
+  uint64_t size() const override { return size_; }
+
+  Status ReadAt(uint64_t offset, std::span<char> out) override {
+    if (offset > size_ || out.size() > size_ - offset) {
+      return InvalidArgumentError("read past the end of " + path_);
+    }
+    size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoStatus("read " + path_, errno);
+      if (n == 0) return DataLossError(path_ + " became shorter while it was read");
+      done += static_cast<size_t>(n);
+    }
+    return OkStatus();
+  }
+
+ private:
+  int fd_;
+  uint64_t size_;
+  std::string path_;
+};
+
 class LocalDirSource final : public ObjectSource {
  public:
   explicit LocalDirSource(std::string root) : root_(std::move(root)) {}
@@ -100,21 +132,15 @@ class LocalDirSource final : public ObjectSource {
   }
 
   Result<ObjectReaderPtr> Open(std::string_view key) override {
-    if (!IsValidKey(key)) return NoSuchKey(key);
-    std::string path = PathOf(key);
-    // O_NONBLOCK: a FIFO in the tree must not hang the caller (no effect on regular files).
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return NoSuchKey(key);
-      return ErrnoStatus("open " + path, errno);
-    }
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return NoSuchKey(key);
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    return ObjectReaderPtr(std::make_unique<FileReader>(fd, std::move(path)));
+    ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
+    ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return ObjectReaderPtr(std::make_unique<FileReader>(file.fd, std::move(file.path)));
+  }
+
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key, uint64_t) override {
+    ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
+    return RandomAccessObjectPtr(
+        std::make_unique<FileRandomAccess>(file.fd, file.size, std::move(file.path)));
   }
 
   Result<uint64_t> Size(std::string_view key) override {
@@ -138,6 +164,30 @@ class LocalDirSource final : public ObjectSource {
   };
 
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
+
+  struct OpenFile {
+    int fd;
+    uint64_t size;
+    std::string path;
+  };
+
+  // Opens the regular file of `key` (the caller owns the descriptor).
+  Result<OpenFile> OpenRegular(std::string_view key) const {
+    if (!IsValidKey(key)) return NoSuchKey(key);
+    std::string path = PathOf(key);
+    // O_NONBLOCK: a FIFO in the tree must not hang the caller (no effect on regular files).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return NoSuchKey(key);
+      return ErrnoStatus("open " + path, errno);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return NoSuchKey(key);
+    }
+    return OpenFile{fd, static_cast<uint64_t>(st.st_size), std::move(path)};
+  }
 
   Status NoSuchKey(std::string_view key) const {
     return NotFoundError(Describe() + ": no such key: '" + std::string(key) + "'");

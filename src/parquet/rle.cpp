@@ -1,0 +1,133 @@
+#include "parquet/rle.hpp"
+
+#include <algorithm>
+
+#include "common/little_endian.hpp"
+#include "parquet/bit_unpack.hpp"
+#include "parquet/varint.hpp"
+
+namespace vpcflow::parquet {
+namespace {
+
+void AppendLiterals(std::span<const uint32_t> values, int width, std::string* out) {
+  if (values.empty()) return;
+  const size_t groups = (values.size() + 7) / 8;
+  AppendVarint((groups << 1) | 1, out);
+  const size_t start = out->size();
+  out->resize(start + groups * static_cast<size_t>(width), '\0');
+  auto* bytes = reinterpret_cast<uint8_t*>(out->data() + start);
+  uint64_t bit = 0;
+  for (uint32_t v : values) {
+    for (int b = 0; b < width; ++b, ++bit) {
+      if ((v >> b) & 1) bytes[bit >> 3] |= static_cast<uint8_t>(1u << (bit & 7));
+    }
+  }
+}
+
+}  // namespace
+
+RleDecoder::RleDecoder(std::span<const uint8_t> data, int width)
+    : p_(data.data()), end_(data.data() + data.size()), width_(width) {
+  failed_ = width < 0 || width > 32;
+}
+
+bool RleDecoder::NextRun() {
+  uint64_t header;
+  if (!ReadVarint(p_, end_, &header)) return false;
+  if ((header & 1) == 0) {
+    rle_left_ = header >> 1;
+    const size_t bytes = static_cast<size_t>((width_ + 7) / 8);
+    if (static_cast<size_t>(end_ - p_) < bytes) return false;
+    uint32_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) v |= static_cast<uint32_t>(p_[i]) << (8 * i);
+    rle_value_ = v;
+    p_ += bytes;
+    return true;
+  }
+  const uint64_t groups = header >> 1;
+  const uint64_t left = static_cast<uint64_t>(end_ - p_);
+  // Some writers cut the last run short of its padding: take what its bytes hold.
+  uint64_t bytes = groups > left ? left : std::min<uint64_t>(groups * width_, left);
+  if (width_ == 0) {
+    bytes = 0;
+    literal_left_ = std::min<uint64_t>(groups, uint64_t{1} << 60) * 8;
+  } else {
+    literal_left_ = std::min(groups * 8, bytes * 8 / static_cast<uint64_t>(width_));
+  }
+  literal_ = p_;
+  literal_size_ = bytes;
+  literal_bit_ = 0;
+  p_ += bytes;
+  return true;
+}
+
+bool RleDecoder::Get(uint32_t* out, size_t n) {
+  while (n > 0) {
+    if (failed_) return false;
+    if (rle_left_ > 0) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(rle_left_, n));
+      std::fill(out, out + take, rle_value_);
+      out += take;
+      n -= take;
+      rle_left_ -= take;
+      continue;
+    }
+    if (literal_left_ > 0) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(literal_left_, n));
+      const uint64_t end_bit = literal_bit_ + take * static_cast<uint64_t>(width_);
+      if ((end_bit >> 3) + 8 <= literal_size_) {
+        // Every value's 8-byte load stays inside the run: no bounds checks (width <= 32, so a
+        // value and its shift fit in 64 bits).
+        const uint64_t mask = (uint64_t{1} << width_) - 1;
+        for (size_t i = 0; i < take; ++i) {
+          const uint64_t word = LoadLittleEndian64(literal_ + (literal_bit_ >> 3));
+          out[i] = static_cast<uint32_t>((word >> (literal_bit_ & 7)) & mask);
+          literal_bit_ += static_cast<uint64_t>(width_);
+        }
+      } else {
+        for (size_t i = 0; i < take; ++i) {
+          out[i] = static_cast<uint32_t>(ReadBits(literal_, literal_size_, literal_bit_, width_));
+          literal_bit_ += static_cast<uint64_t>(width_);
+        }
+      }
+      out += take;
+      n -= take;
+      literal_left_ -= take;
+      continue;
+    }
+    if (!NextRun()) failed_ = true;
+  }
+  return true;
+}
+
+void RleEncode(std::span<const uint32_t> values, int width, std::string* out) {
+  size_t literal_start = 0;
+  size_t i = 0;
+  while (i < values.size()) {
+    size_t run = 1;
+    while (i + run < values.size() && values[i + run] == values[i]) ++run;
+    // A literal run must hold a multiple of 8 values unless it is the last: lend it the first
+    // values of this run when needed.
+    const size_t pad = (8 - (i - literal_start) % 8) % 8;
+    if (run >= 8 + pad) {
+      AppendLiterals(values.subspan(literal_start, i + pad - literal_start), width, out);
+      AppendVarint((run - pad) << 1, out);
+      for (int b = 0; b < (width + 7) / 8; ++b) {
+        out->push_back(static_cast<char>((values[i] >> (8 * b)) & 0xff));
+      }
+      i += run;
+      literal_start = i;
+    } else {
+      i += run;
+    }
+  }
+  AppendLiterals(values.subspan(literal_start), width, out);
+}
+
+int BitWidth(uint64_t max_value) {
+  int width = 0;
+  while (width < 64 && (max_value >> width) != 0) ++width;
+  return width;
+}
+
+}  // namespace vpcflow::parquet

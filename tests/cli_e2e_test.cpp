@@ -679,5 +679,30 @@ TEST_F(CliTest, SigtermAndSigintExitWithTheirStatusAndLeaveNoTemporaryFile) {
   }
 }
 
+// Must-fix 5 of issue 12: an object that cannot be read fails the run; it is not skipped as a
+// corrupt one. Root reads every file whatever its mode, so as root the program runs as nobody.
+TEST_F(CliTest, AnObjectThatCannotBeReadFailsTheRun) {
+  fs::path dir = Scratch();
+  const fs::path src = dir / "src";
+  const fs::path victim = CopyOfCorpus(src);
+  ASSERT_FALSE(victim.empty());
+  ASSERT_EQ(chmod(victim.c_str(), 0), 0);
+  int uid = -1;
+  if (geteuid() == 0) {
+    uid = 65534;
+    for (fs::path p = dir; p != fs::path(*root_).parent_path(); p = p.parent_path()) {
+      ASSERT_EQ(chmod(p.c_str(), 0755), 0) << p;  // the scratch folders are 0700
+    }
+  }
+  RunResult r = StartBinary(WindowOf(src), {}, uid).Wait();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, IsEmpty());
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_THAT(lines, SizeIs(1)) << r.err;
+  EXPECT_THAT(lines[0], AllOf(StartsWith("vpcflow-digest: digest failed: PERMISSION_DENIED"),
+                              HasSubstr(victim.lexically_relative(src).string()),
+                              HasSubstr("Permission denied")));
+}
+
 }  // namespace
 }  // namespace vpcflow

@@ -93,6 +93,7 @@ struct DigestArgs {
   int threads = 0;
   bool summary = false;
   bool progress = false;
+  bool follow_links = false;
   std::string region;                  // s3:// only
   std::string role;                    // s3:// only
   int64_t prefetch_bytes = 150000000;  // s3:// only
@@ -149,7 +150,7 @@ int RunDigestCommand(const DigestArgs& args) {
     source = OpenS3Source(*url, args);
     if (!source.ok()) return Fail(kExitFailure, "--source: " + source.status().message());
   } else {
-    source = NewLocalDirSource(args.source);
+    source = NewLocalDirSource(args.source, {.follow_links = args.follow_links});
     if (!source.ok()) {
       return Fail(kExitUsage, "--source: \"" + args.source + "\" is not a directory");
     }
@@ -280,6 +281,9 @@ int Main(int argc, char** argv) {
                  "s3:// only: downloads running ahead at once (default 2; 0 = none)")
       ->check(CLI::Range(0, 256))
       ->type_name("N");
+  app.add_flag("--follow-links", d.follow_links,
+               "Follow symbolic links that leave the source directory (default: listed as "
+               "problems, not read)");
   app.add_flag("--summary", d.summary, "Print a summary of the run on stderr");
   app.add_flag("--progress", d.progress,
                "Show a progress bar on stderr (default: on a terminal, for long runs)");

@@ -541,6 +541,13 @@ TEST_F(CliTest, CorruptObjectIsReportedAndTheRestIsDigested) {
   EXPECT_NE(with_digest, *reference_);
 }
 
+// A sibling name for `object` (same folder, stamp and flow log; another hash): the planner
+// reads it too.
+fs::path Sibling(const fs::path& object, const std::string& hash) {
+  const std::string name = object.filename().string();
+  return object.parent_path() / (name.substr(0, name.rfind('_') + 1) + hash + ".log.gz");
+}
+
 struct stat Lstat(const fs::path& path) {
   struct stat st = {};
   EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
@@ -702,6 +709,37 @@ TEST_F(CliTest, AnObjectThatCannotBeReadFailsTheRun) {
   EXPECT_THAT(lines[0], AllOf(StartsWith("vpcflow-digest: digest failed: PERMISSION_DENIED"),
                               HasSubstr(victim.lexically_relative(src).string()),
                               HasSubstr("Permission denied")));
+}
+
+// Should-fix of issue 12: names that are not regular files are listed as problems, and a FIFO
+// never blocks the run.
+TEST_F(CliTest, FlowLogNamesThatAreNotFilesAreNamedAndTheRestIsDigested) {
+  fs::path dir = Scratch();
+  const fs::path src = dir / "src";
+  const fs::path object = CopyOfCorpus(src);
+  ASSERT_FALSE(object.empty());
+  const fs::path fifo = Sibling(object, "0000fff1"), dangling = Sibling(object, "0000fff2"),
+                 folder = Sibling(object, "0000fff3"), ping = Sibling(object, "0000fff4"),
+                 pong = Sibling(object, "0000fff5");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_symlink(src / "nowhere", dangling);
+  fs::create_directories(folder);
+  WriteFile(folder / "inside.log.gz", "x");
+  fs::create_symlink(pong, ping);
+  fs::create_symlink(ping, pong);
+  RunResult r = RunBinary(WindowOf(src, {"--summary"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, *reference_);
+  for (const auto& [path, reason] :
+       std::vector<std::pair<fs::path, std::string>>{{fifo, "a FIFO"},
+                                                     {dangling, "a dangling symbolic link"},
+                                                     {folder, "a folder, not an object"},
+                                                     {ping, "a symbolic link loop"},
+                                                     {pong, "a symbolic link loop"}}) {
+    EXPECT_THAT(r.err,
+                HasSubstr(path.lexically_relative(src).string() + ": not_a_file: " + reason));
+  }
+  EXPECT_THAT(r.err, HasSubstr("5 not files"));
 }
 
 }  // namespace

@@ -233,6 +233,7 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
   Result<ObjectPlan> plan = PlanObjects(source, window, options.scan);
   if (!plan.ok()) return plan.status().WithContext("listing " + source.Describe());
   AddPlan(*plan, summary);
+  summary.problems = std::move(plan->problems);
   summary.list_seconds = SecondsSince(t0);
   const std::vector<ObjectInfo>& objects = plan->objects;
 

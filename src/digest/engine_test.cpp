@@ -285,6 +285,24 @@ TEST(EngineTest, AnObjectDeletedSinceTheListingIsCountedAsVanished) {
   EXPECT_THAT(s.problems[1].reason, HasSubstr("gone mid-read"));
 }
 
+TEST(EngineTest, EntriesThatAreNotObjectsAreNamedAndNeverOpened) {
+  MemoryObjectSource source;
+  source.Put(Key(1), FlowLogBuilder().Add({}).Gzip());
+  source.PutNotAnObject(Key(2), "a FIFO");
+  source.PutNotAnObject(Key(3, 5, ".log"), "a dangling symbolic link");
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_not_files, 2u);
+  ASSERT_EQ(s.problems.size(), 2u);
+  EXPECT_EQ(s.problems[0].key, Key(2));
+  EXPECT_EQ(s.problems[0].reason, "a FIFO");
+  EXPECT_EQ(s.problems[0].kind, ProblemKind::kNotAFile);
+  EXPECT_EQ(s.problems[1].key, Key(3, 5, ".log"));
+  EXPECT_THAT(source.open_calls(), ElementsAre(Key(1)));
+}
+
 TEST(EngineTest, PlainTextObjectsAreRead) {
   MemoryObjectSource source;
   const std::string text = FlowLogBuilder().Add({}).Text();

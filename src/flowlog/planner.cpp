@@ -83,6 +83,8 @@ class Walker {
     RETURN_IF_ERROR(WalkDays(regions));
     std::sort(plan_.objects.begin(), plan_.objects.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    std::sort(plan_.problems.begin(), plan_.problems.end(),
+              [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
     plan_.objects.erase(
         std::unique(plan_.objects.begin(), plan_.objects.end(),
                     [](const ObjectInfo& a, const ObjectInfo& b) { return a.key == b.key; }),
@@ -151,6 +153,7 @@ class Walker {
       plan_.parquet += part.parquet;
       plan_.empty += part.empty;
       plan_.objects.insert(plan_.objects.end(), part.objects.begin(), part.objects.end());
+      plan_.problems.insert(plan_.problems.end(), part.problems.begin(), part.problems.end());
     }
     return OkStatus();
   }
@@ -170,8 +173,12 @@ class Walker {
     Consider(page.objects);
     for (const std::string& hour_dir : page.common_prefixes) {
       std::string_view hour = FolderName(hour_dir);
-      if (region.hive && !ConsumePrefix(&hour, "hour=")) continue;
+      if (region.hive && !ConsumePrefix(&hour, "hour=")) {
+        ConsiderFolder(hour_dir);
+        continue;
+      }
       if (hour.size() != 2 || hour[0] < '0' || hour[0] > '9' || hour[1] < '0' || hour[1] > '9') {
+        ConsiderFolder(hour_dir);
         continue;
       }
       int h = (hour[0] - '0') * 10 + (hour[1] - '0');
@@ -179,8 +186,19 @@ class Walker {
       ListPage hour_page;
       RETURN_IF_ERROR(List(hour_dir, &hour_page, /*files_expected=*/true));
       Consider(hour_page.objects);
+      for (const std::string& folder : hour_page.common_prefixes) ConsiderFolder(folder);
     }
     return OkStatus();
+  }
+
+  // A folder named like a flow-log object of the range (in S3, keys under "<name>/"; on a
+  // disk, a directory) is named in the problems: someone meant it to be read.
+  void ConsiderFolder(const std::string& folder) {
+    const std::string key = folder.substr(0, folder.size() - 1);
+    std::optional<FlowLogKey> parsed = ParseFlowLogKey(key);
+    if (parsed && range_.Contains(parsed->file_time)) {
+      plan_.problems.push_back({key, "a folder, not an object", ProblemKind::kNotAFile});
+    }
   }
 
   void Consider(std::vector<ObjectInfo>& objects) {
@@ -190,6 +208,8 @@ class Walker {
         ++plan_.ignored;
       } else if (!range_.Contains(key->file_time)) {
         ++plan_.out_of_range;
+      } else if (!object.problem.empty()) {
+        plan_.problems.push_back({object.key, std::move(object.problem), ProblemKind::kNotAFile});
       } else if (key->kind == ObjectKind::kParquet) {
         ++plan_.parquet;
       } else if (object.size == 0) {

@@ -284,6 +284,42 @@ TEST(PlannerTest, MissingAwsLogsIsAnEmptyPlan) {
   EXPECT_THAT(ListedPrefixes(source), ElementsAre("AWSLogs/"));
 }
 
+TEST(PlannerTest, FlowLogNamesThatAreNotObjectsAreProblems) {
+  MemoryObjectSource source;
+  const int64_t t = kJune20 + 10 * 3600;
+  Window w{.start = t, .stop = t + 3600};
+  source.Put(Key(Layout::kDaily, t), "x");
+  source.PutNotAnObject(Key(Layout::kDaily, t + 300), "a FIFO");
+  source.PutNotAnObject(Key(Layout::kHourly, t + 600), "a dangling symbolic link");
+  source.PutNotAnObject(Key(Layout::kDaily, t + 5 * 3600), "a FIFO");  // out of range
+  source.PutNotAnObject(
+      Key(Layout::kDaily, t).substr(0, Key(Layout::kDaily, t).rfind('/')) + "/notes.fifo",
+      "a FIFO");  // not a flow-log name
+  // A folder named like an object, in the day folder and in an hour folder.
+  source.Put(Key(Layout::kDaily, t + 900) + "/inside", "x");
+  source.Put(Key(Layout::kHiveHourly, t + 1200) + "/inside", "x");
+  Result<ObjectPlan> plan = PlanObjects(source, w, ScanOptions{});
+  ASSERT_OK(plan);
+  EXPECT_THAT(Keys(*plan), ElementsAre(Key(Layout::kDaily, t)));
+  ASSERT_EQ(plan->problems.size(), 4u);
+  std::vector<std::pair<std::string, std::string>> problems;
+  for (const ObjectProblem& p : plan->problems) {
+    EXPECT_EQ(p.kind, ProblemKind::kNotAFile);
+    problems.emplace_back(p.key, p.reason);
+  }
+  EXPECT_THAT(
+      problems,
+      ElementsAre(std::pair<std::string, std::string>{Key(Layout::kHourly, t + 600),
+                                                      "a dangling symbolic link"},
+                  std::pair<std::string, std::string>{Key(Layout::kDaily, t + 300), "a FIFO"},
+                  std::pair<std::string, std::string>{Key(Layout::kDaily, t + 900),
+                                                      "a folder, not an object"},
+                  std::pair<std::string, std::string>{Key(Layout::kHiveHourly, t + 1200),
+                                                      "a folder, not an object"}));
+  EXPECT_EQ(plan->out_of_range, 1u);
+  EXPECT_EQ(plan->ignored, 1u);
+}
+
 TEST(PlannerTest, PagesAreCountedAsRequests) {
   MemoryObjectSource source;
   source.SetMaxPageSize(1);

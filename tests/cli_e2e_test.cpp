@@ -742,5 +742,47 @@ TEST_F(CliTest, FlowLogNamesThatAreNotFilesAreNamedAndTheRestIsDigested) {
   EXPECT_THAT(r.err, HasSubstr("5 not files"));
 }
 
+TEST_F(CliTest, ALinkLeavingTheSourceIsFollowedOnlyWithFollowLinks) {
+  fs::path src = Scratch() / "src";
+  fs::create_directories(src);
+  fs::create_directory_symlink(*corpus_ / "AWSLogs", src / "AWSLogs");
+  RunResult plain = RunBinary(WindowOf(src));
+  EXPECT_EQ(plain.exit_code, 1);
+  std::vector<std::string> lines = Lines(plain.err);
+  ASSERT_THAT(lines, SizeIs(1)) << plain.err;
+  EXPECT_THAT(lines[0],
+              AllOf(HasSubstr("no AWSLogs/ folder found"),
+                    HasSubstr("\"AWSLogs\" (a symbolic link leaving the source directory")));
+  RunResult followed = RunBinary(WindowOf(src, {"--follow-links"}));
+  ASSERT_EQ(followed.exit_code, 0) << followed.err;
+  EXPECT_EQ(followed.out, *reference_);
+}
+
+// Should-fix of issue 12: a forgotten --prefix was an empty digest and exit 0.
+TEST_F(CliTest, ASourceWithoutAwsLogsFailsNamingWhatItHolds) {
+  fs::path src = Scratch() / "src";
+  fs::create_directories(src);
+  fs::copy(*corpus_, src / "team-logs", fs::copy_options::recursive);
+  WriteFile(src / "notes.txt", "x");
+  RunResult r = RunBinary(WindowOf(src));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, IsEmpty());
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_THAT(lines, SizeIs(1)) << r.err;
+  EXPECT_THAT(lines[0],
+              AllOf(StartsWith("vpcflow-digest: digest failed: NOT_FOUND"),
+                    HasSubstr("no AWSLogs/ folder found at the root"),
+                    HasSubstr("\"notes.txt\", \"team-logs/\""), HasSubstr("is the prefix right?")));
+  RunResult prefixed = RunBinary(WindowOf(src, {"--prefix", "team-logs"}));
+  ASSERT_EQ(prefixed.exit_code, 0) << prefixed.err;
+  EXPECT_EQ(prefixed.out, *reference_);
+  // Folders that hold nothing for the window: a valid empty digest.
+  RunResult empty = RunBinary({"--source", corpus_->string(), "--start", "2026-10-01T00:00:00Z",
+                               "--stop", "2026-10-01T01:00:00Z"});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_THAT(empty.out, IsEmpty());
+  EXPECT_THAT(empty.err, IsEmpty());
+}
+
 }  // namespace
 }  // namespace vpcflow

@@ -177,8 +177,9 @@ struct DigestRun {
 };
 
 /// Plans, reads and aggregates. Returns the error of listing (Unavailable, PermissionDenied,
-/// NotFound) when the source cannot be listed at all, Cancelled when `options.stop` fired, and
-/// InvalidArgument for a bad window (start not before stop).
+/// NotFound) when the source cannot be listed at all, NotFound when no AWSLogs/ folder is found
+/// (PlanObjects), Cancelled when `options.stop` fired, and InvalidArgument for a bad window
+/// (start not before stop).
 ///
 /// A bad object is not a failed digest, but a failed read is (DESIGN.md, "Digest rules"):
 /// - content that is not a flow log (bad gzip, truncated: DataLoss from the decoder) is skipped:

@@ -352,8 +352,9 @@ TEST(EngineTest, BadWindowIsInvalidArgument) {
   EXPECT_THAT(RunOn(source, 1, Window{kT0, kT0}), StatusIs(StatusCode::kInvalidArgument));
 }
 
-TEST(EngineTest, AnEmptyBucketIsAnEmptyDigest) {
+TEST(EngineTest, AnEmptyAwsLogsFolderForTheWindowIsAnEmptyDigest) {
   MemoryObjectSource source;
+  source.Put("AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/x.log.gz", "x");
   Result<DigestRun> run = RunOn(source);
   ASSERT_OK(run);
   EXPECT_EQ(run->digest.size(), 0u);

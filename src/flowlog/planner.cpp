@@ -57,6 +57,7 @@ class Walker {
     root += "AWSLogs/";
     ListPage accounts;
     RETURN_IF_ERROR(List(root, &accounts));
+    if (accounts.common_prefixes.empty() && accounts.objects.empty()) return NoAwsLogs(root);
     std::vector<RegionFolder> regions;
     for (const std::string& account_dir : accounts.common_prefixes) {
       std::string_view account = FolderName(account_dir);
@@ -95,6 +96,47 @@ class Walker {
   ObjectPlan& plan() { return plan_; }
 
  private:
+  // The error for a source without `root` ("<prefix>AWSLogs/"): what the prefix holds instead,
+  // or, when it holds nothing either, what the root holds.
+  Status NoAwsLogs(const std::string& root) {
+    const std::string prefix = root.substr(0, root.size() - std::string_view("AWSLogs/").size());
+    const std::string where = prefix.empty() ? "at the root" : "under \"" + prefix + "\"";
+    std::string message = "no AWSLogs/ folder found " + where;
+    ASSIGN_OR_RETURN(std::string here, Holds(prefix));
+    if (!here.empty())
+      return NotFoundError(message + ", which holds " + here + " (is the prefix right?)");
+    if (prefix.empty()) return NotFoundError(message + ": the source is empty");
+    ASSIGN_OR_RETURN(std::string top, Holds(""));
+    if (top.empty()) return NotFoundError(message + ": the source is empty");
+    return NotFoundError(message + ", which is empty; the root holds " + top +
+                         " (is the prefix right?)");
+  }
+
+  // The first few folders and objects directly under `prefix`, as "a/, b/, c.txt, ...".
+  Result<std::string> Holds(const std::string& prefix) {
+    constexpr int kShown = 5;
+    ListRequest request;
+    request.prefix = prefix;
+    request.delimiter.push_back('/');
+    request.max_keys = kShown + 1;
+    ++plan_.list_requests;
+    Result<ListPage> page = source_.List(request);
+    if (!page.ok()) return page.status().WithContext("listing " + prefix);
+    std::vector<std::pair<std::string, std::string>> names;  // name, what is wrong with it
+    for (const std::string& folder : page->common_prefixes) names.emplace_back(folder, "");
+    for (const ObjectInfo& object : page->objects) {
+      names.emplace_back(object.key, object.problem.empty() ? "" : " (" + object.problem + ")");
+    }
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (size_t i = 0; i < names.size() && i < kShown; ++i) {
+      if (i > 0) out += ", ";
+      out += "\"" + names[i].first.substr(prefix.size()) + "\"" + names[i].second;
+    }
+    if (names.size() > kShown || !page->next_token.empty()) out += ", ...";
+    return out;
+  }
+
   Status List(const std::string& prefix, ListPage* page, bool files_expected = false) {
     ListRequest request;
     request.prefix = prefix;

@@ -51,7 +51,10 @@ struct ObjectPlan {
 /// requires), with the same plan as one at a time.
 ///
 /// Returns the source's error (with the prefix as context) when any listing fails (the job
-/// fails so it can be retried); a missing AWSLogs/ folder is an empty plan.
+/// fails so it can be retried). Returns NotFound when `scan.prefix + "AWSLogs/"` holds nothing
+/// (a forgotten or wrong prefix, an empty bucket), naming the first few folders and objects
+/// found under the prefix (and, when that is empty too, at the root). An AWSLogs/ folder that
+/// holds nothing for the window, or only other accounts or regions, is an empty plan.
 Result<ObjectPlan> PlanObjects(ObjectSource& source, const Window& window, const ScanOptions& scan);
 
 }  // namespace vpcflow

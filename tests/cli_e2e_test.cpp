@@ -619,6 +619,20 @@ TEST_F(CliTest, OutputToACharacterDeviceKeepsTheDevice) {
   }
 }
 
+TEST_F(CliTest, OutputToDevStdoutIsStdout) {
+  // A link of our own like /dev/stdout first: if the program replaced it, the test stops
+  // before it could replace /dev/stdout.
+  fs::path dir = Scratch();
+  fs::create_symlink("/proc/self/fd/1", dir / "stdout");
+  for (const fs::path& name : {dir / "stdout", fs::path("/dev/stdout")}) {
+    RunResult r = RunBinary(WindowWith({"--output", name.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(S_ISLNK(Lstat(name).st_mode)) << name;
+    EXPECT_EQ(r.out, *reference_) << name;
+  }
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "stdout");
+}
+
 TEST_F(CliTest, OutputThroughASymlinkKeepsTheLink) {
   fs::path dir = Scratch();
   fs::create_directories(dir / "real");

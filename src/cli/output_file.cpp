@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <system_error>
@@ -39,7 +40,18 @@ struct Target {
   bool in_place = false;
   std::string path;                 // the file to replace (links resolved), or the path given
   std::optional<struct stat> file;  // the existing regular file, if any
+  int own_fd = -1;                  // in place: a descriptor of this process it names
 };
+
+// N for "/proc/<our pid>/fd/N" (where /dev/stdout, /dev/fd/N and /proc/self/fd/N lead), else -1.
+int OwnDescriptor(std::string_view path) {
+  const std::string prefix = "/proc/" + std::to_string(::getpid()) + "/fd/";
+  if (!path.starts_with(prefix)) return -1;
+  int fd = -1;
+  const std::string_view digits = path.substr(prefix.size());
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), fd);
+  return ec == std::errc() && end == digits.data() + digits.size() ? fd : -1;
+}
 
 Result<Target> Resolve(const std::string& path) {
   std::string current = path;
@@ -57,9 +69,14 @@ Result<Target> Resolve(const std::string& path) {
     if (S_ISREG(st.st_mode)) return Target{.in_place = false, .path = current, .file = st};
     if (S_ISDIR(st.st_mode)) return InvalidArgumentError("\"" + path + "\" names a directory");
     if (!S_ISLNK(st.st_mode)) return Target{.in_place = true, .path = path, .file = std::nullopt};
-    // /dev/stdout, /dev/fd/N, /proc/self/fd/N: their "targets" are open files, not names.
-    if (current.starts_with("/proc/")) {
-      return Target{.in_place = true, .path = path, .file = std::nullopt};
+    // /dev/stdout, /dev/fd/N, /proc/self/fd/N: links in /proc lead to open files, not names.
+    char dir[PATH_MAX];
+    if (::realpath(DirectoryOf(current).c_str(), dir) != nullptr &&
+        std::string_view(dir).starts_with("/proc/")) {
+      return Target{.in_place = true,
+                    .path = path,
+                    .file = std::nullopt,
+                    .own_fd = OwnDescriptor(std::string(dir) + "/" + BaseName(current))};
     }
     std::string link(PATH_MAX, '\0');
     const ssize_t n = ::readlink(current.c_str(), link.data(), link.size());
@@ -99,9 +116,13 @@ Status OutputFile::Open(const std::string& path) {
   if (!target.ok()) return OutputError(target.status());
   target_ = target->path;
   if (target->in_place) {
-    // O_TRUNC only matters for a regular file reached through /proc (FIFOs and devices ignore
-    // it); O_NOCTTY keeps a terminal from becoming the controlling one.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+    // One of our own descriptors (--output /dev/stdout) is written as it is, with its offset
+    // and append mode (`>>`), as the shell opened it. Anything else is opened; O_TRUNC only
+    // matters for a regular file reached through /proc (FIFOs and devices ignore it), and
+    // O_NOCTTY keeps a terminal from becoming the controlling one.
+    const int fd = target->own_fd >= 0
+                       ? ::fcntl(target->own_fd, F_DUPFD_CLOEXEC, 0)
+                       : ::open(path.c_str(), O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return OutputError(ErrnoStatus("cannot open \"" + path + "\"", errno));
     Result<ByteSinkPtr> file = NewFdSink(fd, path);
     if (!file.ok()) return OutputError(file.status());

@@ -11,8 +11,10 @@
 /// - a symbolic link: followed (as many links as the kernel would, 40) to its target, which is
 ///   written as above: the link stays a link. A dangling link creates its target.
 /// - anything else (a FIFO, a character or block device such as /dev/null, a socket, or a name
-///   reached through /proc such as /dev/stdout): opened and written in place, never replaced.
-///   Opening a FIFO waits for its reader.
+///   reached through /proc): opened and written in place, never replaced. Opening a FIFO waits
+///   for its reader. A name of one of the process's own descriptors (/dev/stdout, /dev/fd/N,
+///   /proc/self/fd/N) writes to that descriptor as it is: its offset and append mode stay (a
+///   shell's `>>` appends).
 /// A path ending in ".gz" gets gzip-compressed bytes.
 ///
 /// The temporary file is registered with cli/interrupt.hpp, so SIGINT/SIGTERM remove it.

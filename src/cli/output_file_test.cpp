@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -194,17 +195,57 @@ TEST_F(OutputFileTest, ACharacterDeviceIsWrittenInPlace) {
   EXPECT_EQ(Lstat(device).st_rdev, makedev(1, 3));
 }
 
-TEST_F(OutputFileTest, AnOpenFileReachedThroughProcIsWrittenInPlace) {
-  // As with --output /dev/stdout when stdout is a file: write the open file, keep its inode.
-  WriteFile(Path("stdout.txt"), "old content");
-  const int fd = ::open(Path("stdout.txt").c_str(), O_WRONLY);
+TEST_F(OutputFileTest, OurOwnDescriptorIsWrittenAsItIs) {
+  // As with --output /dev/stdout >> file: the open file, appended to, never replaced.
+  WriteFile(Path("stdout.txt"), "old;");
+  const int fd = ::open(Path("stdout.txt").c_str(), O_WRONLY | O_APPEND);
   ASSERT_GE(fd, 0);
   const ino_t inode = Lstat(Path("stdout.txt")).st_ino;
-  Status st = WriteAll("/proc/self/fd/" + std::to_string(fd), "new");
+  for (const std::string& name :
+       {"/proc/self/fd/" + std::to_string(fd), "/dev/fd/" + std::to_string(fd),
+        "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd)}) {
+    OutputFile out;
+    ASSERT_OK(out.Open(name));
+    EXPECT_EQ(out.mode(), OutputFile::Mode::kInPlace);
+    ASSERT_OK(out.sink().Append("new;"));
+    ASSERT_OK(out.Commit());
+  }
+  EXPECT_NE(::fcntl(fd, F_GETFD), -1);  // still open: only copies were closed
   ::close(fd);
-  ASSERT_OK(st);
-  EXPECT_EQ(ReadFile(Path("stdout.txt")), "new");
+  EXPECT_EQ(ReadFile(Path("stdout.txt")), "old;new;new;new;");
   EXPECT_EQ(Lstat(Path("stdout.txt")).st_ino, inode);
+}
+
+TEST_F(OutputFileTest, AFileReachedThroughProcIsWrittenInPlace) {
+  // Another process's open file: opened (and truncated) by its name, not replaced.
+  WriteFile(Path("theirs.txt"), "old content");
+  const ino_t inode = Lstat(Path("theirs.txt")).st_ino;
+  int ready[2], hold[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(hold), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {  // opens the file, says which descriptor, holds it until `hold` closes
+    ::close(ready[0]);
+    ::close(hold[1]);
+    const int fd = ::open(Path("theirs.txt").c_str(), O_RDONLY);
+    (void)!::write(ready[1], &fd, sizeof(fd));
+    char c;
+    (void)!::read(hold[0], &c, 1);
+    _exit(0);
+  }
+  ::close(ready[1]);
+  ::close(hold[0]);
+  int theirs = -1;
+  const bool told = ::read(ready[0], &theirs, sizeof(theirs)) == sizeof(theirs) && theirs >= 0;
+  Status st =
+      told ? WriteAll("/proc/" + std::to_string(child) + "/fd/" + std::to_string(theirs), "new")
+           : InternalError("the child could not open the file");
+  ::close(ready[0]);
+  ::close(hold[1]);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_OK(st);
+  EXPECT_EQ(ReadFile(Path("theirs.txt")), "new");
+  EXPECT_EQ(Lstat(Path("theirs.txt")).st_ino, inode);
 }
 
 TEST_F(OutputFileTest, ADotGzNameGetsGzip) {

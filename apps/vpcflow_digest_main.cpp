@@ -1,10 +1,10 @@
 // vpcflow-digest: digests a directory laid out like the flow-log bucket for a window, or
 // generates a sample corpus (`vpcflow-digest generate`). See README.md, "CLI".
 //
-// Exit codes: 0 success, 1 the digest or the output failed, 2 bad arguments, 130 interrupted.
+// Exit codes: 0 success, 1 the digest or the output failed, 2 bad arguments, 130 interrupted
+// (SIGINT), 143 terminated (SIGTERM).
 // Every error is one line on stderr starting with "vpcflow-digest: ".
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/interrupt.hpp"
+#include "cli/output_file.hpp"
+#include "cli/progress_bar.hpp"
 #include "generate/generator.hpp"
 #include "query/query.hpp"
 #include "query/row_file.hpp"
@@ -41,11 +44,8 @@ namespace {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 130;
 // `generate` accepts windows up to a year; the digest uses DIGEST_MAX_WINDOW.
 constexpr int64_t kMaxGenerateWindowSeconds = 366LL * 24 * 3600;
-// With stderr on a terminal, the progress bar appears once a run has taken this long.
-constexpr double kAutoProgressAfterSeconds = 1.0;
 constexpr size_t kMaxProblemLines = 10;
 
 int Fail(int code, std::string_view message) {
@@ -84,127 +84,6 @@ Status CheckRegions(const std::vector<std::string>& regions) {
   return OkStatus();
 }
 
-// The temporary output file, removed by the SIGINT/SIGTERM handler (unlink is
-// async-signal-safe) so that an interrupted run leaves no partial file.
-char g_tmp_path[4096] = {0};
-
-extern "C" void OnSignal(int) {
-  if (g_tmp_path[0] != '\0') unlink(g_tmp_path);
-  _exit(kExitInterrupted);
-}
-
-// The output: stdout, or FILE written under a temporary name in FILE's directory and renamed
-// into place by Commit() (so a failed run leaves no partial file).
-class Output {
- public:
-  ~Output() { Discard(); }
-
-  Status Open(const std::string& path) {
-    if (path.empty() || path == "-") {
-      sink_ = NewStdioSink(stdout);
-      return OkStatus();
-    }
-    namespace fs = std::filesystem;
-    fs::path final_path(path);
-    if (final_path.filename().empty()) {
-      return InvalidArgumentError("--output: \"" + path + "\" names a directory");
-    }
-    std::error_code ec;
-    const fs::path dir = final_path.parent_path().empty() ? "." : final_path.parent_path();
-    if (!fs::is_directory(dir, ec)) {
-      return InvalidArgumentError("--output: directory \"" + dir.string() + "\" does not exist");
-    }
-    fs::path tmp = final_path.parent_path() /
-                   ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()));
-    if (tmp.string().size() >= sizeof(g_tmp_path)) {
-      return InvalidArgumentError("--output: path too long");
-    }
-    Result<ByteSinkPtr> file = NewFileSink(tmp.string());
-    if (!file.ok()) return file.status().WithContext("--output: cannot create the file");
-    final_ = path;
-    tmp_ = tmp.string();
-    std::snprintf(g_tmp_path, sizeof(g_tmp_path), "%s", tmp_.c_str());
-    const bool gzip = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-    sink_ = gzip ? NewGzipSink(std::move(file).value(), 1) : std::move(file).value();
-    return OkStatus();
-  }
-
-  ByteSink& sink() { return *sink_; }
-
-  Status Commit() {
-    Status st = sink_->Close();
-    if (!st.ok() || tmp_.empty()) return st;
-    std::error_code ec;
-    std::filesystem::rename(tmp_, final_, ec);
-    if (ec)
-      return UnavailableError("cannot rename the output into " + final_ + ": " + ec.message());
-    tmp_.clear();
-    g_tmp_path[0] = '\0';
-    return OkStatus();
-  }
-
-  void Discard() {
-    if (tmp_.empty()) return;
-    if (sink_) (void)sink_->Close();
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
-    tmp_.clear();
-    g_tmp_path[0] = '\0';
-  }
-
- private:
-  ByteSinkPtr sink_;
-  std::string final_;
-  std::string tmp_;
-};
-
-// A one-line progress bar on stderr: objects, MB, percent. On a terminal the line is redrawn
-// in place; otherwise (only with --progress) a line at most every few seconds.
-class ProgressBar {
- public:
-  ProgressBar(bool forced, bool terminal)
-      : forced_(forced), terminal_(terminal), t0_(Clock::now()) {}
-
-  bool enabled() const { return forced_ || terminal_; }
-
-  void Report(const DigestProgress& p) {
-    const double elapsed = SecondsSince(t0_);
-    const bool final = p.objects_done == p.objects_total;
-    if (!forced_ && elapsed < kAutoProgressAfterSeconds) return;
-    if (!terminal_ && !final && elapsed - last_line_ < 2.0) return;
-    last_line_ = elapsed;
-    const double fraction =
-        p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
-        : p.objects_total > 0
-            ? static_cast<double>(p.objects_done) / static_cast<double>(p.objects_total)
-            : 1.0;
-    constexpr int kWidth = 24;
-    char bar[kWidth + 1];
-    const int filled = static_cast<int>(fraction * kWidth);
-    for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '-';
-    bar[kWidth] = '\0';
-    std::fprintf(stderr, "%s[%s] %3d%%  %" PRIu64 "/%" PRIu64 " objects  %.1f/%.1f MB  %.1f s%s",
-                 terminal_ ? "\r" : "", bar, static_cast<int>(fraction * 100), p.objects_done,
-                 p.objects_total, static_cast<double>(p.bytes_done) / 1e6,
-                 static_cast<double>(p.bytes_total) / 1e6, elapsed, terminal_ ? "" : "\n");
-    drawn_ = true;
-    if (terminal_ && final) Finish();
-  }
-
-  // Ends the in-place line so that later messages start on their own line.
-  void Finish() {
-    if (terminal_ && drawn_) std::fputc('\n', stderr);
-    drawn_ = false;
-  }
-
- private:
-  bool forced_;
-  bool terminal_;
-  Clock::time_point t0_;
-  double last_line_ = -1e9;
-  bool drawn_ = false;
-};
-
 struct DigestArgs {
   std::string source;
   std::string start;
@@ -218,6 +97,7 @@ struct DigestArgs {
   bool summary = false;
   bool progress = false;
   std::string rows_output;             // the rows sidecar, when given
+  bool follow_links = false;
   std::string region;                  // s3:// only
   std::string role;                    // s3:// only
   int64_t prefetch_bytes = 150000000;  // s3:// only
@@ -311,8 +191,10 @@ int RunViewCommand(const std::string& input, const QueryArgs& q) {
   if (!spec.ok()) return Fail(kExitUsage, OptionMessage(spec.status()));
   Result<RowSourcePtr> rows = OpenStoredInput(input);
   if (!rows.ok()) return Fail(kExitFailure, rows.status().message());
-  Output output;
-  if (Status st = output.Open(q.output); !st.ok()) return Fail(kExitUsage, st.message());
+  OutputFile output;
+  if (Status st = output.Open(q.output); !st.ok()) {
+    return Fail(IsInvalidArgument(st) ? kExitUsage : kExitFailure, st.message());
+  }
   if (Status st = RunQuery(**rows, *spec, output.sink()); !st.ok()) return QueryFailure(st);
   if (Status st = output.Commit(); !st.ok()) return Fail(kExitFailure, st.ToString());
   return 0;
@@ -326,8 +208,10 @@ int RunDiffCommand(const std::string& base_path, const std::string& current_path
   if (!base.ok()) return Fail(kExitFailure, base.status().message());
   Result<RowSourcePtr> current = OpenStoredInput(current_path);
   if (!current.ok()) return Fail(kExitFailure, current.status().message());
-  Output output;
-  if (Status st = output.Open(q.output); !st.ok()) return Fail(kExitUsage, st.message());
+  OutputFile output;
+  if (Status st = output.Open(q.output); !st.ok()) {
+    return Fail(IsInvalidArgument(st) ? kExitUsage : kExitFailure, st.message());
+  }
   if (Status st = RunDiff(**base, **current, *spec, output.sink()); !st.ok()) {
     return QueryFailure(st);
   }
@@ -397,14 +281,16 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
     source = OpenS3Source(*url, args);
     if (!source.ok()) return Fail(kExitFailure, "--source: " + source.status().message());
   } else {
-    source = NewLocalDirSource(args.source);
+    source = NewLocalDirSource(args.source, {.follow_links = args.follow_links});
     if (!source.ok()) {
       return Fail(kExitUsage, "--source: \"" + args.source + "\" is not a directory");
     }
   }
 
-  Output output;
-  if (Status st = output.Open(args.output); !st.ok()) return Fail(kExitUsage, st.message());
+  OutputFile output;
+  if (Status st = output.Open(args.output); !st.ok()) {
+    return Fail(IsInvalidArgument(st) ? kExitUsage : kExitFailure, st.message());
+  }
 
   ProgressBar progress(args.progress, isatty(STDERR_FILENO) != 0);
   DigestOptions options;
@@ -534,7 +420,10 @@ int Main(int argc, char** argv) {
   app.add_option("--rows-output", d.rows_output,
                  "Also write the rows sidecar (flows included; `view` reads it fastest) to FILE")
       ->type_name("FILE");
-  app.add_option("--output", d.output, "Write to FILE (gzip when it ends in .gz), not stdout")
+  app.add_option("--output", d.output,
+                 "Write to FILE (gzip when it ends in .gz), not stdout. A regular file is "
+                 "replaced atomically, keeping its mode; links are followed; FIFOs and devices "
+                 "are written in place")
       ->type_name("FILE");
   app.add_option("--threads", d.threads, "Reader threads (default 0: the number of cores)")
       ->check(kThreadRange)
@@ -551,6 +440,9 @@ int Main(int argc, char** argv) {
                  "s3:// only: downloads running ahead at once (default 2; 0 = none)")
       ->check(CLI::Range(0, 256))
       ->type_name("N");
+  app.add_flag("--follow-links", d.follow_links,
+               "Follow symbolic links that leave the source directory (default: listed as "
+               "problems, not read)");
   app.add_flag("--summary", d.summary, "Print a summary of the run on stderr");
   app.add_flag("--progress", d.progress,
                "Show a progress bar on stderr (default: on a terminal, for long runs)");
@@ -599,7 +491,8 @@ int Main(int argc, char** argv) {
                   "Parquet pages: gzip (default, as AWS), snappy, zstd or none")
       ->type_name("CODEC");
   app.footer(
-      "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments.\n"
+      "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments, 130 SIGINT, "
+      "143 SIGTERM.\n"
       "Environment: DIGEST_MAX_WINDOW, the longest window (seconds or e.g. 168h; default 7 "
       "days).");
 
@@ -615,10 +508,7 @@ int Main(int argc, char** argv) {
     return Fail(kExitUsage, std::string(e.what()) + " (see --help)");
   }
 
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  InstallInterruptHandlers();
 
   if (gen->parsed()) return RunGenerateCommand(g);
   if (view->parsed()) return RunViewCommand(view_input, vq);

@@ -44,12 +44,16 @@ function(vpcflow_add_rgw_test name)
       ENVIRONMENT "VPCFLOW_RGW_ENV=${VPCFLOW_RGW_DIR}/env"
     DISCOVERY_TIMEOUT 60)
   # Labels are set after discovery: gtest_discover_tests cannot pass a list (two labels) as one
-  # property value.
+  # property value. The tests of a gateway of their own share its directory: one at a time.
   set(labels rgw ${T_LABELS})
+  set(lock "")
+  if(T_FIXTURE STREQUAL "rgw_own")
+    set(lock " RESOURCE_LOCK rgw_own")
+  endif()
   set(script ${CMAKE_CURRENT_BINARY_DIR}/${name}_rgw_labels.cmake)
   file(WRITE ${script}
     "if(${name}_TESTS)\n"
-    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\"${lock})\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
 endfunction()

@@ -3,6 +3,12 @@
 // a corrupt object in the tree.
 
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +27,10 @@
 #include "common/gzip_reader.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/test_http_server.hpp"
 #include "vpcflow/object_source.hpp"
 
 namespace vpcflow {
@@ -43,19 +51,48 @@ struct RunResult {
   std::string err;
 };
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// A running vpcflow-digest whose stdout and stderr go to files.
+struct Child {
+  pid_t pid = -1;
+  std::unique_ptr<ScratchDir> capture;
 
-// Runs the binary with `args` (and extra environment variables), capturing stdout and stderr.
-RunResult RunBinary(const std::vector<std::string>& args,
-                    const std::map<std::string, std::string>& env = {},
-                    const std::string& stdin_path = "/dev/null") {
-  ScratchDir capture;
-  const fs::path out_path = capture.Sub("stdout"), err_path = capture.Sub("stderr");
+  // Waits for the exit; the exit status (128 + the signal when killed by one). A program still
+  // running after `timeout_ms` is killed and reported with exit status -2 (a hang is a failure,
+  // not a stuck test).
+  RunResult Wait(int timeout_ms = 120000) {
+    RunResult result;
+    bool timed_out = false;
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) {
+      pollfd exited{.fd = pidfd, .events = POLLIN, .revents = 0};
+      if (poll(&exited, 1, timeout_ms) == 0) {
+        timed_out = true;
+        kill(pid, SIGKILL);
+      }
+      close(pidfd);
+    }
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (timed_out) result.exit_code = -2;
+    pid = -1;
+    result.out = ReadFile(capture->Sub("stdout"));
+    result.err = ReadFile(capture->Sub("stderr"));
+    return result;
+  }
+};
+
+// Starts the binary with `args` (and extra environment variables), capturing stdout and stderr.
+// With `uid` >= 0 (as root) the program runs as that user and its group.
+// Its standard input is `stdin_path`.
+Child StartBinary(const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env = {}, int uid = -1,
+                  const std::string& stdin_path = "/dev/null") {
+  Child child;
+  child.capture = std::make_unique<ScratchDir>();
+  const std::string out_path = child.capture->Sub("stdout"),
+                    err_path = child.capture->Sub("stderr");
   std::vector<char*> argv;
   std::string bin = VPCFLOW_DIGEST_BIN;
   argv.push_back(bin.data());
@@ -63,9 +100,8 @@ RunResult RunBinary(const std::vector<std::string>& args,
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  RunResult result;
-  pid_t pid = fork();
-  if (pid == 0) {
+  child.pid = fork();
+  if (child.pid == 0) {
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int in = open(stdin_path.c_str(), O_RDONLY);
@@ -74,15 +110,20 @@ RunResult RunBinary(const std::vector<std::string>& args,
     dup2(out, 1);
     dup2(err, 2);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    if (uid >= 0 && (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0)) {
+      _exit(126);
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
+  return child;
+}
+
+// Runs the binary with `args` (and extra environment variables) to its end.
+RunResult RunBinary(const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env = {},
+                    const std::string& stdin_path = "/dev/null") {
+  return StartBinary(args, env, -1, stdin_path).Wait();
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -164,10 +205,28 @@ class CliTest : public ::testing::Test {
     return {"--source", corpus_->string(),     "--start", "2026-11-01T00:10:00Z",
             "--stop",   "2026-11-01T00:40:00Z"};
   }
+  // The window of the reference digest over another source.
+  static std::vector<std::string> WindowOf(const fs::path& source,
+                                           std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--source", source.string(),
+                                     "--start",  "2026-11-01T00:10:00Z",
+                                     "--stop",   "2026-11-01T00:40:00Z"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   std::vector<std::string> WindowWith(std::vector<std::string> extra) const {
     std::vector<std::string> args = Window();
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
+  }
+
+  // Copies the corpus to `src`; returns the copy of an object stamped inside the window.
+  static fs::path CopyOfCorpus(const fs::path& src) {
+    fs::copy(*corpus_, src, fs::copy_options::recursive);
+    for (const fs::path& p : Objects(src)) {
+      if (p.filename().string().find("T0020Z") != std::string::npos) return p;
+    }
+    return {};
   }
 
   static ScratchDir* scratch_;
@@ -656,6 +715,262 @@ TEST_F(CliTest, GraphsOfTheDigest) {
   ASSERT_EQ(svg.exit_code, 0) << svg.err;
   EXPECT_THAT(svg.out, HasSubstr("<svg"));
   EXPECT_THAT(svg.out, HasSubstr("</svg>"));
+
+// A sibling name for `object` (same folder, stamp and flow log; another hash): the planner
+// reads it too.
+fs::path Sibling(const fs::path& object, const std::string& hash) {
+  const std::string name = object.filename().string();
+  return object.parent_path() / (name.substr(0, name.rfind('_') + 1) + hash + ".log.gz");
+}
+
+struct stat Lstat(const fs::path& path) {
+  struct stat st = {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+// Must-fix 1 of issue 12: --output named a FIFO, a device or a link, and the temporary file was
+// renamed over it.
+TEST_F(CliTest, OutputToAFifoIsWrittenNotReplaced) {
+  fs::path dir = Scratch();
+  const fs::path fifo = dir / "pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Opened without waiting, so that a program that never opens the FIFO cannot hang the test.
+  const int fd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Child child = StartBinary(WindowWith({"--output", fifo.string()}));
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child.pid, 0));
+  ASSERT_GE(pidfd, 0);
+  std::string text;
+  bool exited = false;
+  for (;;) {
+    pollfd fds[2] = {{.fd = fd, .events = POLLIN, .revents = 0},
+                     {.fd = pidfd, .events = POLLIN, .revents = 0}};
+    if (poll(fds, 2, 60000) <= 0) break;  // a minute without data or exit: stop waiting
+    char buf[65536];
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0 && (fds[0].revents & POLLHUP) != 0) break;  // the writer closed it: the end
+    if (fds[1].revents != 0) {
+      if (exited) break;  // drained after the exit
+      exited = true;
+    }
+  }
+  close(pidfd);
+  close(fd);
+  RunResult r = child.Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(text == *reference_)
+      << text.size() << " bytes read, " << reference_->size() << " expected";
+  EXPECT_TRUE(S_ISFIFO(Lstat(fifo).st_mode));
+  EXPECT_THAT(Objects(dir), IsEmpty());  // no temporary file either
+}
+
+TEST_F(CliTest, OutputToACharacterDeviceKeepsTheDevice) {
+  fs::path dir = Scratch();
+  std::vector<fs::path> devices;
+  // A null device of our own first (where the process may make one): if the program replaced
+  // it, the test stops before it could replace /dev/null.
+  if (mknod((dir / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0) {
+    devices.push_back(dir / "null");
+  }
+  devices.push_back("/dev/null");
+  for (const fs::path& device : devices) {
+    const struct stat before = Lstat(device);
+    RunResult r = RunBinary(WindowWith({"--output", device.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const struct stat after = Lstat(device);
+    ASSERT_TRUE(S_ISCHR(after.st_mode)) << device;
+    EXPECT_EQ(after.st_rdev, makedev(1, 3)) << device;
+    EXPECT_EQ(after.st_mode, before.st_mode) << device;
+    EXPECT_EQ(after.st_ino, before.st_ino) << device;
+  }
+  EXPECT_THAT(Objects(dir), IsEmpty());
+  for (const auto& e : fs::directory_iterator("/dev")) {
+    EXPECT_FALSE(e.path().filename().string().starts_with(".null.")) << e.path();
+  }
+}
+
+TEST_F(CliTest, OutputToDevStdoutIsStdout) {
+  // A link of our own like /dev/stdout first: if the program replaced it, the test stops
+  // before it could replace /dev/stdout.
+  fs::path dir = Scratch();
+  fs::create_symlink("/proc/self/fd/1", dir / "stdout");
+  for (const fs::path& name : {dir / "stdout", fs::path("/dev/stdout")}) {
+    RunResult r = RunBinary(WindowWith({"--output", name.string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(S_ISLNK(Lstat(name).st_mode)) << name;
+    EXPECT_EQ(r.out, *reference_) << name;
+  }
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "stdout");
+}
+
+TEST_F(CliTest, OutputThroughASymlinkKeepsTheLink) {
+  fs::path dir = Scratch();
+  fs::create_directories(dir / "real");
+  fs::create_symlink("real/digest.log.gz", dir / "latest.log.gz");  // dangling at first
+  for (int run = 0; run < 2; ++run) {  // creates the target, then replaces it
+    RunResult r = RunBinary(WindowWith({"--output", (dir / "latest.log.gz").string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(S_ISLNK(Lstat(dir / "latest.log.gz").st_mode));
+    EXPECT_EQ(fs::read_symlink(dir / "latest.log.gz"), "real/digest.log.gz");
+    EXPECT_EQ(Gunzip(dir / "real" / "digest.log.gz"), *reference_);
+    EXPECT_THAT(Objects(dir / "real"), SizeIs(1));  // the target alone: no temporary file
+    EXPECT_THAT(Objects(dir), SizeIs(2));           // and the link to it
+  }
+}
+
+TEST_F(CliTest, OutputKeepsAnExistingFilesModeAndOwner) {
+  fs::path dir = Scratch();
+  const fs::path target = dir / "digest.log";
+  WriteFile(target, "old");
+  ASSERT_EQ(chmod(target.c_str(), 0600), 0);
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(target.c_str(), 65534, 65534), 0);  // someone else's
+  }
+  const struct stat before = Lstat(target);
+  RunResult r = RunBinary(WindowWith({"--output", target.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const struct stat after = Lstat(target);
+  EXPECT_EQ(ReadFile(target), *reference_);
+  EXPECT_TRUE(S_ISREG(after.st_mode));
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+  EXPECT_EQ(after.st_gid, before.st_gid);
+  EXPECT_THAT(Objects(dir), SizeIs(1));
+}
+
+// Should-fix of issue 12: the CLI exits 143 on SIGTERM (130 on SIGINT) and leaves no temporary
+// file. The run is held inside the digest by an S3 endpoint that never answers a listing.
+TEST_F(CliTest, SigtermAndSigintExitWithTheirStatusAndLeaveNoTemporaryFile) {
+  for (const auto& [signal_number, status] : {std::pair{SIGTERM, 143}, std::pair{SIGINT, 130}}) {
+    SCOPED_TRACE(signal_number);
+    Result<std::unique_ptr<TestHttpServer>> server =
+        TestHttpServer::Start([](const TestHttpRequest&) { return TestHttpReply{.hang = true}; });
+    ASSERT_OK(server.status());
+    (*server)->Push({.status = 200, .body = "<ListBucketResult/>"});  // the bucket check
+    const fs::path dir = Scratch() / std::to_string(signal_number);
+    fs::create_directories(dir);
+    Child child = StartBinary({"--source", "s3://flow-logs", "--start", kStart, "--stop", kStop,
+                               "--output", (dir / "digest.log.gz").string()},
+                              {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                               {"AWS_SECRET_ACCESS_KEY", "secret"},
+                               {"AWS_SESSION_TOKEN", ""},
+                               {"AWS_PROFILE", ""},
+                               {"AWS_REGION", "us-east-1"},
+                               {"AWS_ENDPOINT_URL_S3", (*server)->url()}});
+    // The output is opened before the digest starts; its first listing is the second request.
+    ASSERT_TRUE((*server)->WaitForRequests(2)) << child.Wait(1).err;
+    std::vector<fs::path> during = Objects(dir);
+    ASSERT_THAT(during, SizeIs(1));
+    EXPECT_TRUE(during[0].filename().string().starts_with(".digest.log.gz.")) << during[0];
+    ASSERT_EQ(kill(child.pid, signal_number), 0);
+    RunResult r = child.Wait();
+    EXPECT_EQ(r.exit_code, status) << r.err;
+    EXPECT_THAT(Objects(dir), IsEmpty());
+    (*server)->Stop();
+  }
+}
+
+// Must-fix 5 of issue 12: an object that cannot be read fails the run; it is not skipped as a
+// corrupt one. Root reads every file whatever its mode, so as root the program runs as nobody.
+TEST_F(CliTest, AnObjectThatCannotBeReadFailsTheRun) {
+  fs::path dir = Scratch();
+  const fs::path src = dir / "src";
+  const fs::path victim = CopyOfCorpus(src);
+  ASSERT_FALSE(victim.empty());
+  ASSERT_EQ(chmod(victim.c_str(), 0), 0);
+  int uid = -1;
+  if (geteuid() == 0) {
+    uid = 65534;
+    for (fs::path p = dir; p != fs::path(*root_).parent_path(); p = p.parent_path()) {
+      ASSERT_EQ(chmod(p.c_str(), 0755), 0) << p;  // the scratch folders are 0700
+    }
+  }
+  RunResult r = StartBinary(WindowOf(src), {}, uid).Wait();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, IsEmpty());
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_THAT(lines, SizeIs(1)) << r.err;
+  EXPECT_THAT(lines[0], AllOf(StartsWith("vpcflow-digest: digest failed: PERMISSION_DENIED"),
+                              HasSubstr(victim.lexically_relative(src).string()),
+                              HasSubstr("Permission denied")));
+}
+
+// Should-fix of issue 12: names that are not regular files are listed as problems, and a FIFO
+// never blocks the run.
+TEST_F(CliTest, FlowLogNamesThatAreNotFilesAreNamedAndTheRestIsDigested) {
+  fs::path dir = Scratch();
+  const fs::path src = dir / "src";
+  const fs::path object = CopyOfCorpus(src);
+  ASSERT_FALSE(object.empty());
+  const fs::path fifo = Sibling(object, "0000fff1"), dangling = Sibling(object, "0000fff2"),
+                 folder = Sibling(object, "0000fff3"), ping = Sibling(object, "0000fff4"),
+                 pong = Sibling(object, "0000fff5");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_symlink(src / "nowhere", dangling);
+  fs::create_directories(folder);
+  WriteFile(folder / "inside.log.gz", "x");
+  fs::create_symlink(pong, ping);
+  fs::create_symlink(ping, pong);
+  RunResult r = RunBinary(WindowOf(src, {"--summary"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, *reference_);
+  for (const auto& [path, reason] :
+       std::vector<std::pair<fs::path, std::string>>{{fifo, "a FIFO"},
+                                                     {dangling, "a dangling symbolic link"},
+                                                     {folder, "a folder, not an object"},
+                                                     {ping, "a symbolic link loop"},
+                                                     {pong, "a symbolic link loop"}}) {
+    EXPECT_THAT(r.err,
+                HasSubstr(path.lexically_relative(src).string() + ": not_a_file: " + reason));
+  }
+  EXPECT_THAT(r.err, HasSubstr("5 not files"));
+}
+
+TEST_F(CliTest, ALinkLeavingTheSourceIsFollowedOnlyWithFollowLinks) {
+  fs::path src = Scratch() / "src";
+  fs::create_directories(src);
+  fs::create_directory_symlink(*corpus_ / "AWSLogs", src / "AWSLogs");
+  RunResult plain = RunBinary(WindowOf(src));
+  EXPECT_EQ(plain.exit_code, 1);
+  std::vector<std::string> lines = Lines(plain.err);
+  ASSERT_THAT(lines, SizeIs(1)) << plain.err;
+  EXPECT_THAT(lines[0],
+              AllOf(HasSubstr("no AWSLogs/ folder found"),
+                    HasSubstr("\"AWSLogs\" (a symbolic link leaving the source directory")));
+  RunResult followed = RunBinary(WindowOf(src, {"--follow-links"}));
+  ASSERT_EQ(followed.exit_code, 0) << followed.err;
+  EXPECT_EQ(followed.out, *reference_);
+}
+
+// Should-fix of issue 12: a forgotten --prefix was an empty digest and exit 0.
+TEST_F(CliTest, ASourceWithoutAwsLogsFailsNamingWhatItHolds) {
+  fs::path src = Scratch() / "src";
+  fs::create_directories(src);
+  fs::copy(*corpus_, src / "team-logs", fs::copy_options::recursive);
+  WriteFile(src / "notes.txt", "x");
+  RunResult r = RunBinary(WindowOf(src));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, IsEmpty());
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_THAT(lines, SizeIs(1)) << r.err;
+  EXPECT_THAT(lines[0],
+              AllOf(StartsWith("vpcflow-digest: digest failed: NOT_FOUND"),
+                    HasSubstr("no AWSLogs/ folder found at the root"),
+                    HasSubstr("\"notes.txt\", \"team-logs/\""), HasSubstr("is the prefix right?")));
+  RunResult prefixed = RunBinary(WindowOf(src, {"--prefix", "team-logs"}));
+  ASSERT_EQ(prefixed.exit_code, 0) << prefixed.err;
+  EXPECT_EQ(prefixed.out, *reference_);
+  // Folders that hold nothing for the window: a valid empty digest.
+  RunResult empty = RunBinary({"--source", corpus_->string(), "--start", "2026-10-01T00:00:00Z",
+                               "--stop", "2026-10-01T01:00:00Z"});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_THAT(empty.out, IsEmpty());
+  EXPECT_THAT(empty.err, IsEmpty());
 }
 
 }  // namespace

@@ -308,12 +308,25 @@ TEST_F(ServiceE2eTest, AFailedJobLeavesNoMarkerShowsInStatusAndCanBeRetried) {
   EXPECT_EQ(Send("GET", "/" + kQuery)->status, 404);
   EXPECT_TRUE(service->WaitForEvent("job-failed", {{"id", kDesignId}}).has_value());
 
+  // A source without AWSLogs/ (a forgotten prefix) fails too, saying so.
   fs::create_directories(logs.path());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  status = PollStatus(kQuery, "failed");
+  ASSERT_EQ(status.at("state").as_string(), "failed");
+  EXPECT_EQ(status.at("error").at("code").as_string(), "NOT_FOUND");
+  EXPECT_THAT(std::string(status.at("error").at("message").as_string()),
+              HasSubstr("no AWSLogs/ folder found at the root"));
+
+  // Flow logs, none for the window: an empty digest.
+  const fs::path other_day =
+      fs::path(logs.path()) / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/01/01";
+  fs::create_directories(other_day);
+  std::ofstream(other_day / "notes.txt") << "x";
   ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
   Result<HttpResponse> get = PollGet("/" + kQuery);
   ASSERT_OK(get.status());
   EXPECT_EQ(get->status, 200);
-  EXPECT_EQ(Gunzip(get->body), "");  // no flow logs: an empty digest
+  EXPECT_EQ(Gunzip(get->body), "");
 }
 
 TEST_F(ServiceE2eTest, SigtermDuringAJobExitsZeroAndLeavesNoMarker) {

@@ -48,6 +48,12 @@ ByteSinkPtr NewStdioSink(std::FILE* stream);
 /// Returns Unavailable/PermissionDenied/NotFound naming the path when it cannot be created.
 Result<ByteSinkPtr> NewFileSink(const std::string& path);
 
+/// Writes to the open file descriptor `fd` and owns it (it is closed by Close(), and at once
+/// when this fails). `name` is used in error messages. With `sync_on_close`, Close() also
+/// fsync()s the file before closing it (a file about to be renamed into place). Returns
+/// Unavailable when the descriptor cannot be wrapped.
+Result<ByteSinkPtr> NewFdSink(int fd, std::string name, bool sync_on_close = false);
+
 /// A gzip (RFC 1952) compressor in front of `target` (not owned, must outlive the sink).
 /// `level` 1-3 (ISA-L levels; 1 is fastest; 0 is accepted, other values are clamped to 0-3).
 /// Close() writes the trailer and closes the target. Destroying the sink without Close() leaves

@@ -44,9 +44,9 @@ std::string_view LineOutcomeName(LineOutcome outcome);
 
 /// Which accounts, regions and user prefix to scan. Empty lists mean "every one found".
 struct ScanOptions {
-  std::vector<std::string> accounts;  ///< 12-digit account ids
-  std::vector<std::string> regions;   ///< e.g. "us-east-1"
-  std::string prefix;                 ///< user prefix before "AWSLogs/" ("" = the root)
+  std::vector<std::string> accounts{};  ///< 12-digit account ids
+  std::vector<std::string> regions{};   ///< e.g. "us-east-1"
+  std::string prefix{};                 ///< user prefix before "AWSLogs/" ("" = the root)
   /// Day folders listed at once (each region and day is one walk); 1 = one after another.
   /// Listing latency adds up on S3 (tens of ms a request), not on a local disk.
   int list_concurrency{8};
@@ -71,10 +71,21 @@ struct DigestOptions {
   std::stop_token stop;
 };
 
-/// An object that was planned but contributed nothing, and why.
+/// Why an object with a flow-log name in the window contributed nothing.
+enum class ProblemKind : uint8_t {
+  kCorrupt,   ///< read to the end, but not a flow log: bad gzip, truncated, bad line framing
+  kVanished,  ///< listed, but gone when opened or read (deleted in between): nothing to read
+  kNotAFile,  ///< not a readable object: a FIFO, a folder, a dangling link, a link loop, a link
+              ///< leaving a local source (ObjectInfo::problem)
+};
+/// Stable snake_case name: "corrupt", "vanished", "not_a_file".
+std::string_view ProblemKindName(ProblemKind kind);
+
+/// An object with a flow-log name in the window that contributed nothing, and why.
 struct ObjectProblem {
   std::string key;
-  std::string reason;  ///< e.g. "corrupt gzip: invalid block type", "read failed: ..."
+  std::string reason;  ///< e.g. "corrupt gzip: invalid block type", "a FIFO"
+  ProblemKind kind = ProblemKind::kCorrupt;
 };
 
 /// What a run did. Counts are exact; seconds are wall time.
@@ -86,7 +97,9 @@ struct DigestSummary {
   uint64_t objects_empty = 0;         ///< skipped: zero bytes
   uint64_t objects_read = 0;          ///< read completely and merged
   uint64_t objects_parquet = 0;       ///< of objects_read, those read as Parquet
-  uint64_t objects_failed = 0;        ///< corrupt, truncated or unreadable: contributed nothing
+  uint64_t objects_failed = 0;        ///< corrupt or truncated content: contributed nothing
+  uint64_t objects_vanished = 0;      ///< listed, then deleted before they could be read
+  uint64_t objects_not_files = 0;     ///< flow-log names that are not readable objects
   uint64_t list_requests = 0;
   uint64_t bytes_compressed = 0;  ///< bytes of the objects read (as stored)
   /// Text bytes of the text objects read, plus the decompressed page bytes of the Parquet ones.
@@ -98,7 +111,8 @@ struct DigestSummary {
   double list_seconds = 0;
   double read_seconds = 0;
   double total_seconds = 0;
-  std::vector<ObjectProblem> problems;  ///< the failed objects, by key order
+  /// Every object counted in objects_failed, objects_vanished and objects_not_files, by key.
+  std::vector<ObjectProblem> problems;
 
   uint64_t lines_total() const;
   uint64_t line_count(LineOutcome o) const { return lines[static_cast<size_t>(o)]; }
@@ -169,19 +183,29 @@ struct DigestRun {
 };
 
 /// Plans, reads and aggregates. Returns the error of listing (Unavailable, PermissionDenied,
-/// NotFound) when the source cannot be listed at all, Cancelled when `options.stop` fired, and
-/// InvalidArgument for a bad window (start not before stop). Objects that cannot be read are
-/// reported in the summary and do not fail the run.
+/// NotFound) when the source cannot be listed at all, NotFound when no AWSLogs/ folder is found
+/// (PlanObjects), Cancelled when `options.stop` fired, and InvalidArgument for a bad window
+/// (start not before stop).
+///
+/// A bad object is not a failed digest, but a failed read is (DESIGN.md, "Digest rules"):
+/// - content that is not a flow log (bad gzip, truncated: DataLoss from the decoder) is skipped:
+///   `objects_failed`, problem kind kCorrupt;
+/// - an object that answers NotFound when opened or read was deleted since the listing:
+///   `objects_vanished`, kVanished;
+/// - entries listed with ObjectInfo::problem are never opened: `objects_not_files`, kNotAFile;
+/// - any other error of the source while opening or reading an object (PermissionDenied,
+///   Unavailable after the source's retries, FailedPrecondition for an object replaced
+///   mid-read, DataLoss of a short transfer, ...) fails the run with that code and a message
+///   naming the key, so the job can be retried; the other workers stop at their next object.
 ///
 /// Objects are claimed one at a time by `options.threads` workers, in plan (key) order; a worker
 /// that claims object i hints the next text objects (of the next 32) to `source.Prefetch`.
 /// Parquet objects (`.parquet` keys) are read with `source.OpenRandomAccess` (the footer, then
 /// only the needed column chunks), or whole when the source has no random access. An object is
-/// aggregated on its own and merged only once it was read to the end: a corrupt, truncated or
-/// unreadable object adds no rows and none of its lines or bytes to the summary's counts; it is
-/// counted in `objects_failed` and named in `problems`. The stop token is checked between objects
-/// and every few thousand lines. Peak memory is about 150 bytes per distinct key plus a few MB
-/// per worker.
+/// aggregated on its own and merged only once it was read to the end: a skipped object adds no
+/// rows and none of its lines or bytes to the summary's counts. The stop token is checked
+/// between objects and every few thousand lines. Peak memory is about 150 bytes per distinct key
+/// plus a few MB per worker.
 Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
                             const DigestOptions& options);
 

@@ -22,6 +22,10 @@ namespace vpcflow {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
+  /// Empty for an object. Otherwise the key names something that exists but cannot be read as
+  /// an object, and why ("a FIFO", "a dangling symbolic link", ...): a local source lists such
+  /// entries (size 0) so that callers can report them; opening them fails with NotFound.
+  std::string problem{};
   friend bool operator==(const ObjectInfo&, const ObjectInfo&) = default;
 };
 
@@ -135,10 +139,22 @@ Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::
 /// Lists every page of `request` (following continuation tokens) into one page.
 Result<ListPage> ListAll(ObjectSource& source, ListRequest request);
 
+/// Options of NewLocalDirSource.
+struct LocalDirOptions {
+  /// Follow symbolic links whose target lies outside the root (VPC_FLOW_LOGS_FOLLOW_LINKS,
+  /// --follow-links). Links that stay inside the root are always followed.
+  bool follow_links = false;
+};
+
 /// The embedded default: a directory laid out like the bucket (key "a/b/c" is file root/a/b/c).
 /// Files and directories whose names start with '.' are not listed (temporary files).
+/// Entries that are not regular files or directories are listed with ObjectInfo::problem set
+/// and never opened: FIFOs, sockets, devices, dangling links, link loops (a link to a folder
+/// that contains it), and, unless `options.follow_links`, links whose target lies outside the
+/// root (compared after resolving every link, the root's own included). An empty folder lists
+/// nothing. Open() and Size() answer NotFound for those entries too, and never block.
 /// Returns NotFound when `root` is not a directory.
-Result<ObjectSourcePtr> NewLocalDirSource(std::string root);
+Result<ObjectSourcePtr> NewLocalDirSource(std::string root, LocalDirOptions options = {});
 
 /// Wraps a source; every call forwards to `target`. Derive from it to decorate one method.
 class ObjectSourceWrapper : public ObjectSource {

@@ -34,8 +34,10 @@ struct Config {
   int port = 8080;                         ///< PORT (0 = any free port, see Service::port())
   std::string data_dir = "var";            ///< DATA_DIR
   std::string flowlogs_dir;                ///< VPC_FLOW_LOGS_DIR ("" = DATA_DIR/flowlogs)
-  std::string digest_dir;                  ///< DIGEST_STORAGE_DIR ("" = DATA_DIR/digests)
-  std::string progress_dir;                ///< DIGEST_PROGRESS_DIR ("" = DATA_DIR/progress)
+  /// VPC_FLOW_LOGS_FOLLOW_LINKS: follow links leaving VPC_FLOW_LOGS_DIR (LocalDirOptions).
+  bool flowlogs_follow_links = false;
+  std::string digest_dir;    ///< DIGEST_STORAGE_DIR ("" = DATA_DIR/digests)
+  std::string progress_dir;  ///< DIGEST_PROGRESS_DIR ("" = DATA_DIR/progress)
 
   std::string flowlogs_bucket;         ///< VPC_FLOW_LOGS_BUCKET (set: read from S3)
   std::string flowlogs_bucket_region;  ///< VPC_FLOW_LOGS_BUCKET_REGION

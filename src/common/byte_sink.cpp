@@ -1,6 +1,7 @@
 #include "vpcflow/byte_sink.hpp"
 
 #include <isa-l.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,8 +22,8 @@ Status AfterClose() { return FailedPreconditionError("append to a closed sink");
 // A stdio stream, owned (a file sink) or not (stdout).
 class StdioSink final : public ByteSink {
  public:
-  StdioSink(std::FILE* stream, bool owned, std::string name)
-      : stream_(stream), owned_(owned), name_(std::move(name)) {
+  StdioSink(std::FILE* stream, bool owned, std::string name, bool sync_on_close = false)
+      : stream_(stream), owned_(owned), sync_on_close_(sync_on_close), name_(std::move(name)) {
     if (owned_) {
       buffer_.reset(new char[kFileBufferBytes]);
       std::setvbuf(stream_, buffer_.get(), _IOFBF, kFileBufferBytes);
@@ -45,6 +46,9 @@ class StdioSink final : public ByteSink {
     if (closed_) return status_;
     closed_ = true;
     if (std::fflush(stream_) != 0 && status_.ok()) status_ = ErrnoStatus("write " + name_, errno);
+    if (sync_on_close_ && status_.ok() && ::fsync(::fileno(stream_)) != 0) {
+      status_ = ErrnoStatus("sync " + name_, errno);
+    }
     if (owned_) {
       // fclose reports errors of the final write-back (a full disk shows up here).
       if (std::fclose(stream_) != 0 && status_.ok()) {
@@ -58,6 +62,7 @@ class StdioSink final : public ByteSink {
  private:
   std::FILE* stream_;
   bool owned_;
+  bool sync_on_close_;
   std::string name_;
   std::unique_ptr<char[]> buffer_;
   bool closed_ = false;
@@ -174,6 +179,16 @@ Result<ByteSinkPtr> NewFileSink(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return ErrnoStatus("create " + path, errno);
   return ByteSinkPtr(std::make_unique<StdioSink>(f, true, path));
+}
+
+Result<ByteSinkPtr> NewFdSink(int fd, std::string name, bool sync_on_close) {
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (f == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus("open " + name, err);
+  }
+  return ByteSinkPtr(std::make_unique<StdioSink>(f, true, std::move(name), sync_on_close));
 }
 
 ByteSinkPtr NewGzipSink(ByteSink* target, int level) {

@@ -1,5 +1,6 @@
 #include "vpcflow/byte_sink.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -117,6 +118,31 @@ TEST_F(ByteSinkTest, FileSinkReportsAFullDisk) {
   Status s = (*sink)->Append(Text(4 << 20));
   if (s.ok()) s = (*sink)->Close();
   EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable, HasSubstr("/dev/full")));
+}
+
+TEST_F(ByteSinkTest, FdSinkWritesAndClosesItsDescriptor) {
+  const std::string path = dir_ + "/fd.txt";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  Result<ByteSinkPtr> sink = NewFdSink(fd, path, /*sync_on_close=*/true);
+  ASSERT_THAT(sink, IsOk());
+  ASSERT_OK((*sink)->Append("synced"));
+  ASSERT_OK((*sink)->Close());
+  EXPECT_EQ(ReadFile(path), "synced");
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed by the sink
+}
+
+TEST_F(ByteSinkTest, FdSinkNamesItsFileInErrors) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Result<ByteSinkPtr> sink = NewFdSink(fd, "the output");
+  ASSERT_THAT(sink, IsOk());
+  Status s = (*sink)->Append(Text(4 << 20));
+  if (s.ok()) s = (*sink)->Close();
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable, HasSubstr("the output")));
+  // A descriptor that cannot be wrapped is an error, and is closed.
+  EXPECT_THAT(NewFdSink(-1, "nothing"), StatusIs(StatusCode::kUnavailable, HasSubstr("nothing")));
 }
 
 TEST_F(ByteSinkTest, StdioSinkFlushesOnClose) {

@@ -60,8 +60,9 @@ bool ListPageBuilder::Offer(std::string_view key) {
   return !StopIfFull();
 }
 
-void ListPageBuilder::AddObject(std::string_view key, uint64_t size) {
-  page_.objects.push_back(ObjectInfo{.key = std::string(key), .size = size});
+void ListPageBuilder::AddObject(std::string_view key, uint64_t size, std::string problem) {
+  page_.objects.push_back(
+      ObjectInfo{.key = std::string(key), .size = size, .problem = std::move(problem)});
   last_was_prefix_ = false;
   ++count_;
 }

@@ -33,7 +33,8 @@ class ListPageBuilder {
   /// object: the caller then calls AddObject. Rolled-up keys are recorded here; filtered keys
   /// and keys beyond a full page are dropped.
   bool Offer(std::string_view key);
-  void AddObject(std::string_view key, uint64_t size);
+  /// `problem`: see ObjectInfo::problem.
+  void AddObject(std::string_view key, uint64_t size, std::string problem = {});
 
   /// True once the page is complete and another entry exists (next_token is set): stop offering.
   bool done() const { return done_; }

@@ -2,8 +2,8 @@
 //
 // Each worker claims the next object (an atomic index), aggregates it into its own
 // PartialDigest and merges that into the shared DigestTable only when the whole object was read:
-// a corrupt, truncated or unreadable object contributes no rows and none of its line or byte
-// counts (DESIGN.md "Digest rules"); it is named in summary.problems and counted as failed.
+// a skipped object contributes no rows and none of its line or byte counts (DESIGN.md "Digest
+// rules"). Bad content is skipped; a failed read fails the run (see RunDigest in digest.hpp).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -85,23 +85,112 @@ bool IsParquet(std::string_view key) {
   return parsed && parsed->kind == ObjectKind::kParquet;
 }
 
+// Remembers the error of the source's reader, so that a failed read (the object could not be
+// read: the run fails) is told apart from bad content found by the decoder (skipped).
+class ReadErrorRecorder final : public ObjectReader {
+ public:
+  explicit ReadErrorRecorder(ObjectReader* reader) : reader_(reader) {}
+  Result<size_t> Read(std::span<char> buffer) override {
+    Result<size_t> n = reader_->Read(buffer);
+    if (!n.ok() && error_.ok()) error_ = n.status();
+    return n;
+  }
+  const Status& error() const { return error_; }
+
+ private:
+  ObjectReader* reader_;
+  Status error_;
+};
+
+// The same for a Parquet object, which the reader opens and reads by ranges through the source:
+// the first error of the source (opening, or a ranged read) is remembered. A range past the end
+// of the object (InvalidArgument) is the file's own fault (a size in it lies), not the source's.
+class SourceErrorRecorder final : public ObjectSourceWrapper {
+ public:
+  explicit SourceErrorRecorder(ObjectSource* source) : ObjectSourceWrapper(source) {}
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    Result<ObjectReaderPtr> opened = target()->Open(key);
+    if (!opened.ok()) return Record(opened.status());
+    return ObjectReaderPtr(std::make_unique<Reader>(std::move(opened).value(), this));
+  }
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key,
+                                                 uint64_t tail_bytes) override {
+    Result<RandomAccessObjectPtr> opened = target()->OpenRandomAccess(key, tail_bytes);
+    if (!opened.ok()) {
+      if (IsUnimplemented(opened.status())) return opened.status();  // read whole instead
+      return Record(opened.status());
+    }
+    return RandomAccessObjectPtr(std::make_unique<Ranges>(std::move(opened).value(), this));
+  }
+  const Status& error() const { return error_; }
+
+ private:
+  class Reader final : public ObjectReader {
+   public:
+    Reader(ObjectReaderPtr reader, SourceErrorRecorder* recorder)
+        : reader_(std::move(reader)), recorder_(recorder) {}
+    Result<size_t> Read(std::span<char> buffer) override {
+      Result<size_t> n = reader_->Read(buffer);
+      if (!n.ok()) return recorder_->Record(n.status());
+      return n;
+    }
+
+   private:
+    ObjectReaderPtr reader_;
+    SourceErrorRecorder* recorder_;
+  };
+  class Ranges final : public RandomAccessObject {
+   public:
+    Ranges(RandomAccessObjectPtr object, SourceErrorRecorder* recorder)
+        : object_(std::move(object)), recorder_(recorder) {}
+    uint64_t size() const override { return object_->size(); }
+    Status ReadAt(uint64_t offset, std::span<char> out) override {
+      Status st = object_->ReadAt(offset, out);
+      if (!st.ok() && !IsInvalidArgument(st)) return recorder_->Record(st);
+      return st;
+    }
+
+   private:
+    RandomAccessObjectPtr object_;
+    SourceErrorRecorder* recorder_;
+  };
+  Status Record(Status st) {
+    if (error_.ok()) error_ = st;
+    return st;
+  }
+
+  Status error_;
+};
+
 class Worker {
  public:
   Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
          DigestTable* table)
       : source_(source), window_(window), stop_(stop), table_(table) {}
 
-  // Reads one object into the shared table. Returns Cancelled when a stop was requested; any
-  // other failure is recorded as a problem of the object and returns OK.
+  // Reads one object into the shared table. Returns Cancelled when a stop was requested and
+  // the error of a failed read (the run fails); bad content and a vanished object are recorded
+  // as problems of the object and return OK.
   Status Process(const ObjectInfo& object) {
     std::array<uint64_t, kLineOutcomeCount> lines{};
     uint64_t text_bytes = 0;
     const bool parquet = IsParquet(object.key);
-    Status s = parquet ? ReadParquet(object, lines, text_bytes) : Read(object, lines, text_bytes);
+    bool source_error = false;
+    Status s = parquet ? ReadParquet(object, lines, text_bytes, source_error)
+                       : Read(object, lines, text_bytes, source_error);
     if (s.code() == StatusCode::kCancelled) return s;
     if (!s.ok()) {
       partial_.Clear();
-      totals_.problems.push_back({object.key, Reason(s)});
+      if (!source_error) {
+        totals_.problems.push_back({object.key, Reason(s), ProblemKind::kCorrupt});
+      } else if (IsNotFound(s)) {
+        // Deleted between the listing and now: there is nothing to read, and a retry would
+        // not find it either.
+        totals_.problems.push_back({object.key, "deleted since it was listed (" + s.message() + ")",
+                                    ProblemKind::kVanished});
+      } else {
+        return s.WithContext("reading " + object.key);
+      }
       return OkStatus();
     }
     table_->Merge(partial_);
@@ -118,17 +207,23 @@ class Worker {
  private:
   static std::string Reason(const Status& s) {
     if (s.code() == StatusCode::kDataLoss) return s.message();
-    return "read failed: " + s.ToString();
+    return s.ToString();
   }
 
+  // Reads and aggregates one object into partial_. `source_error` tells whether a failure came
+  // from the source (opening or reading) rather than from the content.
   Status Read(const ObjectInfo& object, std::array<uint64_t, kLineOutcomeCount>& lines,
-              uint64_t& text_bytes) {
-    Result<ObjectReaderPtr> reader = source_.Open(object.key);
-    if (!reader.ok()) return reader.status().WithContext("open");
+              uint64_t& text_bytes, bool& source_error) {
+    Result<ObjectReaderPtr> opened = source_.Open(object.key);
+    if (!opened.ok()) {
+      source_error = true;
+      return opened.status().WithContext("open");
+    }
+    ReadErrorRecorder reader(opened->get());
     const std::optional<FlowLogKey> key = ParseFlowLogKey(object.key);
     const bool gzip = key ? key->kind == ObjectKind::kGzipText : object.key.ends_with(".gz");
     std::unique_ptr<TextStream> stream =
-        gzip ? NewGzipTextStream(reader->get()) : NewPlainTextStream(reader->get());
+        gzip ? NewGzipTextStream(&reader) : NewPlainTextStream(&reader);
     LineReader line_reader(stream.get());
 
     std::string_view line;
@@ -153,16 +248,30 @@ class Worker {
       }
       ++lines[Keep(ParseFlowLine(*format, line, &record), record)];
     }
-    if (!line_reader.status().ok()) return line_reader.status();
+    if (!line_reader.status().ok()) {
+      // The decoder passes the reader's error on as it is: report the source's own.
+      source_error = !reader.error().ok();
+      return source_error ? reader.error() : line_reader.status();
+    }
     text_bytes = line_reader.text_bytes();
     return OkStatus();
   }
 
   // A Parquet object: each row is judged as a line would be (parquet_flow_reader.hpp).
+  // `source_error` as for Read.
   Status ReadParquet(const ObjectInfo& object, std::array<uint64_t, kLineOutcomeCount>& lines,
-                     uint64_t& text_bytes) {
-    Result<std::unique_ptr<ParquetFlowReader>> reader =
-        ParquetFlowReader::Open(source_, object.key);
+                     uint64_t& text_bytes, bool& source_error) {
+    SourceErrorRecorder source(&source_);
+    Status st = ReadParquetRows(source, object, lines, text_bytes);
+    if (!st.ok() && !source.error().ok()) {
+      source_error = true;
+      return source.error();
+    }
+    return st;
+  }
+  Status ReadParquetRows(ObjectSource& source, const ObjectInfo& object,
+                         std::array<uint64_t, kLineOutcomeCount>& lines, uint64_t& text_bytes) {
+    Result<std::unique_ptr<ParquetFlowReader>> reader = ParquetFlowReader::Open(source, object.key);
     if (!reader.ok()) return reader.status().WithContext("open");
     records_.resize(ParquetFlowReader::kMaxBatch);
     outcomes_.resize(ParquetFlowReader::kMaxBatch);
@@ -237,6 +346,7 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
   Result<ObjectPlan> plan = PlanObjects(source, window, options.scan);
   if (!plan.ok()) return plan.status().WithContext("listing " + source.Describe());
   AddPlan(*plan, summary);
+  summary.problems = std::move(plan->problems);
   summary.list_seconds = SecondsSince(t0);
   const std::vector<ObjectInfo>& objects = plan->objects;
 
@@ -248,7 +358,9 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
 
   ProgressReporter progress(options, *plan);
   std::atomic<size_t> next{0};
-  std::atomic<bool> cancelled{false};
+  std::atomic<bool> cancelled{false};  // stop requested, or a read failed
+  std::mutex failure_mu;
+  Status failure;  // the first failed read
   std::vector<std::unique_ptr<Worker>> workers;
   for (size_t i = 0; i < threads; ++i) {
     workers.push_back(std::make_unique<Worker>(source, window, options.stop, table.get()));
@@ -263,7 +375,11 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
         return;
       }
       HintUpcoming(source, objects, i);
-      if (!worker.Process(objects[i]).ok()) {
+      if (Status st = worker.Process(objects[i]); !st.ok()) {
+        if (st.code() != StatusCode::kCancelled) {
+          std::lock_guard lock(failure_mu);
+          if (failure.ok()) failure = std::move(st);
+        }
         cancelled = true;
         return;
       }
@@ -275,6 +391,7 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
     for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
     work(*workers[0]);
   }
+  if (!failure.ok()) return failure;
   if (cancelled) return CancelledError("digest cancelled");
   progress.Final();
 
@@ -290,7 +407,19 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
   workers.clear();
   std::sort(summary.problems.begin(), summary.problems.end(),
             [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
-  summary.objects_failed = summary.problems.size();
+  for (const ObjectProblem& p : summary.problems) {
+    switch (p.kind) {
+      case ProblemKind::kCorrupt:
+        ++summary.objects_failed;
+        break;
+      case ProblemKind::kVanished:
+        ++summary.objects_vanished;
+        break;
+      case ProblemKind::kNotAFile:
+        ++summary.objects_not_files;
+        break;
+    }
+  }
   summary.read_seconds = SecondsSince(t_read);
 
   table->Finish();

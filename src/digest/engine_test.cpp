@@ -18,6 +18,7 @@
 namespace vpcflow {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing_records::EncodeToString;
@@ -218,10 +219,6 @@ TEST(EngineTest, ACorruptObjectContributesNothingAndIsNamed) {
   truncated.resize(truncated.size() - 6);
   source.Put(Key(2), truncated);
   source.Put(Key(3), "not gzip at all, just text\n");
-  source.Put(Key(4), good);
-  source.FailObject(Key(4), UnavailableError("connection reset"), /*on_open=*/false);
-  source.Put(Key(5), good);
-  source.FailObject(Key(5), PermissionDeniedError("no"), /*on_open=*/true);
   Result<DigestRun> run = RunOn(source);
   ASSERT_OK(run);
   EXPECT_EQ(FlowLog(*run),
@@ -229,17 +226,83 @@ TEST(EngineTest, ACorruptObjectContributesNothingAndIsNamed) {
             "ACCEPT OK\n");
   const DigestSummary& s = run->summary;
   EXPECT_EQ(s.objects_read, 1u);
-  EXPECT_EQ(s.objects_failed, 4u);
+  EXPECT_EQ(s.objects_failed, 2u);
+  EXPECT_EQ(s.objects_vanished, 0u);
   EXPECT_EQ(s.lines_total(), 2u);  // the good object's header and record only
   EXPECT_EQ(s.bytes_compressed, good.size());
-  ASSERT_EQ(s.problems.size(), 4u);
+  ASSERT_EQ(s.problems.size(), 2u);
   EXPECT_EQ(s.problems[0].key, Key(2));
   EXPECT_THAT(s.problems[0].reason, HasSubstr("corrupt gzip"));
+  EXPECT_EQ(s.problems[0].kind, ProblemKind::kCorrupt);
   EXPECT_EQ(s.problems[1].key, Key(3));
-  EXPECT_EQ(s.problems[2].key, Key(4));
-  EXPECT_THAT(s.problems[2].reason, HasSubstr("connection reset"));
-  EXPECT_EQ(s.problems[3].key, Key(5));
-  EXPECT_THAT(s.problems[3].reason, HasSubstr("open"));
+  EXPECT_EQ(s.problems[1].kind, ProblemKind::kCorrupt);
+}
+
+// Must-fix 5 of issue 12: an object that could not be read is not a corrupt object. The run
+// fails with the source's code and names the object, so the job is retried rather than stored
+// without it.
+TEST(EngineTest, AnObjectThatCannotBeReadFailsTheRun) {
+  struct Case {
+    const char* name;
+    Status status;
+    bool on_open;
+  };
+  const std::vector<Case> cases = {
+      {"permission denied", PermissionDeniedError("open /logs/x: Permission denied"), true},
+      {"I/O error", UnavailableError("read /logs/x: Input/output error"), false},
+      {"S3 after retries", UnavailableError("S3 GetObject s3://b/x: failed 3 attempts"), true},
+      {"replaced mid-read", FailedPreconditionError("the object changed while it was read"), false},
+      {"short transfer", DataLossError("bytes 0-99 came back as 50 bytes"), false},
+      {"internal", InternalError("bug"), true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    for (int threads : {1, 3}) {
+      MemoryObjectSource source;
+      const std::string good = FlowLogBuilder().Add({}).Gzip();
+      for (int i = 1; i <= 6; ++i) source.Put(Key(i), good);
+      source.FailObject(Key(4), c.status, c.on_open);
+      EXPECT_THAT(RunOn(source, threads),
+                  StatusIs(c.status.code(),
+                           AllOf(HasSubstr("reading " + Key(4)), HasSubstr(c.status.message()))));
+    }
+  }
+}
+
+TEST(EngineTest, AnObjectDeletedSinceTheListingIsCountedAsVanished) {
+  MemoryObjectSource source;
+  const std::string good = FlowLogBuilder().Add({}).Gzip();
+  for (int i = 1; i <= 3; ++i) source.Put(Key(i), good);
+  source.FailObject(Key(2), NotFoundError("no such key"), /*on_open=*/true);
+  source.FailObject(Key(3), NotFoundError("gone mid-read"), /*on_open=*/false);
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_vanished, 2u);
+  EXPECT_EQ(s.objects_failed, 0u);
+  ASSERT_EQ(s.problems.size(), 2u);
+  EXPECT_EQ(s.problems[0].key, Key(2));
+  EXPECT_EQ(s.problems[0].kind, ProblemKind::kVanished);
+  EXPECT_THAT(s.problems[1].reason, HasSubstr("gone mid-read"));
+}
+
+TEST(EngineTest, EntriesThatAreNotObjectsAreNamedAndNeverOpened) {
+  MemoryObjectSource source;
+  source.Put(Key(1), FlowLogBuilder().Add({}).Gzip());
+  source.PutNotAnObject(Key(2), "a FIFO");
+  source.PutNotAnObject(Key(3, 5, ".log"), "a dangling symbolic link");
+  Result<DigestRun> run = RunOn(source);
+  ASSERT_OK(run);
+  const DigestSummary& s = run->summary;
+  EXPECT_EQ(s.objects_read, 1u);
+  EXPECT_EQ(s.objects_not_files, 2u);
+  ASSERT_EQ(s.problems.size(), 2u);
+  EXPECT_EQ(s.problems[0].key, Key(2));
+  EXPECT_EQ(s.problems[0].reason, "a FIFO");
+  EXPECT_EQ(s.problems[0].kind, ProblemKind::kNotAFile);
+  EXPECT_EQ(s.problems[1].key, Key(3, 5, ".log"));
+  EXPECT_THAT(source.open_calls(), ElementsAre(Key(1)));
 }
 
 TEST(EngineTest, PlainTextObjectsAreRead) {
@@ -384,8 +447,9 @@ TEST(EngineTest, BadWindowIsInvalidArgument) {
   EXPECT_THAT(RunOn(source, 1, Window{kT0, kT0}), StatusIs(StatusCode::kInvalidArgument));
 }
 
-TEST(EngineTest, AnEmptyBucketIsAnEmptyDigest) {
+TEST(EngineTest, AnEmptyAwsLogsFolderForTheWindowIsAnEmptyDigest) {
   MemoryObjectSource source;
+  source.Put("AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/x.log.gz", "x");
   Result<DigestRun> run = RunOn(source);
   ASSERT_OK(run);
   EXPECT_EQ(run->digest.size(), 0u);

@@ -32,6 +32,18 @@ std::string Seconds(double s) {
 
 }  // namespace
 
+std::string_view ProblemKindName(ProblemKind kind) {
+  switch (kind) {
+    case ProblemKind::kCorrupt:
+      return "corrupt";
+    case ProblemKind::kVanished:
+      return "vanished";
+    case ProblemKind::kNotAFile:
+      return "not_a_file";
+  }
+  return "unknown";
+}
+
 std::string_view LineOutcomeName(LineOutcome outcome) {
   const auto i = static_cast<size_t>(outcome);
   return i < kLineOutcomeCount ? kOutcomeNames[i] : std::string_view("unknown");
@@ -70,7 +82,8 @@ std::string DigestSummary::ToJson() const {
   }
   nlohmann::ordered_json problems_json = nlohmann::ordered_json::array();
   for (const ObjectProblem& p : problems) {
-    problems_json.push_back({{"key", p.key}, {"reason", p.reason}});
+    problems_json.push_back(
+        {{"key", p.key}, {"kind", std::string(ProblemKindName(p.kind))}, {"reason", p.reason}});
   }
   nlohmann::ordered_json j = {
       {"window", {{"start", FormatRfc3339(window.start)}, {"stop", FormatRfc3339(window.stop)}}},
@@ -81,6 +94,8 @@ std::string DigestSummary::ToJson() const {
       {"objects_empty", objects_empty},
       {"objects_read", objects_read},
       {"objects_failed", objects_failed},
+      {"objects_vanished", objects_vanished},
+      {"objects_not_files", objects_not_files},
       {"list_requests", list_requests},
       {"bytes_compressed", bytes_compressed},
       {"bytes_uncompressed", bytes_uncompressed},
@@ -101,10 +116,11 @@ std::string DigestSummary::ToText() const {
   out += "window   " + FormatRfc3339(window.start) + " .. " + FormatRfc3339(window.stop) + "\n";
   out += "objects  " + std::to_string(objects_read) + " read (" + std::to_string(objects_parquet) +
          " Parquet), " + std::to_string(objects_failed) + " failed, " +
-         std::to_string(objects_empty) + " empty, " + std::to_string(objects_out_of_range) +
-         " out of range, " + std::to_string(objects_ignored) + " ignored (" +
-         std::to_string(objects_listed) + " listed in " + std::to_string(list_requests) +
-         " requests)\n";
+         std::to_string(objects_vanished) + " vanished, " + std::to_string(objects_not_files) +
+         " not files, " + std::to_string(objects_empty) + " empty, " +
+         std::to_string(objects_out_of_range) + " out of range, " +
+         std::to_string(objects_ignored) + " ignored (" + std::to_string(objects_listed) +
+         " listed in " + std::to_string(list_requests) + " requests)\n";
   out += "bytes    " + Megabytes(bytes_compressed) + " compressed, " +
          Megabytes(bytes_uncompressed) + " text\n";
   out += "lines    " + std::to_string(lines_total()) + ":";
@@ -117,7 +133,8 @@ std::string DigestSummary::ToText() const {
   out += "time     list " + Seconds(list_seconds) + ", read " + Seconds(read_seconds) + ", total " +
          Seconds(total_seconds) + "\n";
   for (const ObjectProblem& p : problems) {
-    out += "failed   " + p.key + ": " + p.reason + "\n";
+    out +=
+        "skipped  " + p.key + ": " + std::string(ProblemKindName(p.kind)) + ": " + p.reason + "\n";
   }
   return out;
 }

@@ -50,6 +50,8 @@ DigestSummary SampleSummary() {
   s.objects_empty = 1;
   s.objects_read = 4;
   s.objects_failed = 1;
+  s.objects_vanished = 1;
+  s.objects_not_files = 1;
   s.list_requests = 7;
   s.bytes_compressed = 1234;
   s.bytes_uncompressed = 5678;
@@ -60,7 +62,9 @@ DigestSummary SampleSummary() {
   s.list_seconds = 0.5;
   s.read_seconds = 1.25;
   s.total_seconds = 2;
-  s.problems.push_back({"AWSLogs/x.log.gz", "corrupt gzip: bad"});
+  s.problems.push_back({"AWSLogs/x.log.gz", "corrupt gzip: bad", ProblemKind::kCorrupt});
+  s.problems.push_back({"AWSLogs/y.log.gz", "deleted since it was listed", ProblemKind::kVanished});
+  s.problems.push_back({"AWSLogs/z.log.gz", "a FIFO", ProblemKind::kNotAFile});
   return s;
 }
 
@@ -82,6 +86,8 @@ TEST(DigestSummaryTest, JsonHasEveryField) {
   EXPECT_EQ(j["objects_empty"], 1);
   EXPECT_EQ(j["objects_read"], 4);
   EXPECT_EQ(j["objects_failed"], 1);
+  EXPECT_EQ(j["objects_vanished"], 1);
+  EXPECT_EQ(j["objects_not_files"], 1);
   EXPECT_EQ(j["list_requests"], 7);
   EXPECT_EQ(j["bytes_compressed"], 1234);
   EXPECT_EQ(j["bytes_uncompressed"], 5678);
@@ -93,9 +99,12 @@ TEST(DigestSummaryTest, JsonHasEveryField) {
   EXPECT_EQ(j["keys"], 42);
   EXPECT_DOUBLE_EQ(j["read_seconds"].get<double>(), 1.25);
   EXPECT_DOUBLE_EQ(j["total_seconds"].get<double>(), 2.0);
-  ASSERT_EQ(j["problems"].size(), 1u);
+  ASSERT_EQ(j["problems"].size(), 3u);
   EXPECT_EQ(j["problems"][0]["key"], "AWSLogs/x.log.gz");
+  EXPECT_EQ(j["problems"][0]["kind"], "corrupt");
   EXPECT_EQ(j["problems"][0]["reason"], "corrupt gzip: bad");
+  EXPECT_EQ(j["problems"][1]["kind"], "vanished");
+  EXPECT_EQ(j["problems"][2]["kind"], "not_a_file");
 }
 
 TEST(DigestSummaryTest, JsonSurvivesInvalidUtf8InKeys) {
@@ -108,12 +117,13 @@ TEST(DigestSummaryTest, JsonSurvivesInvalidUtf8InKeys) {
 TEST(DigestSummaryTest, TextNamesTheNonZeroCountsAndTheProblems) {
   const std::string text = SampleSummary().ToText();
   EXPECT_THAT(text, HasSubstr("2019-01-01T00:00:00Z"));
-  EXPECT_THAT(text, HasSubstr("4 read (1 Parquet), 1 failed, 1 empty"));
+  EXPECT_THAT(text, HasSubstr("4 read (1 Parquet), 1 failed, 1 vanished, 1 not files, 1 empty"));
   EXPECT_THAT(text, HasSubstr("used 100"));
   EXPECT_THAT(text, HasSubstr("status_nodata 3"));
   EXPECT_THAT(text, Not(HasSubstr("outside_window")));
   EXPECT_THAT(text, HasSubstr("keys     42"));
-  EXPECT_THAT(text, HasSubstr("AWSLogs/x.log.gz: corrupt gzip: bad"));
+  EXPECT_THAT(text, HasSubstr("AWSLogs/x.log.gz: corrupt: corrupt gzip: bad"));
+  EXPECT_THAT(text, HasSubstr("AWSLogs/z.log.gz: not_a_file: a FIFO"));
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ class Walker {
     root += "AWSLogs/";
     ListPage accounts;
     RETURN_IF_ERROR(List(root, &accounts));
+    if (accounts.common_prefixes.empty() && accounts.objects.empty()) return NoAwsLogs(root);
     std::vector<RegionFolder> regions;
     for (const std::string& account_dir : accounts.common_prefixes) {
       std::string_view account = FolderName(account_dir);
@@ -83,6 +84,8 @@ class Walker {
     RETURN_IF_ERROR(WalkDays(regions));
     std::sort(plan_.objects.begin(), plan_.objects.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    std::sort(plan_.problems.begin(), plan_.problems.end(),
+              [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
     plan_.objects.erase(
         std::unique(plan_.objects.begin(), plan_.objects.end(),
                     [](const ObjectInfo& a, const ObjectInfo& b) { return a.key == b.key; }),
@@ -93,6 +96,47 @@ class Walker {
   ObjectPlan& plan() { return plan_; }
 
  private:
+  // The error for a source without `root` ("<prefix>AWSLogs/"): what the prefix holds instead,
+  // or, when it holds nothing either, what the root holds.
+  Status NoAwsLogs(const std::string& root) {
+    const std::string prefix = root.substr(0, root.size() - std::string_view("AWSLogs/").size());
+    const std::string where = prefix.empty() ? "at the root" : "under \"" + prefix + "\"";
+    std::string message = "no AWSLogs/ folder found " + where;
+    ASSIGN_OR_RETURN(std::string here, Holds(prefix));
+    if (!here.empty())
+      return NotFoundError(message + ", which holds " + here + " (is the prefix right?)");
+    if (prefix.empty()) return NotFoundError(message + ": the source is empty");
+    ASSIGN_OR_RETURN(std::string top, Holds(""));
+    if (top.empty()) return NotFoundError(message + ": the source is empty");
+    return NotFoundError(message + ", which is empty; the root holds " + top +
+                         " (is the prefix right?)");
+  }
+
+  // The first few folders and objects directly under `prefix`, as "a/, b/, c.txt, ...".
+  Result<std::string> Holds(const std::string& prefix) {
+    constexpr int kShown = 5;
+    ListRequest request;
+    request.prefix = prefix;
+    request.delimiter.push_back('/');
+    request.max_keys = kShown + 1;
+    ++plan_.list_requests;
+    Result<ListPage> page = source_.List(request);
+    if (!page.ok()) return page.status().WithContext("listing " + prefix);
+    std::vector<std::pair<std::string, std::string>> names;  // name, what is wrong with it
+    for (const std::string& folder : page->common_prefixes) names.emplace_back(folder, "");
+    for (const ObjectInfo& object : page->objects) {
+      names.emplace_back(object.key, object.problem.empty() ? "" : " (" + object.problem + ")");
+    }
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (size_t i = 0; i < names.size() && i < kShown; ++i) {
+      if (i > 0) out += ", ";
+      out += "\"" + names[i].first.substr(prefix.size()) + "\"" + names[i].second;
+    }
+    if (names.size() > kShown || !page->next_token.empty()) out += ", ...";
+    return out;
+  }
+
   Status List(const std::string& prefix, ListPage* page, bool files_expected = false) {
     ListRequest request;
     request.prefix = prefix;
@@ -151,6 +195,7 @@ class Walker {
       plan_.parquet += part.parquet;
       plan_.empty += part.empty;
       plan_.objects.insert(plan_.objects.end(), part.objects.begin(), part.objects.end());
+      plan_.problems.insert(plan_.problems.end(), part.problems.begin(), part.problems.end());
     }
     return OkStatus();
   }
@@ -170,8 +215,12 @@ class Walker {
     Consider(page.objects);
     for (const std::string& hour_dir : page.common_prefixes) {
       std::string_view hour = FolderName(hour_dir);
-      if (region.hive && !ConsumePrefix(&hour, "hour=")) continue;
+      if (region.hive && !ConsumePrefix(&hour, "hour=")) {
+        ConsiderFolder(hour_dir);
+        continue;
+      }
       if (hour.size() != 2 || hour[0] < '0' || hour[0] > '9' || hour[1] < '0' || hour[1] > '9') {
+        ConsiderFolder(hour_dir);
         continue;
       }
       int h = (hour[0] - '0') * 10 + (hour[1] - '0');
@@ -179,8 +228,19 @@ class Walker {
       ListPage hour_page;
       RETURN_IF_ERROR(List(hour_dir, &hour_page, /*files_expected=*/true));
       Consider(hour_page.objects);
+      for (const std::string& folder : hour_page.common_prefixes) ConsiderFolder(folder);
     }
     return OkStatus();
+  }
+
+  // A folder named like a flow-log object of the range (in S3, keys under "<name>/"; on a
+  // disk, a directory) is named in the problems: someone meant it to be read.
+  void ConsiderFolder(const std::string& folder) {
+    const std::string key = folder.substr(0, folder.size() - 1);
+    std::optional<FlowLogKey> parsed = ParseFlowLogKey(key);
+    if (parsed && range_.Contains(parsed->file_time)) {
+      plan_.problems.push_back({key, "a folder, not an object", ProblemKind::kNotAFile});
+    }
   }
 
   void Consider(std::vector<ObjectInfo>& objects) {
@@ -190,6 +250,8 @@ class Walker {
         ++plan_.ignored;
       } else if (!range_.Contains(key->file_time)) {
         ++plan_.out_of_range;
+      } else if (!object.problem.empty()) {
+        plan_.problems.push_back({object.key, std::move(object.problem), ProblemKind::kNotAFile});
       } else if (object.size == 0) {
         ++plan_.empty;
       } else {

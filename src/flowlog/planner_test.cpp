@@ -14,9 +14,12 @@
 namespace vpcflow {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr int64_t kMinute = 60;
 constexpr int64_t kJune20 = 1529452800;  // 2018-06-20T00:00:00Z
@@ -273,16 +276,104 @@ TEST(PlannerTest, ListFailurePropagates) {
   EXPECT_THAT(PlanObjects(denied, w, ScanOptions{}), StatusIs(StatusCode::kPermissionDenied));
 }
 
-TEST(PlannerTest, MissingAwsLogsIsAnEmptyPlan) {
+// Should-fix of issue 12: a forgotten or wrong prefix was an empty digest and exit 0.
+TEST(PlannerTest, NoAwsLogsFolderIsAnErrorNamingWhatIsThere) {
+  const Window w{.start = kJune20, .stop = kJune20 + 3600};
   MemoryObjectSource source;
-  source.Put("something/else.txt", "x");
+  source.Put(Key(Layout::kDaily, kJune20, kAccount, "us-east-1", "team"), "x");
+  source.Put("notes.txt", "x");
+  source.PutNotAnObject("elsewhere", "a symbolic link leaving the source directory");
+  EXPECT_THAT(PlanObjects(source, w, ScanOptions{}),
+              StatusIs(StatusCode::kNotFound,
+                       AllOf(HasSubstr("no AWSLogs/ folder found at the root"),
+                             HasSubstr("\"elsewhere\" (a symbolic link leaving the source "
+                                       "directory), \"notes.txt\", \"team/\""),
+                             HasSubstr("is the prefix right?"))));
+
+  // A prefix that holds something else; a prefix that holds nothing: the root is shown.
+  source.Put("logs/2018/readme", "x");
+  EXPECT_THAT(
+      PlanObjects(source, w, ScanOptions{.prefix = "logs"}),
+      StatusIs(StatusCode::kNotFound, AllOf(HasSubstr("under \"logs/\", which holds \"2018/\""),
+                                            Not(HasSubstr("team/")))));
+  EXPECT_THAT(
+      PlanObjects(source, w, ScanOptions{.prefix = "wrong/"}),
+      StatusIs(StatusCode::kNotFound,
+               HasSubstr("under \"wrong/\", which is empty; the root holds \"elsewhere\"")));
+  // The right prefix plans.
+  EXPECT_THAT(PlanObjects(source, w, ScanOptions{.prefix = "team"}), IsOk());
+}
+
+TEST(PlannerTest, NoAwsLogsNamesOnlyTheFirstFewEntries) {
+  MemoryObjectSource source;
+  for (char c = 'a'; c <= 'h'; ++c) source.Put(std::string(1, c) + "/x", "x");
   Result<ObjectPlan> plan =
       PlanObjects(source, Window{.start = kJune20, .stop = kJune20 + 3600}, ScanOptions{});
+  EXPECT_THAT(plan, StatusIs(StatusCode::kNotFound,
+                             AllOf(HasSubstr("\"a/\", \"b/\", \"c/\", \"d/\", \"e/\", ..."),
+                                   Not(HasSubstr("\"f/\"")))));
+}
+
+TEST(PlannerTest, AnEmptySourceIsAnError) {
+  MemoryObjectSource source;
+  EXPECT_THAT(PlanObjects(source, Window{.start = kJune20, .stop = kJune20 + 3600}, ScanOptions{}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("the source is empty")));
+  EXPECT_THAT(PlanObjects(source, Window{.start = kJune20, .stop = kJune20 + 3600},
+                          ScanOptions{.prefix = "p/"}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("under \"p/\": the source is empty")));
+}
+
+TEST(PlannerTest, AwsLogsWithNothingForTheWindowIsAnEmptyPlan) {
+  MemoryObjectSource source;
+  source.Put(Key(Layout::kDaily, kJune21 + 5 * 86400), "x");  // another day
+  source.Put(Key(Layout::kDaily, kJune20, kOtherAccount), "x");
+  Window w{.start = kJune20 + 10 * 3600, .stop = kJune20 + 11 * 3600};
+  Result<ObjectPlan> plan = PlanObjects(source, w, ScanOptions{});
   ASSERT_OK(plan);
   EXPECT_THAT(plan->objects, IsEmpty());
-  EXPECT_EQ(plan->listed, 0u);
-  EXPECT_EQ(plan->list_requests, 1u);
-  EXPECT_THAT(ListedPrefixes(source), ElementsAre("AWSLogs/"));
+  // Only other accounts, or only other regions, are empty plans too.
+  plan = PlanObjects(source, w, ScanOptions{.accounts = {"111111111111"}});
+  ASSERT_OK(plan);
+  EXPECT_THAT(plan->objects, IsEmpty());
+  plan = PlanObjects(source, w, ScanOptions{.regions = {"eu-west-1"}});
+  ASSERT_OK(plan);
+  EXPECT_THAT(plan->objects, IsEmpty());
+}
+
+TEST(PlannerTest, FlowLogNamesThatAreNotObjectsAreProblems) {
+  MemoryObjectSource source;
+  const int64_t t = kJune20 + 10 * 3600;
+  Window w{.start = t, .stop = t + 3600};
+  source.Put(Key(Layout::kDaily, t), "x");
+  source.PutNotAnObject(Key(Layout::kDaily, t + 300), "a FIFO");
+  source.PutNotAnObject(Key(Layout::kHourly, t + 600), "a dangling symbolic link");
+  source.PutNotAnObject(Key(Layout::kDaily, t + 5 * 3600), "a FIFO");  // out of range
+  source.PutNotAnObject(
+      Key(Layout::kDaily, t).substr(0, Key(Layout::kDaily, t).rfind('/')) + "/notes.fifo",
+      "a FIFO");  // not a flow-log name
+  // A folder named like an object, in the day folder and in an hour folder.
+  source.Put(Key(Layout::kDaily, t + 900) + "/inside", "x");
+  source.Put(Key(Layout::kHiveHourly, t + 1200) + "/inside", "x");
+  Result<ObjectPlan> plan = PlanObjects(source, w, ScanOptions{});
+  ASSERT_OK(plan);
+  EXPECT_THAT(Keys(*plan), ElementsAre(Key(Layout::kDaily, t)));
+  ASSERT_EQ(plan->problems.size(), 4u);
+  std::vector<std::pair<std::string, std::string>> problems;
+  for (const ObjectProblem& p : plan->problems) {
+    EXPECT_EQ(p.kind, ProblemKind::kNotAFile);
+    problems.emplace_back(p.key, p.reason);
+  }
+  EXPECT_THAT(
+      problems,
+      ElementsAre(std::pair<std::string, std::string>{Key(Layout::kHourly, t + 600),
+                                                      "a dangling symbolic link"},
+                  std::pair<std::string, std::string>{Key(Layout::kDaily, t + 300), "a FIFO"},
+                  std::pair<std::string, std::string>{Key(Layout::kDaily, t + 900),
+                                                      "a folder, not an object"},
+                  std::pair<std::string, std::string>{Key(Layout::kHiveHourly, t + 1200),
+                                                      "a folder, not an object"}));
+  EXPECT_EQ(plan->out_of_range, 1u);
+  EXPECT_EQ(plan->ignored, 1u);
 }
 
 TEST(PlannerTest, PagesAreCountedAsRequests) {

@@ -4,19 +4,23 @@
 // gateway while a multipart upload is under way, and checks: every operation fails after the
 // configured number of attempts with an Unavailable error naming the operation and the object;
 // after the gateway is back, nothing of the interrupted uploads is visible and what was stored
-// before is intact. (A server that accepts and never answers: s3_client_test, timeouts.)
+// before is intact. A digest reading the bucket when the gateway stops fails (issue 12, must-fix
+// 5). (A server that accepts and never answers: s3_client_test, timeouts.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "s3/s3_client.hpp"
 #include "s3/s3_modules.hpp"
+#include "testing/flow_log_builder.hpp"
 #include "testing/matchers.hpp"
 #include "testing/rgw_env.hpp"
 #include "testing/s3_rgw.hpp"
+#include "vpcflow/digest.hpp"
 
 namespace vpcflow {
 namespace {
@@ -126,6 +130,48 @@ TEST_F(RgwOutageTest, AGatewayGoneMidRunFailsAfterBoundedRetriesAndLeavesNothing
   ASSERT_OK((*again)->body().Append("digest"));
   ASSERT_OK((*again)->Commit("{\"id\":\"x\"}"));
   EXPECT_THAT((*storage)->Exists(kId), IsOkAndHolds(true));
+}
+
+// Must-fix 5 of issue 12: a gateway that dies mid-digest fails the run (the job fails and is
+// retried), never a "done" digest that lacks the objects it could not read.
+TEST_F(RgwOutageTest, AGatewayGoneMidDigestFailsTheRun) {
+  auto key = [](int minute) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf),
+                  "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/"
+                  "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T00%02dZ_abcd1234.log.gz",
+                  minute);
+    return std::string(buf);
+  };
+  const std::string gz = FlowLogBuilder().Add({}).Gzip();
+  for (int minute = 0; minute < 30; minute += 5)
+    ASSERT_OK(client_->PutObject(bucket_, key(minute), gz));
+  Result<ObjectSourcePtr> s3 =
+      NewS3ObjectSource(client_, {.bucket = bucket_, .max_concurrent_prefetch = 0});
+  ASSERT_OK(s3.status());
+
+  // The gateway stops as the third object is opened.
+  class StopsTheGateway : public ObjectSourceWrapper {
+   public:
+    StopsTheGateway(ObjectSource* target, std::string dir)
+        : ObjectSourceWrapper(target), dir_(std::move(dir)) {}
+    Result<ObjectReaderPtr> Open(std::string_view key) override {
+      if (++opens_ == 3) {
+        EXPECT_TRUE(RgwScript("stop-gateway", dir_));
+      }
+      return ObjectSourceWrapper::Open(key);
+    }
+
+   private:
+    std::string dir_;
+    int opens_ = 0;
+  } stopping(s3->get(), dir_);
+
+  DigestOptions options;
+  options.threads = 1;
+  Result<DigestRun> run = RunDigest(stopping, Window{1546300800, 1546304400}, options);
+  EXPECT_THAT(run, StatusIs(StatusCode::kUnavailable, AllOf(HasSubstr("reading " + key(10)),
+                                                            HasSubstr("failed 3 attempts"))));
 }
 
 }  // namespace

@@ -140,6 +140,7 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.Integer("PORT", &c.port, 0, 65535);
   r.String("DATA_DIR", &c.data_dir);
   r.String("VPC_FLOW_LOGS_DIR", &c.flowlogs_dir);
+  r.Bool("VPC_FLOW_LOGS_FOLLOW_LINKS", &c.flowlogs_follow_links);
   r.String("DIGEST_STORAGE_DIR", &c.digest_dir);
   r.String("DIGEST_PROGRESS_DIR", &c.progress_dir);
 

@@ -168,6 +168,15 @@ TEST(ConfigTest, ReportsEveryProblemAtOnce) {
   EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 13) << m;
 }
 
+TEST(ConfigTest, FollowLinksIsOffUnlessSetToTrue) {
+  EXPECT_FALSE(ConfigFromEnvironment({})->flowlogs_follow_links);
+  Result<Config> c = ConfigFromEnvironment({{"VPC_FLOW_LOGS_FOLLOW_LINKS", "true"}});
+  ASSERT_OK(c.status());
+  EXPECT_TRUE(c->flowlogs_follow_links);
+  EXPECT_THAT(ConfigFromEnvironment({{"VPC_FLOW_LOGS_FOLLOW_LINKS", "sometimes"}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("VPC_FLOW_LOGS_FOLLOW_LINKS")));
+}
+
 TEST(ConfigTest, MaxWindowIsSecondsOrADuration) {
   for (const auto& [text, seconds] : std::vector<std::pair<std::string, int64_t>>{
            {"3600", 3600}, {"168h", 604800}, {"90m", 5400}, {"1h1m1s", 3661}, {"45s", 45}}) {

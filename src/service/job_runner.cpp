@@ -200,14 +200,17 @@ void JobRunner::RecordSuccess(const Job& job, const DigestSummary& s, const JobT
                  {"digest_seconds", timings.digest_seconds},
                  {"total_seconds", timings.total_seconds}});
   for (const ObjectProblem& p : s.problems) {
-    d.logger->Log(LogLevel::kWarn, "object-skipped",
-                  {{"id", job.id}, {"key", p.key}, {"reason", p.reason}});
+    d.logger->Log(
+        LogLevel::kWarn, "object-skipped",
+        {{"id", job.id}, {"key", p.key}, {"kind", ProblemKindName(p.kind)}, {"reason", p.reason}});
   }
   auto objects = [&d](std::string_view outcome, uint64_t n) {
     if (n > 0) d.stats->Count("digest_objects", static_cast<int64_t>(n), {{"outcome", outcome}});
   };
   objects("read", s.objects_read);
   objects("failed", s.objects_failed);
+  objects("vanished", s.objects_vanished);
+  objects("not_a_file", s.objects_not_files);
   objects("empty", s.objects_empty);
   objects("ignored", s.objects_ignored);
   // Of the objects read, those read as Parquet (not an outcome of its own: they are in "read").

@@ -104,7 +104,8 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   if (!source_ && c.flowlogs_bucket.empty()) {
     const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");
     if (MakeDir(dir, "VPC_FLOW_LOGS_DIR", &problems)) {
-      Result<ObjectSourcePtr> source = NewLocalDirSource(dir);
+      Result<ObjectSourcePtr> source =
+          NewLocalDirSource(dir, {.follow_links = c.flowlogs_follow_links});
       if (source.ok()) {
         source_ = std::move(source).value();
       } else {

@@ -61,12 +61,20 @@ ObjectReaderPtr NewSharedStringReader(std::shared_ptr<const std::string> bytes) 
 void MemoryObjectSource::Put(std::string key, std::string bytes) {
   auto data = std::make_shared<const std::string>(std::move(bytes));
   std::lock_guard<std::mutex> lock(mu_);
+  not_objects_.erase(key);
   objects_[std::move(key)] = std::move(data);
+}
+
+void MemoryObjectSource::PutNotAnObject(std::string key, std::string problem) {
+  std::lock_guard<std::mutex> lock(mu_);
+  objects_[key] = std::make_shared<const std::string>();
+  not_objects_[std::move(key)] = std::move(problem);
 }
 
 void MemoryObjectSource::Remove(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   objects_.erase(key);
+  not_objects_.erase(key);
 }
 
 void MemoryObjectSource::FailList(std::string prefix, Status status) {
@@ -108,7 +116,10 @@ Result<ListPage> MemoryObjectSource::List(const ListRequest& request) {
   for (auto it = objects_.lower_bound(builder.first_candidate());
        it != objects_.end() && !builder.done(); ++it) {
     if (!it->first.starts_with(request.prefix)) break;  // sorted: no later key matches either
-    if (builder.Offer(it->first)) builder.AddObject(it->first, it->second->size());
+    if (!builder.Offer(it->first)) continue;
+    auto not_object = not_objects_.find(it->first);
+    builder.AddObject(it->first, it->second->size(),
+                      not_object == not_objects_.end() ? std::string() : not_object->second);
   }
   return std::move(builder).Finish();
 }
@@ -121,7 +132,7 @@ Result<MemoryObjectSource::Opened> MemoryObjectSource::OpenLocked(std::string_vi
     opened.read_fault = fault->second.first;
   }
   auto it = objects_.find(key);
-  if (it == objects_.end()) return NoSuchKey(key);
+  if (it == objects_.end() || not_objects_.contains(key)) return NoSuchKey(key);
   opened.bytes = it->second;
   return opened;
 }
@@ -148,7 +159,7 @@ Result<RandomAccessObjectPtr> MemoryObjectSource::OpenRandomAccess(std::string_v
 Result<uint64_t> MemoryObjectSource::Size(std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key);
-  if (it == objects_.end()) return NoSuchKey(key);
+  if (it == objects_.end() || not_objects_.contains(key)) return NoSuchKey(key);
   return static_cast<uint64_t>(it->second->size());
 }
 

@@ -23,6 +23,9 @@ class MemoryObjectSource : public ObjectSource {
  public:
   /// Adds or replaces an object.
   void Put(std::string key, std::string bytes);
+  /// Adds an entry that is listed but is not an object (ObjectInfo::problem = `problem`, as a
+  /// local directory lists a FIFO): Open and Size answer NotFound.
+  void PutNotAnObject(std::string key, std::string problem);
   void Remove(const std::string& key);
 
   /// Faults: List fails with `status` for every prefix starting with `prefix` ("" = all).
@@ -55,6 +58,7 @@ class MemoryObjectSource : public ObjectSource {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const std::string>, std::less<>> objects_;
+  std::map<std::string, std::string, std::less<>> not_objects_;  // key -> problem
   std::map<std::string, Status, std::less<>> list_faults_;
   std::map<std::string, std::pair<Status, bool>, std::less<>> object_faults_;
   int max_page_ = 0;

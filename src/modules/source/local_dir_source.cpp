@@ -1,11 +1,13 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <vector>
 
 #include "common/errno_status.hpp"
@@ -106,9 +108,28 @@ class FileRandomAccess final : public RandomAccessObject {
   std::string path_;
 };
 
+std::string ErrorText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// What a directory entry that is not a regular file or folder is, for ObjectInfo::problem.
+std::string Kind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+// A directory being walked, to recognise a link back to it.
+struct DirId {
+  dev_t dev;
+  ino_t ino;
+  bool operator==(const DirId&) const = default;
+};
+
 class LocalDirSource final : public ObjectSource {
  public:
-  explicit LocalDirSource(std::string root) : root_(std::move(root)) {}
+  LocalDirSource(std::string root, std::string real_root, LocalDirOptions options)
+      : root_(std::move(root)), real_root_(std::move(real_root)), options_(options) {}
 
   Result<ListPage> List(const ListRequest& request) override {
     ListPageBuilder builder(request);
@@ -121,9 +142,16 @@ class LocalDirSource final : public ObjectSource {
       return std::move(builder).Finish();  // no file can have such a key
     }
     std::string path = root_;
-    if (!folder.empty()) path += "/" + std::string(folder.substr(0, folder.size() - 1));
     bool missing = false;
-    RETURN_IF_ERROR(Walk(path, std::string(folder), builder, &missing));
+    if (!folder.empty()) {
+      path += "/" + std::string(folder.substr(0, folder.size() - 1));
+      // Below the root, the walk only enters links it may follow; the folder it starts in is
+      // checked the same way.
+      missing = !Resolve(path).ok();
+    }
+    std::vector<DirId> ancestors;
+    if (!missing) missing = !FoldersAbove(folder, &ancestors);
+    if (!missing) RETURN_IF_ERROR(Walk(path, std::string(folder), builder, &missing, ancestors));
     // A missing folder is an empty listing; a missing root is an error.
     if (missing && !IsDirectory(root_)) {
       return NotFoundError(Describe() + ": the root is not a directory");
@@ -144,11 +172,10 @@ class LocalDirSource final : public ObjectSource {
   }
 
   Result<uint64_t> Size(std::string_view key) override {
-    if (!IsValidKey(key)) return NoSuchKey(key);
-    const std::string path = PathOf(key);
+    ASSIGN_OR_RETURN(std::string path, PathOf(key));
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return NoSuchKey(key);
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return NoSuchKey(key);
       return ErrnoStatus("stat " + path, errno);
     }
     if (!S_ISREG(st.st_mode)) return NoSuchKey(key);
@@ -159,11 +186,64 @@ class LocalDirSource final : public ObjectSource {
 
  private:
   struct Entry {
-    std::string name;  // with a trailing '/' for a directory: sorts as its keys do
+    std::string name{};  // with a trailing '/' for a directory: sorts as its keys do
     bool is_dir = false;
+    std::string problem{};  // not an object: why
+    int64_t size = -1;      // known for a link to a file; else stat when listed
   };
 
-  std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
+  // The file to open for `key`: NotFound when the key is invalid or, unless links may leave
+  // the root, when its path leads outside the root.
+  Result<std::string> PathOf(std::string_view key) const {
+    if (!IsValidKey(key)) return NoSuchKey(key);
+    std::string path = root_ + "/" + std::string(key);
+    if (options_.follow_links) return path;
+    Result<std::string> resolved = Resolve(path);
+    if (!resolved.ok()) {
+      if (IsNotFound(resolved.status())) return NoSuchKey(key);
+      return resolved.status();
+    }
+    return resolved;
+  }
+
+  // realpath(path), NotFound when it does not resolve or (unless links may leave the root)
+  // when it lies outside the root.
+  Result<std::string> Resolve(const std::string& path) const {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) == nullptr) {
+      const int err = errno;
+      if (err == ENOENT || err == ENOTDIR || err == ELOOP || err == ENAMETOOLONG) {
+        return NotFoundError(path + ": " + ErrorText(err));
+      }
+      return ErrnoStatus("resolve " + path, err);
+    }
+    if (!options_.follow_links && !Inside(resolved)) {
+      return NotFoundError(path + ": leaves the source directory");
+    }
+    return std::string(resolved);
+  }
+
+  // The folders that hold `folder` (a key prefix ending in '/'), from the root down: a walk
+  // that starts there must recognise links back to them. False when one cannot be reached.
+  bool FoldersAbove(std::string_view folder, std::vector<DirId>* ancestors) const {
+    std::string path = root_;
+    size_t begin = 0;
+    for (;;) {
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) return false;
+      ancestors->push_back(DirId{st.st_dev, st.st_ino});
+      const size_t slash = folder.find('/', begin);
+      if (slash == std::string_view::npos || slash + 1 == folder.size()) return true;
+      path += "/" + std::string(folder.substr(begin, slash - begin));
+      begin = slash + 1;
+    }
+  }
+
+  bool Inside(std::string_view resolved) const {
+    if (real_root_ == "/") return true;
+    return resolved == real_root_ ||
+           (resolved.starts_with(real_root_) && resolved[real_root_.size()] == '/');
+  }
 
   struct OpenFile {
     int fd;
@@ -173,12 +253,12 @@ class LocalDirSource final : public ObjectSource {
 
   // Opens the regular file of `key` (the caller owns the descriptor).
   Result<OpenFile> OpenRegular(std::string_view key) const {
-    if (!IsValidKey(key)) return NoSuchKey(key);
-    std::string path = PathOf(key);
-    // O_NONBLOCK: a FIFO in the tree must not hang the caller (no effect on regular files).
+    ASSIGN_OR_RETURN(std::string path, PathOf(key));
+    // O_NONBLOCK: a FIFO put in place since the listing must not hang the caller (no effect
+    // on regular files).
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return NoSuchKey(key);
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return NoSuchKey(key);
       return ErrnoStatus("open " + path, errno);
     }
     struct stat st;
@@ -202,10 +282,12 @@ class LocalDirSource final : public ObjectSource {
   // order. Sorting a directory's entries with '/' appended to the subdirectories' names gives
   // the order of their full keys ("a-b/x" < "a.txt" < "a/x"), and a depth-first walk in that
   // order yields every key in global byte order: no sibling's key starts with "name/".
+  // `ancestors` are the folders being walked, outermost first.
   Status Walk(const std::string& path, const std::string& key_prefix, ListPageBuilder& builder,
-              bool* missing) const {
+              bool* missing, std::vector<DirId>& ancestors) const {
     std::vector<Entry> entries;
-    RETURN_IF_ERROR(ReadDir(path, key_prefix, builder, &entries, missing));
+    RETURN_IF_ERROR(ReadDir(path, key_prefix, builder, &entries, missing, ancestors));
+    if (*missing) return OkStatus();
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.name < b.name; });
     std::string key;
@@ -217,25 +299,35 @@ class LocalDirSource final : public ObjectSource {
         std::string child = path + "/" + entry.name;
         child.pop_back();
         bool gone = false;
-        RETURN_IF_ERROR(Walk(child, key, builder, &gone));
+        RETURN_IF_ERROR(Walk(child, key, builder, &gone, ancestors));
       } else if (builder.Offer(key)) {
-        struct stat st;
-        const std::string file = path + "/" + entry.name;
-        if (::stat(file.c_str(), &st) != 0) {
-          if (errno == ENOENT) continue;  // deleted since the directory was read
-          return ErrnoStatus("stat " + file, errno);
+        if (!entry.problem.empty()) {
+          builder.AddObject(key, 0, entry.problem);
+          continue;
         }
-        builder.AddObject(key, static_cast<uint64_t>(st.st_size));
+        int64_t size = entry.size;
+        if (size < 0) {
+          struct stat st;
+          const std::string file = path + "/" + entry.name;
+          if (::stat(file.c_str(), &st) != 0) {
+            if (errno == ENOENT) continue;  // deleted since the directory was read
+            return ErrnoStatus("stat " + file, errno);
+          }
+          size = st.st_size;
+        }
+        builder.AddObject(key, static_cast<uint64_t>(size));
       }
     }
+    ancestors.pop_back();
     return OkStatus();
   }
 
-  // The listable entries of one directory that may still enter the page. A directory that
-  // vanished or cannot be entered for a loop or a too-long path is empty (`*missing` set).
-  static Status ReadDir(const std::string& path, const std::string& key_prefix,
-                        const ListPageBuilder& builder, std::vector<Entry>* entries,
-                        bool* missing) {
+  // The listable entries of one directory that may still enter the page, and the directory
+  // pushed on `ancestors` (unless `*missing`). A directory that vanished or cannot be entered
+  // for a loop or a too-long path is empty (`*missing` set).
+  Status ReadDir(const std::string& path, const std::string& key_prefix,
+                 const ListPageBuilder& builder, std::vector<Entry>* entries, bool* missing,
+                 std::vector<DirId>& ancestors) const {
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) {
       const int err = errno;
@@ -246,6 +338,13 @@ class LocalDirSource final : public ObjectSource {
       return ErrnoStatus("list " + path, err);
     }
     const int fd = ::dirfd(dir);
+    struct stat self;
+    if (::fstat(fd, &self) != 0) {
+      const int err = errno;
+      ::closedir(dir);
+      return ErrnoStatus("list " + path, err);
+    }
+    ancestors.push_back(DirId{self.st_dev, self.st_ino});
     std::string key;
     for (;;) {
       errno = 0;
@@ -255,38 +354,96 @@ class LocalDirSource final : public ObjectSource {
       if (!IsListableName(name)) continue;
       key.assign(key_prefix).append(name);
       if (!builder.MayContain(key)) continue;
-      bool is_dir = e->d_type == DT_DIR;
-      bool is_file = e->d_type == DT_REG;
-      if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+      Entry entry{.name = std::string(name)};
+      unsigned char type = e->d_type;
+      if (type == DT_UNKNOWN) {  // file systems that do not fill d_type
         struct stat st;
-        if (::fstatat(fd, e->d_name, &st, 0) != 0) continue;  // dangling link, or gone
-        is_dir = S_ISDIR(st.st_mode);
-        is_file = S_ISREG(st.st_mode);
+        if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+        type = S_ISREG(st.st_mode)   ? DT_REG
+               : S_ISDIR(st.st_mode) ? DT_DIR
+               : S_ISLNK(st.st_mode) ? DT_LNK
+                                     : DT_FIFO;
+        if (type == DT_FIFO) entry.problem = Kind(st.st_mode);
       }
-      if (is_dir) {
-        entries->push_back(Entry{.name = std::string(name) + "/", .is_dir = true});
-      } else if (is_file) {
-        entries->push_back(Entry{.name = std::string(name), .is_dir = false});
+      if (type == DT_DIR) {
+        entry.name += '/';
+        entry.is_dir = true;
+      } else if (type == DT_LNK) {
+        if (!FollowLink(path + "/" + entry.name, ancestors, &entry)) continue;
+      } else if (type != DT_REG && entry.problem.empty()) {
+        entry.problem = type == DT_FIFO   ? "a FIFO"
+                        : type == DT_SOCK ? "a socket"
+                        : type == DT_CHR  ? "a character device"
+                        : type == DT_BLK  ? "a block device"
+                                          : "not a regular file";
       }
+      entries->push_back(std::move(entry));
     }
     const int err = errno;
     ::closedir(dir);
-    if (err != 0) return ErrnoStatus("list " + path, err);
+    if (err != 0) {
+      ancestors.pop_back();
+      return ErrnoStatus("list " + path, err);
+    }
     return OkStatus();
   }
 
-  std::string root_;
+  // Classifies the symbolic link at `link` into `entry`: a file (with its size), a folder to
+  // walk, or a problem. False when the link vanished since the directory was read.
+  bool FollowLink(const std::string& link, const std::vector<DirId>& ancestors,
+                  Entry* entry) const {
+    char resolved[PATH_MAX];
+    if (::realpath(link.c_str(), resolved) == nullptr) {
+      const int err = errno;
+      struct stat st;
+      if (::lstat(link.c_str(), &st) != 0) return false;
+      entry->problem = err == ENOENT ? "a dangling symbolic link"
+                       : err == ELOOP
+                           ? "a symbolic link loop"
+                           : "a symbolic link that cannot be followed: " + ErrorText(err);
+      return true;
+    }
+    if (!options_.follow_links && !Inside(resolved)) {
+      entry->problem = "a symbolic link leaving the source directory (not followed)";
+      return true;
+    }
+    struct stat st;
+    if (::stat(resolved, &st) != 0) {
+      entry->problem = "a dangling symbolic link";
+      return true;
+    }
+    if (S_ISREG(st.st_mode)) {
+      entry->size = st.st_size;
+    } else if (S_ISDIR(st.st_mode)) {
+      if (std::find(ancestors.begin(), ancestors.end(), DirId{st.st_dev, st.st_ino}) !=
+          ancestors.end()) {
+        entry->problem = "a symbolic link loop (to a folder that contains it)";
+      } else {
+        entry->name += '/';
+        entry->is_dir = true;
+      }
+    } else {
+      entry->problem = "a symbolic link to " + Kind(st.st_mode);
+    }
+    return true;
+  }
+
+  const std::string root_;
+  const std::string real_root_;  // root_ with every link resolved
+  const LocalDirOptions options_;
 };
 
 }  // namespace
 
-Result<ObjectSourcePtr> NewLocalDirSource(std::string root) {
+Result<ObjectSourcePtr> NewLocalDirSource(std::string root, LocalDirOptions options) {
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   struct stat st;
-  if (root.empty() || ::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  char resolved[PATH_MAX];
+  if (root.empty() || ::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+      ::realpath(root.c_str(), resolved) == nullptr) {
     return NotFoundError("flow-log directory not found: '" + root + "' is not a directory");
   }
-  return ObjectSourcePtr(std::make_unique<LocalDirSource>(std::move(root)));
+  return ObjectSourcePtr(std::make_unique<LocalDirSource>(std::move(root), resolved, options));
 }
 
 }  // namespace vpcflow

@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_object_source.hpp"
 #include "testing/object_source_conformance.hpp"
@@ -23,11 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-void WriteFile(const std::string& path, std::string_view bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using Entry = std::pair<std::string, std::string>;  // key, problem
 
 Result<ObjectSourcePtr> MakeLocalDirSource(const std::vector<TestObject>& objects,
                                            const std::string& scratch_dir) {
@@ -50,6 +46,17 @@ class LocalDirSourceTest : public ::testing::Test {
     Result<ObjectSourcePtr> source = NewLocalDirSource(root_);
     EXPECT_THAT(source, IsOk());
     return source.ok() ? std::move(*source) : nullptr;
+  }
+
+  // Every listed entry: key and ObjectInfo::problem.
+  static std::vector<Entry> Entries(ObjectSource& source) {
+    Result<ListPage> page = ListAll(source, {});
+    EXPECT_THAT(page, IsOk());
+    std::vector<Entry> entries;
+    if (page.ok()) {
+      for (const ObjectInfo& o : page->objects) entries.push_back({o.key, o.problem});
+    }
+    return entries;
   }
 
   static std::vector<std::string> Keys(ObjectSource& source, ListRequest request = {}) {
@@ -128,27 +135,81 @@ TEST_F(LocalDirSourceTest, EmptyFoldersAreNotCommonPrefixes) {
   EXPECT_THAT(page->objects, IsEmpty());
 }
 
-TEST_F(LocalDirSourceTest, FollowsSymlinksAndSkipsDanglingOnes) {
+TEST_F(LocalDirSourceTest, FollowsSymlinksInsideTheRootAndNamesDanglingOnes) {
   Put("real/data.log", "data");
   fs::create_directory_symlink(root_ + "/real", root_ + "/linked");
-  fs::create_symlink(root_ + "/real/data.log", root_ + "/file-link");
+  fs::create_symlink("real/data.log", root_ + "/file-link");  // relative
   fs::create_symlink(root_ + "/nowhere", root_ + "/dangling");
   ObjectSourcePtr source = Source();
   ASSERT_NE(source, nullptr);
-  EXPECT_THAT(Keys(*source), ElementsAre("file-link", "linked/data.log", "real/data.log"));
+  EXPECT_THAT(Entries(*source),
+              ElementsAre(Entry{"dangling", "a dangling symbolic link"}, Entry{"file-link", ""},
+                          Entry{"linked/data.log", ""}, Entry{"real/data.log", ""}));
   EXPECT_THAT(source->Size("linked/data.log"), IsOkAndHolds(4u));
+  EXPECT_THAT(source->Size("file-link"), IsOkAndHolds(4u));
+  EXPECT_THAT(source->Open("file-link"), IsOk());
   EXPECT_THAT(source->Open("dangling"), StatusIs(StatusCode::kNotFound));
 }
 
-TEST_F(LocalDirSourceTest, SymlinkLoopsEndTheWalk) {
+TEST_F(LocalDirSourceTest, SymlinkLoopsAreNamedNotWalked) {
   Put("a/x");
-  fs::create_directory_symlink(root_ + "/a", root_ + "/a/loop");
+  fs::create_directory_symlink(root_ + "/a", root_ + "/a/loop");  // to the folder holding it
+  fs::create_directory_symlink(root_, root_ + "/a/root");         // to the root
+  fs::create_symlink(root_ + "/ping", root_ + "/pong");           // a chain that never ends
+  fs::create_symlink(root_ + "/pong", root_ + "/ping");
   ObjectSourcePtr source = Source();
   ASSERT_NE(source, nullptr);
-  std::vector<std::string> keys = Keys(*source);
-  ASSERT_FALSE(keys.empty());
-  EXPECT_EQ(keys.back(), "a/x");
-  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_THAT(Entries(*source),
+              ElementsAre(Entry{"a/loop", "a symbolic link loop (to a folder that contains it)"},
+                          Entry{"a/root", "a symbolic link loop (to a folder that contains it)"},
+                          Entry{"a/x", ""}, Entry{"ping", "a symbolic link loop"},
+                          Entry{"pong", "a symbolic link loop"}));
+  EXPECT_THAT(source->Open("ping"), StatusIs(StatusCode::kNotFound));
+  // A listing that starts inside the loop still ends.
+  EXPECT_THAT(Keys(*source, {.prefix = "a/loop/"}),
+              ElementsAre("a/loop/loop", "a/loop/root", "a/loop/x"));
+}
+
+TEST_F(LocalDirSourceTest, LinksLeavingTheRootAreNotFollowedUnlessAsked) {
+  ScratchDir outside;
+  WriteFile(outside.Sub("logs/secret.log"), "secret");
+  Put("in/own.log", "own");
+  fs::create_directory_symlink(outside.Sub("logs"), root_ + "/in/out-dir");
+  fs::create_symlink(outside.Sub("logs/secret.log"), root_ + "/in/out-file");
+  fs::create_symlink("../../" + fs::path(outside.path()).filename().string() + "/logs/secret.log",
+                     root_ + "/in/out-relative");  // relative, through ".."
+  const std::string kLeaves = "a symbolic link leaving the source directory (not followed)";
+
+  ObjectSourcePtr source = Source();
+  ASSERT_NE(source, nullptr);
+  EXPECT_THAT(Entries(*source),
+              ElementsAre(Entry{"in/out-dir", kLeaves}, Entry{"in/out-file", kLeaves},
+                          Entry{"in/out-relative", kLeaves}, Entry{"in/own.log", ""}));
+  for (const char* key : {"in/out-file", "in/out-relative", "in/out-dir/secret.log"}) {
+    EXPECT_THAT(source->Open(key), StatusIs(StatusCode::kNotFound)) << key;
+    EXPECT_THAT(source->Size(key), StatusIs(StatusCode::kNotFound)) << key;
+  }
+  // Listing the outside folder by its name inside the root finds nothing either.
+  EXPECT_THAT(Keys(*source, {.prefix = "in/out-dir/"}), IsEmpty());
+
+  Result<ObjectSourcePtr> following = NewLocalDirSource(root_, {.follow_links = true});
+  ASSERT_THAT(following, IsOk());
+  EXPECT_THAT(Entries(**following),
+              ElementsAre(Entry{"in/out-dir/secret.log", ""}, Entry{"in/out-file", ""},
+                          Entry{"in/out-relative", ""}, Entry{"in/own.log", ""}));
+  EXPECT_THAT((*following)->Size("in/out-dir/secret.log"), IsOkAndHolds(6u));
+  EXPECT_THAT((*following)->Open("in/out-file"), IsOk());
+}
+
+TEST_F(LocalDirSourceTest, ARootReachedThroughALinkKeepsItsInsideLinks) {
+  Put("real/a.log", "a");
+  fs::create_symlink("real/a.log", root_ + "/b.log");
+  ScratchDir elsewhere;
+  fs::create_directory_symlink(root_, elsewhere.Sub("root-link"));
+  Result<ObjectSourcePtr> source = NewLocalDirSource(elsewhere.Sub("root-link"));
+  ASSERT_THAT(source, IsOk());
+  EXPECT_THAT(Entries(**source), ElementsAre(Entry{"b.log", ""}, Entry{"real/a.log", ""}));
+  EXPECT_THAT((*source)->Open("b.log"), IsOk());
 }
 
 TEST_F(LocalDirSourceTest, ListsADayFolderOfThousandsOfFilesInPages) {
@@ -241,13 +302,17 @@ TEST_F(LocalDirSourceTest, AgreesWithTheInMemoryBucketOnRandomTrees) {
   }
 }
 
-TEST_F(LocalDirSourceTest, SpecialFilesAreNotObjects) {
+TEST_F(LocalDirSourceTest, SpecialFilesAreNamedNeverOpened) {
   Put("a/real");
   ASSERT_EQ(::mkfifo((root_ + "/a/fifo").c_str(), 0600), 0);
+  fs::create_symlink(root_ + "/a/fifo", root_ + "/a/fifo-link");
   ObjectSourcePtr source = Source();
   ASSERT_NE(source, nullptr);
-  EXPECT_THAT(Keys(*source), ElementsAre("a/real"));
+  EXPECT_THAT(Entries(*source),
+              ElementsAre(Entry{"a/fifo", "a FIFO"},
+                          Entry{"a/fifo-link", "a symbolic link to a FIFO"}, Entry{"a/real", ""}));
   EXPECT_THAT(source->Open("a/fifo"), StatusIs(StatusCode::kNotFound));  // and does not block
+  EXPECT_THAT(source->Open("a/fifo-link"), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(source->Size("a/fifo"), StatusIs(StatusCode::kNotFound));
 }
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <limits>
 
+#include "common/redact.hpp"
 #include "vpcflow/service.hpp"
 
 extern char** environ;
@@ -61,13 +62,21 @@ class EnvReader {
     }
   }
 
-  // An absolute http(s) URL with a host.
-  void Url(const char* name, std::string* out) {
+  // An absolute http(s) URL with a host. `signed_requests`: an AWS endpoint, whose requests are
+  // signed with the AWS credentials, so user-info or a query there is a mistake. URLs are quoted
+  // redacted (they may carry a password or a token).
+  void Url(const char* name, std::string* out, bool signed_requests = false) {
     const std::string* v = Get(name);
     if (v == nullptr) return;
     auto url = boost::urls::parse_absolute_uri(*v);
     if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-      Problem(name, *v, "is not an http(s) URL");
+      Problem(name, RedactUrl(*v), "is not an http(s) URL");
+      return;
+    }
+    if (signed_requests && (url->has_userinfo() || url->has_query() || url->has_fragment())) {
+      Problem(name, RedactUrl(*v),
+              "must not carry user-info, a query or a fragment (requests are signed with the AWS "
+              "credentials)");
       return;
     }
     *out = *v;
@@ -211,14 +220,14 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("AWS_REGION", &c.aws_region);
   r.String("AWS_PROFILE", &c.aws_profile);
   r.String("AWS_SHARED_CREDENTIALS_FILE", &c.aws_shared_credentials_file);
-  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url);
-  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3);
-  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts);
+  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url, true);
+  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3, true);
+  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts, true);
   r.String("AWS_DEFAULT_REGION", &c.aws_default_region);
   r.String("AWS_WEB_IDENTITY_TOKEN_FILE", &c.aws_web_identity_token_file);
   r.String("AWS_ROLE_ARN", &c.aws_role_arn);
   r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
-  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint);
+  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
   // Never echo secrets: these problems name the variables only.
   if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
     r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");

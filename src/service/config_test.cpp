@@ -206,6 +206,24 @@ TEST(ConfigTest, NeverEchoesSecrets) {
                                           Not(HasSubstr("t0ken"))));
 }
 
+TEST(ConfigTest, UrlsAreQuotedWithoutTheirSecrets) {
+  Result<Config> c = ConfigFromEnvironment(
+      {{"AWS_ENDPOINT_URL_S3", "http://user:s3cr3t@127.0.0.1:7480/?X-Amz-Signature=abc123"},
+       {"AWS_ENDPOINT_URL", "https://token@s3.example.com"},
+       {"STREAM_APPLIANCE_ENDPOINT", "ftp://user:s3cr3t@bus/?token=abc123"}});
+  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
+  const std::string m = c.status().message();
+  EXPECT_THAT(m, AllOf(HasSubstr("AWS_ENDPOINT_URL_S3: \"http://***@127.0.0.1:7480/?***\""),
+                       HasSubstr("AWS_ENDPOINT_URL: \"https://***@s3.example.com\""),
+                       HasSubstr("STREAM_APPLIANCE_ENDPOINT"), Not(HasSubstr("s3cr3t")),
+                       Not(HasSubstr("abc123")), Not(HasSubstr("token@"))));
+  // A bus may take a password or a token in its URL (it is used, never shown).
+  Result<Config> bus =
+      ConfigFromEnvironment({{"STREAM_APPLIANCE_ENDPOINT", "http://user:pw@bus:8080/?k=v"}});
+  ASSERT_OK(bus.status());
+  EXPECT_EQ(bus->stream_endpoint, "http://user:pw@bus:8080/?k=v");
+}
+
 TEST(ConfigTest, EnvironmentMapReadsTheProcessEnvironment) {
   ASSERT_EQ(setenv("VPCFLOW_CONFIG_TEST", "a=b", 1), 0);
   std::map<std::string, std::string> env = EnvironmentMap();

@@ -33,15 +33,21 @@ class ServiceTest : public ::testing::Test {
     config_.shutdown_grace_ms = 0;
   }
 
-  // Builds the service with memory modules (the file defaults otherwise).
+  // Builds the service with memory modules (the file defaults otherwise; the corpus as the
+  // source).
   void Make(ObjectSourcePtr source = nullptr) {
-    service_ = std::make_unique<Service>(config_);
     if (!source) {
       auto memory = std::make_unique<MemoryObjectSource>();
       PutCorpus(*memory);
       source = std::move(memory);
     }
+    MakeWithSourceFromConfig();
     service_->SetObjectSource(std::move(source));
+  }
+
+  // Make() but the source is the one the configuration names.
+  void MakeWithSourceFromConfig() {
+    service_ = std::make_unique<Service>(config_);
     auto storage = std::make_unique<MemoryStorage>();
     storage_ = storage.get();
     service_->SetStorage(std::move(storage));
@@ -63,6 +69,17 @@ class ServiceTest : public ::testing::Test {
   Result<HttpResponse> PollGet(const std::string& path) {
     return GetUntilNotInProgress(
         *client_, "http://127.0.0.1:" + std::to_string(service_->port()) + path, 10000);
+  }
+
+  // Waits for `done` at most 10 s.
+  template <typename Pred>
+  static bool WaitFor(Pred done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
   }
 
   ScratchDir scratch_;
@@ -189,6 +206,76 @@ TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
       storage_->Digest(DigestId(*MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z")))
           .has_value());
   EXPECT_EQ(logger_->Count("job-handed-back"), 1u);
+}
+
+// Secrets a URL may carry, which no log line or answer may show.
+constexpr const char* kUserInfo = "user:s3cr3t-pass@";
+constexpr const char* kSignature = "X-Amz-Signature=5ec2e7519";
+
+void ExpectNoSecrets(const std::string& text) {
+  EXPECT_THAT(text, ::testing::AllOf(::testing::Not(HasSubstr("s3cr3t-pass")),
+                                     ::testing::Not(HasSubstr("5ec2e7519"))))
+      << text;
+}
+
+std::string AllLogText(const MemoryLogger& logger) {
+  std::string text;
+  for (const LoggedEvent& e : logger.events()) {
+    text += e.event;
+    for (const auto& [k, v] : e.fields) text += " " + k + "=" + v;
+    text += "\n";
+  }
+  return text;
+}
+
+TEST_F(ServiceTest, TheBusUrlsSecretsAreInNoLogLineNorAnswer) {
+  config_.stream_endpoint = std::string("http://") + kUserInfo +
+                            "127.0.0.1:" + std::to_string(RefusedLocalPort()) + "/bus/digest?" +
+                            kSignature;
+  Make();
+  ASSERT_OK(service_->Start());
+  std::vector<LoggedEvent> startup = logger_->Events("startup");
+  ASSERT_EQ(startup.size(), 1u);
+  EXPECT_THAT(startup[0].Field("queuer"), HasSubstr("http://***@127.0.0.1:"));
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 503);
+  EXPECT_THAT(post->body, HasSubstr("/bus/digest"));  // says where it went
+  ExpectNoSecrets(post->body);
+  ExpectNoSecrets(AllLogText(*logger_));
+}
+
+TEST_F(ServiceTest, AFailedS3JobShowsOnlyTheErrorCodeAndRedactedMessage) {
+  Result<std::unique_ptr<TestHttpServer>> s3 =
+      TestHttpServer::Start([](const TestHttpRequest& request) -> TestHttpReply {
+        if (request.method == "HEAD") return {.status = 200};  // the bucket exists
+        return {.status = 403,
+                .body = std::string("<Error><Code>AccessDenied</Code><Message>see http://") +
+                        kUserInfo + "example.com/x?" + kSignature +
+                        "</Message><StringToSign>AWS4-HMAC-SHA256 the-canonical-request-"
+                        "never-shown</StringToSign></Error>",
+                .headers = {{"Content-Type", "application/xml"}}};
+      });
+  ASSERT_OK(s3.status());
+  config_.flowlogs_bucket = "logs";
+  config_.aws_access_key_id = "AKIDEXAMPLE";
+  config_.aws_secret_access_key = "wJalrXUtnFEMI-never-shown";
+  config_.aws_region = "us-east-1";
+  config_.aws_endpoint_url_s3 = (*s3)->url();
+  MakeWithSourceFromConfig();
+  ASSERT_OK(service_->Start());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  ASSERT_TRUE(WaitFor([&] { return logger_->Count("job-failed") > 0; }));
+  Result<HttpResponse> status = Send("GET", "/status" + kQuery);
+  ASSERT_OK(status.status());
+  EXPECT_THAT(status->body, HasSubstr(R"("state":"failed")"));
+  EXPECT_THAT(status->body, HasSubstr("AccessDenied"));
+  EXPECT_THAT(status->body, HasSubstr("http://***@example.com/x?***"));
+  EXPECT_THAT(status->body, ::testing::Not(HasSubstr("canonical-request")));
+  ExpectNoSecrets(status->body);
+  const std::string logs = AllLogText(*logger_);
+  ExpectNoSecrets(logs);
+  EXPECT_THAT(logs, ::testing::Not(HasSubstr("never-shown")));
 }
 
 }  // namespace

@@ -184,7 +184,9 @@ Status ServiceImpl::Start() {
                     .run_job = run,
                     .shutdown = sync_jobs_stop_.get_token(),
                     .ready = [this] { return Ready(); },
-                    .max_window_seconds = config_.max_window_seconds};
+                    .max_window_seconds = config_.max_window_seconds,
+                    .clock = clock_.get(),
+                    .settle_seconds = config_.settle_seconds};
   router_ = std::make_unique<Router>(logger_.get());
   AddApiRoutes(*router_, &api_);
   server_ =

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/test_corpus.hpp"
+#include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
@@ -34,20 +35,21 @@ class ServiceTest : public ::testing::Test {
   }
 
   // Builds the service with memory modules (the file defaults otherwise; the corpus as the
-  // source).
-  void Make(ObjectSourcePtr source = nullptr) {
+  // source); with `clock`, its clock.
+  void Make(ObjectSourcePtr source = nullptr, std::shared_ptr<FakeClock> clock = nullptr) {
     if (!source) {
       auto memory = std::make_unique<MemoryObjectSource>();
       PutCorpus(*memory);
       source = std::move(memory);
     }
-    MakeWithSourceFromConfig();
+    MakeWithSourceFromConfig(std::move(clock));
     service_->SetObjectSource(std::move(source));
   }
 
   // Make() but the source is the one the configuration names.
-  void MakeWithSourceFromConfig() {
+  void MakeWithSourceFromConfig(std::shared_ptr<FakeClock> clock = nullptr) {
     service_ = std::make_unique<Service>(config_);
+    if (clock) service_->SetClock(clock);
     auto storage = std::make_unique<MemoryStorage>();
     storage_ = storage.get();
     service_->SetStorage(std::move(storage));
@@ -206,6 +208,18 @@ TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
       storage_->Digest(DigestId(*MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z")))
           .has_value());
   EXPECT_EQ(logger_->Count("job-handed-back"), 1u);
+}
+
+TEST_F(ServiceTest, PostsOfFutureOrUnsettledWindowsAre400ByTheServiceClock) {
+  auto clock = std::make_shared<FakeClock>((kCorpusWindow.stop + 600) * 1000);
+  Make(nullptr, clock);
+  ASSERT_OK(service_->Start());
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 400);
+  EXPECT_THAT(post->body, HasSubstr("2019-01-01T01:20:00Z"));
+  clock->AdvanceMillis(600 * 1000);
+  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 202);
 }
 
 // Secrets a URL may carry, which no log line or answer may show.

@@ -61,7 +61,7 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     return Conflict(ctx, job.id, "exists");
   }
   // Marking first makes the POST race safe: exactly one caller creates the marker.
-  if (Status st = ctx.marker->Mark(job.id); !st.ok()) {
+  if (Status st = ctx.marker->Mark(job.id, job.window); !st.ok()) {
     if (IsAlreadyExists(st)) {
       CountOutcome(ctx, kStat, "in_progress");
       return Conflict(ctx, job.id, "is in progress");
@@ -252,7 +252,8 @@ std::string_view DigestStateName(const DigestStatusFacts& facts) {
   if (facts.stored) return "done";
   switch (facts.mark.state) {
     case MarkState::kInProgress:
-      return facts.tracked && facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
+      if (facts.tracked) return facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
+      return facts.mark.phase == MarkPhase::kQueued ? "queued" : "running";
     case MarkState::kFailed:
       return "failed";
     case MarkState::kAbsent:

@@ -69,9 +69,9 @@ struct DigestStatusFacts {
   std::optional<TrackedJob> tracked;  ///< this process's view
 };
 
-/// The state name of /status: "done" when stored; "running"/"queued" for a live marker
-/// ("queued" only when this process queued it and no worker started it); "failed" for a
-/// failure record; "unknown" otherwise (nothing, or a stale marker of a crashed worker).
+/// The state name of /status: "done" when stored; "running"/"queued" for a live marker (this
+/// process's view when it holds the job, else the marker's phase); "failed" for a failure
+/// record; "unknown" otherwise (nothing, or a stale marker: its holder died or went silent).
 std::string_view DigestStateName(const DigestStatusFacts& facts);
 
 /// The /status JSON: {"id","start","stop","state","progress","counts","error"} where progress

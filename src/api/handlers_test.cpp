@@ -168,7 +168,7 @@ TEST_F(ApiTest, QueueFailureUnmarksAndAnswers503) {
 }
 
 TEST_F(ApiTest, AStaleMarkerDoesNotBlockAPost) {
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   clock_->AdvanceMillis(kTtlMs + 1);
   EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);
   EXPECT_EQ(State(), MarkState::kInProgress);
@@ -277,7 +277,7 @@ TEST_F(ApiTest, GetStreamsTheStoredBytes) {
 }
 
 TEST_F(ApiTest, GetWhileInProgressIs204) {
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   ApiResponse r = Call("GET", "/" + kQuery);
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.body, "");
@@ -287,7 +287,7 @@ TEST_F(ApiTest, GetWhileInProgressIs204) {
 
 TEST_F(ApiTest, GetOfUnknownOrStaleOrFailedIs404) {
   EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   clock_->AdvanceMillis(kTtlMs + 1);
   EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
   ASSERT_OK(marker_.Fail(kId, "{}"));
@@ -388,8 +388,10 @@ TEST_F(ApiTest, StatusOfEveryState) {
   EXPECT_EQ(running.at("progress").at("objects_total").as_int64(), 4);
   EXPECT_EQ(running.at("progress").at("bytes_done").as_int64(), 10);
 
-  // A live marker of another process: running.
+  // A live marker of another process: its phase says.
   tracker_.Forget(kId);
+  EXPECT_EQ(status().at("state").as_string(), "queued");
+  ASSERT_OK(marker_.Claim(kId, kCorpusWindow));
   EXPECT_EQ(status().at("state").as_string(), "running");
 
   ASSERT_OK(marker_.Fail(kId, R"({"code":"UNAVAILABLE","message":"source down"})"));

@@ -71,11 +71,17 @@ void MarkerKeeper::Heartbeats() {
     if (lost && phase == JobPhase::kQueued) {
       // Handed to a bus and claimed by a worker elsewhere, or finished there.
       d.tracker->Forget(id);
-      continue;
+    } else if (IsNotFound(st)) {
+      // A running job that just ended (its runner removes the marker, then forgets the job).
+    } else if (lost) {
+      // Silent for too long (the store was unreachable), the job was taken over: the digest is
+      // deterministic and stored atomically, so this run only finishes in vain.
+      d.logger->Log(LogLevel::kWarn, "job-taken-over", {{"id", id}, {"reason", st.message()}});
+    } else {
+      d.logger->Log(
+          LogLevel::kError, "dependency-failure",
+          {{"dependency", "marker"}, {"reason", "heartbeat: " + st.ToString()}, {"id", id}});
     }
-    d.logger->Log(
-        lost ? LogLevel::kWarn : LogLevel::kError, "dependency-failure",
-        {{"dependency", "marker"}, {"reason", "heartbeat: " + st.ToString()}, {"id", id}});
   }
 }
 

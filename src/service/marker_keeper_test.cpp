@@ -120,6 +120,18 @@ TEST_F(MarkerKeeperTest, ForgetsAQueuedJobThatAWorkerElsewhereClaimedOrFinished)
   EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
 }
 
+TEST_F(MarkerKeeperTest, ARunningJobTakenOverIsReportedOneThatEndedIsNot) {
+  ASSERT_OK(us_.marker.Claim(JobAt(0).id, JobAt(0).window));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(0).id));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(1).id));  // ended: its marker is already removed
+  clock_->AdvanceMillis(kStaleHeartbeats * kBeatMs);   // our heartbeats did not get through
+  ASSERT_OK(MarkerOf(OnAnotherHost())->Mark(JobAt(0).id, JobAt(0).window));
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_EQ(us_.logger.Count("job-taken-over"), 1u);
+  EXPECT_EQ(us_.logger.Count("dependency-failure"), 0u);
+  EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+}
+
 TEST_F(MarkerKeeperTest, ReQueuesTheJobsOfADeadPredecessorAtOnce) {
   std::unique_ptr<MemoryMarker> predecessor = MarkerOf(DeadPredecessor());
   ASSERT_OK(predecessor->Mark(JobAt(0).id, JobAt(0).window));   // was queued

@@ -329,32 +329,14 @@ TEST_F(ServiceE2eTest, AFailedJobLeavesNoMarkerShowsInStatusAndCanBeRetried) {
   EXPECT_EQ(Gunzip(get->body), "");
 }
 
-TEST_F(ServiceE2eTest, SigtermDuringAJobExitsZeroAndLeavesNoMarker) {
-  // One big object (about 500 MB of text, highly compressible) keeps the job busy for
-  // seconds: long enough to be certainly running when SIGTERM arrives.
+TEST_F(ServiceE2eTest, SigtermDuringAJobExitsZeroAndTheNextStartFinishesIt) {
+  // One big object keeps the job busy for seconds: long enough to be certainly running when
+  // SIGTERM arrives.
   ScratchDir logs;
-  const fs::path dir =
-      fs::path(logs.path()) / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01";
-  fs::create_directories(dir);
-  {
-    Result<ByteSinkPtr> file = NewFileSink(
-        (dir / "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T0010Z_abcd1234.log.gz")
-            .string());
-    ASSERT_OK(file.status());
-    ByteSinkPtr gz = NewGzipSink(std::move(file).value());
-    std::string block = FlowLogBuilder().Text();  // the header line
-    ASSERT_OK(gz->Append(block));
-    block.clear();
-    const std::string line =
-        "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 1 100 1546300800 "
-        "1546300860 ACCEPT OK\n";
-    while (block.size() < (1 << 20)) block += line;
-    for (int i = 0; i < 500; ++i) ASSERT_OK(gz->Append(block));
-    ASSERT_OK(gz->Close());
-  }
-  std::unique_ptr<Process> service = Start({{"VPC_FLOW_LOGS_DIR", logs.path()},
-                                            {"DIGEST_THREADS", "1"},
-                                            {"SHUTDOWN_GRACE_PERIOD", "0"}});
+  ASSERT_OK(WriteBusyFlowLog(logs.path(), 500));
+  const std::map<std::string, std::string> env = {
+      {"VPC_FLOW_LOGS_DIR", logs.path()}, {"DIGEST_THREADS", "1"}, {"SHUTDOWN_GRACE_PERIOD", "0"}};
+  std::unique_ptr<Process> service = Start(env);
   ASSERT_NE(service, nullptr);
   ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
   ASSERT_TRUE(service->WaitForEvent("job-start").has_value());
@@ -362,10 +344,19 @@ TEST_F(ServiceE2eTest, SigtermDuringAJobExitsZeroAndLeavesNoMarker) {
   EXPECT_THAT(MarkersIn(progress()), ::testing::SizeIs(1));
   service->Signal(SIGTERM);
   EXPECT_EQ(service->Wait(), 0);
-  EXPECT_THAT(MarkersIn(progress()), IsEmpty());
   EXPECT_EQ(service->Events("job-cancelled").size(), 1u);
   EXPECT_EQ(service->Events("shutdown").size(), 1u);
   EXPECT_THAT(FilesIn(digests()), IsEmpty());
+  // The job was handed back: its marker stays for the next start, which finishes it without a
+  // new POST (its holder, this process, is gone).
+  EXPECT_THAT(MarkersIn(progress()), ::testing::SizeIs(1));
+  service = Start(env);
+  ASSERT_NE(service, nullptr);
+  EXPECT_TRUE(service->WaitForEvent("job-recovered", {{"id", kDesignId}}).has_value());
+  Result<HttpResponse> get = PollGet("/" + kQuery);
+  ASSERT_OK(get.status());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_THAT(MarkersIn(progress()), IsEmpty());
 }
 
 TEST_F(ServiceE2eTest, AStaleMarkerDoesNotBlockButALiveOneDoes) {

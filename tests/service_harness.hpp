@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/flow_log_builder.hpp"
+#include "vpcflow/byte_sink.hpp"
 #include "vpcflow/http_client.hpp"
 #include "vpcflow/status.hpp"
 
@@ -247,6 +250,29 @@ inline std::pair<int, std::string> GenerateServiceCorpus(const std::string& dige
   return RunToCompletion({digest_bin, "generate", "--out", dir, "--start", "2018-12-31T23:50:00Z",
                           "--stop", "2019-01-01T02:00:00Z", "--size-mb", "3", "--seed", "7",
                           "--threads", "2"});
+}
+
+/// Writes one big flow-log object (`megabytes` MiB of text, one line repeated: highly
+/// compressible) stamped 2019-01-01T00:10Z under `root` (a source directory): it keeps a job
+/// whose window touches 00:10 busy for a while (about a second per 100 MiB and thread).
+inline Status WriteBusyFlowLog(const std::string& root, int megabytes) {
+  const std::string dir = root + "/AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InternalError("cannot create " + dir);
+  ASSIGN_OR_RETURN(
+      ByteSinkPtr file,
+      NewFileSink(dir +
+                  "/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T0010Z_big.log.gz"));
+  ByteSinkPtr gz = NewGzipSink(std::move(file));
+  RETURN_IF_ERROR(gz->Append(FlowLogBuilder().Text()));  // the header line
+  const std::string line =
+      "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 1 100 1546300800 "
+      "1546300860 ACCEPT OK\n";
+  std::string block;
+  while (block.size() < (1 << 20)) block += line;
+  for (int i = 0; i < megabytes; ++i) RETURN_IF_ERROR(gz->Append(block));
+  return gz->Close();
 }
 
 /// Starts vpcflow-digesterd (`binary`) on 127.0.0.1 with a free port, no StatsD, 2 digest threads,

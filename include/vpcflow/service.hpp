@@ -53,8 +53,15 @@ struct Config {
   std::string progress_bucket_role;        ///< DIGEST_PROGRESS_BUCKET_ROLE
 
   int64_t progress_timeout_ms = 600000;  ///< DIGEST_PROGRESS_TIMEOUT (ms): marker TTL
+  /// DIGEST_HEARTBEAT_INTERVAL (a duration, whole seconds; ms here): how often the markers of
+  /// the jobs this process holds are rewritten and orphaned ones looked for. At most a third of
+  /// the TTL is used; a marker unrefreshed for 4 intervals is stale (marker.hpp).
+  int64_t heartbeat_ms = 5000;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< DIGEST_MAX_WINDOW (seconds)
-  int workers = 2;                                        ///< DIGEST_WORKERS: jobs run at once
+  /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a window is accepted
+  /// only once its stop is this long past (CheckWindowSettled).
+  int64_t settle_seconds = kDefaultSettleSeconds;
+  int workers = 2;                    ///< DIGEST_WORKERS: jobs run at once
   int digest_threads = 0;             ///< DIGEST_THREADS: threads per job (0 = cores)
   int64_t shutdown_grace_ms = 30000;  ///< SHUTDOWN_GRACE_PERIOD (ms)
 
@@ -92,9 +99,11 @@ struct Config {
 
 /// Reads every variable from `env` (name -> value; pass the process environment with
 /// EnvironmentMap()). Unset or empty variables keep the defaults of Config. Numbers must be
-/// decimal integers in range; DIGEST_MAX_WINDOW is seconds or a duration of h/m/s parts
-/// ("168h", "1h30m"); USE_IAM is true/false/1/0/yes/no; URLs must be absolute http(s) URLs.
-/// Returns InvalidArgument listing EVERY problem found, one per line ("PORT: ...").
+/// decimal integers in range (each has a range that keeps the arithmetic on it from
+/// overflowing); DIGEST_MAX_WINDOW, DIGEST_SETTLE and DIGEST_HEARTBEAT_INTERVAL are seconds or a
+/// duration of h/m/s parts ("168h", "1h30m"); USE_IAM is true/false/1/0/yes/no; URLs must be
+/// absolute http(s) URLs. Returns InvalidArgument listing EVERY problem found, one per line ("PORT:
+/// ...").
 Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env);
 
 /// The process environment as a map.

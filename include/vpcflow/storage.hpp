@@ -68,8 +68,11 @@ using StoragePtr = std::unique_ptr<Storage>;
 
 /// The embedded default: files `<dir>/<id>.log.gz` and `<dir>/<id>.manifest.json`, written to
 /// hidden temporary names (`.<id>...tmp`) and renamed into place (manifest first). Renames are
-/// atomic; files are not fsync'ed (a digest can be recomputed). Creates `dir` if missing;
-/// returns the error naming the directory when it cannot.
+/// atomic; files are not fsync'ed (a digest can be recomputed). The temporary names say which
+/// process writes them: at creation and after each upload, temporaries of writers that are gone
+/// (a killed process of this host; of another host, unmodified for an hour) are removed, never
+/// those of a live writer. Creates `dir` if missing; returns the error naming the directory when
+/// it cannot.
 Result<StoragePtr> NewFileStorage(std::string dir);
 
 /// Forwards every call to `target` (not owned). Derive to decorate one method.

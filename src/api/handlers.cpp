@@ -45,6 +45,7 @@ void CountOutcome(const ApiContext& ctx, std::string_view name, std::string_view
 ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   constexpr std::string_view kStat = "digest_posts";
   Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
+  if (window.ok()) window = SettledWindow(ctx, *window);
   if (!window.ok()) {
     CountOutcome(ctx, kStat, "invalid");
     return InvalidInput(ctx, request, window.status());
@@ -60,7 +61,7 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     return Conflict(ctx, job.id, "exists");
   }
   // Marking first makes the POST race safe: exactly one caller creates the marker.
-  if (Status st = ctx.marker->Mark(job.id); !st.ok()) {
+  if (Status st = ctx.marker->Mark(job.id, job.window); !st.ok()) {
     if (IsAlreadyExists(st)) {
       CountOutcome(ctx, kStat, "in_progress");
       return Conflict(ctx, job.id, "is in progress");
@@ -157,6 +158,10 @@ ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
 
 ApiResponse RunJobNow(ApiContext& ctx, const ApiRequest& request) {
   Result<Job> job = JobFromJson(request.body, ctx.max_window_seconds);
+  if (job.ok()) {
+    if (Result<Window> settled = SettledWindow(ctx, job->window); !settled.ok())
+      job = settled.status();
+  }
   if (!job.ok()) return InvalidInput(ctx, request, job.status());
   Status st = ctx.run_job(*job, ctx.shutdown);
   if (st.ok()) {
@@ -231,6 +236,12 @@ Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_sec
   return MakeWindow(*start, *stop, max_window_seconds);
 }
 
+Result<Window> SettledWindow(const ApiContext& ctx, const Window& window) {
+  const int64_t now_ms = (ctx.clock != nullptr ? ctx.clock : SystemClock().get())->NowUnixMillis();
+  RETURN_IF_ERROR(CheckWindowSettled(window, now_ms / 1000, ctx.settle_seconds));
+  return window;
+}
+
 Result<DigestFormat> FormatFromQuery(const ApiRequest& request) {
   std::optional<std::string_view> format = request.Query("format");
   if (!format) return DigestFormat::kFlowLog;
@@ -241,7 +252,8 @@ std::string_view DigestStateName(const DigestStatusFacts& facts) {
   if (facts.stored) return "done";
   switch (facts.mark.state) {
     case MarkState::kInProgress:
-      return facts.tracked && facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
+      if (facts.tracked) return facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
+      return facts.mark.phase == MarkPhase::kQueued ? "queued" : "running";
     case MarkState::kFailed:
       return "failed";
     case MarkState::kAbsent:

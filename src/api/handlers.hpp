@@ -40,6 +40,9 @@ struct ApiContext {
   /// Readiness of the stores for /readyz: OK, or the first problem.
   std::function<Status()> ready;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;
+  /// Judges whether a window to digest is settled (CheckWindowSettled); null = SystemClock().
+  Clock* clock = nullptr;
+  int64_t settle_seconds = kDefaultSettleSeconds;  ///< DIGEST_SETTLE
 };
 
 /// Registers every route of the API on `router`; handlers use `ctx` (not owned).
@@ -48,6 +51,10 @@ void AddApiRoutes(Router& router, ApiContext* ctx);
 /// The window of `?start=...&stop=...` (MakeWindow's rules). Returns InvalidArgument with a
 /// message for the client when a parameter is missing or bad.
 Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_seconds);
+
+/// `window` when a digest of it may be made now (CheckWindowSettled by ctx.clock and
+/// ctx.settle_seconds): POST and the worker route refuse other windows with 400.
+Result<Window> SettledWindow(const ApiContext& ctx, const Window& window);
 
 /// The `format` parameter: absent means kFlowLog. Returns InvalidArgument when unknown.
 Result<DigestFormat> FormatFromQuery(const ApiRequest& request);
@@ -62,9 +69,9 @@ struct DigestStatusFacts {
   std::optional<TrackedJob> tracked;  ///< this process's view
 };
 
-/// The state name of /status: "done" when stored; "running"/"queued" for a live marker
-/// ("queued" only when this process queued it and no worker started it); "failed" for a
-/// failure record; "unknown" otherwise (nothing, or a stale marker of a crashed worker).
+/// The state name of /status: "done" when stored; "running"/"queued" for a live marker (this
+/// process's view when it holds the job, else the marker's phase); "failed" for a failure
+/// record; "unknown" otherwise (nothing, or a stale marker: its holder died or went silent).
 std::string_view DigestStateName(const DigestStatusFacts& facts);
 
 /// The /status JSON: {"id","start","stop","state","progress","counts","error"} where progress

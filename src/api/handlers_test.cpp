@@ -57,7 +57,12 @@ std::string Message(const ApiResponse& response) {
 
 class ApiTest : public ::testing::Test {
  protected:
-  ApiTest() : clock_(std::make_shared<FakeClock>()), marker_(kTtlMs, clock_), router_(&logger_) {
+  // A day after the corpus window: it is settled.
+  ApiTest()
+      : clock_(std::make_shared<FakeClock>((kCorpusWindow.stop + 86400) * 1000)),
+        marker_(kTtlMs, clock_),
+        router_(&logger_) {
+    ctx_.clock = clock_.get();
     ctx_.storage = &storage_;
     ctx_.marker = &marker_;
     ctx_.queuer = &queuer_;
@@ -163,7 +168,7 @@ TEST_F(ApiTest, QueueFailureUnmarksAndAnswers503) {
 }
 
 TEST_F(ApiTest, AStaleMarkerDoesNotBlockAPost) {
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   clock_->AdvanceMillis(kTtlMs + 1);
   EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);
   EXPECT_EQ(State(), MarkState::kInProgress);
@@ -184,6 +189,39 @@ TEST_F(ApiTest, StorageFailureOnPostIs503) {
   ApiResponse r = Call("POST", "/" + kQuery);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(State(), MarkState::kAbsent);
+}
+
+TEST_F(ApiTest, AWindowThatStartsInTheFutureIs400AndUnknown) {
+  clock_->SetUnixMillis(kCorpusWindow.start * 1000 - 1000);
+  ApiResponse r = Call("POST", "/" + kQuery);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Message(r), HasSubstr("starts in the future"));
+  EXPECT_EQ(Call("POST", "/digests/digest", JobToJson({.id = kId, .window = kCorpusWindow})).status,
+            400);
+  EXPECT_THAT(run_jobs_, IsEmpty());
+  EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
+  EXPECT_THAT(Call("GET", "/status" + kQuery).body, HasSubstr(R"("state":"unknown")"));
+  EXPECT_THAT(queuer_.jobs(), IsEmpty());
+  EXPECT_EQ(State(), MarkState::kAbsent);
+}
+
+TEST_F(ApiTest, AWindowNotSettledIs400SayingWhenItCanBeAskedFor) {
+  ctx_.settle_seconds = 1200;
+  for (int64_t now_s : {kCorpusWindow.start + 60, kCorpusWindow.stop, kCorpusWindow.stop + 1199}) {
+    clock_->SetUnixMillis(now_s * 1000);
+    ApiResponse r = Call("POST", "/" + kQuery);
+    EXPECT_EQ(r.status, 400) << now_s;
+    EXPECT_THAT(Message(r), HasSubstr("can be asked for from 2019-01-01T01:20:00Z"));
+    ApiResponse worker =
+        Call("POST", "/digests/digest", JobToJson({.id = kId, .window = kCorpusWindow}));
+    EXPECT_EQ(worker.status, 400);
+    EXPECT_THAT(Message(worker), HasSubstr("2019-01-01T01:20:00Z"));
+  }
+  EXPECT_THAT(run_jobs_, IsEmpty());
+  EXPECT_THAT(queuer_.jobs(), IsEmpty());
+  EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
+  clock_->SetUnixMillis((kCorpusWindow.stop + 1200) * 1000);
+  EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);
 }
 
 struct BadInput {
@@ -239,7 +277,7 @@ TEST_F(ApiTest, GetStreamsTheStoredBytes) {
 }
 
 TEST_F(ApiTest, GetWhileInProgressIs204) {
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   ApiResponse r = Call("GET", "/" + kQuery);
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.body, "");
@@ -249,7 +287,7 @@ TEST_F(ApiTest, GetWhileInProgressIs204) {
 
 TEST_F(ApiTest, GetOfUnknownOrStaleOrFailedIs404) {
   EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
-  ASSERT_OK(marker_.Mark(kId));
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
   clock_->AdvanceMillis(kTtlMs + 1);
   EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
   ASSERT_OK(marker_.Fail(kId, "{}"));
@@ -350,8 +388,10 @@ TEST_F(ApiTest, StatusOfEveryState) {
   EXPECT_EQ(running.at("progress").at("objects_total").as_int64(), 4);
   EXPECT_EQ(running.at("progress").at("bytes_done").as_int64(), 10);
 
-  // A live marker of another process: running.
+  // A live marker of another process: its phase says.
   tracker_.Forget(kId);
+  EXPECT_EQ(status().at("state").as_string(), "queued");
+  ASSERT_OK(marker_.Claim(kId, kCorpusWindow));
   EXPECT_EQ(status().at("state").as_string(), "running");
 
   ASSERT_OK(marker_.Fail(kId, R"({"code":"UNAVAILABLE","message":"source down"})"));

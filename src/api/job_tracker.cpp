@@ -34,6 +34,13 @@ std::optional<TrackedJob> JobTracker::Get(std::string_view id) const {
   return it->second;
 }
 
+std::map<std::string, JobPhase> JobTracker::Phases() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, JobPhase> out;
+  for (const auto& [id, job] : jobs_) out.emplace(id, job.phase);
+  return out;
+}
+
 size_t JobTracker::CountLocked(JobPhase phase) const {
   size_t n = 0;
   for (const auto& [id, job] : jobs_) n += job.phase == phase;

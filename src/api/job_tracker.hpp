@@ -34,6 +34,8 @@ class JobTracker {
   void Forget(std::string_view id);
 
   std::optional<TrackedJob> Get(std::string_view id) const;
+  /// Every tracked job's phase (the jobs this process holds).
+  std::map<std::string, JobPhase> Phases() const;
   size_t queued() const;
   size_t running() const;
 

@@ -7,6 +7,7 @@ add_library(vpcflow_modules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/text_format.cpp
   ${CMAKE_CURRENT_LIST_DIR}/clock/system_clock.cpp
   ${CMAKE_CURRENT_LIST_DIR}/storage/file_storage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/marker/mark_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/marker/file_marker.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/job_json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer.cpp
@@ -18,7 +19,7 @@ add_library(vpcflow_modules STATIC
 )
 target_link_libraries(vpcflow_modules
   PUBLIC vpcflow_common Threads::Threads
-  PRIVATE CURL::libcurl nlohmann_json::nlohmann_json)
+  PRIVATE CURL::libcurl nlohmann_json::nlohmann_json Boost::json)
 
 if(VPCFLOW_BUILD_TESTS)
   vpcflow_add_test(modules_test
@@ -26,6 +27,7 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/text_format_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/clock/system_clock_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/storage/file_storage_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/marker/mark_record_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/marker/file_marker_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/job_json_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer_test.cpp
@@ -33,6 +35,6 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/log/json_logger_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd_test.cpp
-    LIBS vpcflow_modules nlohmann_json::nlohmann_json
+    LIBS vpcflow_modules nlohmann_json::nlohmann_json Boost::json
     LABELS unit)
 endif()

@@ -1,14 +1,19 @@
 #include "modules/posix_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <system_error>
+
+#include "common/process_identity.hpp"
 
 namespace vpcflow {
 
@@ -76,13 +81,48 @@ std::string UniqueTempPath(const std::string& dir, std::string_view stem) {
   path += "/.";
   path += stem;
   path += '.';
-  path += std::to_string(::getpid());
-  path += '-';
   path += std::to_string(counter.fetch_add(1));
   path += '-';
   path += std::to_string(random() & 0xffffffffu);
+  path += '.';
+  path += ProcessTag(ThisProcess());
   path += ".tmp";
   return path;
+}
+
+Result<int> RemoveStaleTempFiles(const std::string& dir) {
+  constexpr std::string_view kSuffix = ".tmp";
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir.c_str()), &::closedir);
+  if (listing == nullptr) return ErrnoStatus("list " + dir, errno);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+  int removed = 0;
+  while (const dirent* entry = ::readdir(listing.get())) {
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with('.') || !name.ends_with(kSuffix) || name.size() <= kSuffix.size() + 1) {
+      continue;
+    }
+    const std::string_view base = name.substr(0, name.size() - kSuffix.size());
+    const std::string_view tag = base.substr(base.rfind('.') + 1);
+    const std::string path = dir + "/" + std::string(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    bool stale = false;
+    switch (LivenessOfTag(tag)) {
+      case Liveness::kAlive:
+        break;
+      case Liveness::kGone:
+        stale = true;
+        break;
+      case Liveness::kUnknown:
+        stale = now_ms - (static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
+                          st.st_mtim.tv_nsec / 1000000) >=
+                kForeignTempMaxAgeMs;
+        break;
+    }
+    if (stale && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
 }
 
 Result<std::string> WriteTempFile(const std::string& dir, std::string_view stem,

@@ -41,8 +41,21 @@ Status WriteFully(int fd, std::string_view bytes, std::string_view path);
 /// The whole file. NotFound when it does not exist.
 Result<std::string> ReadWholeFile(const std::string& path);
 
-/// A hidden, unique file name in `dir`: "<dir>/.<stem>.<pid>-<counter>-<random>.tmp".
+/// A hidden, unique file name in `dir`: "<dir>/.<stem>.<counter>-<random>.<tag>.tmp", where
+/// <tag> is ProcessTag(ThisProcess()) (common/process_identity.hpp), so that anyone can tell
+/// whether the writer still runs.
 std::string UniqueTempPath(const std::string& dir, std::string_view stem);
+
+/// Temporary files of writers this host cannot judge (another host sharing the directory, or
+/// names of an older version) are removed once unmodified for this long.
+inline constexpr int64_t kForeignTempMaxAgeMs = 3600 * 1000;
+
+/// Removes the temporary files (UniqueTempPath names: hidden, ending ".tmp") in `dir` that no
+/// live process is writing: those whose writer was a process of this host that is gone, and
+/// those of writers it cannot judge that are older than kForeignTempMaxAgeMs. Files of live
+/// writers (this process too) are never touched. Returns how many were removed; the error when
+/// `dir` cannot be read (single files that vanish or cannot be removed are skipped).
+Result<int> RemoveStaleTempFiles(const std::string& dir);
 
 /// Writes `bytes` to a new UniqueTempPath file (mode 0644) and returns its path. When
 /// `mtime_unix_ms` >= 0 the file's modification time is set to it. Nothing is left behind on

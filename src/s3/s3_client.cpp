@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/redact.hpp"
 #include "s3/sigv4.hpp"
 
 namespace vpcflow {
@@ -94,13 +95,21 @@ struct S3ErrorBody {
   std::string message;
 };
 
+// Only the code and the message are ever passed on, never the rest of the body (which may quote
+// the request, its signature or a presigned URL); URLs in the message are redacted, and both are
+// bounded.
 std::optional<S3ErrorBody> ParseErrorBody(std::string_view body) {
+  constexpr size_t kMaxCodeBytes = 64;
+  constexpr size_t kMaxMessageBytes = 512;
   if (body.empty()) return std::nullopt;
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size())) return std::nullopt;
   pugi::xml_node error = doc.child("Error");
   if (!error) return std::nullopt;
-  return S3ErrorBody{error.child_value("Code"), error.child_value("Message")};
+  S3ErrorBody out{error.child_value("Code"), RedactUrls(error.child_value("Message"))};
+  if (out.code.size() > kMaxCodeBytes) out.code.resize(kMaxCodeBytes);
+  if (out.message.size() > kMaxMessageBytes) out.message.resize(kMaxMessageBytes);
+  return out;
 }
 
 // "HTTP 403 SignatureDoesNotMatch: The request signature ..." (RGW sends an empty message).
@@ -465,7 +474,7 @@ S3Client::~S3Client() = default;
 
 std::string S3Client::Describe() const {
   std::string text = "s3";
-  if (!options_.endpoint.empty()) text += " " + options_.endpoint;
+  if (!options_.endpoint.empty()) text += " " + RedactUrl(options_.endpoint);
   return text + " (region " + options_.region + ")";
 }
 
@@ -487,7 +496,7 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
     }
   } else {
     if (!endpoint_) {
-      return InvalidArgumentError(name + ": the endpoint \"" + options_.endpoint +
+      return InvalidArgumentError(name + ": the endpoint \"" + RedactUrl(options_.endpoint) +
                                   "\" is not an http(s)://host[:port] URL");
     }
     scheme = endpoint_->scheme;

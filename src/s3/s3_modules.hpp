@@ -59,14 +59,17 @@ Result<ObjectSourcePtr> NewS3ObjectSource(std::shared_ptr<S3Client> client,
 Result<StoragePtr> NewS3Storage(std::shared_ptr<S3Client> client, std::string bucket,
                                 std::string prefix = "", uint64_t part_size = 8 << 20);
 
-/// Marker over a bucket: `<prefix><id>_in_progress` (body: RFC 3339 UTC time, as the older
-/// service) and `<prefix><id>_failed` (body: the RFC 3339 time, a newline, the reason). Mark()
-/// creates with "If-None-Match: *" and replaces a
-/// stale marker with "If-Match: <its ETag>", so exactly one of racing Mark()s wins. At
-/// construction a probe object (`<prefix>.vpcflow-probe-<random>`) checks that the server honours
-/// If-None-Match on PUT; where it does not, Mark() falls back to check-then-put, which is not
-/// atomic, and Describe() says so ("s3://b (non-atomic marks)") and `*atomic` is set false.
-Result<MarkerPtr> NewS3Marker(std::shared_ptr<S3Client> client, std::string bucket, int64_t ttl_ms,
-                              ClockPtr clock, std::string prefix = "", bool* atomic = nullptr);
+/// Marker over a bucket: `<prefix><id>_in_progress` (body: JSON, marker.hpp; markers of the older
+/// service, a bare RFC 3339 time, are read) and `<prefix><id>_failed` (body: the RFC 3339 time,
+/// a newline, the reason). Mark() and Claim() create with "If-None-Match: *" and replace a
+/// marker they may take with "If-Match: <its ETag>", so exactly one of racing calls wins;
+/// Refresh() rewrites with "If-Match" too. List() lists the prefix's level of the bucket and
+/// reads each marker. At construction a probe object (`<prefix>.vpcflow-probe-<random>`) checks
+/// that the server honours If-None-Match on PUT; where it does not, marks fall back to
+/// check-then-put, which is not atomic, and Describe() says so ("s3://b (non-atomic marks)") and
+/// `*atomic` is set false.
+Result<MarkerPtr> NewS3Marker(std::shared_ptr<S3Client> client, std::string bucket,
+                              MarkerOptions options, std::string prefix = "",
+                              bool* atomic = nullptr);
 
 }  // namespace vpcflow

@@ -220,7 +220,7 @@ TEST_F(RgwTest, ConditionalPutsAreHonoured) {
               StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_OK(client_->PutObject(bucket_, "m", "4", {.if_match = got->etag}));
   bool atomic = false;
-  ASSERT_OK(NewS3Marker(client_, bucket_, 1000, nullptr, "", &atomic).status());
+  ASSERT_OK(NewS3Marker(client_, bucket_, {.ttl_ms = 1000}, "", &atomic).status());
   EXPECT_TRUE(atomic) << "RGW honours If-None-Match, so marks must be atomic";
 }
 
@@ -393,16 +393,16 @@ INSTANTIATE_TEST_SUITE_P(
       return NewS3Storage(client, bucket, "", 5 << 20);
     })));
 
-INSTANTIATE_TEST_SUITE_P(Rgw, MarkerConformanceTest,
-                         ::testing::Values(MarkerFactory([](const std::string& scratch_dir,
-                                                            int64_t ttl_ms,
-                                                            ClockPtr clock) -> Result<MarkerPtr> {
-                           std::shared_ptr<S3Client> client = NewRgwClient(Env());
-                           const std::string bucket =
-                               BucketForDir("mark", scratch_dir);  // Make() may run twice
-                           RETURN_IF_ERROR(client->CreateBucket(bucket));
-                           return NewS3Marker(client, bucket, ttl_ms, std::move(clock));
-                         })));
+INSTANTIATE_TEST_SUITE_P(
+    Rgw, MarkerConformanceTest,
+    ::testing::Values(MarkerFactory([](const std::string& scratch_dir,
+                                       MarkerOptions options) -> Result<MarkerPtr> {
+      std::shared_ptr<S3Client> client = NewRgwClient(Env());
+      // One bucket per test: its markers share it, as instances share a progress bucket.
+      const std::string bucket = BucketForDir("mark", scratch_dir);
+      RETURN_IF_ERROR(client->CreateBucket(bucket));
+      return NewS3Marker(client, bucket, std::move(options));
+    })));
 
 }  // namespace
 }  // namespace vpcflow

@@ -6,8 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <charconv>
-#include <limits>
 
+#include "common/redact.hpp"
 #include "vpcflow/service.hpp"
 
 extern char** environ;
@@ -47,6 +47,22 @@ class EnvReader {
     *out = static_cast<T>(n);
   }
 
+  // A duration (ParseDurationSeconds: seconds, or h/m/s parts) in [min_s, max_s] seconds.
+  void Duration(const char* name, int64_t* seconds_out, int64_t min_s, int64_t max_s) {
+    const std::string* v = Get(name);
+    if (v == nullptr) return;
+    Result<int64_t> seconds = ParseDurationSeconds(*v);
+    if (!seconds.ok()) {
+      Problem(std::string(name) + ": " + seconds.status().message());
+    } else if (*seconds < min_s || *seconds > max_s) {
+      Problem(
+          name, *v,
+          "is not a duration in " + std::to_string(min_s) + ".." + std::to_string(max_s) + " s");
+    } else {
+      *seconds_out = *seconds;
+    }
+  }
+
   void Bool(const char* name, bool* out) {
     const std::string* v = Get(name);
     if (v == nullptr) return;
@@ -61,13 +77,21 @@ class EnvReader {
     }
   }
 
-  // An absolute http(s) URL with a host.
-  void Url(const char* name, std::string* out) {
+  // An absolute http(s) URL with a host. `signed_requests`: an AWS endpoint, whose requests are
+  // signed with the AWS credentials, so user-info or a query there is a mistake. URLs are quoted
+  // redacted (they may carry a password or a token).
+  void Url(const char* name, std::string* out, bool signed_requests = false) {
     const std::string* v = Get(name);
     if (v == nullptr) return;
     auto url = boost::urls::parse_absolute_uri(*v);
     if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-      Problem(name, *v, "is not an http(s) URL");
+      Problem(name, RedactUrl(*v), "is not an http(s) URL");
+      return;
+    }
+    if (signed_requests && (url->has_userinfo() || url->has_query() || url->has_fragment())) {
+      Problem(name, RedactUrl(*v),
+              "must not carry user-info, a query or a fragment (requests are signed with the AWS "
+              "credentials)");
       return;
     }
     *out = *v;
@@ -125,11 +149,23 @@ bool IsIpLiteral(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
+// The ranges of the numeric settings: wide enough for any real deployment, narrow enough that
+// no arithmetic on them (deadlines, TTLs, buffers) can overflow.
+constexpr int64_t kDay = 24 * 3600;
+constexpr int64_t kMaxPrefetchBytes = int64_t{64} << 30;
+constexpr int64_t kMinProgressTimeoutMs = 1000;
+constexpr int64_t kMaxProgressTimeoutMs = 7 * kDay * 1000;
+constexpr int64_t kMaxGraceMs = 3600 * 1000;
+constexpr int64_t kMinRequestTimeoutMs = 100;
+constexpr int64_t kMaxRequestTimeoutMs = 3600 * 1000;
+constexpr int64_t kMaxHeaderBytes = 1 << 20;
+constexpr int64_t kMaxBodyBytes = 16 << 20;
+constexpr int64_t kMaxSettleSeconds = 30 * kDay;
+constexpr int64_t kMaxHeartbeatSeconds = 600;
+
 }  // namespace
 
 Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env) {
-  constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
-  constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
   Config c;
   EnvReader r(env);
 
@@ -151,8 +187,8 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
          "is not a 12-digit account id");
   r.List("VPC_FLOW_LOGS_SCAN_REGIONS", &c.scan.regions, IsRegion, "is not a region name");
   r.String("VPC_FLOW_LOGS_PREFIX", &c.scan.prefix);
-  r.Integer("VPC_MAX_BYTES_PREFETCH", &c.max_bytes_prefetch, 1, kMaxInt64);
-  r.Integer("VPC_MAX_CONCURRENT_PREFETCH", &c.max_concurrent_prefetch, 1, 1024);
+  r.Integer("VPC_MAX_BYTES_PREFETCH", &c.max_bytes_prefetch, 1, kMaxPrefetchBytes);
+  r.Integer("VPC_MAX_CONCURRENT_PREFETCH", &c.max_concurrent_prefetch, 1, 256);
   r.String("DIGEST_STORAGE_BUCKET", &c.digest_bucket);
   r.String("DIGEST_STORAGE_BUCKET_REGION", &c.digest_bucket_region);
   r.String("DIGEST_STORAGE_BUCKET_ROLE", &c.digest_bucket_role);
@@ -166,18 +202,16 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
     }
   }
 
-  r.Integer("DIGEST_PROGRESS_TIMEOUT", &c.progress_timeout_ms, 1, kMaxInt64);
-  if (const std::string* v = r.Get("DIGEST_MAX_WINDOW")) {
-    Result<int64_t> seconds = ParseDurationSeconds(*v);
-    if (seconds.ok()) {
-      c.max_window_seconds = *seconds;
-    } else {
-      r.Problem("DIGEST_MAX_WINDOW: " + seconds.status().message());
-    }
-  }
-  r.Integer("DIGEST_WORKERS", &c.workers, 1, 1024);
-  r.Integer("DIGEST_THREADS", &c.digest_threads, 0, 1024);
-  r.Integer("SHUTDOWN_GRACE_PERIOD", &c.shutdown_grace_ms, 0, kMaxInt64 / 2);
+  r.Integer("DIGEST_PROGRESS_TIMEOUT", &c.progress_timeout_ms, kMinProgressTimeoutMs,
+            kMaxProgressTimeoutMs);
+  r.Duration("DIGEST_MAX_WINDOW", &c.max_window_seconds, 1, 366 * kDay);
+  r.Duration("DIGEST_SETTLE", &c.settle_seconds, 1, kMaxSettleSeconds);
+  int64_t heartbeat_s = c.heartbeat_ms / 1000;
+  r.Duration("DIGEST_HEARTBEAT_INTERVAL", &heartbeat_s, 1, kMaxHeartbeatSeconds);
+  c.heartbeat_ms = heartbeat_s * 1000;
+  r.Integer("DIGEST_WORKERS", &c.workers, 1, 256);
+  r.Integer("DIGEST_THREADS", &c.digest_threads, 0, 256);
+  r.Integer("SHUTDOWN_GRACE_PERIOD", &c.shutdown_grace_ms, 0, kMaxGraceMs);
 
   r.Url("STREAM_APPLIANCE_ENDPOINT", &c.stream_endpoint);
   r.String("STREAM_APPLIANCE_TOPIC", &c.stream_topic);
@@ -198,10 +232,11 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
     r.Problem("LOG_LEVEL", *v, "is not one of debug, info, warn, error");
   }
 
-  r.Integer("HTTP_REQUEST_TIMEOUT", &c.request_timeout_ms, 1, kMaxInt);
-  r.Integer("HTTP_MAX_HEADER_BYTES", &c.max_header_bytes, 256, kMaxInt);
-  r.Integer("HTTP_MAX_BODY_BYTES", &c.max_body_bytes, 1, kMaxInt);
-  r.Integer("HTTP_THREADS", &c.http_threads, 1, 256);
+  r.Integer("HTTP_REQUEST_TIMEOUT", &c.request_timeout_ms, kMinRequestTimeoutMs,
+            kMaxRequestTimeoutMs);
+  r.Integer("HTTP_MAX_HEADER_BYTES", &c.max_header_bytes, 256, kMaxHeaderBytes);
+  r.Integer("HTTP_MAX_BODY_BYTES", &c.max_body_bytes, 1, kMaxBodyBytes);
+  r.Integer("HTTP_THREADS", &c.http_threads, 1, 64);
 
   r.Bool("USE_IAM", &c.use_iam);
   r.String("AWS_CREDENTIALS_FILE", &c.aws_credentials_file);
@@ -212,14 +247,14 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("AWS_REGION", &c.aws_region);
   r.String("AWS_PROFILE", &c.aws_profile);
   r.String("AWS_SHARED_CREDENTIALS_FILE", &c.aws_shared_credentials_file);
-  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url);
-  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3);
-  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts);
+  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url, true);
+  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3, true);
+  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts, true);
   r.String("AWS_DEFAULT_REGION", &c.aws_default_region);
   r.String("AWS_WEB_IDENTITY_TOKEN_FILE", &c.aws_web_identity_token_file);
   r.String("AWS_ROLE_ARN", &c.aws_role_arn);
   r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
-  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint);
+  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
   // Never echo secrets: these problems name the variables only.
   if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
     r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");

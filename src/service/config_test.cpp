@@ -215,6 +215,76 @@ TEST(ConfigTest, NeverEchoesSecrets) {
                                           Not(HasSubstr("t0ken"))));
 }
 
+TEST(ConfigTest, EveryNumberHasASaneRange) {
+  // DIGEST_PROGRESS_TIMEOUT=9223372036854775807 once overflowed "written + ttl" and let two
+  // copies of one job run at once.
+  for (const auto& [name, bad] : std::vector<std::pair<std::string, std::string>>{
+           {"DIGEST_PROGRESS_TIMEOUT", "9223372036854775807"},
+           {"DIGEST_PROGRESS_TIMEOUT", "999"},
+           {"DIGEST_PROGRESS_TIMEOUT", "604800001"},
+           {"SHUTDOWN_GRACE_PERIOD", "9223372036854775807"},
+           {"SHUTDOWN_GRACE_PERIOD", "3600001"},
+           {"VPC_MAX_BYTES_PREFETCH", "9223372036854775807"},
+           {"VPC_MAX_CONCURRENT_PREFETCH", "257"},
+           {"DIGEST_WORKERS", "257"},
+           {"DIGEST_THREADS", "257"},
+           {"HTTP_REQUEST_TIMEOUT", "2147483647"},
+           {"HTTP_REQUEST_TIMEOUT", "99"},
+           {"HTTP_MAX_HEADER_BYTES", "2147483647"},
+           {"HTTP_MAX_BODY_BYTES", "2147483647"},
+           {"HTTP_THREADS", "65"},
+           {"PORT", "65536"},
+           {"DIGEST_MAX_WINDOW", "367d"},
+           {"DIGEST_MAX_WINDOW", "8784h1s"},
+           {"DIGEST_SETTLE", "0"},
+           {"DIGEST_SETTLE", "721h"},
+           {"DIGEST_HEARTBEAT_INTERVAL", "0"},
+           {"DIGEST_HEARTBEAT_INTERVAL", "601"},
+           {"DIGEST_HEARTBEAT_INTERVAL", "9223372036854775807"}}) {
+    Result<Config> c = ConfigFromEnvironment({{name, bad}});
+    EXPECT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr(name)))
+        << name << "=" << bad;
+  }
+  Result<Config> edges = ConfigFromEnvironment({{"DIGEST_PROGRESS_TIMEOUT", "604800000"},
+                                                {"SHUTDOWN_GRACE_PERIOD", "3600000"},
+                                                {"DIGEST_SETTLE", "720h"},
+                                                {"DIGEST_HEARTBEAT_INTERVAL", "10m"}});
+  ASSERT_OK(edges.status());
+  EXPECT_EQ(edges->progress_timeout_ms, 604800000);
+  EXPECT_EQ(edges->settle_seconds, 720 * 3600);
+  EXPECT_EQ(edges->heartbeat_ms, 600000);
+}
+
+TEST(ConfigTest, SettleAndHeartbeatAreDurations) {
+  Result<Config> defaults = ConfigFromEnvironment({});
+  ASSERT_OK(defaults.status());
+  EXPECT_EQ(defaults->settle_seconds, 1200);
+  EXPECT_EQ(defaults->heartbeat_ms, 5000);
+  Result<Config> c =
+      ConfigFromEnvironment({{"DIGEST_SETTLE", "30m"}, {"DIGEST_HEARTBEAT_INTERVAL", "2"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->settle_seconds, 1800);
+  EXPECT_EQ(c->heartbeat_ms, 2000);
+}
+
+TEST(ConfigTest, UrlsAreQuotedWithoutTheirSecrets) {
+  Result<Config> c = ConfigFromEnvironment(
+      {{"AWS_ENDPOINT_URL_S3", "http://user:s3cr3t@127.0.0.1:7480/?X-Amz-Signature=abc123"},
+       {"AWS_ENDPOINT_URL", "https://token@s3.example.com"},
+       {"STREAM_APPLIANCE_ENDPOINT", "ftp://user:s3cr3t@bus/?token=abc123"}});
+  ASSERT_THAT(c.status(), StatusIs(StatusCode::kInvalidArgument));
+  const std::string m = c.status().message();
+  EXPECT_THAT(m, AllOf(HasSubstr("AWS_ENDPOINT_URL_S3: \"http://***@127.0.0.1:7480/?***\""),
+                       HasSubstr("AWS_ENDPOINT_URL: \"https://***@s3.example.com\""),
+                       HasSubstr("STREAM_APPLIANCE_ENDPOINT"), Not(HasSubstr("s3cr3t")),
+                       Not(HasSubstr("abc123")), Not(HasSubstr("token@"))));
+  // A bus may take a password or a token in its URL (it is used, never shown).
+  Result<Config> bus =
+      ConfigFromEnvironment({{"STREAM_APPLIANCE_ENDPOINT", "http://user:pw@bus:8080/?k=v"}});
+  ASSERT_OK(bus.status());
+  EXPECT_EQ(bus->stream_endpoint, "http://user:pw@bus:8080/?k=v");
+}
+
 TEST(ConfigTest, EnvironmentMapReadsTheProcessEnvironment) {
   ASSERT_EQ(setenv("VPCFLOW_CONFIG_TEST", "a=b", 1), 0);
   std::map<std::string, std::string> env = EnvironmentMap();

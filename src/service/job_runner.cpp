@@ -1,12 +1,8 @@
 #include "service/job_runner.hpp"
 
-#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "modules/text_format.hpp"
 
@@ -32,27 +28,6 @@ class UploadBodySink final : public ByteSink {
   uint64_t bytes_ = 0;
 };
 
-// Rewrites the marker every `interval_ms` until destroyed.
-class MarkerRefresher {
- public:
-  MarkerRefresher(Marker* marker, Logger* logger, std::string id, int64_t interval_ms)
-      : thread_([marker, logger, id = std::move(id), interval_ms](std::stop_token stop) {
-          std::mutex mu;
-          std::condition_variable_any cv;
-          std::unique_lock lock(mu);
-          while (!cv.wait_for(lock, stop, std::chrono::milliseconds(interval_ms),
-                              [&stop] { return stop.stop_requested(); })) {
-            if (Status st = marker->Refresh(id); !st.ok()) {
-              logger->Log(LogLevel::kWarn, "dependency-failure",
-                          {{"dependency", "marker"}, {"reason", st.ToString()}, {"id", id}});
-            }
-          }
-        }) {}
-
- private:
-  std::jthread thread_;
-};
-
 double SecondsBetween(int64_t t0_ms, int64_t t1_ms) {
   return static_cast<double>(t1_ms - t0_ms) / 1000.0;
 }
@@ -60,8 +35,6 @@ double SecondsBetween(int64_t t0_ms, int64_t t1_ms) {
 json::string_view Json(std::string_view s) { return json::string_view(s.data(), s.size()); }
 
 }  // namespace
-
-int64_t RefreshIntervalFor(int64_t ttl_ms) { return std::max<int64_t>(10, ttl_ms / 3); }
 
 std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
                          uint64_t digest_bytes, int64_t created_unix_ms) {
@@ -120,9 +93,16 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     d.logger->Log(LogLevel::kInfo, "job-done", {{"id", job.id}, {"already_stored", true}});
     return finish(OkStatus(), "already_stored");
   }
-  if (Status st = d.marker->Refresh(job.id); IsNotFound(st)) {
-    // Delivered without a marker (a bus retry after a failure): mark it so GET answers 204.
-    (void)d.marker->Mark(job.id);
+  if (Status claim = d.marker->Claim(job.id, job.window); !claim.ok()) {
+    if (IsAlreadyExists(claim)) {
+      // A bus delivered it here too, or two instances took over one orphan: one runs it.
+      d.logger->Log(LogLevel::kInfo, "job-duplicate",
+                    {{"id", job.id}, {"reason", claim.message()}});
+      return finish(OkStatus(), "duplicate");
+    }
+    // The marker store fails: run anyway (the digest was asked for); GET may say 404 meanwhile.
+    d.logger->Log(LogLevel::kWarn, "dependency-failure",
+                  {{"dependency", "marker"}, {"reason", claim.ToString()}, {"id", job.id}});
   }
 
   Status st;
@@ -130,7 +110,6 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
   uint64_t digest_bytes = 0;
   Result<DigestRun> run = CancelledError("not run");
   {
-    MarkerRefresher refresher(d.marker, d.logger, job.id, d.refresh_interval_ms);
     DigestOptions options;
     options.scan = d.scan;
     options.threads = d.digest_threads;
@@ -150,8 +129,8 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     return finish(st, "done");
   }
   if (st.code() == StatusCode::kCancelled) {
-    // Handed back: no failure record, so the job can be posted again at once.
-    (void)d.marker->Unmark(job.id);
+    // Handed back: the marker stays, naming this process, which is about to exit; the next
+    // instance on these stores takes the job over (MarkerKeeper). No failure record.
     d.logger->Log(LogLevel::kWarn, "job-cancelled", {{"id", job.id}, {"reason", st.message()}});
     return finish(st, "cancelled");
   }

@@ -2,12 +2,14 @@
 /// JobRunner: runs one digest job from start to stored result (DESIGN.md, "Data flow").
 ///
 /// For a job: if this process is running it already, or the digest is already stored, done
-/// (a bus may deliver a job twice). Otherwise make
-/// sure the marker exists (the API marked it; a bus may deliver a job whose marker was
-/// cleared), refresh it on a timer while RunDigest works, encode the flowlog digest through a
-/// gzip sink into a Storage upload, commit it with the manifest, and remove the marker. On
-/// failure the marker is replaced by a failure record (shown by /status; a new POST retries);
-/// on cancellation (shutdown) the marker is only removed. Every outcome is logged and counted.
+/// (a bus may deliver a job twice). Otherwise claim the marker (Marker::Claim: the job becomes
+/// "running", held by this process; a bus may deliver a job whose marker was cleared, or one
+/// queued by another instance; a job another live instance runs is left to it), run RunDigest
+/// (the MarkerKeeper heartbeats the marker meanwhile: the job is in the JobTracker), encode the
+/// flowlog digest through a gzip sink into a Storage upload, commit it with the manifest, and
+/// remove the marker. On failure the marker is replaced by a failure record (shown by /status;
+/// a new POST retries); on cancellation (shutdown) the marker stays, so the next instance on
+/// these stores takes the job over (its holder is gone). Every outcome is logged and counted.
 ///
 /// Thread safety: Run may be called from many threads at once (one job each).
 
@@ -37,13 +39,8 @@ struct JobRunnerDeps {
   Clock* clock = nullptr;
   JobTracker* tracker = nullptr;
   ScanOptions scan;
-  int digest_threads = 0;              ///< DigestOptions::threads
-  int64_t refresh_interval_ms = 1000;  ///< how often the marker is rewritten while working
+  int digest_threads = 0;  ///< DigestOptions::threads
 };
-
-/// The marker refresh interval for a marker TTL: a third of it (so two refreshes may be lost
-/// before the marker looks stale), at least 10 ms.
-int64_t RefreshIntervalFor(int64_t ttl_ms);
 
 /// How long each phase of a job took.
 struct JobTimings {
@@ -64,8 +61,8 @@ class JobRunner {
  public:
   explicit JobRunner(JobRunnerDeps deps) : deps_(std::move(deps)) {}
 
-  /// Runs `job`. Returns OK when the digest is stored (now or before), Cancelled when `stop`
-  /// fired, or the failure (the source's or the store's error).
+  /// Runs `job`. Returns OK when the digest is stored (now or before) or another live instance
+  /// runs it, Cancelled when `stop` fired, or the failure (the source's or the store's error).
   Status Run(const Job& job, std::stop_token stop);
 
  private:

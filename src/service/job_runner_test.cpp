@@ -4,9 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <condition_variable>
 #include <future>
-#include <mutex>
 
 #include "api/test_corpus.hpp"
 #include "testing/fake_clock.hpp"
@@ -26,32 +24,6 @@ namespace json = boost::json;
 
 const Job kJob{.id = DigestId(kCorpusWindow), .window = kCorpusWindow};
 
-// Counts refreshes, so a test can wait for them.
-class CountingMarker : public MarkerWrapper {
- public:
-  using MarkerWrapper::MarkerWrapper;
-  Status Refresh(std::string_view id) override {
-    Status st = MarkerWrapper::Refresh(id);
-    std::lock_guard lock(mu_);
-    ++refreshes_;
-    cv_.notify_all();
-    return st;
-  }
-  int refreshes() {
-    std::lock_guard lock(mu_);
-    return refreshes_;
-  }
-  bool WaitRefreshes(int n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return refreshes_ >= n; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int refreshes_ = 0;
-};
-
 class JobRunnerTest : public ::testing::Test {
  protected:
   JobRunnerTest() : clock_(std::make_shared<FakeClock>()), marker_(60000, clock_) {
@@ -67,8 +39,7 @@ class JobRunnerTest : public ::testing::Test {
             .clock = clock_.get(),
             .tracker = &tracker_,
             .scan = {},
-            .digest_threads = 2,
-            .refresh_interval_ms = 1000};
+            .digest_threads = 2};
   }
 
   MarkInfo State() {
@@ -87,7 +58,7 @@ class JobRunnerTest : public ::testing::Test {
 };
 
 TEST_F(JobRunnerTest, StoresTheDigestAndItsManifestThenUnmarks) {
-  ASSERT_OK(marker_.Mark(kJob.id));
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
   JobRunner runner(Deps());
   ASSERT_OK(runner.Run(kJob, {}));
 
@@ -125,7 +96,7 @@ TEST_F(JobRunnerTest, StoresTheDigestAndItsManifestThenUnmarks) {
 TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {
   JobRunner runner(Deps());
   ASSERT_OK(runner.Run(kJob, {}));
-  ASSERT_OK(marker_.Mark(kJob.id));  // a repeated delivery
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));  // a repeated delivery
   ASSERT_OK(runner.Run(kJob, {}));
   EXPECT_EQ(storage_.commits(), 1u);
   EXPECT_EQ(State().state, MarkState::kAbsent);
@@ -134,7 +105,7 @@ TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {
 
 TEST_F(JobRunnerTest, AFailureLeavesAFailureRecordAndNoMarker) {
   source_.FailList("", UnavailableError("bucket unreachable"));
-  ASSERT_OK(marker_.Mark(kJob.id));
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
   JobRunner runner(Deps());
   EXPECT_THAT(runner.Run(kJob, {}), StatusIs(StatusCode::kUnavailable));
   MarkInfo info = State();
@@ -147,7 +118,7 @@ TEST_F(JobRunnerTest, AFailureLeavesAFailureRecordAndNoMarker) {
   EXPECT_EQ(logger_.Events("job-failed")[0].level, LogLevel::kError);
   EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "failed"}}), 1);
   // A new mark (a new POST) is allowed.
-  EXPECT_OK(marker_.Mark(kJob.id));
+  EXPECT_OK(marker_.Mark(kJob.id, kJob.window));
 }
 
 TEST_F(JobRunnerTest, AStoreFailureIsAFailureToo) {
@@ -165,41 +136,53 @@ TEST_F(JobRunnerTest, AStoreFailureIsAFailureToo) {
   EXPECT_EQ(State().state, MarkState::kFailed);
 }
 
-TEST_F(JobRunnerTest, ACancelledJobOnlyClearsItsMarker) {
-  ASSERT_OK(marker_.Mark(kJob.id));
+TEST_F(JobRunnerTest, ACancelledJobLeavesItsMarkerForTheNextInstance) {
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
   std::stop_source stop;
   stop.request_stop();
   JobRunner runner(Deps());
   EXPECT_THAT(runner.Run(kJob, stop.get_token()), StatusIs(StatusCode::kCancelled));
-  EXPECT_EQ(State().state, MarkState::kAbsent);
+  MarkInfo info = State();
+  EXPECT_EQ(info.state, MarkState::kInProgress);
+  EXPECT_EQ(info.window, kJob.window);
   EXPECT_EQ(storage_.size(), 0u);
+  EXPECT_FALSE(tracker_.Get(kJob.id).has_value());
   EXPECT_EQ(logger_.Count("job-cancelled"), 1u);
   EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "cancelled"}}), 1);
 }
 
-TEST_F(JobRunnerTest, RefreshesTheMarkerWhileWorking) {
-  ASSERT_OK(marker_.Mark(kJob.id));
-  CountingMarker counting(&marker_);
+TEST_F(JobRunnerTest, ClaimsTheMarkerWhileItRuns) {
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
+  EXPECT_EQ(State().phase, MarkPhase::kQueued);
   GatedSource gated(&source_);
   JobRunnerDeps deps = Deps();
-  deps.marker = &counting;
   deps.source = &gated;
-  deps.refresh_interval_ms = 5;
   JobRunner runner(deps);
   auto done = std::async(std::launch::async, [&] { return runner.Run(kJob, {}); });
   gated.WaitOpened();
-  // The job is stuck reading; the marker keeps being refreshed, and the job is "running".
-  // Two refreshes counted after each step guarantee one that read the advanced clock.
-  clock_->AdvanceMillis(50000);
-  EXPECT_TRUE(counting.WaitRefreshes(counting.refreshes() + 2));
-  clock_->AdvanceMillis(50000);  // 100 s after the mark, past the 60 s TTL
-  EXPECT_TRUE(counting.WaitRefreshes(counting.refreshes() + 2));
-  EXPECT_EQ(State().state, MarkState::kInProgress);
-  ASSERT_TRUE(tracker_.Get(kJob.id).has_value());
-  EXPECT_EQ(tracker_.Get(kJob.id)->phase, JobPhase::kRunning);
+  EXPECT_EQ(State().phase, MarkPhase::kRunning);
+  EXPECT_EQ(State().owner, ThisMarkOwner());
   gated.Release();
   EXPECT_OK(done.get());
   EXPECT_EQ(State().state, MarkState::kAbsent);
+}
+
+TEST_F(JobRunnerTest, AJobAnotherLiveInstanceRunsIsLeftToIt) {
+  MarkOwner other = ThisMarkOwner();
+  other.instance = "another-instance";
+  auto store = std::make_shared<MemoryMarkerStore>();
+  MemoryMarker theirs({.ttl_ms = 60000, .heartbeat_ms = 5000, .clock = clock_, .owner = other},
+                      store);
+  MemoryMarker ours({.ttl_ms = 60000, .heartbeat_ms = 5000, .clock = clock_}, store);
+  ASSERT_OK(theirs.Claim(kJob.id, kJob.window));
+  JobRunnerDeps deps = Deps();
+  deps.marker = &ours;
+  JobRunner runner(deps);
+  EXPECT_OK(runner.Run(kJob, {}));
+  EXPECT_EQ(storage_.commits(), 0u);
+  EXPECT_EQ(logger_.Count("job-duplicate"), 1u);
+  EXPECT_EQ(ours.State(kJob.id)->owner, other);
+  EXPECT_FALSE(tracker_.Get(kJob.id).has_value());
 }
 
 TEST_F(JobRunnerTest, AJobDeliveredWithoutAMarkerIsMarkedWhileItRuns) {
@@ -231,11 +214,6 @@ TEST_F(JobRunnerTest, ARedeliveryWhileRunningIsAcknowledgedAtOnce) {
   EXPECT_OK(first.get());
   EXPECT_EQ(storage_.commits(), 1u);
   EXPECT_EQ(logger_.Count("job-start"), 1u);
-}
-
-TEST(RefreshIntervalTest, IsAThirdOfTheTtl) {
-  EXPECT_EQ(RefreshIntervalFor(600000), 200000);
-  EXPECT_EQ(RefreshIntervalFor(3), 10);
 }
 
 TEST(FailureJsonTest, HasCodeMessageAndTime) {

@@ -6,6 +6,7 @@
 
 #include "s3/s3_client.hpp"
 #include "s3/s3_modules.hpp"
+#include "service/marker_keeper.hpp"
 
 namespace vpcflow {
 namespace {
@@ -118,7 +119,7 @@ S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
       // The marker probes conditional writes, which also checks the bucket is writable.
       bool atomic = true;
       Result<MarkerPtr> marker =
-          NewS3Marker(client, c.progress_bucket, c.progress_timeout_ms, clock, "", &atomic);
+          NewS3Marker(client, c.progress_bucket, MarkerOptionsFor(c, clock), "", &atomic);
       if (take("DIGEST_PROGRESS_BUCKET", c.progress_bucket, OkStatus(), std::move(marker),
                out.marker)) {
         if (!atomic) {

@@ -15,6 +15,7 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "service/job_runner.hpp"
+#include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
 
 namespace vpcflow {
@@ -66,6 +67,7 @@ class ServiceImpl {
 
   JobTracker tracker_;
   std::unique_ptr<JobRunner> runner_;
+  std::unique_ptr<MarkerKeeper> keeper_;
   ApiContext api_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
@@ -123,7 +125,7 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   }
   if (!marker_ && c.progress_bucket.empty()) {
     Result<MarkerPtr> marker =
-        NewFileMarker(DirOr(c.progress_dir, c.data_dir, "progress"), c.progress_timeout_ms, clock_);
+        NewFileMarker(DirOr(c.progress_dir, c.data_dir, "progress"), MarkerOptionsFor(c, clock_));
     if (marker.ok()) {
       marker_ = std::move(marker).value();
     } else {
@@ -163,17 +165,15 @@ Status ServiceImpl::Start() {
     return InvalidArgumentError(std::move(message));
   }
 
-  runner_ = std::make_unique<JobRunner>(
-      JobRunnerDeps{.source = source_.get(),
-                    .storage = storage_.get(),
-                    .marker = marker_.get(),
-                    .logger = logger_.get(),
-                    .stats = stats_.get(),
-                    .clock = clock_.get(),
-                    .tracker = &tracker_,
-                    .scan = config_.scan,
-                    .digest_threads = config_.digest_threads,
-                    .refresh_interval_ms = RefreshIntervalFor(config_.progress_timeout_ms)});
+  runner_ = std::make_unique<JobRunner>(JobRunnerDeps{.source = source_.get(),
+                                                      .storage = storage_.get(),
+                                                      .marker = marker_.get(),
+                                                      .logger = logger_.get(),
+                                                      .stats = stats_.get(),
+                                                      .clock = clock_.get(),
+                                                      .tracker = &tracker_,
+                                                      .scan = config_.scan,
+                                                      .digest_threads = config_.digest_threads});
   JobHandler run = [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); };
   queuer_->SetHandler(run);
   api_ = ApiContext{.storage = storage_.get(),
@@ -185,7 +185,9 @@ Status ServiceImpl::Start() {
                     .run_job = run,
                     .shutdown = sync_jobs_stop_.get_token(),
                     .ready = [this] { return Ready(); },
-                    .max_window_seconds = config_.max_window_seconds};
+                    .max_window_seconds = config_.max_window_seconds,
+                    .clock = clock_.get(),
+                    .settle_seconds = config_.settle_seconds};
   router_ = std::make_unique<Router>(logger_.get());
   AddApiRoutes(*router_, &api_);
   server_ =
@@ -210,7 +212,18 @@ Status ServiceImpl::Start() {
                 {"marker", marker_->Describe()},
                 {"queuer", queuer_->Describe()},
                 {"workers", config_.workers},
-                {"progress_timeout_ms", config_.progress_timeout_ms}});
+                {"progress_timeout_ms", config_.progress_timeout_ms},
+                {"heartbeat_ms", MarkerOptionsFor(config_, clock_).heartbeat_ms}});
+  // Heartbeats for the jobs this process holds, and at once the jobs a dead holder left.
+  keeper_ = std::make_unique<MarkerKeeper>(
+      MarkerKeeperDeps{.marker = marker_.get(),
+                       .storage = storage_.get(),
+                       .queuer = queuer_.get(),
+                       .tracker = &tracker_,
+                       .logger = logger_.get(),
+                       .stats = stats_.get(),
+                       .interval_ms = MarkerOptionsFor(config_, clock_).heartbeat_ms});
+  keeper_->Start();
   state_ = State::kRunning;
   return OkStatus();
 }
@@ -229,6 +242,7 @@ void ServiceImpl::Shutdown() {
   const int64_t grace_ms = config_.shutdown_grace_ms;
   logger_->Log(LogLevel::kInfo, "shutdown-start", {{"grace_ms", grace_ms}});
   draining_ = true;
+  keeper_->StopRecovering();  // running jobs keep their heartbeats until they end
   server_->StopAccepting();
   // Jobs run by the bus's requests get the same grace as queued ones, then are cancelled.
   std::jthread grace_timer([this, grace_ms](std::stop_token stop) {
@@ -241,10 +255,7 @@ void ServiceImpl::Shutdown() {
   });
   std::vector<Job> handed_back = queuer_->Shutdown(grace_ms);
   for (const Job& job : handed_back) {
-    if (Status st = marker_->Unmark(job.id); !st.ok()) {
-      logger_->Log(LogLevel::kError, "dependency-failure",
-                   {{"dependency", "marker"}, {"reason", st.ToString()}, {"id", job.id}});
-    }
+    // Its marker stays: the next instance on these stores takes it over (MarkerKeeper).
     tracker_.Forget(job.id);
     logger_->Log(LogLevel::kInfo, "job-handed-back", {{"id", job.id}});
   }
@@ -252,6 +263,7 @@ void ServiceImpl::Shutdown() {
   server_->WaitIdle(std::max<int64_t>(0, left_ms) + kCancelledAnswerMs);
   grace_timer.request_stop();
   sync_jobs_stop_.request_stop();
+  keeper_->Stop();
   server_->Stop();
   logger_->Log(LogLevel::kInfo, "shutdown",
                {{"duration_ms", clock_->MonotonicMillis() - t0},

@@ -7,9 +7,13 @@
 #include <thread>
 
 #include "api/test_corpus.hpp"
+#include "service/marker_keeper.hpp"
+#include "testing/fake_clock.hpp"
+#include "testing/gated_source.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
+#include "testing/memory_queuer.hpp"
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
 #include "testing/scratch_dir.hpp"
@@ -33,25 +37,46 @@ class ServiceTest : public ::testing::Test {
     config_.shutdown_grace_ms = 0;
   }
 
-  // Builds the service with memory modules (the file defaults otherwise).
-  void Make(ObjectSourcePtr source = nullptr) {
-    service_ = std::make_unique<Service>(config_);
+  // Builds the service with memory modules (the file defaults otherwise; the corpus as the
+  // source); with `clock`, its clock and markers judged by it, on `store` (null: a store of
+  // their own).
+  void Make(ObjectSourcePtr source = nullptr, std::shared_ptr<FakeClock> clock = nullptr,
+            std::shared_ptr<MemoryMarkerStore> store = nullptr) {
     if (!source) {
       auto memory = std::make_unique<MemoryObjectSource>();
       PutCorpus(*memory);
       source = std::move(memory);
     }
+    MakeWithSourceFromConfig(std::move(clock), std::move(store));
     service_->SetObjectSource(std::move(source));
+  }
+
+  // Make() but the source is the one the configuration names.
+  void MakeWithSourceFromConfig(std::shared_ptr<FakeClock> clock = nullptr,
+                                std::shared_ptr<MemoryMarkerStore> store = nullptr) {
+    service_ = std::make_unique<Service>(config_);
+    if (clock) service_->SetClock(clock);
     auto storage = std::make_unique<MemoryStorage>();
     storage_ = storage.get();
     service_->SetStorage(std::move(storage));
-    auto marker = std::make_unique<MemoryMarker>(60000, nullptr);
+    auto marker = std::make_unique<MemoryMarker>(MarkerOptionsFor(config_, clock), store);
     marker_ = marker.get();
     service_->SetMarker(std::move(marker));
     auto logger = std::make_unique<MemoryLogger>();
     logger_ = logger.get();
     service_->SetLogger(std::move(logger));
     service_->SetStats(std::make_unique<MemoryStats>());
+  }
+
+  // Make() over the corpus behind a gate: a job reading it runs until the gate is released.
+  GatedSource* MakeGated(std::shared_ptr<FakeClock> clock,
+                         std::shared_ptr<MemoryMarkerStore> store) {
+    auto memory = std::make_unique<MemoryObjectSource>();
+    PutCorpus(*memory);
+    auto gated = std::make_unique<GatedSource>(std::move(memory));
+    GatedSource* gate = gated.get();
+    Make(std::move(gated), std::move(clock), std::move(store));
+    return gate;
   }
 
   Result<HttpResponse> Send(std::string method, const std::string& path) {
@@ -65,9 +90,24 @@ class ServiceTest : public ::testing::Test {
         *client_, "http://127.0.0.1:" + std::to_string(service_->port()) + path, 10000);
   }
 
+  // Waits for `done` at most 10 s.
+  template <typename Pred>
+  static bool WaitFor(Pred done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  // A week after the corpus window: it and the windows of the next day are settled.
+  static constexpr int64_t kSettledMs = (kCorpusWindow.stop + 7 * 86400) * 1000;
+
   ScratchDir scratch_;
   Config config_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<Service> service2_;
   MemoryStorage* storage_ = nullptr;
   MemoryMarker* marker_ = nullptr;
   MemoryLogger* logger_ = nullptr;
@@ -193,31 +233,194 @@ TEST_F(ServiceTest, AnObjectThatCannotBeReadFailsTheJob) {
   EXPECT_EQ(logger_->Count("job-done"), 0u);
 }
 
-TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
+TEST_F(ServiceTest, ShutdownHandsBackJobsWhoseMarkersTheNextInstanceTakesOver) {
+  config_.heartbeat_ms = 50;
+  auto clock = std::make_shared<FakeClock>(kSettledMs);
+  auto store = std::make_shared<MemoryMarkerStore>();
+  Make(nullptr, clock, store);
+  service_->SetQueuer(std::make_unique<MemoryQueuer>());  // keeps the job waiting
+  ASSERT_OK(service_->Start());
+  const Window later = *MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z");
+  ASSERT_EQ(Send("POST", "/?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z")->status, 202);
+  service_->Shutdown();
+  EXPECT_FALSE(storage_->Digest(DigestId(later)).has_value());
+  EXPECT_EQ(logger_->Count("job-handed-back"), 1u);
+  // Its marker stays, naming its window, for the next instance.
+  Result<MarkInfo> left = marker_->State(DigestId(later));
+  ASSERT_OK(left.status());
+  EXPECT_EQ(left->state, MarkState::kInProgress);
+  EXPECT_EQ(left->window, later);
+
+  // The next instance on the same stores (here in the same process, so only the silence of
+  // the heartbeats tells the holder is gone) completes it without a new POST.
+  MemoryStorage* storage = storage_;
+  StoragePtr kept = std::make_unique<StorageWrapper>(storage);
+  clock->AdvanceMillis(kStaleHeartbeats * config_.heartbeat_ms);
+  auto memory2 = std::make_unique<MemoryObjectSource>();
+  PutCorpus(*memory2);
+  service2_ = std::make_unique<Service>(config_);
+  service2_->SetObjectSource(std::move(memory2));
+  service2_->SetStorage(std::move(kept));
+  service2_->SetMarker(std::make_unique<MemoryMarker>(MarkerOptionsFor(config_, clock), store));
+  auto logger2 = std::make_unique<MemoryLogger>();
+  MemoryLogger* log2 = logger2.get();
+  service2_->SetLogger(std::move(logger2));
+  service2_->SetStats(std::make_unique<MemoryStats>());
+  service2_->SetClock(clock);
+  ASSERT_OK(service2_->Start());
+  EXPECT_TRUE(WaitFor([&] { return storage->Digest(DigestId(later)).has_value(); }));
+  EXPECT_EQ(log2->Count("job-recovered"), 1u);
+  EXPECT_TRUE(WaitFor([&] { return marker_->marker_count() == 0; }))
+      << "markers left: " << marker_->marker_count();
+}
+
+TEST_F(ServiceTest, RecoversAtOnceTheJobsOfADeadPredecessorAndLaterThoseOfASilentHost) {
+  config_.heartbeat_ms = 50;
+  auto clock = std::make_shared<FakeClock>(kSettledMs);
+  auto store = std::make_shared<MemoryMarkerStore>();
+  MarkOwner dead = ThisMarkOwner();
+  dead.instance = "predecessor";
+  dead.start_ticks -= 1;  // this pid, another start time: a killed predecessor
+  MarkOwner remote = ThisMarkOwner();
+  remote.instance = "remote";
+  remote.host = "another-host";
+  const Window first = kCorpusWindow;
+  const Window second = *MakeWindow("2019-01-01T00:30:00Z", "2019-01-01T01:00:00Z");
+  MemoryMarker predecessor(
+      {.ttl_ms = config_.progress_timeout_ms, .heartbeat_ms = 50, .clock = clock, .owner = dead},
+      store);
+  MemoryMarker elsewhere(
+      {.ttl_ms = config_.progress_timeout_ms, .heartbeat_ms = 50, .clock = clock, .owner = remote},
+      store);
+  ASSERT_OK(predecessor.Claim(DigestId(first), first));
+  ASSERT_OK(elsewhere.Claim(DigestId(second), second));
+
+  Make(nullptr, clock, store);
+  ASSERT_OK(service_->Start());
+  EXPECT_TRUE(WaitFor([&] { return storage_->Digest(DigestId(first)).has_value(); }));
+  Result<HttpResponse> status =
+      Send("GET", "/status?start=2019-01-01T00:30:00Z&stop=2019-01-01T01:00:00Z");
+  ASSERT_OK(status.status());
+  EXPECT_THAT(status->body, HasSubstr(R"("state":"running")"));  // the remote holder's, live
+  EXPECT_FALSE(storage_->Digest(DigestId(second)).has_value());
+  clock->AdvanceMillis(kStaleHeartbeats * 50);  // the remote holder stays silent
+  EXPECT_TRUE(WaitFor([&] { return storage_->Digest(DigestId(second)).has_value(); }));
+  EXPECT_TRUE(WaitFor([&] { return marker_->marker_count() == 0; }));
+  EXPECT_EQ(logger_->Count("job-recovered"), 2u);
+  std::vector<LoggedEvent> recovered = logger_->Events("job-recovered");
+  ASSERT_EQ(recovered.size(), 2u);
+  EXPECT_EQ(recovered[0].Field("id"), DigestId(first));
+  EXPECT_EQ(recovered[1].Field("previous_host"), "another-host");
+}
+
+TEST_F(ServiceTest, QueuedJobsKeepTheirMarkersAliveWhileTheyWait) {
   config_.workers = 1;
-  auto memory = std::make_unique<MemoryObjectSource>();
-  PutCorpus(*memory);
-  auto gated = std::make_unique<GatedSource>(std::move(memory));
-  GatedSource* gate = gated.get();
-  Make(std::move(gated));
+  config_.heartbeat_ms = 50;
+  auto clock = std::make_shared<FakeClock>(kSettledMs);
+  GatedSource* gate = MakeGated(clock, nullptr);
   ASSERT_OK(service_->Start());
   ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
-  gate->WaitOpened();  // the first job is running (stuck reading)
-  const std::string later = "?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z";
-  ASSERT_EQ(Send("POST", "/" + later)->status, 202);  // queued behind it
-  auto stopped = std::async(std::launch::async, [this] { service_->Shutdown(); });
-  // Let the running job go only once shutdown has begun, so the queued one cannot start.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (logger_->Count("shutdown-start") == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
+  gate->WaitOpened();
+  const std::string later_query = "?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z";
+  const std::string later_id =
+      DigestId(*MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z"));
+  ASSERT_EQ(Send("POST", "/" + later_query)->status, 202);
+  for (int i = 0; i < 5; ++i) {
+    // Each step is past the marker's life unless the keeper rewrote it meanwhile.
+    const int64_t before = clock->NowUnixMillis();
+    clock->AdvanceMillis(kStaleHeartbeats * 50);
+    EXPECT_TRUE(WaitFor([&] {
+      Result<MarkInfo> a = marker_->State(kId);
+      Result<MarkInfo> b = marker_->State(later_id);
+      return a.ok() && b.ok() && a->written_unix_ms > before && b->written_unix_ms > before;
+    }));
   }
+  EXPECT_THAT(Send("GET", "/status" + kQuery)->body, HasSubstr(R"("state":"running")"));
+  EXPECT_THAT(Send("GET", "/status" + later_query)->body, HasSubstr(R"("state":"queued")"));
   gate->Release();
-  stopped.get();
-  EXPECT_EQ(marker_->marker_count(), 0u);
-  EXPECT_FALSE(
-      storage_->Digest(DigestId(*MakeWindow("2019-01-02T00:00:00Z", "2019-01-02T01:00:00Z")))
-          .has_value());
-  EXPECT_EQ(logger_->Count("job-handed-back"), 1u);
+  EXPECT_TRUE(WaitFor([&] { return storage_->Digest(later_id).has_value(); }));
+}
+
+TEST_F(ServiceTest, PostsOfFutureOrUnsettledWindowsAre400ByTheServiceClock) {
+  auto clock = std::make_shared<FakeClock>((kCorpusWindow.stop + 600) * 1000);
+  Make(nullptr, clock, nullptr);
+  ASSERT_OK(service_->Start());
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 400);
+  EXPECT_THAT(post->body, HasSubstr("2019-01-01T01:20:00Z"));
+  clock->AdvanceMillis(600 * 1000);
+  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 202);
+}
+
+// Secrets a URL may carry, which no log line or answer may show.
+constexpr const char* kUserInfo = "user:s3cr3t-pass@";
+constexpr const char* kSignature = "X-Amz-Signature=5ec2e7519";
+
+void ExpectNoSecrets(const std::string& text) {
+  EXPECT_THAT(text, ::testing::AllOf(::testing::Not(HasSubstr("s3cr3t-pass")),
+                                     ::testing::Not(HasSubstr("5ec2e7519"))))
+      << text;
+}
+
+std::string AllLogText(const MemoryLogger& logger) {
+  std::string text;
+  for (const LoggedEvent& e : logger.events()) {
+    text += e.event;
+    for (const auto& [k, v] : e.fields) text += " " + k + "=" + v;
+    text += "\n";
+  }
+  return text;
+}
+
+TEST_F(ServiceTest, TheBusUrlsSecretsAreInNoLogLineNorAnswer) {
+  config_.stream_endpoint = std::string("http://") + kUserInfo +
+                            "127.0.0.1:" + std::to_string(RefusedLocalPort()) + "/bus/digest?" +
+                            kSignature;
+  Make();
+  ASSERT_OK(service_->Start());
+  std::vector<LoggedEvent> startup = logger_->Events("startup");
+  ASSERT_EQ(startup.size(), 1u);
+  EXPECT_THAT(startup[0].Field("queuer"), HasSubstr("http://***@127.0.0.1:"));
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 503);
+  EXPECT_THAT(post->body, HasSubstr("/bus/digest"));  // says where it went
+  ExpectNoSecrets(post->body);
+  ExpectNoSecrets(AllLogText(*logger_));
+}
+
+TEST_F(ServiceTest, AFailedS3JobShowsOnlyTheErrorCodeAndRedactedMessage) {
+  Result<std::unique_ptr<TestHttpServer>> s3 =
+      TestHttpServer::Start([](const TestHttpRequest& request) -> TestHttpReply {
+        if (request.method == "HEAD") return {.status = 200};  // the bucket exists
+        return {.status = 403,
+                .body = std::string("<Error><Code>AccessDenied</Code><Message>see http://") +
+                        kUserInfo + "example.com/x?" + kSignature +
+                        "</Message><StringToSign>AWS4-HMAC-SHA256 the-canonical-request-"
+                        "never-shown</StringToSign></Error>",
+                .headers = {{"Content-Type", "application/xml"}}};
+      });
+  ASSERT_OK(s3.status());
+  config_.flowlogs_bucket = "logs";
+  config_.aws_access_key_id = "AKIDEXAMPLE";
+  config_.aws_secret_access_key = "wJalrXUtnFEMI-never-shown";
+  config_.aws_region = "us-east-1";
+  config_.aws_endpoint_url_s3 = (*s3)->url();
+  MakeWithSourceFromConfig();
+  ASSERT_OK(service_->Start());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  ASSERT_TRUE(WaitFor([&] { return logger_->Count("job-failed") > 0; }));
+  Result<HttpResponse> status = Send("GET", "/status" + kQuery);
+  ASSERT_OK(status.status());
+  EXPECT_THAT(status->body, HasSubstr(R"("state":"failed")"));
+  EXPECT_THAT(status->body, HasSubstr("AccessDenied"));
+  EXPECT_THAT(status->body, HasSubstr("http://***@example.com/x?***"));
+  EXPECT_THAT(status->body, ::testing::Not(HasSubstr("canonical-request")));
+  ExpectNoSecrets(status->body);
+  const std::string logs = AllLogText(*logger_);
+  ExpectNoSecrets(logs);
+  EXPECT_THAT(logs, ::testing::Not(HasSubstr("never-shown")));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/redact.hpp"
 #include "vpcflow/http_client.hpp"
 
 namespace vpcflow {
@@ -32,14 +33,11 @@ namespace {
 constexpr size_t kMaxIdleHandles = 16;
 constexpr long kMaxConnectTimeoutMs = 10000;
 
-// The URL for messages: no query string (presigned URLs carry credentials there).
-std::string UrlForMessages(const std::string& url) {
-  return url.substr(0, url.find_first_of("?#"));
-}
-
+// Messages never show user-info or query strings (presigned URLs carry credentials there); curl's
+// own detail may quote the URL too.
 Status CurlStatus(CURLcode code, const HttpRequest& request, const char* detail) {
-  std::string message = request.method + " " + UrlForMessages(request.url) + ": " +
-                        (detail[0] != '\0' ? detail : curl_easy_strerror(code));
+  std::string message = request.method + " " + RedactUrl(request.url) + ": " +
+                        RedactUrls(detail[0] != '\0' ? detail : curl_easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return DeadlineExceededError(std::move(message));

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -5,96 +6,88 @@
 #include <cerrno>
 #include <optional>
 
+#include "modules/marker/mark_record.hpp"
 #include "modules/posix_file.hpp"
 #include "modules/text_format.hpp"
 #include "vpcflow/marker.hpp"
 #include "vpcflow/storage.hpp"
 
 namespace vpcflow {
-
-std::string_view MarkStateName(MarkState state) {
-  switch (state) {
-    case MarkState::kAbsent:
-      return "absent";
-    case MarkState::kInProgress:
-      return "in_progress";
-    case MarkState::kStale:
-      return "stale";
-    case MarkState::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 namespace {
+
+constexpr std::string_view kMarkerSuffix = "_in_progress";
 
 class FileMarker final : public Marker {
  public:
-  FileMarker(std::string dir, int64_t ttl_ms, ClockPtr clock)
-      : dir_(std::move(dir)), ttl_ms_(ttl_ms), clock_(std::move(clock)) {}
+  FileMarker(std::string dir, MarkerOptions options)
+      : dir_(std::move(dir)), options_(std::move(options)), owner_(*options_.owner) {}
 
-  Status Mark(std::string_view id) override {
+  Status Mark(std::string_view id, const Window& window) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
     ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    std::string marker = MarkerPath(id);
-    int64_t now = clock_->NowUnixMillis();
-    ASSIGN_OR_RETURN(std::optional<int64_t> written, MarkerTime(marker));
-    if (written && now < *written + ttl_ms_) {
+    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    if (current && current->state == MarkState::kInProgress) {
       return AlreadyExistsError("digest " + std::string(id) + " is in progress since " +
-                                FormatRfc3339Millis(*written));
+                                FormatRfc3339Millis(current->written_unix_ms));
     }
-    ASSIGN_OR_RETURN(std::string temp, WriteMarkerTemp(id, now));
-    // Under the lock nobody else changes the marker; link() still refuses to overwrite one that
-    // a writer outside this protocol created, rename() replaces the stale one we checked.
-    int rc =
-        written ? ::rename(temp.c_str(), marker.c_str()) : ::link(temp.c_str(), marker.c_str());
-    int err = errno;
-    ::unlink(temp.c_str());
-    if (rc != 0) {
-      if (err == EEXIST) return AlreadyExistsError("digest " + std::string(id) + " is in progress");
-      return ErrnoStatus("create " + marker, err);
+    RETURN_IF_ERROR(Write(id, window, MarkPhase::kQueued, current.has_value()));
+    return RemoveIfExists(FailedPath(id));
+  }
+
+  Status Claim(std::string_view id, const Window& window) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    if (current && !MayClaim(*current, owner_)) {
+      return AlreadyExistsError("digest " + std::string(id) + " is running elsewhere");
     }
+    RETURN_IF_ERROR(Write(id, window, MarkPhase::kRunning, current.has_value()));
     return RemoveIfExists(FailedPath(id));
   }
 
   Status Refresh(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
     ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    std::string marker = MarkerPath(id);
-    if (::access(marker.c_str(), F_OK) != 0) {
-      if (errno == ENOENT) return NotFoundError("no in-progress marker for " + std::string(id));
-      return ErrnoStatus("stat " + marker, errno);
+    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    if (!current) return NotFoundError("no in-progress marker for " + std::string(id));
+    if (!HeldBy(*current, owner_)) {
+      return FailedPreconditionError("the marker of " + std::string(id) + " has another holder");
     }
-    ASSIGN_OR_RETURN(std::string temp, WriteMarkerTemp(id, clock_->NowUnixMillis()));
-    return RenameInto(temp, marker);
+    current->written_unix_ms = options_.clock->NowUnixMillis();
+    current->heartbeat_ms = options_.heartbeat_ms;
+    ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, *current));
+    return RenameInto(temp, MarkerPath(id));
   }
 
   Status Unmark(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    return RemoveIfExists(MarkerPath(id));
+    {
+      ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+      RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
+    }
+    (void)RemoveStaleTempFiles(dir_);  // a job ended: what killed writers left
+    return OkStatus();
   }
 
   Status Fail(std::string_view id, std::string_view reason) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    ASSIGN_OR_RETURN(std::string temp, WriteTempFile(dir_, std::string(id) + "_failed", reason,
-                                                     clock_->NowUnixMillis()));
-    RETURN_IF_ERROR(RenameInto(temp, FailedPath(id)));
-    return RemoveIfExists(MarkerPath(id));
+    {
+      ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+      ASSIGN_OR_RETURN(std::string temp, WriteTempFile(dir_, std::string(id) + "_failed", reason,
+                                                       options_.clock->NowUnixMillis()));
+      RETURN_IF_ERROR(RenameInto(temp, FailedPath(id)));
+      RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
+    }
+    (void)RemoveStaleTempFiles(dir_);
+    return OkStatus();
   }
 
   // Lock-free: every file is replaced whole (rename/link), so a reader sees an old or a new one.
   Result<MarkInfo> State(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
+    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    if (current) return *std::move(current);
     MarkInfo info;
-    ASSIGN_OR_RETURN(std::optional<int64_t> written, MarkerTime(MarkerPath(id)));
-    if (written) {
-      bool live = clock_->NowUnixMillis() < *written + ttl_ms_;
-      info.state = live ? MarkState::kInProgress : MarkState::kStale;
-      info.written_unix_ms = *written;
-      return info;
-    }
     std::string failed = FailedPath(id);
     Result<std::string> reason = ReadWholeFile(failed);
     if (!reason.ok()) {
@@ -108,6 +101,24 @@ class FileMarker final : public Marker {
     return info;
   }
 
+  Result<std::vector<MarkedDigest>> List() override {
+    std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir_.c_str()), &::closedir);
+    if (listing == nullptr) return ErrnoStatus("list " + dir_, errno);
+    std::vector<std::string> ids;
+    while (const dirent* entry = ::readdir(listing.get())) {
+      std::string_view name = entry->d_name;
+      if (!name.ends_with(kMarkerSuffix)) continue;
+      name.remove_suffix(kMarkerSuffix.size());
+      if (ValidateDigestId(name).ok()) ids.emplace_back(name);
+    }
+    std::vector<MarkedDigest> out;
+    for (std::string& id : ids) {
+      ASSIGN_OR_RETURN(std::optional<MarkInfo> mark, Read(id));
+      if (mark) out.push_back({.id = std::move(id), .info = *std::move(mark)});
+    }
+    return out;
+  }
+
   Status Ready() override {
     ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
     return CheckWritable(dir_);
@@ -117,7 +128,7 @@ class FileMarker final : public Marker {
 
  private:
   std::string MarkerPath(std::string_view id) const {
-    return dir_ + "/" + std::string(id) + "_in_progress";
+    return dir_ + "/" + std::string(id) + std::string(kMarkerSuffix);
   }
   std::string FailedPath(std::string_view id) const {
     return dir_ + "/" + std::string(id) + "_failed";
@@ -135,29 +146,48 @@ class FileMarker final : public Marker {
     return fd;
   }
 
-  // The marker's time: its body, else its mtime (a marker written by hand or half-written by
-  // another tool); nullopt when there is no marker.
-  Result<std::optional<int64_t>> MarkerTime(const std::string& path) const {
+  // The judged marker, nullopt when there is none. A body that is neither JSON nor a time (a
+  // marker written by hand or half-written by another tool) counts as written at its mtime.
+  Result<std::optional<MarkInfo>> Read(std::string_view id) const {
+    const std::string path = MarkerPath(id);
     Result<std::string> body = ReadWholeFile(path);
     if (!body.ok()) {
-      if (IsNotFound(body.status())) return std::optional<int64_t>();
+      if (IsNotFound(body.status())) return std::optional<MarkInfo>();
       return body.status();
     }
-    std::string_view text = *body;
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-      text.remove_suffix(1);
+    std::optional<MarkInfo> mark = DecodeMarkBody(*body);
+    if (!mark) {
+      Result<int64_t> mtime = FileMtimeMillis(path);
+      if (!mtime.ok()) {
+        if (IsNotFound(mtime.status())) return std::optional<MarkInfo>();
+        return mtime.status();
+      }
+      mark = MarkInfo{.state = MarkState::kInProgress, .written_unix_ms = *mtime};
     }
-    if (std::optional<int64_t> parsed = ParseRfc3339Millis(text)) return parsed;
-    Result<int64_t> mtime = FileMtimeMillis(path);
-    if (!mtime.ok()) {
-      if (IsNotFound(mtime.status())) return std::optional<int64_t>();
-      return mtime.status();
-    }
-    return std::optional<int64_t>(*mtime);
+    JudgeMark(&*mark, options_.clock->NowUnixMillis(), options_.ttl_ms);
+    return mark;
   }
 
-  Result<std::string> WriteMarkerTemp(std::string_view id, int64_t now) const {
-    return WriteTempFile(dir_, std::string(id) + "_in_progress", FormatRfc3339Millis(now), now);
+  // Publishes a new marker of this owner. Under the lock nobody else changes the marker; link()
+  // still refuses to overwrite one that a writer outside this protocol created, rename()
+  // replaces the one we checked.
+  Status Write(std::string_view id, const Window& window, MarkPhase phase, bool replace) {
+    const MarkInfo mark =
+        NewMark(window, phase, owner_, options_.clock->NowUnixMillis(), options_.heartbeat_ms);
+    ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, mark));
+    const std::string marker = MarkerPath(id);
+    int rc =
+        replace ? ::rename(temp.c_str(), marker.c_str()) : ::link(temp.c_str(), marker.c_str());
+    int err = errno;
+    ::unlink(temp.c_str());
+    if (rc == 0) return OkStatus();
+    if (err == EEXIST) return AlreadyExistsError("digest " + std::string(id) + " is in progress");
+    return ErrnoStatus("create " + marker, err);
+  }
+
+  Result<std::string> WriteTemp(std::string_view id, const MarkInfo& mark) const {
+    return WriteTempFile(dir_, std::string(id) + std::string(kMarkerSuffix), EncodeMarkBody(mark),
+                         mark.written_unix_ms);
   }
 
   static Status RenameInto(const std::string& temp, const std::string& path) {
@@ -168,22 +198,19 @@ class FileMarker final : public Marker {
   }
 
   const std::string dir_;
-  const int64_t ttl_ms_;
-  const ClockPtr clock_;
+  const MarkerOptions options_;
+  const MarkOwner owner_;
 };
 
 }  // namespace
 
-Result<MarkerPtr> NewFileMarker(std::string dir, int64_t ttl_ms, ClockPtr clock) {
+Result<MarkerPtr> NewFileMarker(std::string dir, MarkerOptions options) {
   if (dir.empty()) return InvalidArgumentError("progress directory is empty");
-  if (ttl_ms <= 0) {
-    return InvalidArgumentError("progress timeout must be positive, got " + std::to_string(ttl_ms) +
-                                " ms");
-  }
+  ASSIGN_OR_RETURN(options, CompleteMarkerOptions(std::move(options), "progress store"));
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   RETURN_IF_ERROR(MakeDirectories(dir).WithContext("progress store"));
-  if (clock == nullptr) clock = SystemClock();
-  return MarkerPtr(std::make_unique<FileMarker>(std::move(dir), ttl_ms, std::move(clock)));
+  RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("progress store"));
+  return MarkerPtr(std::make_unique<FileMarker>(std::move(dir), std::move(options)));
 }
 
 }  // namespace vpcflow

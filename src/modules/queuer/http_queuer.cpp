@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "common/redact.hpp"
 #include "vpcflow/http_client.hpp"
 #include "vpcflow/queuer.hpp"
 
@@ -35,7 +36,10 @@ bool IsRetryableHttpStatus(int status) {
 class HttpQueuer final : public Queuer {
  public:
   HttpQueuer(HttpQueuerOptions options, HttpClient* client)
-      : options_(std::move(options)), client_(client), url_(HttpQueuerUrl(options_)) {}
+      : options_(std::move(options)),
+        client_(client),
+        url_(HttpQueuerUrl(options_)),
+        shown_url_(RedactUrl(url_)) {}
 
   ~HttpQueuer() override { Shutdown(0); }
 
@@ -61,7 +65,7 @@ class HttpQueuer final : public Queuer {
     return {};
   }
 
-  std::string Describe() const override { return "http:" + url_; }
+  std::string Describe() const override { return "http:" + shown_url_; }
 
  private:
   Status Post(const Job& job) {
@@ -79,19 +83,20 @@ class HttpQueuer final : public Queuer {
         int code = response->status;
         if (code >= 200 && code < 300) return OkStatus();
         if (code == 400 || code == 413 || code == 415 || code == 422) {
-          return InvalidArgumentError("event bus " + url_ + " refused the job: HTTP " +
+          return InvalidArgumentError("event bus " + shown_url_ + " refused the job: HTTP " +
                                       std::to_string(code));
         }
         if (!IsRetryableHttpStatus(code)) {
-          return FailedPreconditionError("event bus " + url_ + " answered HTTP " +
+          return FailedPreconditionError("event bus " + shown_url_ + " answered HTTP " +
                                          std::to_string(code));
         }
         last_error = "HTTP " + std::to_string(code);
       } else {
-        Status status = response.status();
+        // Any HttpClient's message, redacted here too: it may quote the URL.
+        const Status status(response.status().code(), RedactUrls(response.status().message()));
         if (status.code() != StatusCode::kUnavailable &&
             status.code() != StatusCode::kDeadlineExceeded) {
-          return status.WithContext("event bus " + url_);
+          return status.WithContext("event bus " + shown_url_);
         }
         last_error = status.ToString();
       }
@@ -99,16 +104,17 @@ class HttpQueuer final : public Queuer {
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, std::chrono::milliseconds(HttpQueuerBackoffMs(options_, attempt)),
                        [this] { return closed_; })) {
-        return FailedPreconditionError("the job queue shut down while retrying " + url_);
+        return FailedPreconditionError("the job queue shut down while retrying " + shown_url_);
       }
     }
-    return UnavailableError("event bus " + url_ + " did not accept the job after " +
+    return UnavailableError("event bus " + shown_url_ + " did not accept the job after " +
                             std::to_string(attempts) + " attempts; last: " + last_error);
   }
 
   const HttpQueuerOptions options_;
   HttpClient* const client_;
   const std::string url_;
+  const std::string shown_url_;  // url_ for messages and logs: no user-info, no query
   std::mutex mu_;
   std::condition_variable cv_;
   int in_flight_ = 0;

@@ -97,6 +97,7 @@ class FileUpload final : public StorageUpload {
     if (!temp_path_.empty()) {
       fd_.Reset();
       ::unlink(temp_path_.c_str());
+      (void)RemoveStaleTempFiles(dir_);
     }
   }
 
@@ -110,6 +111,8 @@ class FileUpload final : public StorageUpload {
       ::unlink(temp_path_.c_str());
     }
     temp_path_.clear();
+    // After each job: what killed writers left behind (their temporaries are never renamed).
+    (void)RemoveStaleTempFiles(dir_);
     return status;
   }
 
@@ -203,6 +206,7 @@ Result<StoragePtr> NewFileStorage(std::string dir) {
   if (dir.empty()) return InvalidArgumentError("digest storage directory is empty");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   RETURN_IF_ERROR(MakeDirectories(dir).WithContext("digest storage"));
+  RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("digest storage"));
   return StoragePtr(std::make_unique<FileStorage>(std::move(dir)));
 }
 

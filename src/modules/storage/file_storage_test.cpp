@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "common/process_identity.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_storage.hpp"
 #include "testing/scratch_dir.hpp"
@@ -31,6 +36,85 @@ std::set<std::string> Names(const std::string& dir) {
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Another process, alive until Stop(): it blocks reading a pipe, and exits when it closes.
+class ChildProcess {
+ public:
+  ChildProcess() {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[1]);
+      char byte;
+      while (::read(fds[0], &byte, 1) < 0 && errno == EINTR) {
+      }
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    write_end_ = fds[1];
+  }
+  ~ChildProcess() { Stop(); }
+  // Its identity as a ProcessTag names it.
+  ProcessIdentity Identity() const {
+    ProcessIdentity child = ThisProcess();
+    child.pid = pid_;
+    child.start_ticks = ProcessStartTicks(pid_).value_or(0);
+    return child;
+  }
+  void Stop() {
+    if (write_end_ < 0) return;
+    ::close(write_end_);
+    write_end_ = -1;
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int write_end_ = -1;
+};
+
+TEST(FileStorageTest, RemovesTemporariesOfKilledWritersAtStartUpNeverThoseOfLiveOnes) {
+  ScratchDir dir;
+  ChildProcess writer;  // another process writing into the store
+  const ProcessIdentity alive = writer.Identity();
+  ASSERT_GT(alive.start_ticks, 0);
+  ProcessIdentity killed = alive;
+  killed.start_ticks += 1;  // its pid, another start time: a process that is gone
+  ProcessIdentity remote = alive;
+  remote.host = "another-host";
+  const std::string id = "9740a140-ba85-5600-8b93-7b46eec77617";
+  auto temp = [&](const ProcessIdentity& p, const std::string& n) {
+    return dir.Sub("." + id + ".log.gz." + n + "-1." + ProcessTag(p) + ".tmp");
+  };
+  const std::string of_killed = temp(killed, "1");
+  const std::string of_alive = temp(alive, "2");
+  const std::string of_remote = temp(remote, "3");
+  const std::string older_name = dir.Sub("." + id + ".log.gz.4242-0-99.tmp");  // older version
+  for (const std::string& path : {of_killed, of_alive, of_remote, older_name}) {
+    std::ofstream(path) << "partial";
+  }
+  ASSERT_OK(NewFileStorage(dir.path()).status());
+  EXPECT_FALSE(std::filesystem::exists(of_killed));
+  EXPECT_TRUE(std::filesystem::exists(of_alive));
+  EXPECT_TRUE(std::filesystem::exists(of_remote));  // recent: may be written right now
+  EXPECT_TRUE(std::filesystem::exists(older_name));
+
+  // Once the writer is gone, its temporary goes at the end of the next job; others unmodified
+  // for an hour go too.
+  writer.Stop();
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(2);
+  std::filesystem::last_write_time(of_remote, old);
+  std::filesystem::last_write_time(older_name, old);
+  Result<StoragePtr> storage = NewFileStorage(dir.path());
+  ASSERT_OK(storage.status());
+  Result<StorageUploadPtr> upload = (*storage)->Begin(id);
+  ASSERT_OK(upload.status());
+  ASSERT_OK((*upload)->Commit("{}"));
+  EXPECT_EQ(Names(dir.path()), (std::set<std::string>{id + ".log.gz", id + ".manifest.json"}));
 }
 
 TEST(ValidateDigestIdTest, AcceptsOnlyLowerCaseCanonicalUuids) {

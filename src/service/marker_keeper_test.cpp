@@ -1,0 +1,240 @@
+#include "service/marker_keeper.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <limits>
+#include <thread>
+
+#include "testing/fake_clock.hpp"
+#include "testing/matchers.hpp"
+#include "testing/memory_logger.hpp"
+#include "testing/memory_marker.hpp"
+#include "testing/memory_queuer.hpp"
+#include "testing/memory_stats.hpp"
+#include "testing/memory_storage.hpp"
+
+namespace vpcflow {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr int64_t kTtlMs = 600000;
+constexpr int64_t kBeatMs = 1000;
+
+Job JobAt(int hour) {
+  const Window window{1546300800 + hour * 3600, 1546300800 + (hour + 1) * 3600};
+  return {.id = DigestId(window), .window = window};
+}
+
+MarkOwner OwnerNamed(const std::string& instance) {
+  MarkOwner owner = ThisMarkOwner();
+  owner.instance = instance;
+  return owner;
+}
+
+// A process of this host that is gone (this pid with another start time).
+MarkOwner DeadPredecessor() {
+  MarkOwner owner = OwnerNamed("predecessor");
+  owner.start_ticks -= 1;
+  return owner;
+}
+
+MarkOwner OnAnotherHost() {
+  MarkOwner owner = OwnerNamed("remote");
+  owner.host = "another-host";
+  return owner;
+}
+
+// One service instance: its marker on the shared store, its queue, its tracker, its keeper.
+struct Instance {
+  Instance(std::shared_ptr<MemoryMarkerStore> store, std::shared_ptr<FakeClock> clock,
+           MemoryStorage* storage, const std::string& name)
+      : marker(
+            {.ttl_ms = kTtlMs, .heartbeat_ms = kBeatMs, .clock = clock, .owner = OwnerNamed(name)},
+            std::move(store)),
+        keeper({.marker = &marker,
+                .storage = storage,
+                .queuer = &queuer,
+                .tracker = &tracker,
+                .logger = &logger,
+                .stats = &stats,
+                .interval_ms = kBeatMs}) {}
+
+  MemoryMarker marker;
+  MemoryQueuer queuer;
+  JobTracker tracker;
+  MemoryLogger logger;
+  MemoryStats stats;
+  MarkerKeeper keeper;
+};
+
+class MarkerKeeperTest : public ::testing::Test {
+ protected:
+  // A marker of `owner` on the shared store.
+  std::unique_ptr<MemoryMarker> MarkerOf(const MarkOwner& owner) {
+    return std::make_unique<MemoryMarker>(
+        MarkerOptions{.ttl_ms = kTtlMs, .heartbeat_ms = kBeatMs, .clock = clock_, .owner = owner},
+        store_);
+  }
+  MarkInfo InfoOf(const Job& job) {
+    Result<MarkInfo> info = us_.marker.State(job.id);
+    EXPECT_OK(info.status());
+    return info.ok() ? *info : MarkInfo{};
+  }
+
+  std::shared_ptr<MemoryMarkerStore> store_ = std::make_shared<MemoryMarkerStore>();
+  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  MemoryStorage storage_;
+  Instance us_{store_, clock_, &storage_, "us"};
+};
+
+TEST_F(MarkerKeeperTest, HeartbeatsEveryJobThisProcessHolds) {
+  for (const Job& job : {JobAt(0), JobAt(1)}) ASSERT_OK(us_.marker.Mark(job.id, job.window));
+  us_.tracker.Queued(JobAt(0).id);
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(1).id));
+  for (int round = 0; round < 10; ++round) {
+    clock_->AdvanceMillis(3 * kBeatMs);
+    EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  }
+  for (const Job& job : {JobAt(0), JobAt(1)}) {
+    EXPECT_EQ(InfoOf(job).state, MarkState::kInProgress);
+    EXPECT_EQ(InfoOf(job).written_unix_ms, clock_->NowUnixMillis());
+  }
+  EXPECT_THAT(us_.queuer.jobs(), IsEmpty());
+}
+
+TEST_F(MarkerKeeperTest, ForgetsAQueuedJobThatAWorkerElsewhereClaimedOrFinished) {
+  ASSERT_OK(us_.marker.Mark(JobAt(0).id, JobAt(0).window));
+  ASSERT_OK(us_.marker.Mark(JobAt(1).id, JobAt(1).window));
+  us_.tracker.Queued(JobAt(0).id);
+  us_.tracker.Queued(JobAt(1).id);
+  ASSERT_OK(MarkerOf(OnAnotherHost())->Claim(JobAt(0).id, JobAt(0).window));
+  ASSERT_OK(us_.marker.Unmark(JobAt(1).id));
+  us_.keeper.RunOnce();
+  EXPECT_FALSE(us_.tracker.Get(JobAt(0).id).has_value());
+  EXPECT_FALSE(us_.tracker.Get(JobAt(1).id).has_value());
+  EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+}
+
+TEST_F(MarkerKeeperTest, ARunningJobTakenOverIsReportedOneThatEndedIsNot) {
+  ASSERT_OK(us_.marker.Claim(JobAt(0).id, JobAt(0).window));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(0).id));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(1).id));  // ended: its marker is already removed
+  clock_->AdvanceMillis(kStaleHeartbeats * kBeatMs);   // our heartbeats did not get through
+  ASSERT_OK(MarkerOf(OnAnotherHost())->Mark(JobAt(0).id, JobAt(0).window));
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_EQ(us_.logger.Count("job-taken-over"), 1u);
+  EXPECT_EQ(us_.logger.Count("dependency-failure"), 0u);
+  EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+}
+
+TEST_F(MarkerKeeperTest, ReQueuesTheJobsOfADeadPredecessorAtOnce) {
+  std::unique_ptr<MemoryMarker> predecessor = MarkerOf(DeadPredecessor());
+  ASSERT_OK(predecessor->Mark(JobAt(0).id, JobAt(0).window));   // was queued
+  ASSERT_OK(predecessor->Claim(JobAt(1).id, JobAt(1).window));  // was running
+  EXPECT_EQ(us_.keeper.RunOnce(), 2);
+  EXPECT_THAT(us_.queuer.jobs(), UnorderedElementsAre(JobAt(0), JobAt(1)));
+  for (const Job& job : {JobAt(0), JobAt(1)}) {
+    MarkInfo info = InfoOf(job);
+    EXPECT_EQ(info.state, MarkState::kInProgress);
+    EXPECT_EQ(info.owner, OwnerNamed("us"));
+    EXPECT_EQ(info.phase, MarkPhase::kQueued);
+    ASSERT_TRUE(us_.tracker.Get(job.id).has_value());
+  }
+  ASSERT_EQ(us_.logger.Count("job-recovered"), 2u);
+  EXPECT_EQ(us_.stats.CounterTotal("jobs_recovered"), 2);
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);  // now ours: not taken again
+}
+
+TEST_F(MarkerKeeperTest, TakesOverTheJobOfASilentHolderElsewhereAfterFourHeartbeats) {
+  ASSERT_OK(MarkerOf(OnAnotherHost())->Claim(JobAt(0).id, JobAt(0).window));
+  clock_->AdvanceMillis(kStaleHeartbeats * kBeatMs - 1);
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+  clock_->AdvanceMillis(1);
+  EXPECT_EQ(us_.keeper.RunOnce(), 1);
+  EXPECT_THAT(us_.queuer.jobs(), ElementsAre(JobAt(0)));
+  EXPECT_EQ(us_.logger.Events("job-recovered")[0].Field("previous_host"), "another-host");
+}
+
+TEST_F(MarkerKeeperTest, AStoredDigestOnlyLosesItsMarker) {
+  ASSERT_OK(MarkerOf(DeadPredecessor())->Claim(JobAt(0).id, JobAt(0).window));
+  Result<StorageUploadPtr> upload = storage_.Begin(JobAt(0).id);
+  ASSERT_OK(upload.status());
+  ASSERT_OK((*upload)->Commit("{}"));
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_EQ(InfoOf(JobAt(0)).state, MarkState::kAbsent);
+  EXPECT_THAT(us_.queuer.jobs(), IsEmpty());
+}
+
+TEST_F(MarkerKeeperTest, AJobThatCannotBeQueuedIsRetriedOnceItsMarkerIsStaleAgain) {
+  ASSERT_OK(MarkerOf(DeadPredecessor())->Mark(JobAt(0).id, JobAt(0).window));
+  us_.queuer.FailWith(ResourceExhaustedError("the job queue is full"));
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_FALSE(us_.tracker.Get(JobAt(0).id).has_value());
+  EXPECT_EQ(InfoOf(JobAt(0)).state, MarkState::kInProgress);  // ours, not refreshed
+  us_.queuer.FailWith(OkStatus());
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  clock_->AdvanceMillis(kStaleHeartbeats * kBeatMs);
+  EXPECT_EQ(us_.keeper.RunOnce(), 1);
+  EXPECT_THAT(us_.queuer.jobs(), ElementsAre(JobAt(0)));
+}
+
+TEST_F(MarkerKeeperTest, OfInstancesRecoveringAtOnceExactlyOneTakesEachJob) {
+  Instance them(store_, clock_, &storage_, "them");
+  std::unique_ptr<MemoryMarker> predecessor = MarkerOf(DeadPredecessor());
+  for (int hour = 0; hour < 8; ++hour) {
+    ASSERT_OK(predecessor->Mark(JobAt(hour).id, JobAt(hour).window));
+  }
+  std::thread other([&them] { them.keeper.RunOnce(); });
+  us_.keeper.RunOnce();
+  other.join();
+  EXPECT_EQ(us_.queuer.jobs().size() + them.queuer.jobs().size(), 8u);
+}
+
+TEST_F(MarkerKeeperTest, LeavesLiveMarkersAndMarkersWithoutAUsableWindowAlone) {
+  ASSERT_OK(MarkerOf(OnAnotherHost())->Claim(JobAt(0).id, JobAt(0).window));
+  // A window that does not give the marker's id (a garbled marker).
+  ASSERT_OK(MarkerOf(DeadPredecessor())->Mark(JobAt(1).id, JobAt(2).window));
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_THAT(us_.queuer.jobs(), IsEmpty());
+}
+
+TEST_F(MarkerKeeperTest, WhenStoppingRecoveringOnlyHeartbeatsGoOn) {
+  ASSERT_OK(us_.marker.Claim(JobAt(0).id, JobAt(0).window));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(0).id));
+  ASSERT_OK(MarkerOf(DeadPredecessor())->Mark(JobAt(1).id, JobAt(1).window));
+  us_.keeper.StopRecovering();
+  clock_->AdvanceMillis(kBeatMs);
+  EXPECT_EQ(us_.keeper.RunOnce(), 0);
+  EXPECT_THAT(us_.queuer.jobs(), IsEmpty());
+  EXPECT_EQ(InfoOf(JobAt(0)).written_unix_ms, clock_->NowUnixMillis());
+}
+
+TEST_F(MarkerKeeperTest, ItsThreadRunsTheFirstRoundAtOnce) {
+  ASSERT_OK(MarkerOf(DeadPredecessor())->Mark(JobAt(0).id, JobAt(0).window));
+  Instance fresh(store_, clock_, &storage_, "fresh");
+  fresh.keeper.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (fresh.queuer.jobs().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  fresh.keeper.Stop();
+  EXPECT_THAT(fresh.queuer.jobs(), ElementsAre(JobAt(0)));
+}
+
+TEST(HeartbeatIntervalTest, IsTheSettingButAtMostAThirdOfTheTtl) {
+  EXPECT_EQ(HeartbeatIntervalFor(5000, 600000), 5000);
+  EXPECT_EQ(HeartbeatIntervalFor(5000, 6000), 2000);
+  EXPECT_EQ(HeartbeatIntervalFor(5000, 3), 10);
+  EXPECT_EQ(HeartbeatIntervalFor(std::numeric_limits<int64_t>::max(),
+                                 std::numeric_limits<int64_t>::max()),
+            kMaxHeartbeatMs);
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -217,7 +217,7 @@ ApiResponse GetOpenApi() {
 boost::json::value FailureValue(const std::string& text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec) return boost::json::value(text);
+  if (ec) return boost::json::value(ValidUtf8(text));  // a store's message: any bytes
   return v;
 }
 

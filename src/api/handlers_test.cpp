@@ -301,6 +301,7 @@ TEST_F(ApiTest, WorkerEntryRefusesBadJobsWith400) {
   for (
       const char* body :
       {"", "not json", "[]", R"({"start":"2019-01-01T00:00:00Z"})",
+       R"({"start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z","stop":"2019-01-02T00:00:00Z"})",
        R"({"start":"2019-01-01T01:00:00Z","stop":"2019-01-01T00:00:00Z"})",
        R"({"start":"2019-01-01T00:00:00Z","stop":"2019-02-01T00:00:00Z"})",
        R"({"id":"00000000-0000-5000-8000-000000000000","start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z"})"}) {
@@ -364,6 +365,13 @@ TEST_F(ApiTest, StatusOfEveryState) {
   json::object done = status();
   EXPECT_EQ(done.at("state").as_string(), "done");
   EXPECT_EQ(done.at("counts").at("keys").as_int64(), 9);
+}
+
+TEST_F(ApiTest, StatusIsValidJsonWhateverBytesTheFailureHolds) {
+  ASSERT_OK(marker_.Fail(kId, "S3 said \xff\xfe<Error>"));
+  ApiResponse r = Call("GET", "/status" + kQuery);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ParseJson(r.body).at("error").as_string(), "S3 said \xef\xbf\xbd\xef\xbf\xbd<Error>");
 }
 
 TEST(DigestStateNameTest, StaleIsUnknownAndAFailureTextMayBePlain) {

@@ -1,6 +1,5 @@
 #include "api/message.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -29,6 +28,12 @@ Status ParseTarget(std::string_view target, std::string* path, HeaderList* query
   boost::urls::encoding_opts opts;
   opts.space_as_plus = false;
   for (const auto& param : url->params(opts)) {
+    // Which of two values a handler would take is an accident of its code: refuse both.
+    for (const auto& [key, value] : *query) {
+      if (key == param.key) {
+        return InvalidArgumentError("the query parameter \"" + key + "\" is given twice");
+      }
+    }
     query->emplace_back(param.key, param.has_value ? param.value : std::string());
   }
   return OkStatus();
@@ -58,10 +63,6 @@ int HttpStatusFromCode(StatusCode code) {
       return 500;
   }
   return 500;
-}
-
-std::string JsonQuote(std::string_view text) {
-  return boost::json::serialize(boost::json::string_view(text.data(), text.size()));
 }
 
 ApiResponse JsonResponse(int http_status, std::string json) {

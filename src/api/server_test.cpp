@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -372,6 +373,25 @@ TEST_F(ServerTest, TooManyBlockingRequestsAre503) {
   EXPECT_EQ(second->status, 503);
   release_promise_.set_value();
   EXPECT_EQ(waiting.get()->status, 200);
+}
+
+TEST_F(ServerTest, ARepeatedQueryParameterIs400) {
+  StartServer();
+  Result<HttpResponse> r = Send("GET", "/hello?q=a&q=b");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("given twice"));
+}
+
+TEST_F(ServerTest, AnErrorBodyIsValidJsonWhateverTheInputBytes) {
+  StartServer();
+  RawConnection c(server_->port());
+  c.Send("GET /hello?q=%FF%C3&q=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string reply = c.ReadUntil([](const std::string& s) { return Contains(s, "}"); });
+  ASSERT_THAT(reply, StartsWith("HTTP/1.1 400"));
+  boost::system::error_code ec;
+  boost::json::parse(reply.substr(reply.find("\r\n\r\n") + 4), ec);
+  EXPECT_FALSE(ec) << reply;
 }
 
 TEST_F(ServerTest, StopAcceptingThenWaitIdleThenStop) {

@@ -18,7 +18,7 @@ add_library(vpcflow_modules STATIC
 )
 target_link_libraries(vpcflow_modules
   PUBLIC vpcflow_common Threads::Threads
-  PRIVATE CURL::libcurl nlohmann_json::nlohmann_json)
+  PRIVATE CURL::libcurl)
 
 if(VPCFLOW_BUILD_TESTS)
   vpcflow_add_test(modules_test

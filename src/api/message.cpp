@@ -76,6 +76,12 @@ ApiResponse JsonError(int http_status, std::string_view message) {
   return JsonResponse(http_status, "{\"message\":" + JsonQuote(message) + "}");
 }
 
+ApiResponse BusyResponse(std::string_view message) {
+  ApiResponse response = JsonError(503, message);
+  response.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+  return response;
+}
+
 ApiResponse ErrorResponse(const Status& status) {
   return JsonError(HttpStatusFromCode(status.code()), status.message());
 }

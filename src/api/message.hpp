@@ -60,6 +60,10 @@ int HttpStatusFromCode(StatusCode code);
 
 /// `{"message": message}` with `http_status`.
 ApiResponse JsonError(int http_status, std::string_view message);
+/// Retry-After (seconds) of a 503 that says "too busy now, come back later".
+inline constexpr int kBusyRetryAfterSeconds = 5;
+/// JsonError(503, message) with `Retry-After: kBusyRetryAfterSeconds`.
+ApiResponse BusyResponse(std::string_view message);
 /// JsonError(HttpStatusFromCode(status.code()), status.message()).
 ApiResponse ErrorResponse(const Status& status);
 /// A JSON body (already serialised) with `http_status`.

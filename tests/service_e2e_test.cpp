@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -389,6 +390,60 @@ TEST_F(ServiceE2eTest, TlsAndTokenMistakesAreStartUpErrors) {
   ASSERT_OK(q.status());
   EXPECT_EQ((*q)->Wait(), 2);
   EXPECT_THAT((*q)->output(), HasSubstr("DIGEST_API_TOKENS_FILE"));
+}
+
+// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+TEST_F(ServiceE2eTest, OutOfDescriptorsItBacksOffAndRecovers) {
+  std::unique_ptr<Process> service = Start();
+  ASSERT_NE(service, nullptr);
+  const rlimit low{.rlim_cur = 64, .rlim_max = 64};
+  ASSERT_EQ(::prlimit(service->pid(), RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
+  // Idle connections until the service has no descriptor left; the rest wait in the backlog.
+  std::vector<int> idle;
+  for (int i = 0; i < 100; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  ASSERT_TRUE(service->WaitForEvent("accept-failed").has_value());
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = CpuSeconds(service->pid());
+  // Three lines: with at most one a second, that is two seconds or more of exhaustion.
+  int failed = 0;
+  ASSERT_TRUE(service->WaitForLine([&failed](const std::string& line) {
+    return line.find("\"event\":\"accept-failed\"") != std::string::npos && ++failed >= 3;
+  }));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = CpuSeconds(service->pid()) - cpu0;
+  const std::vector<json::object> lines = service->Events("accept-failed");
+  EXPECT_LE(static_cast<double>(lines.size()), wall + 2.0) << lines.size() << " lines in " << wall;
+  EXPECT_LT(cpu, 0.5 * wall) << cpu << " s of CPU in " << wall << " s";
+  int64_t errors = 0;
+  for (const json::object& line : lines) errors += line.at("errors").to_number<int64_t>();
+  EXPECT_GE(errors, static_cast<int64_t>(lines.size()));  // each line counts what it stands for
+  // As the connections go, descriptors come back and the service answers again.
+  for (int fd : idle) ::close(fd);
+  Result<HttpResponse> health = Send("GET", "/healthz");
+  ASSERT_OK(health.status());
+  EXPECT_EQ(health->status, 200);
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
 }
 
 TEST_F(ServiceE2eTest, AFailedJobLeavesNoMarkerShowsInStatusAndCanBeRetried) {

@@ -42,6 +42,9 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 constexpr auto kTupleAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kChunkBytes = 256 * 1024;
+constexpr int64_t kAcceptBackoffFirstMs = 50;
+constexpr int64_t kAcceptBackoffMaxMs = 500;
+constexpr int64_t kAcceptLogEveryMs = 1000;
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
 
 namespace {
@@ -266,19 +269,40 @@ class HttpServer::Impl {
   // bindings or if-statement declarations, which that compiler does not always keep in the
   // coroutine frame.
   awaitable<void> Accept() {
+    asio::steady_timer backoff_timer(accept_strand_);
+    int64_t backoff_ms = 0;
+    int64_t errors = 0;  // since the last accept-failed line
+    int64_t last_line_ms = 0;
+    bool logged = false;
     for (;;) {
       std::tuple<beast::error_code, tcp::socket> accepted =
           co_await acceptor_.async_accept(asio::make_strand(ioc_), kTupleAwaitable);
       const beast::error_code ec = std::get<0>(accepted);
-      if (ec) {
-        if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
-        logger_->Log(LogLevel::kWarn, "accept-failed", {{"reason", ec.message()}});
+      if (!ec) {
+        backoff_ms = 0;
+        tcp::socket socket = std::move(std::get<1>(accepted));
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, Session(std::move(socket)),
+                       [this](std::exception_ptr e) { LogEscaped(e, "session"); });
         continue;
       }
-      tcp::socket socket = std::move(std::get<1>(accepted));
-      auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)),
-                     [this](std::exception_ptr e) { LogEscaped(e, "session"); });
+      if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
+      if (ec == asio::error::connection_aborted) continue;  // the client left: nothing wrong
+      // Out of descriptors (or memory) the next accept fails the same way at once: retrying
+      // without a pause spins a core and floods the log.
+      ++errors;
+      backoff_ms =
+          backoff_ms == 0 ? kAcceptBackoffFirstMs : std::min(backoff_ms * 2, kAcceptBackoffMaxMs);
+      const int64_t now = clock_->MonotonicMillis();
+      if (!logged || now - last_line_ms >= kAcceptLogEveryMs) {
+        logger_->Log(LogLevel::kWarn, "accept-failed",
+                     {{"reason", ec.message()}, {"errors", errors}, {"retry_ms", backoff_ms}});
+        logged = true;
+        last_line_ms = now;
+        errors = 0;
+      }
+      backoff_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+      co_await backoff_timer.async_wait(kTupleAwaitable);
     }
   }
 

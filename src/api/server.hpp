@@ -16,6 +16,10 @@
 /// take long), 256 KiB at a time, and written while the next is read; so are they never read on
 /// an I/O thread, and /healthz answers while downloads wait on a slow store.
 ///
+/// The accept loop backs off when it cannot accept (descriptors exhausted: EMFILE, ENFILE):
+/// 50 ms, doubling up to 500 ms, back to none after an accept succeeds; it logs
+/// `accept-failed` (reason, errors since the last such line, retry_ms) at most once a second.
+///
 /// One `request` log event at debug level (method, path, route, status, duration_ms, bytes:
 /// never the query or a header) and the `http_requests` / `http_request_ms` stats per request.
 ///

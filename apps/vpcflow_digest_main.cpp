@@ -224,7 +224,7 @@ int RunDiffCommand(const std::string& base_path, const std::string& current_path
 Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
   const std::map<std::string, std::string> env = EnvironmentMap();
   const CredentialsSettings settings = CredentialsSettingsFromEnvironment(env);
-  std::shared_ptr<HttpClient> http = NewCurlHttpClient();
+  std::shared_ptr<HttpClient> http = NewCurlHttpClient({.ca_file = CaFileFromEnvironment(env)});
   ClockPtr clock = SystemClock();
   ASSIGN_OR_RETURN(CredentialsProviderPtr base, NewDefaultCredentialsChain(settings, http, clock));
   auto env_or = [&env](const char* a, const char* b) {

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/self_signed_cert.hpp"
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/window.hpp"
 
@@ -126,7 +128,7 @@ class ServiceE2eTest : public ::testing::Test {
 ScratchDir* ServiceE2eTest::corpus_ = nullptr;
 
 TEST_F(ServiceE2eTest, FullCycleLikeTheOlderConsumers) {
-  std::unique_ptr<Process> service = Start();
+  std::unique_ptr<Process> service = Start({{"LOG_LEVEL", "debug"}});
   ASSERT_NE(service, nullptr);
   ASSERT_EQ(DigestId(*MakeWindow(kStart, kStop)), kDesignId);
 
@@ -189,14 +191,14 @@ TEST_F(ServiceE2eTest, FullCycleLikeTheOlderConsumers) {
   EXPECT_THAT(Send("GET", "/metrics")->body, HasSubstr("http_requests"));
   EXPECT_THAT(Send("GET", "/openapi.yaml")->body, StartsWith("openapi: 3"));
 
-  // One JSON log line per request.
+  // One JSON log line per request, at debug level.
   std::optional<json::object> logged =
       service->WaitForEvent("request", {{"method", "POST"}, {"path", "/"}, {"status", "202"}});
   ASSERT_TRUE(logged.has_value());
   EXPECT_TRUE(logged->contains("duration_ms"));
   EXPECT_TRUE(logged->contains("bytes"));
   EXPECT_TRUE(logged->contains("time"));
-  EXPECT_EQ(logged->at("level").as_string(), "info");
+  EXPECT_EQ(logged->at("level").as_string(), "debug");
 
   service->Signal(SIGTERM);
   EXPECT_EQ(service->Wait(), 0);
@@ -280,7 +282,8 @@ TEST_F(ServiceE2eTest, StandaloneHttpQueueLoop) {
   std::unique_ptr<Process> service =
       Start({{"PORT", std::to_string(port)},
              {"STREAM_APPLIANCE_ENDPOINT", "http://127.0.0.1:" + std::to_string(port)},
-             {"STREAM_APPLIANCE_TOPIC", "flows"}});
+             {"STREAM_APPLIANCE_TOPIC", "flows"},
+             {"LOG_LEVEL", "debug"}});
   ASSERT_NE(service, nullptr);
   ASSERT_EQ(port_, port);
   Result<HttpResponse> post = Send("POST", "/" + kQuery);
@@ -293,6 +296,154 @@ TEST_F(ServiceE2eTest, StandaloneHttpQueueLoop) {
   // The job went through the bus entry of this very service.
   EXPECT_TRUE(
       service->WaitForEvent("request", {{"path", "/flows/digest"}, {"status", "204"}}).has_value());
+}
+
+// Standalone mode as it would be deployed: HTTPS with a certificate made here, API and worker
+// tokens, and the HTTP queuer delivering to the service's own worker route with its token.
+TEST_F(ServiceE2eTest, StandaloneWithTokensAndTls) {
+  ScratchDir secrets;
+  Result<SelfSignedCert> cert = MakeSelfSignedCert(secrets.path());
+  ASSERT_OK(cert.status());
+  std::ofstream(secrets.Sub("api")) << "# operators\napi-t0ken-1\n";
+  std::ofstream(secrets.Sub("worker")) << "bus-t0ken-7\n";
+  const int port = FreeLocalPort();
+  ASSERT_GT(port, 0);
+  std::unique_ptr<Process> service =
+      Start({{"PORT", std::to_string(port)},
+             {"TLS_CERT_FILE", cert->cert_file},
+             {"TLS_KEY_FILE", cert->key_file},
+             {"DIGEST_API_TOKENS_FILE", secrets.Sub("api")},
+             {"DIGEST_WORKER_TOKENS_FILE", secrets.Sub("worker")},
+             {"STREAM_APPLIANCE_ENDPOINT", "https://127.0.0.1:" + std::to_string(port)},
+             {"STREAM_APPLIANCE_TOKEN", "bus-t0ken-7"},
+             // The queuer trusts the service's certificate (AWS_CA_BUNDLE would win).
+             {"AWS_CA_BUNDLE", ""},
+             {"SSL_CERT_FILE", cert->cert_file},
+             {"LOG_LEVEL", "debug"}});
+  ASSERT_NE(service, nullptr);
+  HttpClientPtr https = NewCurlHttpClient({.ca_file = cert->cert_file});
+  const std::string base = "https://127.0.0.1:" + std::to_string(port);
+  auto send = [&](HttpClient& client, std::string method, const std::string& path,
+                  const std::string& token) {
+    HttpRequest request{.method = std::move(method), .url = base + path, .timeout_ms = 30000};
+    if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+    return client.Send(request);
+  };
+  // Health is open; everything else wants the right token.
+  EXPECT_EQ(send(*https, "GET", "/healthz", "")->status, 200);
+  EXPECT_EQ(send(*https, "GET", "/readyz", "")->status, 200);
+  Result<HttpResponse> anonymous = send(*https, "POST", "/" + kQuery, "");
+  ASSERT_OK(anonymous.status());
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->Header("www-authenticate"), R"(Bearer realm="vpcflow-digesterd")");
+  EXPECT_NE(Message(*anonymous), "<no message>");
+  EXPECT_EQ(send(*https, "POST", "/" + kQuery, "wrong")->status, 401);
+  EXPECT_EQ(send(*https, "POST", "/" + kQuery, "bus-t0ken-7")->status, 401);
+  EXPECT_EQ(send(*https, "GET", "/metrics", "")->status, 401);
+  // Without the CA the certificate is refused; plain HTTP gets no answer.
+  EXPECT_FALSE(send(*client_, "GET", "/healthz", "").ok());
+  port_ = port;
+  Result<HttpResponse> plain = Send("GET", "/healthz");
+  EXPECT_FALSE(plain.ok() && plain->status == 200);
+
+  Result<HttpResponse> post = send(*https, "POST", "/" + kQuery, "api-t0ken-1");
+  ASSERT_OK(post.status());
+  ASSERT_EQ(post->status, 202) << post->body;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  Result<HttpResponse> get = send(*https, "GET", "/" + kQuery, "api-t0ken-1");
+  while (get.ok() && get->status == 204 && std::chrono::steady_clock::now() < deadline) {
+    get = send(*https, "GET", "/" + kQuery, "api-t0ken-1");
+  }
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200) << get->body;
+  EXPECT_TRUE(Gunzip(get->body) == CliDigest(corpus_->path(), kStart, kStop));
+  // The job came through the worker route, delivered with the bus's token.
+  EXPECT_TRUE(service->WaitForEvent("request", {{"path", "/digests/digest"}, {"status", "204"}})
+                  .has_value());
+  std::optional<json::object> startup = service->WaitForEvent("startup");
+  ASSERT_TRUE(startup.has_value());
+  EXPECT_EQ(startup->at("tls"), json::value(true));
+  EXPECT_EQ(startup->at("api_auth"), json::value(true));
+  EXPECT_THAT(service->Events("startup-warning"), IsEmpty());
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
+  // No token in any log line.
+  EXPECT_THAT(service->output(), ::testing::Not(HasSubstr("t0ken")));
+}
+
+TEST_F(ServiceE2eTest, TlsAndTokenMistakesAreStartUpErrors) {
+  ScratchDir secrets;
+  std::ofstream(secrets.Sub("empty")) << "\n# none yet\n";
+  Result<std::unique_ptr<Process>> p =
+      Process::Start({VPCFLOW_DIGESTERD_BIN},
+                     {{"DATA_DIR", data_.path()},
+                      {"TLS_CERT_FILE", secrets.Sub("cert.pem")},
+                      {"DIGEST_API_TOKENS_FILE", secrets.Sub("empty")}},
+                     /*capture_stderr=*/true);
+  ASSERT_OK(p.status());
+  EXPECT_EQ((*p)->Wait(), 2);
+  EXPECT_THAT((*p)->output(), HasSubstr("TLS_CERT_FILE and TLS_KEY_FILE"));
+  Result<std::unique_ptr<Process>> q = Process::Start(
+      {VPCFLOW_DIGESTERD_BIN},
+      {{"DATA_DIR", data_.path()}, {"PORT", "0"}, {"DIGEST_API_TOKENS_FILE", secrets.Sub("empty")}},
+      /*capture_stderr=*/true);
+  ASSERT_OK(q.status());
+  EXPECT_EQ((*q)->Wait(), 2);
+  EXPECT_THAT((*q)->output(), HasSubstr("DIGEST_API_TOKENS_FILE"));
+}
+
+// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+TEST_F(ServiceE2eTest, OutOfDescriptorsItBacksOffAndRecovers) {
+  std::unique_ptr<Process> service = Start();
+  ASSERT_NE(service, nullptr);
+  const rlimit low{.rlim_cur = 64, .rlim_max = 64};
+  ASSERT_EQ(::prlimit(service->pid(), RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
+  // Idle connections until the service has no descriptor left; the rest wait in the backlog.
+  std::vector<int> idle;
+  for (int i = 0; i < 100; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  ASSERT_TRUE(service->WaitForEvent("accept-failed").has_value());
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = CpuSeconds(service->pid());
+  // Three lines: with at most one a second, that is two seconds or more of exhaustion.
+  int failed = 0;
+  ASSERT_TRUE(service->WaitForLine([&failed](const std::string& line) {
+    return line.find("\"event\":\"accept-failed\"") != std::string::npos && ++failed >= 3;
+  }));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = CpuSeconds(service->pid()) - cpu0;
+  const std::vector<json::object> lines = service->Events("accept-failed");
+  EXPECT_LE(static_cast<double>(lines.size()), wall + 2.0) << lines.size() << " lines in " << wall;
+  EXPECT_LT(cpu, 0.5 * wall) << cpu << " s of CPU in " << wall << " s";
+  int64_t errors = 0;
+  for (const json::object& line : lines) errors += line.at("errors").to_number<int64_t>();
+  EXPECT_GE(errors, static_cast<int64_t>(lines.size()));  // each line counts what it stands for
+  // As the connections go, descriptors come back and the service answers again.
+  for (int fd : idle) ::close(fd);
+  Result<HttpResponse> health = Send("GET", "/healthz");
+  ASSERT_OK(health.status());
+  EXPECT_EQ(health->status, 200);
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
 }
 
 TEST_F(ServiceE2eTest, AFailedJobLeavesNoMarkerShowsInStatusAndCanBeRetried) {
@@ -376,6 +527,9 @@ TEST_F(ServiceE2eTest, AStaleMarkerDoesNotBlockButALiveOneDoes) {
   EXPECT_EQ(get->status, 200);
   EXPECT_EQ(Send("GET", "/" + live_query)->status, 204);
   EXPECT_EQ(Send("POST", "/" + live_query)->status, 409);
+  // At the default level (info) requests are not logged one by one; an open API is.
+  EXPECT_THAT(service->Events("request"), IsEmpty());
+  EXPECT_THAT(service->Events("startup-warning"), ::testing::SizeIs(1));
 }
 
 TEST_F(ServiceE2eTest, ReportsEveryConfigurationProblemAtOnce) {

@@ -3,6 +3,7 @@
 /// libcurl with connection reuse; the client does not retry (callers own their retry policy).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,12 +44,22 @@ class HttpClient {
 };
 using HttpClientPtr = std::unique_ptr<HttpClient>;
 
-/// libcurl, system CAs, connection reuse (a pool of easy handles, each used by one request at a
-/// time). http and https only; redirects are not followed; bodies are not decoded; no
-/// "Expect: 100-continue". The request's body is sent for every method but GET and HEAD; a
-/// content-type is sent only when given. Error messages name the method and the URL without its
-/// query string (which may hold credentials), never a body.
-HttpClientPtr NewCurlHttpClient();
+struct CurlHttpClientOptions {
+  /// PEM file of the CA certificates HTTPS servers are verified against; "" = the system's.
+  std::string ca_file{};
+};
+
+/// libcurl, connection reuse (a pool of easy handles, each used by one request at a time).
+/// HTTPS servers are always verified (certificate chain and host name) against the CAs of
+/// `options.ca_file` or the system's. http and https only; redirects are not followed; bodies
+/// are not decoded; no "Expect: 100-continue". The request's body is sent for every method but
+/// GET and HEAD; a content-type is sent only when given. Error messages name the method and
+/// the URL without its query string (which may hold credentials), never a body or a header.
+HttpClientPtr NewCurlHttpClient(CurlHttpClientOptions options = {});
+
+/// The CA file of the AWS SDK and OpenSSL conventions in `env`: AWS_CA_BUNDLE, else
+/// SSL_CERT_FILE, else "" (the system's).
+std::string CaFileFromEnvironment(const std::map<std::string, std::string>& env);
 
 class HttpClientWrapper : public HttpClient {
  public:

@@ -59,10 +59,12 @@ class Queuer {
 using QueuerPtr = std::unique_ptr<Queuer>;
 
 /// `workers` threads (at least 1) taking jobs from a queue of at most `capacity` (at least 1)
-/// waiting jobs. Queue returns FailedPrecondition when no handler is set. Each handler call gets
-/// its worker thread's stop_token. Shutdown hands back the waiting jobs at once, gives running
-/// ones `grace_ms` to finish, then requests stop and joins the workers (a handler that ignores
-/// its stop_token delays Shutdown). An exception escaping the handler is swallowed.
+/// waiting jobs; a full queue makes Queue return ResourceExhausted. Queue returns
+/// FailedPrecondition when no handler is set. Each handler call gets its worker thread's
+/// stop_token. Shutdown hands back the waiting jobs at once, gives running ones `grace_ms` to
+/// finish, then requests stop and joins the workers (a handler that ignores its stop_token
+/// delays Shutdown). An exception escaping the handler is swallowed. A job queued while the
+/// same job (same id) waits or runs is not run twice.
 QueuerPtr NewInProcessQueuer(int workers, size_t capacity = 1024);
 
 struct HttpQueuerOptions {
@@ -71,6 +73,9 @@ struct HttpQueuerOptions {
   int64_t timeout_ms = 5000;      ///< per attempt
   int max_attempts = 4;           ///< retries on 500/502/503 and connection errors
   int64_t backoff_ms = 100;       ///< first retry delay, doubled each time, capped at 2 s
+  /// STREAM_APPLIANCE_TOKEN: sent as "Authorization: Bearer <token>" when set (a secret: never
+  /// in a message).
+  std::string bearer_token{};
 };
 /// The longest delay between two attempts.
 inline constexpr int64_t kHttpQueuerMaxBackoffMs = 2000;

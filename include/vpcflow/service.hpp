@@ -62,11 +62,13 @@ struct Config {
   /// only once its stop is this long past (CheckWindowSettled).
   int64_t settle_seconds = kDefaultSettleSeconds;
   int workers = 2;                    ///< DIGEST_WORKERS: jobs run at once
+  size_t queue_capacity = 1024;       ///< DIGEST_QUEUE_CAPACITY: jobs waiting for a worker at most
   int digest_threads = 0;             ///< DIGEST_THREADS: threads per job (0 = cores)
   int64_t shutdown_grace_ms = 30000;  ///< SHUTDOWN_GRACE_PERIOD (ms)
 
   std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)
   std::string stream_topic = "digests";  ///< STREAM_APPLIANCE_TOPIC
+  std::string stream_token;  ///< STREAM_APPLIANCE_TOKEN: the queuer's bearer token (secret)
 
   std::string statsd_address = "localhost:8126";  ///< STATSD_ADDRESS ("" disables UDP)
   std::string statsd_tags;                        ///< STATSD_TAGS "k:v,k:v"
@@ -76,6 +78,14 @@ struct Config {
   size_t max_header_bytes = 16 * 1024;  ///< HTTP_MAX_HEADER_BYTES
   size_t max_body_bytes = 64 * 1024;    ///< HTTP_MAX_BODY_BYTES
   int http_threads = 2;                 ///< HTTP_THREADS
+  /// Files of bearer tokens, one per line (DESIGN.md, "Authentication"); "" = none.
+  std::string api_tokens_file;     ///< DIGEST_API_TOKENS_FILE: every route but /healthz, /readyz
+  std::string worker_tokens_file;  ///< DIGEST_WORKER_TOKENS_FILE: the worker route alone
+  std::string tls_cert_file;       ///< TLS_CERT_FILE (PEM chain): with TLS_KEY_FILE, HTTPS on PORT
+  std::string tls_key_file;        ///< TLS_KEY_FILE (PEM)
+  /// CA certificates (PEM file) that outgoing HTTPS (S3, STS, the event bus) is verified
+  /// against: AWS_CA_BUNDLE, else SSL_CERT_FILE; "" = the system's.
+  std::string ca_file;
 
   bool use_iam = false;                 ///< USE_IAM
   std::string aws_credentials_file;     ///< AWS_CREDENTIALS_FILE

@@ -21,8 +21,10 @@ ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency
   ctx.logger->Log(LogLevel::kError, "dependency-failure",
                   {{"dependency", dependency}, {"reason", status.ToString()}});
   if (http_status == 0) {
+    // A store that refuses us (permissions) may be fixed without a change on the client's
+    // side: like any other dependency failure it is 503, for the client to retry.
     http_status = HttpStatusFromCode(status.code());
-    if (http_status < 500) http_status = 503;
+    if (http_status < 500 || status.code() == StatusCode::kPermissionDenied) http_status = 503;
   }
   return JsonError(http_status, std::string(dependency) + " failed: " + status.message());
 }
@@ -49,6 +51,12 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   if (!window.ok()) {
     CountOutcome(ctx, kStat, "invalid");
     return InvalidInput(ctx, request, window.status());
+  }
+  if (Status ready = ctx.ready ? ctx.ready() : OkStatus(); !ready.ok()) {
+    // As /readyz says: nothing is marked for a job that could not be queued or stored.
+    CountOutcome(ctx, kStat, "not_ready");
+    ctx.logger->Log(LogLevel::kWarn, "not-ready", {{"reason", ready.message()}});
+    return BusyResponse(ready.message());
   }
   const Job job{.id = DigestId(*window), .window = *window};
   Result<bool> exists = ctx.storage->Exists(job.id);
@@ -78,11 +86,17 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
                        : DependencyFailure(ctx, "storage", exists.status());
   }
   ctx.tracker->Queued(job.id);
-  if (Status st = ctx.queuer->Queue(job); !st.ok()) {
+  // AlreadyExists: this process holds the job already (running it for the bus): it goes on.
+  if (Status st = ctx.queuer->Queue(job); !st.ok() && !IsAlreadyExists(st)) {
     ctx.tracker->Forget(job.id);
     if (Status unmark = ctx.marker->Unmark(job.id); !unmark.ok()) {
       ctx.logger->Log(LogLevel::kError, "dependency-failure",
                       {{"dependency", "marker"}, {"reason", unmark.ToString()}, {"id", job.id}});
+    }
+    if (st.code() == StatusCode::kResourceExhausted) {
+      CountOutcome(ctx, kStat, "queue_full");
+      ctx.logger->Log(LogLevel::kWarn, "queue-full", {{"id", job.id}, {"reason", st.message()}});
+      return BusyResponse(st.message());
     }
     CountOutcome(ctx, kStat, "error");
     return DependencyFailure(ctx, "queuer", st, 503);
@@ -156,24 +170,42 @@ ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
   return JsonError(404, message);
 }
 
-ApiResponse RunJobNow(ApiContext& ctx, const ApiRequest& request) {
-  Result<Job> job = JobFromJson(request.body, ctx.max_window_seconds);
-  if (job.ok()) {
-    if (Result<Window> settled = SettledWindow(ctx, job->window); !settled.ok())
-      job = settled.status();
-  }
-  if (!job.ok()) return InvalidInput(ctx, request, job.status());
-  Status st = ctx.run_job(*job, ctx.shutdown);
+// The worker route's answer for a job's result: the bus retries on 5xx, so Cancelled
+// (shutdown) and dependency failures are 5xx; a job that can never succeed is 400.
+ApiResponse JobResultResponse(const Status& st) {
   if (st.ok()) {
     ApiResponse response;
     response.status = 204;
     response.content_type.clear();
     return response;
   }
-  // The bus retries on 5xx: Cancelled (shutdown) and dependency failures are worth a retry.
   int http_status = HttpStatusFromCode(st.code());
   if (http_status < 500) http_status = IsInvalidArgument(st) ? 400 : 500;
   return JsonError(http_status, st.ToString());
+}
+
+void RunJob(ApiContext& ctx, const ApiRequest& request, const ApiResponder& respond) {
+  Result<Job> job = JobFromJson(request.body, ctx.max_window_seconds);
+  if (job.ok()) {
+    if (Result<Window> settled = SettledWindow(ctx, job->window); !settled.ok()) {
+      job = settled.status();
+    }
+  }
+  if (!job.ok()) return respond(InvalidInput(ctx, request, job.status()));
+  Status st = ctx.pool->Submit(
+      *job, [respond](const Status& result) { respond(JobResultResponse(result)); });
+  if (st.ok()) return;
+  if (IsAlreadyExists(st)) {
+    // A redelivery (the first delivery timed out while the job waits or runs): acknowledged
+    // at once, so the bus stops delivering it; the first delivery gets the result.
+    return respond(JsonResponse(
+        202, "{\"id\":" + JsonQuote(job->id) + ",\"message\":\"already queued or running\"}"));
+  }
+  // Full, or shutting down: either way the bus should deliver it again later.
+  ctx.logger->Log(LogLevel::kWarn,
+                  st.code() == StatusCode::kResourceExhausted ? "queue-full" : "not-ready",
+                  {{"id", job->id}, {"reason", st.message()}});
+  respond(BusyResponse(st.message()));
 }
 
 ApiResponse GetStatus(ApiContext& ctx, const ApiRequest& request) {
@@ -222,7 +254,7 @@ ApiResponse GetOpenApi() {
 boost::json::value FailureValue(const std::string& text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec) return boost::json::value(text);
+  if (ec) return boost::json::value(ValidUtf8(text));  // a store's message: any bytes
   return v;
 }
 
@@ -303,24 +335,32 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
   router.Add({.method = "GET",
               .pattern = "/",
               .name = "get_digest",
-              .handler = [ctx](const ApiRequest& r) { return GetDigest(*ctx, r); }});
+              .handler = [ctx](const ApiRequest& r) { return GetDigest(*ctx, r); },
+              .dispatch = Dispatch::kBlocking});
   router.Add({.method = "POST",
               .pattern = "/{topic}/{event}",
               .name = "run_job",
-              .handler = [ctx](const ApiRequest& r) { return RunJobNow(*ctx, r); },
-              .dispatch = Dispatch::kBlocking});
+              .dispatch = Dispatch::kAsync,
+              .access = Access::kWorker,
+              .async_handler = [ctx](const ApiRequest& r, ApiResponder respond) {
+                RunJob(*ctx, r, respond);
+              }});
   router.Add({.method = "GET",
               .pattern = "/status",
               .name = "status",
-              .handler = [ctx](const ApiRequest& r) { return GetStatus(*ctx, r); }});
-  router.Add(
-      {.method = "GET", .pattern = "/healthz", .name = "healthz", .handler = [](const ApiRequest&) {
-         return JsonResponse(200, R"({"status":"ok"})");
-       }});
+              .handler = [ctx](const ApiRequest& r) { return GetStatus(*ctx, r); },
+              .dispatch = Dispatch::kBlocking});
+  router.Add({.method = "GET",
+              .pattern = "/healthz",
+              .name = "healthz",
+              .handler = [](const ApiRequest&) { return JsonResponse(200, R"({"status":"ok"})"); },
+              .access = Access::kOpen});
   router.Add({.method = "GET",
               .pattern = "/readyz",
               .name = "readyz",
-              .handler = [ctx](const ApiRequest&) { return GetReady(*ctx); }});
+              .handler = [ctx](const ApiRequest&) { return GetReady(*ctx); },
+              .dispatch = Dispatch::kBlocking,
+              .access = Access::kOpen});
   router.Add({.method = "GET",
               .pattern = "/metrics",
               .name = "metrics",

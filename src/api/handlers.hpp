@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <stop_token>
 #include <string>
 
 #include "api/job_tracker.hpp"
 #include "api/message.hpp"
 #include "api/router.hpp"
+#include "modules/queuer/worker_pool.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
 #include "vpcflow/logger.hpp"
@@ -33,11 +33,11 @@ struct ApiContext {
   Logger* logger = nullptr;
   Stats* stats = nullptr;
   JobTracker* tracker = nullptr;
-  /// Runs one job to completion for `POST /{topic}/{event}` (the worker entry of the bus).
-  JobHandler run_job;
-  /// Requested at shutdown, once the grace period is over: synchronous jobs give up.
-  std::stop_token shutdown;
-  /// Readiness of the stores for /readyz: OK, or the first problem.
+  /// Runs the jobs of `POST /{topic}/{event}` (the worker entry of the bus): the process's one
+  /// bounded pool, shared with the in-process queue.
+  WorkerPool* pool = nullptr;
+  /// Readiness for /readyz, and for POST /: OK, or the first problem (a store not ready, the
+  /// job queue full, shutting down).
   std::function<Status()> ready;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;
   /// Judges whether a window to digest is settled (CheckWindowSettled); null = SystemClock().
@@ -45,7 +45,11 @@ struct ApiContext {
   int64_t settle_seconds = kDefaultSettleSeconds;  ///< DIGEST_SETTLE
 };
 
-/// Registers every route of the API on `router`; handlers use `ctx` (not owned).
+/// Registers every route of the API on `router`; handlers use `ctx` (not owned). /healthz and
+/// /readyz are open (Access::kOpen), the worker route takes a worker token (Access::kWorker),
+/// the rest an API token. Routes that touch a store run on blocking threads; the worker route
+/// is asynchronous: the job goes to `ctx->pool` and the answer comes when it ends (204 done,
+/// 400 bad job, 5xx failed; 503 with Retry-After when the pool is full or shutting down).
 void AddApiRoutes(Router& router, ApiContext* ctx);
 
 /// The window of `?start=...&stop=...` (MakeWindow's rules). Returns InvalidArgument with a

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
+#include <future>
+#include <mutex>
 
 #include "api/test_corpus.hpp"
 #include "testing/fake_clock.hpp"
@@ -55,6 +58,16 @@ std::string Message(const ApiResponse& response) {
   return std::string(v.as_object().at("message").as_string());
 }
 
+// A storage whose Exists fails with `error`.
+class ExistsFails : public StorageWrapper {
+ public:
+  ExistsFails(Storage* target, Status error) : StorageWrapper(target), error_(std::move(error)) {}
+  Result<bool> Exists(std::string_view) override { return error_; }
+
+ private:
+  Status error_;
+};
+
 class ApiTest : public ::testing::Test {
  protected:
   // A day after the corpus window: it is settled.
@@ -69,10 +82,12 @@ class ApiTest : public ::testing::Test {
     ctx_.logger = &logger_;
     ctx_.stats = &stats_;
     ctx_.tracker = &tracker_;
-    ctx_.run_job = [this](const Job& job, std::stop_token) {
+    pool_.SetHandler([this](const Job& job, std::stop_token) {
+      std::lock_guard lock(mu_);
       run_jobs_.push_back(job);
       return run_result_;
-    };
+    });
+    ctx_.pool = &pool_;
     ctx_.ready = [this] { return ready_; };
     AddApiRoutes(router_, &ctx_);
   }
@@ -108,9 +123,11 @@ class ApiTest : public ::testing::Test {
   JobTracker tracker_;
   ApiContext ctx_;
   Router router_;
+  std::mutex mu_;  // the pool's worker writes these, the test reads them after the answer
   std::vector<Job> run_jobs_;
   Status run_result_;
   Status ready_;
+  WorkerPool pool_{{.workers = 1, .capacity = 2, .stats = &stats_}};  // last: joined first
 };
 
 TEST_F(ApiTest, PostMarksQueuesAndAnswers202) {
@@ -154,10 +171,10 @@ TEST_F(ApiTest, PostOfAStoredDigestIs409AndMarksNothing) {
 }
 
 TEST_F(ApiTest, QueueFailureUnmarksAndAnswers503) {
-  queuer_.FailWith(ResourceExhaustedError("queue full"));
+  queuer_.FailWith(UnavailableError("bus down"));
   ApiResponse r = Call("POST", "/" + kQuery);
   EXPECT_EQ(r.status, 503);
-  EXPECT_THAT(Message(r), HasSubstr("queue full"));
+  EXPECT_THAT(Message(r), HasSubstr("bus down"));
   EXPECT_EQ(State(), MarkState::kAbsent);
   EXPECT_FALSE(tracker_.Get(kId).has_value());
   ASSERT_THAT(logger_.Events("dependency-failure"), SizeIs(1));
@@ -179,12 +196,33 @@ TEST_F(ApiTest, AFailedDigestCanBePostedAgain) {
   EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);
 }
 
+TEST_F(ApiTest, PostWhileNotReadyIs503AndMarksNothing) {
+  ready_ = UnavailableError("the job queue is full (2 jobs running, 8 waiting)");
+  ApiResponse r = Call("POST", "/" + kQuery);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "5")));
+  EXPECT_THAT(Message(r), HasSubstr("queue is full"));
+  EXPECT_EQ(State(), MarkState::kAbsent);
+  EXPECT_THAT(queuer_.jobs(), IsEmpty());
+}
+
+TEST_F(ApiTest, AFullQueueIs503WithRetryAfter) {
+  queuer_.FailWith(ResourceExhaustedError("the job queue is full"));
+  ApiResponse r = Call("POST", "/" + kQuery);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "5")));
+  EXPECT_EQ(State(), MarkState::kAbsent);
+}
+
+TEST_F(ApiTest, APermissionFailureOfAStoreIs503) {
+  ExistsFails refusing(&storage_, PermissionDeniedError("403"));
+  ctx_.storage = &refusing;
+  EXPECT_EQ(Call("POST", "/" + kQuery).status, 503);
+  EXPECT_EQ(Call("GET", "/status" + kQuery).status, 503);
+}
+
 TEST_F(ApiTest, StorageFailureOnPostIs503) {
-  class BrokenStorage : public StorageWrapper {
-   public:
-    using StorageWrapper::StorageWrapper;
-    Result<bool> Exists(std::string_view) override { return UnavailableError("disk gone"); }
-  } broken(&storage_);
+  ExistsFails broken(&storage_, UnavailableError("disk gone"));
   ctx_.storage = &broken;
   ApiResponse r = Call("POST", "/" + kQuery);
   EXPECT_EQ(r.status, 503);
@@ -335,10 +373,40 @@ TEST_F(ApiTest, WorkerEntryRunsTheJobAndAnswers204) {
   EXPECT_EQ(run_jobs_.back(), job);
 }
 
+TEST_F(ApiTest, WorkerEntryAnswers503WithRetryAfterWhenThePoolIsFull) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> entered;
+  std::atomic<bool> first{true};
+  pool_.SetHandler([&](const Job&, std::stop_token) {
+    if (first.exchange(false)) entered.set_value();
+    released.wait();
+    return OkStatus();
+  });
+  auto job = [](int hour) {
+    Window w{.start = kCorpusWindow.start + hour * 3600, .stop = kCorpusWindow.stop + hour * 3600};
+    return Job{.id = DigestId(w), .window = w};
+  };
+  ASSERT_OK(pool_.Submit(job(1)));
+  entered.get_future().wait();
+  ASSERT_OK(pool_.Submit(job(2)));
+  ASSERT_OK(pool_.Submit(job(3)));  // one running, two waiting: full
+  ApiResponse r = Call("POST", "/t/e", JobToJson(job(0)));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.headers, Contains(Pair("Retry-After", "5")));
+  EXPECT_THAT(Message(r), HasSubstr("full"));
+  // A job the pool holds already is acknowledged at once (a bus delivering it again).
+  EXPECT_EQ(Call("POST", "/t/e", JobToJson(job(1))).status, 202);
+  EXPECT_EQ(Call("POST", "/t/e", JobToJson(job(3))).status, 202);
+  release.set_value();
+  pool_.Shutdown(60000);  // before the handler's captures go
+}
+
 TEST_F(ApiTest, WorkerEntryRefusesBadJobsWith400) {
   for (
       const char* body :
       {"", "not json", "[]", R"({"start":"2019-01-01T00:00:00Z"})",
+       R"({"start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z","stop":"2019-01-02T00:00:00Z"})",
        R"({"start":"2019-01-01T01:00:00Z","stop":"2019-01-01T00:00:00Z"})",
        R"({"start":"2019-01-01T00:00:00Z","stop":"2019-02-01T00:00:00Z"})",
        R"({"id":"00000000-0000-5000-8000-000000000000","start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z"})"}) {
@@ -406,6 +474,13 @@ TEST_F(ApiTest, StatusOfEveryState) {
   EXPECT_EQ(done.at("counts").at("keys").as_int64(), 9);
 }
 
+TEST_F(ApiTest, StatusIsValidJsonWhateverBytesTheFailureHolds) {
+  ASSERT_OK(marker_.Fail(kId, "S3 said \xff\xfe<Error>"));
+  ApiResponse r = Call("GET", "/status" + kQuery);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ParseJson(r.body).at("error").as_string(), "S3 said \xef\xbf\xbd\xef\xbf\xbd<Error>");
+}
+
 TEST(DigestStateNameTest, StaleIsUnknownAndAFailureTextMayBePlain) {
   DigestStatusFacts facts;
   facts.mark.state = MarkState::kStale;
@@ -427,11 +502,15 @@ TEST_F(ApiTest, HealthReadinessMetricsAndOpenApi) {
   EXPECT_EQ(not_ready.status, 503);
   EXPECT_THAT(Message(not_ready), HasSubstr("read-only"));
 
+  ready_ = OkStatus();
   ASSERT_EQ(Call("POST", "/" + kQuery).status, 202);
   ApiResponse metrics = Call("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.content_type, StartsWith("text/plain"));
   EXPECT_THAT(metrics.body, HasSubstr("digest_posts"));
+  for (const char* gauge : {"jobs_waiting", "jobs_running", "worker_pool_saturation"}) {
+    EXPECT_THAT(metrics.body, HasSubstr(gauge));
+  }
 
   ApiResponse spec = Call("GET", "/openapi.yaml");
   EXPECT_EQ(spec.status, 200);

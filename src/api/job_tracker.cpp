@@ -4,7 +4,8 @@ namespace vpcflow {
 
 void JobTracker::Queued(std::string_view id) {
   std::lock_guard lock(mu_);
-  jobs_[std::string(id)] = TrackedJob{};
+  TrackedJob& job = jobs_[std::string(id)];
+  if (job.phase != JobPhase::kRunning) job = TrackedJob{};  // queued again while it runs
 }
 
 bool JobTracker::StartRunning(std::string_view id) {

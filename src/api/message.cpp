@@ -1,6 +1,5 @@
 #include "api/message.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -29,6 +28,12 @@ Status ParseTarget(std::string_view target, std::string* path, HeaderList* query
   boost::urls::encoding_opts opts;
   opts.space_as_plus = false;
   for (const auto& param : url->params(opts)) {
+    // Which of two values a handler would take is an accident of its code: refuse both.
+    for (const auto& [key, value] : *query) {
+      if (key == param.key) {
+        return InvalidArgumentError("the query parameter \"" + key + "\" is given twice");
+      }
+    }
     query->emplace_back(param.key, param.has_value ? param.value : std::string());
   }
   return OkStatus();
@@ -60,10 +65,6 @@ int HttpStatusFromCode(StatusCode code) {
   return 500;
 }
 
-std::string JsonQuote(std::string_view text) {
-  return boost::json::serialize(boost::json::string_view(text.data(), text.size()));
-}
-
 ApiResponse JsonResponse(int http_status, std::string json) {
   ApiResponse response;
   response.status = http_status;
@@ -73,6 +74,12 @@ ApiResponse JsonResponse(int http_status, std::string json) {
 
 ApiResponse JsonError(int http_status, std::string_view message) {
   return JsonResponse(http_status, "{\"message\":" + JsonQuote(message) + "}");
+}
+
+ApiResponse BusyResponse(std::string_view message) {
+  ApiResponse response = JsonError(503, message);
+  response.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+  return response;
 }
 
 ApiResponse ErrorResponse(const Status& status) {

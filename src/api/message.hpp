@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_string.hpp"
 #include "vpcflow/object_source.hpp"
 #include "vpcflow/status.hpp"
 
@@ -47,7 +48,8 @@ struct ApiResponse {
 };
 
 /// Splits a request target into its decoded path and query parameters. Returns
-/// InvalidArgument when the target is not an origin-form URI ("/path?query").
+/// InvalidArgument when the target is not an origin-form URI ("/path?query") or names a query
+/// parameter twice ("?start=a&start=b").
 Status ParseTarget(std::string_view target, std::string* path, HeaderList* query);
 
 /// The HTTP status for a non-OK code: InvalidArgument 400, NotFound 404, AlreadyExists 409,
@@ -58,12 +60,13 @@ int HttpStatusFromCode(StatusCode code);
 
 /// `{"message": message}` with `http_status`.
 ApiResponse JsonError(int http_status, std::string_view message);
+/// Retry-After (seconds) of a 503 that says "too busy now, come back later".
+inline constexpr int kBusyRetryAfterSeconds = 5;
+/// JsonError(503, message) with `Retry-After: kBusyRetryAfterSeconds`.
+ApiResponse BusyResponse(std::string_view message);
 /// JsonError(HttpStatusFromCode(status.code()), status.message()).
 ApiResponse ErrorResponse(const Status& status);
 /// A JSON body (already serialised) with `http_status`.
 ApiResponse JsonResponse(int http_status, std::string json);
-
-/// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view text);
 
 }  // namespace vpcflow

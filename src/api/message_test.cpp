@@ -3,12 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "testing/matchers.hpp"
 
 namespace vpcflow {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Pair;
 
 TEST(ParseTargetTest, SplitsPathAndDecodesQuery) {
@@ -43,6 +46,16 @@ TEST(ParseTargetTest, RefusesWhatIsNotOriginForm) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseTarget("/a?b=%zz", &path, &query), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseTarget("", &path, &query), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(ParseTargetTest, RefusesARepeatedParameter) {
+  std::string path;
+  HeaderList query;
+  EXPECT_THAT(ParseTarget("/?start=a&stop=b&start=c", &path, &query),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("\"start\" is given twice")));
+  // Decoded names compare: %73 is 's'.
+  EXPECT_THAT(ParseTarget("/?start=a&%73tart=a", &path, &query),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ApiRequestTest, QueryReturnsTheFirstValueOrNothing) {
@@ -83,8 +96,12 @@ TEST(JsonErrorTest, WritesAMessageObject) {
   EXPECT_EQ(e.body, R"({"message":"gone"})");
 }
 
-TEST(JsonQuoteTest, EscapesControlCharacters) {
-  EXPECT_EQ(JsonQuote("a\\b\x01"), "\"a\\\\b\\u0001\"");
+TEST(JsonErrorTest, IsValidJsonWhenTheMessageIsNotUtf8) {
+  ApiResponse r = JsonError(400, "bad start \"\xff\xc3(\" caf\xc3\xa9");
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(r.body, ec);
+  ASSERT_FALSE(ec) << r.body;
+  EXPECT_EQ(v.at("message").as_string(), "bad start \"\xef\xbf\xbd\xef\xbf\xbd(\" caf\xc3\xa9");
 }
 
 }  // namespace

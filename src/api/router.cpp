@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
+#include <memory>
+#include <mutex>
 
 namespace vpcflow {
 namespace {
@@ -58,6 +61,15 @@ ApiResponse NoRouteResponse(const RouteMatch& match) {
 void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
 RouteMatch Router::Find(std::string_view method, std::string_view path) const {
+  RouteMatch match = FindFor(method, path);
+  if (match.route == nullptr && method == "HEAD") {
+    RouteMatch get = FindFor("GET", path);
+    if (get.route != nullptr) return get;
+  }
+  return match;
+}
+
+RouteMatch Router::FindFor(std::string_view method, std::string_view path) const {
   RouteMatch match;
   const std::vector<std::string_view> segments = Segments(path);
   int best = -1;
@@ -82,32 +94,81 @@ RouteMatch Router::Find(std::string_view method, std::string_view path) const {
   }
   if (best_any_method >= 0) {
     match.status = 405;
+    auto allow = [&match](std::string_view m) {
+      if (match.allow.find(m) != std::string::npos) return;
+      if (!match.allow.empty()) match.allow += ", ";
+      match.allow += m;
+    };
     for (const Route& route : routes_) {
       if (MatchPattern(route.pattern, segments, &params) < 0) continue;
-      if (match.allow.find(route.method) != std::string::npos) continue;
-      if (!match.allow.empty()) match.allow += ", ";
-      match.allow += route.method;
+      allow(route.method);
+      if (route.method == "GET") allow("HEAD");
     }
   }
   return match;
 }
 
+void Router::LogThrown(const Route& route, const ApiRequest& request,
+                       std::string_view reason) const {
+  if (logger_ == nullptr) return;
+  logger_->Log(LogLevel::kError, "unknown-failure",
+               {{"route", route.name}, {"path", request.path}, {"reason", reason}});
+}
+
 ApiResponse Router::Call(const Route& route, const ApiRequest& request) const {
+  if (route.dispatch == Dispatch::kAsync) {
+    std::promise<ApiResponse> answer;
+    std::future<ApiResponse> answered = answer.get_future();
+    CallAsync(route, request, [&answer](ApiResponse r) { answer.set_value(std::move(r)); });
+    return answered.get();
+  }
   try {
     return route.handler(request);
   } catch (const std::exception& e) {
-    if (logger_ != nullptr) {
-      logger_->Log(LogLevel::kError, "unknown-failure",
-                   {{"route", route.name}, {"path", request.path}, {"reason", e.what()}});
-    }
+    LogThrown(route, request, e.what());
   } catch (...) {
-    if (logger_ != nullptr) {
-      logger_->Log(
-          LogLevel::kError, "unknown-failure",
-          {{"route", route.name}, {"path", request.path}, {"reason", "unknown exception"}});
-    }
+    LogThrown(route, request, "unknown exception");
   }
   return JsonError(500, "internal error");
+}
+
+namespace {
+
+// The responder an asynchronous handler gets: every copy shares it; the first call answers,
+// later ones are ignored, and when the last copy goes unanswered it answers 500.
+class OnceResponder {
+ public:
+  explicit OnceResponder(ApiResponder respond) : respond_(std::move(respond)) {}
+  ~OnceResponder() {
+    if (respond_) respond_(JsonError(500, "internal error: the request was not answered"));
+  }
+  void Give(ApiResponse response) {
+    ApiResponder respond;
+    {
+      std::lock_guard lock(mu_);
+      respond.swap(respond_);
+    }
+    if (respond) respond(std::move(response));
+  }
+
+ private:
+  std::mutex mu_;
+  ApiResponder respond_;
+};
+
+}  // namespace
+
+void Router::CallAsync(const Route& route, const ApiRequest& request, ApiResponder respond) const {
+  auto once = std::make_shared<OnceResponder>(std::move(respond));
+  try {
+    route.async_handler(request, [once](ApiResponse r) { once->Give(std::move(r)); });
+    return;
+  } catch (const std::exception& e) {
+    LogThrown(route, request, e.what());
+  } catch (...) {
+    LogThrown(route, request, "unknown exception");
+  }
+  once->Give(JsonError(500, "internal error"));
 }
 
 ApiResponse Router::Handle(ApiRequest request) const {

@@ -1,7 +1,8 @@
 #pragma once
 /// Router: maps (method, path) to a handler. Patterns are '/'-separated segments, each a
 /// literal or a `{name}` that matches one non-empty segment ("/" has no segments). Literal
-/// routes win over parameter routes whatever the order they were added in.
+/// routes win over parameter routes whatever the order they were added in. HEAD finds the GET
+/// route of a path that has no HEAD route of its own (the server then sends no body).
 ///
 /// Thread safety: add routes from one thread before serving; Find and Handle are const and
 /// safe from any number of threads.
@@ -11,25 +12,34 @@
 #include <string_view>
 #include <vector>
 
+#include "api/auth.hpp"
 #include "api/message.hpp"
 #include "vpcflow/logger.hpp"
 
 namespace vpcflow {
 
 using ApiHandler = std::function<ApiResponse(const ApiRequest& request)>;
+/// Delivers the answer of an asynchronous handler: call it once, from any thread.
+using ApiResponder = std::function<void(ApiResponse response)>;
+/// A handler that answers through `respond`, at once or later from another thread. It runs on
+/// an I/O thread, so it must not block.
+using AsyncApiHandler = std::function<void(const ApiRequest& request, ApiResponder respond)>;
 
 /// Where the server runs a handler.
 enum class Dispatch {
-  kInline,    ///< on the I/O thread: quick handlers (local reads)
-  kBlocking,  ///< on a thread of its own: handlers that may wait long (queueing, running jobs)
+  kInline,    ///< on the I/O thread: quick handlers that touch no store
+  kBlocking,  ///< on a blocking thread (BlockingPool): handlers that wait on a store or a bus
+  kAsync,     ///< `async_handler` on the I/O thread; the answer comes later (a job's result)
 };
 
 struct Route {
-  std::string method;   ///< "GET", "POST"
-  std::string pattern;  ///< "/", "/status", "/{topic}/{event}"
-  std::string name;     ///< a short label for logs and stats ("get_digest")
-  ApiHandler handler;
+  std::string method{};   ///< "GET", "POST"
+  std::string pattern{};  ///< "/", "/status", "/{topic}/{event}"
+  std::string name{};     ///< a short label for logs and stats ("get_digest")
+  ApiHandler handler{};   ///< for kInline and kBlocking
   Dispatch dispatch = Dispatch::kInline;
+  Access access = Access::kApi;     ///< who may call it (auth.hpp)
+  AsyncApiHandler async_handler{};  ///< for kAsync
 };
 
 /// The result of a lookup.
@@ -53,11 +63,18 @@ class Router {
   RouteMatch Find(std::string_view method, std::string_view path) const;
   /// Runs `route`'s handler on `request` (path_params already set). The last-resort guard:
   /// an exception escaping the handler is logged (unknown-failure) and answered with a 500.
+  /// An asynchronous route is waited for (for tests and simple servers).
   ApiResponse Call(const Route& route, const ApiRequest& request) const;
+  /// Runs a kAsync route's handler. `respond` is called exactly once: by the handler, or with a
+  /// 500 when the handler throws or drops its responder without answering.
+  void CallAsync(const Route& route, const ApiRequest& request, ApiResponder respond) const;
   /// Find + Call, or NoRouteResponse. For tests and simple servers.
   ApiResponse Handle(ApiRequest request) const;
 
  private:
+  RouteMatch FindFor(std::string_view method, std::string_view path) const;
+  void LogThrown(const Route& route, const ApiRequest& request, std::string_view reason) const;
+
   std::vector<Route> routes_;
   Logger* logger_;
 };

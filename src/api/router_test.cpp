@@ -77,9 +77,16 @@ TEST_F(RouterTest, UnknownPathIs404Json) {
 TEST_F(RouterTest, KnownPathWithOtherMethodIs405WithAllow) {
   ApiResponse r = router_.Handle(Request("DELETE", "/"));
   EXPECT_EQ(r.status, 405);
-  EXPECT_THAT(r.headers, ElementsAre(Pair("Allow", "GET, POST")));
+  EXPECT_THAT(r.headers, ElementsAre(Pair("Allow", "GET, HEAD, POST")));
   EXPECT_EQ(router_.Handle(Request("GET", "/a/b")).status, 405);
-  EXPECT_EQ(router_.Find("PUT", "/status").allow, "GET");
+  EXPECT_EQ(router_.Find("PUT", "/status").allow, "GET, HEAD");
+}
+
+TEST_F(RouterTest, HeadFindsTheGetRoute) {
+  RouteMatch head = router_.Find("HEAD", "/status");
+  ASSERT_NE(head.route, nullptr);
+  EXPECT_EQ(head.route->method, "GET");
+  EXPECT_EQ(router_.Find("HEAD", "/a/b").status, 405);  // POST only
 }
 
 TEST_F(RouterTest, AnEscapedExceptionIsALogged500) {

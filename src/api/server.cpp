@@ -1,93 +1,162 @@
 // The only translation unit that includes Beast and Asio (they are slow to compile).
 //
 // One coroutine per connection, on its own strand; the tcp_stream's timer enforces the read
-// and write timeouts. Blocking routes run on a detached thread of their own and hand their
-// response back to the connection's strand, so a long job never holds an I/O thread.
+// and write timeouts. Work that may block runs on the BlockingPool and hands its result back to
+// the connection's strand through a Handoff, so no I/O thread ever waits on a store or a job.
 #include "api/server.hpp"
+
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include "api/blocking_pool.hpp"
 
 namespace vpcflow {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 constexpr auto kTupleAwaitable = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = 256 * 1024;
+constexpr int64_t kAcceptBackoffFirstMs = 50;
+constexpr int64_t kAcceptBackoffMaxMs = 500;
+constexpr int64_t kAcceptLogEveryMs = 1000;
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
 
 namespace {
 
-// A response body read from an ObjectReader chunk by chunk while it is serialised.
-struct ReaderBody {
-  struct value_type {
-    ObjectReader* reader = nullptr;
-    std::unique_ptr<char[]> chunk;
-    uint64_t bytes = 0;  // body bytes handed to the serializer
-    Status error;        // the reader's failure, when the body ends early
-  };
+// Counts the handoffs whose value has not been posted yet: the I/O context must live until
+// every one of them is.
+class PendingCount {
+ public:
+  void Add() {
+    std::lock_guard lock(mu_);
+    ++n_;
+  }
+  void Done() {
+    std::lock_guard lock(mu_);
+    if (--n_ == 0) zero_.notify_all();
+  }
+  void WaitZero() {
+    std::unique_lock lock(mu_);
+    zero_.wait(lock, [this] { return n_ == 0; });
+  }
 
-  class writer {
-   public:
-    using const_buffers_type = asio::const_buffer;
+ private:
+  std::mutex mu_;
+  std::condition_variable zero_;
+  int n_ = 0;
+};
 
-    template <bool kIsRequest, class Fields>
-    writer(const http::header<kIsRequest, Fields>&, value_type& body) : body_(body) {}
+// One value handed from any thread to a coroutine on a connection's strand. The coroutine
+// waits on `timer`; the value is posted to the strand, which cancels it. Both run on the
+// strand, so checking `value` before waiting cannot race with the cancel.
+template <class T>
+struct HandoffState {
+  explicit HandoffState(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;
+  std::optional<T> value;
+};
 
-    void init(beast::error_code& ec) {
-      if (!body_.chunk) body_.chunk = std::make_unique<char[]>(kChunkBytes);
-      ec = {};
+// Gives the value (once; later calls do nothing). Every copy shares one slot, and giving drops
+// the slot's hold on the state: what refers to the I/O context is gone once the value is
+// posted, even while copies of the giver live on (a job's callback list). A giver dropped
+// without giving gives `fallback`.
+template <class T>
+class Giver {
+ public:
+  Giver(std::shared_ptr<HandoffState<T>> state, T fallback, PendingCount* pending)
+      : slot_(std::make_shared<Slot>(std::move(state), std::move(fallback), pending)) {}
+  void operator()(T value) const { slot_->Give(std::move(value)); }
+
+ private:
+  struct Slot {
+    Slot(std::shared_ptr<HandoffState<T>> s, T f, PendingCount* p)
+        : state(std::move(s)), fallback(std::move(f)), pending(p) {
+      pending->Add();
     }
-
-    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-      Result<size_t> n = body_.reader->Read(std::span<char>(body_.chunk.get(), kChunkBytes));
-      if (!n.ok()) {
-        body_.error = n.status();
-        ec = asio::error::make_error_code(asio::error::broken_pipe);
-        return boost::none;
+    ~Slot() { Give(std::move(fallback)); }
+    void Give(T value) {
+      std::shared_ptr<HandoffState<T>> taken;
+      {
+        std::lock_guard lock(mu);
+        taken.swap(state);
       }
-      ec = {};
-      if (*n == 0) return boost::none;
-      body_.bytes += *n;
-      return {{const_buffers_type(body_.chunk.get(), *n), true}};
+      if (!taken) return;
+      {
+        asio::any_io_executor executor = taken->timer.get_executor();
+        asio::post(executor, [taken = std::move(taken), value = std::move(value)]() mutable {
+          taken->value = std::move(value);
+          taken->timer.cancel();
+        });
+      }
+      pending->Done();
     }
-
-   private:
-    value_type& body_;
+    std::mutex mu;
+    std::shared_ptr<HandoffState<T>> state;
+    T fallback;
+    PendingCount* pending;
   };
+  std::shared_ptr<Slot> slot_;
+};
+
+// Starts a handoff on `executor` (the connection's strand): `start` gets the giver and must
+// make sure it is called (or dropped). The coroutine then waits with:
+//   if (!state->value) co_await state->timer.async_wait(kTupleAwaitable);
+// (written out where needed: GCC 12 mishandles temporaries of a nested coroutine's call).
+template <class T, class Start>
+std::shared_ptr<HandoffState<T>> BeginHandoff(const asio::any_io_executor& executor, Start start,
+                                              T fallback, PendingCount* pending) {
+  auto state = std::make_shared<HandoffState<T>>(executor);
+  state->timer.expires_at(asio::steady_timer::time_point::max());
+  start(Giver<T>(state, std::move(fallback), pending));
+  return state;
+}
+
+// One chunk of a streamed body, read on a blocking thread.
+struct ChunkRead {
+  Status status;
+  size_t bytes = 0;
 };
 
 bool IsQuietEnd(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == beast::error::timeout ||
          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-         ec == asio::error::eof || ec == http::error::partial_message;
+         ec == asio::error::eof || ec == http::error::partial_message ||
+         ec == ssl::error::stream_truncated;
 }
 
-// The HTTP status to answer a request that could not be read, or 0 to just close.
-int StatusForReadError(const beast::error_code& ec) {
-  if (ec == http::error::header_limit) return 431;
-  if (ec == http::error::body_limit) return 413;
-  if (IsQuietEnd(ec)) return 0;
-  if (ec.category() == http::make_error_code(http::error::bad_method).category()) return 400;
-  return 0;
+// The length of the request target at the start of `head` (the bytes of a request line, maybe
+// cut short), or 0 when the method does not end within it.
+size_t TargetLength(std::string_view head) {
+  const size_t begin = head.find(' ');
+  if (begin == std::string_view::npos) return 0;
+  const size_t end = head.find_first_of(" \r\n", begin + 1);
+  return (end == std::string_view::npos ? head.size() : end) - begin - 1;
 }
 
 template <class Body>
@@ -109,7 +178,8 @@ class HttpServer::Impl {
         stats_(stats),
         clock_(clock),
         accept_strand_(asio::make_strand(ioc_)),
-        acceptor_(ioc_) {}
+        acceptor_(ioc_),
+        blocking_pool_(options_.max_blocking_requests) {}
 
   ~Impl() { Stop(); }
 
@@ -120,6 +190,7 @@ class HttpServer::Impl {
     if (options_.port < 0 || options_.port > 65535) {
       return InvalidArgumentError("bad port " + std::to_string(options_.port));
     }
+    RETURN_IF_ERROR(LoadTls());
     const tcp::endpoint endpoint(address, static_cast<uint16_t>(options_.port));
     const std::string where = options_.address + ":" + std::to_string(options_.port);
     acceptor_.open(endpoint.protocol(), ec);
@@ -158,34 +229,80 @@ class HttpServer::Impl {
   void Stop() {
     if (stopped_.exchange(true)) return;
     StopAccepting();
-    {
-      // Blocking handlers post their result to the I/O context: it must outlive them.
-      std::unique_lock lock(mu_);
-      idle_.wait(lock, [this] { return blocking_ == 0; });
-    }
+    // Handoffs post their value to the I/O context: it must outlive them. One started by a
+    // connection while the threads stop is waited for after they stopped.
+    pending_.WaitZero();
     ioc_.stop();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    pending_.WaitZero();
   }
 
  private:
+  Status LoadTls() {
+    const std::string& cert = options_.tls_cert_file;
+    const std::string& key = options_.tls_key_file;
+    if (cert.empty() && key.empty()) return OkStatus();
+    if (cert.empty() || key.empty()) {
+      return InvalidArgumentError("TLS needs both a certificate file and a key file");
+    }
+    tls_.emplace(ssl::context::tls_server);
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                      ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    beast::error_code ec;
+    tls_->use_certificate_chain_file(cert, ec);
+    if (ec) {
+      return InvalidArgumentError("TLS certificate file \"" + cert + "\": " + ec.message());
+    }
+    tls_->use_private_key_file(key, ssl::context::pem, ec);
+    if (ec) return InvalidArgumentError("TLS key file \"" + key + "\": " + ec.message());
+    if (SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
+      return InvalidArgumentError("TLS key file \"" + key + "\" is not the key of \"" + cert +
+                                  "\"");
+    }
+    return OkStatus();
+  }
+
   // GCC 12 note: values that live across a co_await are plain locals here, never structured
   // bindings or if-statement declarations, which that compiler does not always keep in the
   // coroutine frame.
   awaitable<void> Accept() {
+    asio::steady_timer backoff_timer(accept_strand_);
+    int64_t backoff_ms = 0;
+    int64_t errors = 0;  // since the last accept-failed line
+    int64_t last_line_ms = 0;
+    bool logged = false;
     for (;;) {
       std::tuple<beast::error_code, tcp::socket> accepted =
           co_await acceptor_.async_accept(asio::make_strand(ioc_), kTupleAwaitable);
       const beast::error_code ec = std::get<0>(accepted);
-      if (ec) {
-        if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
-        logger_->Log(LogLevel::kWarn, "accept-failed", {{"reason", ec.message()}});
+      if (!ec) {
+        backoff_ms = 0;
+        tcp::socket socket = std::move(std::get<1>(accepted));
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, Session(std::move(socket)),
+                       [this](std::exception_ptr e) { LogEscaped(e, "session"); });
         continue;
       }
-      tcp::socket socket = std::move(std::get<1>(accepted));
-      auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)),
-                     [this](std::exception_ptr e) { LogEscaped(e, "session"); });
+      if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
+      if (ec == asio::error::connection_aborted) continue;  // the client left: nothing wrong
+      // Out of descriptors (or memory) the next accept fails the same way at once: retrying
+      // without a pause spins a core and floods the log.
+      ++errors;
+      backoff_ms =
+          backoff_ms == 0 ? kAcceptBackoffFirstMs : std::min(backoff_ms * 2, kAcceptBackoffMaxMs);
+      const int64_t now = clock_->MonotonicMillis();
+      if (!logged || now - last_line_ms >= kAcceptLogEveryMs) {
+        logger_->Log(LogLevel::kWarn, "accept-failed",
+                     {{"reason", ec.message()}, {"errors", errors}, {"retry_ms", backoff_ms}});
+        logged = true;
+        last_line_ms = now;
+        errors = 0;
+      }
+      backoff_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+      co_await backoff_timer.async_wait(kTupleAwaitable);
     }
   }
 
@@ -206,10 +323,36 @@ class HttpServer::Impl {
     if (in_flight_ == 0) idle_.notify_all();
   }
 
+  awaitable<void> Session(tcp::socket socket) {
+    const auto timeout = std::chrono::milliseconds(options_.request_timeout_ms);
+    beast::tcp_stream tcp_stream(std::move(socket));
+    if (!tls_) {
+      co_await Serve(tcp_stream);
+      beast::error_code ignored;
+      tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    std::tuple<beast::error_code> handshake =
+        co_await stream.async_handshake(ssl::stream_base::server, kTupleAwaitable);
+    if (std::get<0>(handshake)) {
+      logger_->Log(LogLevel::kDebug, "tls-handshake-failed",
+                   {{"reason", std::get<0>(handshake).message()}});
+      co_return;
+    }
+    co_await Serve(stream);
+    // close_notify, then wait briefly for the client's (many never send one).
+    beast::get_lowest_layer(stream).expires_after(kTlsShutdownTimeout);
+    co_await stream.async_shutdown(kTupleAwaitable);
+  }
+
   // Reads one request (header, then the body after a 100 Continue when asked for one).
-  awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <class Stream>
+  awaitable<beast::error_code> ReadRequest(Stream& stream, beast::flat_buffer& buffer,
                                            http::request_parser<http::string_body>& parser) {
-    stream.expires_after(std::chrono::milliseconds(options_.request_timeout_ms));
+    beast::get_lowest_layer(stream).expires_after(
+        std::chrono::milliseconds(options_.request_timeout_ms));
     std::tuple<beast::error_code, size_t> r =
         co_await http::async_read_header(stream, buffer, parser, kTupleAwaitable);
     if (std::get<0>(r) || parser.is_done()) co_return std::get<0>(r);
@@ -222,25 +365,51 @@ class HttpServer::Impl {
     co_return std::get<0>(r);
   }
 
-  // Routes `request` and runs an inline handler. Sets *blocking instead when the route must
-  // run on a thread of its own.
-  ApiResponse Resolve(ApiRequest& request, std::string_view* route_name, const Route** blocking) {
+  // The HTTP status to answer a request that could not be read, or 0 to just close.
+  int StatusForReadError(const beast::error_code& ec, const beast::flat_buffer& buffer) const {
+    if (ec == http::error::header_limit) {
+      // The header is still in the buffer: tell an overlong URL from an overlong header.
+      const auto data = buffer.data();
+      const std::string_view head(static_cast<const char*>(data.data()), data.size());
+      return TargetLength(head) > options_.max_target_bytes ? 414 : 431;
+    }
+    if (ec == http::error::body_limit) return 413;
+    if (IsQuietEnd(ec)) return 0;
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) return 400;
+    return 0;
+  }
+
+  // Routes and authenticates `request`; runs an inline handler. Sets *deferred instead when
+  // the route runs elsewhere (blocking or asynchronous).
+  ApiResponse Resolve(ApiRequest& request, std::string_view authorization,
+                      std::string_view* route_name, const Route** deferred) {
+    if (request.target.size() > options_.max_target_bytes) {
+      return JsonError(414, "the request target is longer than " +
+                                std::to_string(options_.max_target_bytes) + " bytes");
+    }
     if (Status st = ParseTarget(request.target, &request.path, &request.query); !st.ok()) {
       return JsonError(400, st.message());
     }
     RouteMatch match = router_->Find(request.method, request.path);
+    if (options_.auth != nullptr) {
+      // Unknown paths need a token too: without one, nobody learns which paths exist.
+      const Access access = match.route != nullptr ? match.route->access : Access::kApi;
+      const AuthVerdict verdict = options_.auth->Check(access, authorization);
+      if (verdict != AuthVerdict::kAllowed) return UnauthorizedResponse(verdict);
+    }
     if (match.route == nullptr) return NoRouteResponse(match);
     *route_name = match.route->name;
     request.path_params = std::move(match.path_params);
-    if (match.route->dispatch == Dispatch::kBlocking) {
-      *blocking = match.route;
+    if (match.route->dispatch != Dispatch::kInline) {
+      *deferred = match.route;
       return ApiResponse{};
     }
     return router_->Call(*match.route, request);
   }
 
-  awaitable<void> Session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+  template <class Stream>
+  awaitable<void> Serve(Stream& stream) {
+    const asio::any_io_executor executor = co_await asio::this_coro::executor;
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -250,11 +419,14 @@ class HttpServer::Impl {
       const int64_t t0 = clock_->MonotonicMillis();
       uint64_t bytes = 0;
       if (ec) {
-        const int status = StatusForReadError(ec);
+        const int status = StatusForReadError(ec, buffer);
         if (status != 0) {
-          ApiResponse response = JsonError(status, "cannot read the request: " + ec.message());
+          ApiResponse response = JsonError(
+              status, status == 414 ? "the request target is longer than " +
+                                          std::to_string(options_.max_target_bytes) + " bytes"
+                                    : "cannot read the request: " + ec.message());
           ChangeInFlight(1);
-          co_await Write(stream, response, 11, false, &bytes);
+          co_await Write(stream, response, 11, false, false, &bytes);
           Record("-", "-", "-", status, t0, bytes);
           ChangeInFlight(-1);
         }
@@ -268,54 +440,56 @@ class HttpServer::Impl {
       request.content_type = std::string(req[http::field::content_type]);
       request.body = std::move(req.body());
       std::string_view route_name = "-";
-      const Route* blocking = nullptr;
-      ApiResponse response = Resolve(request, &route_name, &blocking);
+      const Route* deferred = nullptr;
+      ApiResponse response =
+          Resolve(request, req[http::field::authorization], &route_name, &deferred);
       const std::string method = request.method;
       const std::string path = request.path;
-      if (blocking != nullptr) response = co_await CallBlocking(blocking, std::move(request));
+      if (deferred != nullptr) {
+        std::shared_ptr<HandoffState<ApiResponse>> answer =
+            CallDeferred(executor, deferred, request);
+        if (!answer->value) co_await answer->timer.async_wait(kTupleAwaitable);
+        response = std::move(*answer->value);
+      }
       const bool keep_alive = req.keep_alive() && !stopping_;
-      const bool written = co_await Write(stream, response, req.version(), keep_alive, &bytes);
+      const bool head = req.method() == http::verb::head;
+      const bool written =
+          co_await Write(stream, response, req.version(), keep_alive, head, &bytes);
       Record(method, path, route_name, response.status, t0, bytes);
       ChangeInFlight(-1);
       if (!written || !keep_alive) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  // Runs a blocking route on a thread of its own and resumes on this connection's strand. The
-  // thread hands the response back by cancelling a timer the coroutine waits on (both on the
-  // strand, so the `ready` check before waiting cannot race with the cancel).
-  awaitable<ApiResponse> CallBlocking(const Route* route, ApiRequest request) {
-    if (!TakeBlockingSlot()) co_return JsonError(503, "too many requests in progress");
-    struct Handoff {
-      explicit Handoff(const asio::any_io_executor& executor) : timer(executor) {}
-      asio::steady_timer timer;
-      ApiResponse response;
-      bool ready = false;
-    };
-    auto handoff = std::make_shared<Handoff>(co_await asio::this_coro::executor);
-    handoff->timer.expires_at(asio::steady_timer::time_point::max());
-    auto work = [this, route, handoff, request = std::move(request)] {
-      handoff->response = router_->Call(*route, request);
-      asio::post(handoff->timer.get_executor(), [handoff] {
-        handoff->ready = true;
-        handoff->timer.cancel();
-      });
-      std::lock_guard lock(mu_);
-      --blocking_;
-      idle_.notify_all();
-    };
-    try {
-      std::thread(std::move(work)).detach();
-    } catch (const std::system_error&) {
-      std::lock_guard lock(mu_);
-      --blocking_;
-      idle_.notify_all();
+  // Runs a blocking route on the BlockingPool, or an asynchronous one here; the answer comes
+  // through the returned handoff, without holding this thread.
+  std::shared_ptr<HandoffState<ApiResponse>> CallDeferred(const asio::any_io_executor& executor,
+                                                          const Route* route, ApiRequest& request) {
+    ApiResponse dropped = JsonError(500, "internal error: the request was not answered");
+    if (route->dispatch == Dispatch::kAsync) {
+      return BeginHandoff(
+          executor,
+          [this, route, &request](Giver<ApiResponse> give) {
+            router_->CallAsync(*route, request, [give](ApiResponse r) { give(std::move(r)); });
+          },
+          std::move(dropped), &pending_);
     }
-    if (handoff.use_count() == 1) co_return JsonError(503, "cannot start a thread for the request");
-    if (!handoff->ready) co_await handoff->timer.async_wait(kTupleAwaitable);
-    co_return std::move(handoff->response);
+    if (!TakeBlockingSlot()) {
+      return BeginHandoff(
+          executor,
+          [](Giver<ApiResponse> give) { give(BusyResponse("too many requests in progress")); },
+          std::move(dropped), &pending_);
+    }
+    return BeginHandoff(
+        executor,
+        [this, route, &request](Giver<ApiResponse> give) {
+          blocking_pool_.Run([this, route, request = std::move(request), give] {
+            ApiResponse response = router_->Call(*route, request);
+            ReleaseBlockingSlot();
+            give(std::move(response));
+          });
+        },
+        std::move(dropped), &pending_);
   }
 
   bool TakeBlockingSlot() {
@@ -325,55 +499,109 @@ class HttpServer::Impl {
     return true;
   }
 
-  // Writes `response`; false when the connection must be dropped (write failed or timed out,
-  // or a streamed body failed half-way).
-  awaitable<bool> Write(beast::tcp_stream& stream, ApiResponse& response, unsigned version,
-                        bool keep_alive, uint64_t* bytes) {
+  void ReleaseBlockingSlot() {
+    std::lock_guard lock(mu_);
+    --blocking_;
+  }
+
+  // Reads the next chunk of `reader` on the BlockingPool.
+  std::shared_ptr<HandoffState<ChunkRead>> StartRead(const asio::any_io_executor& executor,
+                                                     ObjectReader* reader, std::span<char> into) {
+    ChunkRead dropped{.status = InternalError("the read was dropped"), .bytes = 0};
+    return BeginHandoff(
+        executor,
+        [this, reader, into](Giver<ChunkRead> give) {
+          blocking_pool_.Run([reader, into, give] {
+            Result<size_t> n = reader->Read(into);
+            give(n.ok() ? ChunkRead{.status = OkStatus(), .bytes = *n}
+                        : ChunkRead{.status = n.status(), .bytes = 0});
+          });
+        },
+        std::move(dropped), &pending_);
+  }
+
+  // Writes `response` (only its header for HEAD); false when the connection must be dropped
+  // (write failed or timed out, or a streamed body failed half-way).
+  template <class Stream>
+  awaitable<bool> Write(Stream& stream, ApiResponse& response, unsigned version, bool keep_alive,
+                        bool head, uint64_t* bytes) {
     const auto timeout = std::chrono::milliseconds(options_.request_timeout_ms);
+    auto& lowest = beast::get_lowest_layer(stream);
     const auto status = static_cast<http::status>(response.status);
     if (!response.stream) {
       http::response<http::string_body> res{status, version};
       SetHeaders(res, response, keep_alive);
       res.body() = std::move(response.body);
       res.prepare_payload();
-      *bytes = res.body().size();
-      stream.expires_after(timeout);
-      std::tuple<beast::error_code, size_t> r =
-          co_await http::async_write(stream, res, kTupleAwaitable);
+      lowest.expires_after(timeout);
+      std::tuple<beast::error_code, size_t> r;
+      if (head) {
+        http::response_serializer<http::string_body> serializer{res};
+        r = co_await http::async_write_header(stream, serializer, kTupleAwaitable);
+      } else {
+        *bytes = res.body().size();
+        r = co_await http::async_write(stream, res, kTupleAwaitable);
+      }
       co_return !std::get<0>(r);
     }
-    http::response<ReaderBody> res{status, version};
+    http::response<http::empty_body> res{status, version};
     SetHeaders(res, response, keep_alive);
-    if (response.stream_size >= 0) {
+    const bool sized = response.stream_size >= 0;
+    if (sized) {
       res.content_length(static_cast<uint64_t>(response.stream_size));
     } else {
       res.chunked(true);
     }
-    res.body().reader = response.stream.get();
-    http::response_serializer<ReaderBody> serializer{res};
-    while (!serializer.is_done()) {
-      // Reset per write: the timeout bounds a stalled client, not a large body.
-      stream.expires_after(timeout);
-      std::tuple<beast::error_code, size_t> r =
-          co_await http::async_write_some(stream, serializer, kTupleAwaitable);
-      if (std::get<0>(r)) {
-        *bytes = res.body().bytes;
-        if (!res.body().error.ok()) {
-          logger_->Log(LogLevel::kError, "dependency-failure",
-                       {{"dependency", "storage"}, {"reason", res.body().error.ToString()}});
-        }
+    http::response_serializer<http::empty_body> serializer{res};
+    lowest.expires_after(timeout);
+    std::tuple<beast::error_code, size_t> r =
+        co_await http::async_write_header(stream, serializer, kTupleAwaitable);
+    if (std::get<0>(r)) co_return false;
+    if (head) co_return true;
+    const asio::any_io_executor executor = co_await asio::this_coro::executor;
+    // Two buffers: the next chunk is read while this one is written.
+    std::vector<char> buffers[2] = {std::vector<char>(kChunkBytes), std::vector<char>(kChunkBytes)};
+    int current = 0;
+    std::shared_ptr<HandoffState<ChunkRead>> reading =
+        StartRead(executor, response.stream.get(), buffers[current]);
+    for (;;) {
+      if (!reading->value) co_await reading->timer.async_wait(kTupleAwaitable);
+      const ChunkRead chunk = std::move(*reading->value);
+      if (!chunk.status.ok()) {
+        logger_->Log(LogLevel::kError, "dependency-failure",
+                     {{"dependency", "storage"}, {"reason", chunk.status.ToString()}});
         co_return false;
       }
+      if (chunk.bytes == 0) break;
+      const asio::const_buffer data(buffers[current].data(), chunk.bytes);
+      current = 1 - current;
+      reading = StartRead(executor, response.stream.get(), buffers[current]);
+      lowest.expires_after(timeout);  // per write: it bounds a stalled client, not a large body
+      if (sized) {
+        r = co_await asio::async_write(stream, data, kTupleAwaitable);
+      } else {
+        const auto chunk_buffers = http::make_chunk(data);
+        r = co_await asio::async_write(stream, chunk_buffers, kTupleAwaitable);
+      }
+      if (std::get<0>(r)) {
+        // The read writes into this frame's buffers: it must end before the frame does.
+        if (!reading->value) co_await reading->timer.async_wait(kTupleAwaitable);
+        co_return false;
+      }
+      *bytes += chunk.bytes;
     }
-    *bytes = res.body().bytes;
-    co_return true;
+    if (sized) co_return *bytes == static_cast<uint64_t>(response.stream_size);
+    lowest.expires_after(timeout);
+    const auto last_chunk = http::make_chunk_last();
+    r = co_await asio::async_write(stream, last_chunk, kTupleAwaitable);
+    co_return !std::get<0>(r);
   }
 
   void Record(std::string_view method, std::string_view path, std::string_view route, int status,
               int64_t t0, uint64_t bytes) {
     const double ms = static_cast<double>(clock_->MonotonicMillis() - t0);
     const std::string code = std::to_string(status);
-    logger_->Log(LogLevel::kInfo, "request",
+    logger_->Log(LogLevel::kDebug, "request",
                  {{"method", method},
                   {"path", path},
                   {"route", route},
@@ -389,9 +617,11 @@ class HttpServer::Impl {
   Logger* logger_;
   Stats* stats_;
   Clock* clock_;
+  PendingCount pending_;  // before ioc_: handoffs post to it until the count is zero
   asio::io_context ioc_;
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
+  std::optional<ssl::context> tls_;
   std::vector<std::thread> threads_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -399,8 +629,9 @@ class HttpServer::Impl {
   std::atomic<bool> stopped_{false};
   std::mutex mu_;
   std::condition_variable idle_;
-  int in_flight_ = 0;  // requests read and not yet answered
-  int blocking_ = 0;   // blocking handlers running on their own threads
+  int in_flight_ = 0;           // requests read and not yet answered
+  int blocking_ = 0;            // blocking handlers taken and not yet answered
+  BlockingPool blocking_pool_;  // after ioc_: its threads are joined before the context goes
 };
 
 HttpServer::HttpServer(ServerOptions options, const Router* router, Logger* logger, Stats* stats,

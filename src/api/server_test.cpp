@@ -8,15 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 
 #include "testing/fake_clock.hpp"
+#include "testing/gate.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_object_source.hpp"
 #include "testing/memory_stats.hpp"
+#include "testing/scratch_dir.hpp"
+#include "testing/self_signed_cert.hpp"
 #include "vpcflow/http_client.hpp"
 
 namespace vpcflow {
@@ -83,6 +87,23 @@ class RawConnection {
 bool Contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
+
+// A reader of `size` bytes whose every Read waits at `gate` (a slow store).
+class GatedReader : public ObjectReader {
+ public:
+  GatedReader(Gate* gate, size_t size) : gate_(gate), left_(size) {}
+  Result<size_t> Read(std::span<char> buffer) override {
+    gate_->Enter();
+    size_t n = std::min(left_, buffer.size());
+    std::fill_n(buffer.data(), n, 'r');
+    left_ -= n;
+    return n;
+  }
+
+ private:
+  Gate* gate_;
+  size_t left_;
+};
 
 // An ObjectReader that fails after handing out `good` bytes.
 class FailingReader : public ObjectReader {
@@ -153,6 +174,34 @@ class ServerTest : public ::testing::Test {
                  .dispatch = Dispatch::kBlocking});
   }
 
+  void AddSlowAndAsyncRoutes() {
+    router_.Add(
+        {.method = "GET", .pattern = "/slow", .name = "slow", .handler = [this](const ApiRequest&) {
+           ApiResponse out;
+           out.content_type = "application/octet-stream";
+           out.stream = std::make_unique<GatedReader>(&reads_, 1000);
+           out.stream_size = 1000;
+           return out;
+         }});
+    router_.Add({.method = "POST",
+                 .pattern = "/later",
+                 .name = "later",
+                 .dispatch = Dispatch::kAsync,
+                 .async_handler = [this](const ApiRequest& r, ApiResponder respond) {
+                   if (r.body == "now") return respond(JsonResponse(200, R"({"now":true})"));
+                   std::lock_guard lock(mu_);
+                   responders_.push_back(std::move(respond));
+                   entered_cv_.notify_all();
+                 }});
+  }
+
+  // Waits until `n` asynchronous requests wait for their answer.
+  bool WaitResponders(size_t n) {
+    std::unique_lock lock(mu_);
+    return entered_cv_.wait_for(lock, std::chrono::seconds(10),
+                                [&] { return responders_.size() >= n; });
+  }
+
   void StartServer(ServerOptions options = {}) {
     options.address = "127.0.0.1";
     options.port = 0;
@@ -183,6 +232,8 @@ class ServerTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable entered_cv_;
   int entered_ = 0;
+  std::vector<ApiResponder> responders_;
+  Gate reads_;
   MemoryLogger logger_;
   MemoryStats stats_;
   FakeClock clock_;
@@ -206,6 +257,7 @@ TEST_F(ServerTest, AnswersARouteAndLogsTheRequest) {
   ASSERT_TRUE(server_->WaitIdle(5000));  // the log line follows the response
   std::vector<LoggedEvent> events = logger_.Events("request");
   ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].level, LogLevel::kDebug);  // one line per request is too much for info
   EXPECT_EQ(events[0].Field("method"), "GET");
   EXPECT_EQ(events[0].Field("path"), "/hello");
   EXPECT_EQ(events[0].Field("route"), "hello");
@@ -225,7 +277,7 @@ TEST_F(ServerTest, UnknownPathsMethodsAndExceptionsAreJson) {
   Result<HttpResponse> wrong = Send("DELETE", "/hello");
   ASSERT_OK(wrong.status());
   EXPECT_EQ(wrong->status, 405);
-  EXPECT_EQ(wrong->Header("allow"), "GET");
+  EXPECT_EQ(wrong->Header("allow"), "GET, HEAD");
   Result<HttpResponse> thrown = Send("GET", "/throw");
   ASSERT_OK(thrown.status());
   EXPECT_EQ(thrown->status, 500);
@@ -370,8 +422,223 @@ TEST_F(ServerTest, TooManyBlockingRequestsAre503) {
   Result<HttpResponse> second = Send("POST", "/wait");
   ASSERT_OK(second.status());
   EXPECT_EQ(second->status, 503);
+  EXPECT_EQ(second->Header("retry-after"), "5");
   release_promise_.set_value();
   EXPECT_EQ(waiting.get()->status, 200);
+}
+
+TEST_F(ServerTest, AnAsynchronousRouteHoldsNoThreadWhileItWaits) {
+  AddSlowAndAsyncRoutes();
+  StartServer({.threads = 1, .max_blocking_requests = 1});
+  std::vector<std::future<Result<HttpResponse>>> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.push_back(std::async(std::launch::async, [this] { return Send("POST", "/later"); }));
+  }
+  ASSERT_TRUE(WaitResponders(3));  // more than the blocking slots: no thread is held
+  Result<HttpResponse> now = Send("POST", "/later", "now");
+  ASSERT_OK(now.status());
+  EXPECT_EQ(now->body, R"({"now":true})");
+  Result<HttpResponse> hello = Send("GET", "/hello");
+  ASSERT_OK(hello.status());
+  EXPECT_EQ(hello->status, 200);
+  std::vector<ApiResponder> responders;
+  {
+    std::lock_guard lock(mu_);
+    responders.swap(responders_);
+  }
+  for (size_t i = 0; i < responders.size(); ++i) {
+    std::thread([respond = responders[i], i] {
+      respond(JsonResponse(200, "{\"n\":" + std::to_string(i) + "}"));
+    }).join();
+  }
+  for (auto& w : waiting) {
+    Result<HttpResponse> r = w.get();
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+TEST_F(ServerTest, ADroppedResponderAnswers500) {
+  router_.Add({.method = "POST",
+               .pattern = "/drop",
+               .name = "drop",
+               .dispatch = Dispatch::kAsync,
+               .async_handler = [](const ApiRequest&, ApiResponder) {}});
+  StartServer();
+  Result<HttpResponse> r = Send("POST", "/drop");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->status, 500);
+}
+
+TEST_F(ServerTest, SlowStoreReadsDoNotStallTheIoThreads) {
+  AddSlowAndAsyncRoutes();
+  StartServer({.threads = 2});
+  auto first = std::async(std::launch::async, [this] { return Send("GET", "/slow"); });
+  auto second = std::async(std::launch::async, [this] { return Send("GET", "/slow"); });
+  ASSERT_TRUE(reads_.WaitInside(2));  // as many stalled downloads as I/O threads
+  Result<HttpResponse> hello = Send("GET", "/hello");
+  ASSERT_OK(hello.status());
+  EXPECT_EQ(hello->status, 200);
+  reads_.Open();
+  for (auto* f : {&first, &second}) {
+    Result<HttpResponse> r = f->get();
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->body, std::string(1000, 'r'));
+  }
+}
+
+TEST_F(ServerTest, HeadAnswersTheHeadersOfGetWithoutABody) {
+  StartServer();
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.connected());
+  c.Send("HEAD /hello?q=x HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string head = c.ReadUntil([](const std::string& s) { return Contains(s, "\r\n\r\n"); });
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(head, HasSubstr("Content-Length: 9\r\n"));  // {"q":"x"}
+  // No body follows: the next answer on the connection starts right after the header.
+  c.Clear();
+  c.Send("HEAD /big HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?q=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string both = c.ReadUntil([](const std::string& s) { return Contains(s, "\"q\":\"2\"}"); });
+  EXPECT_THAT(both, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(both, HasSubstr("Content-Length: " + std::to_string(big_.size()) + "\r\n"));
+  EXPECT_EQ(both.find("abc"), std::string::npos);  // no byte of the streamed body
+  EXPECT_EQ(both.substr(both.find("\r\n\r\n") + 4, 8), "HTTP/1.1");
+  // A path without GET still says which methods it takes.
+  Result<HttpResponse> echo = Send("HEAD", "/echo");
+  ASSERT_OK(echo.status());
+  EXPECT_EQ(echo->status, 405);
+}
+
+TEST_F(ServerTest, AnOverlongTargetIs414) {
+  StartServer({.max_header_bytes = 16 * 1024, .max_target_bytes = 8 * 1024});
+  for (size_t length : {9000u, 20000u}) {  // within the header limit, and beyond it
+    RawConnection c(server_->port());
+    c.Send("GET /hello?q=" + std::string(length, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string reply = c.ReadUntil([](const std::string& s) { return Contains(s, "}"); });
+    EXPECT_THAT(reply, StartsWith("HTTP/1.1 414")) << length;
+    EXPECT_THAT(reply, HasSubstr("\"message\"")) << length;
+  }
+  Result<HttpResponse> ok = Send("GET", "/hello?q=" + std::string(8000, 'a'));
+  ASSERT_OK(ok.status());
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(ServerTest, ARepeatedQueryParameterIs400) {
+  StartServer();
+  Result<HttpResponse> r = Send("GET", "/hello?q=a&q=b");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("given twice"));
+}
+
+TEST_F(ServerTest, AnErrorBodyIsValidJsonWhateverTheInputBytes) {
+  StartServer();
+  RawConnection c(server_->port());
+  c.Send("GET /hello?q=%FF%C3&q=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string reply = c.ReadUntil([](const std::string& s) { return Contains(s, "}"); });
+  ASSERT_THAT(reply, StartsWith("HTTP/1.1 400"));
+  boost::system::error_code ec;
+  boost::json::parse(reply.substr(reply.find("\r\n\r\n") + 4), ec);
+  EXPECT_FALSE(ec) << reply;
+}
+
+class ServerAuthTest : public ServerTest {
+ protected:
+  ServerAuthTest() {
+    router_.Add({.method = "GET",
+                 .pattern = "/health",
+                 .name = "health",
+                 .handler = [](const ApiRequest&) { return JsonResponse(200, "{}"); },
+                 .access = Access::kOpen});
+    router_.Add({.method = "POST",
+                 .pattern = "/{topic}/{event}",
+                 .name = "work",
+                 .handler = [](const ApiRequest&) { return JsonResponse(200, "{}"); },
+                 .access = Access::kWorker});
+  }
+  Result<HttpResponse> SendWith(std::string method, std::string_view path, std::string token) {
+    return Send(std::move(method), path, "", {{"Authorization", "Bearer " + token}});
+  }
+  Authenticator auth_{{"api-secret"}, {"bus-secret"}};
+};
+
+TEST_F(ServerAuthTest, RoutesNeedTheRightToken) {
+  StartServer({.auth = &auth_});
+  Result<HttpResponse> none = Send("GET", "/hello");
+  ASSERT_OK(none.status());
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->Header("www-authenticate"), R"(Bearer realm="vpcflow-digesterd")");
+  EXPECT_THAT(none->body, HasSubstr("\"message\""));
+  Result<HttpResponse> wrong = SendWith("GET", "/hello", "nope");
+  ASSERT_OK(wrong.status());
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_THAT(wrong->Header("www-authenticate"), HasSubstr("invalid_token"));
+  EXPECT_EQ(SendWith("GET", "/hello", "bus-secret")->status, 401);  // a worker token
+  EXPECT_EQ(SendWith("GET", "/hello", "api-secret")->status, 200);
+  EXPECT_EQ(SendWith("HEAD", "/hello", "api-secret")->status, 200);
+  EXPECT_EQ(SendWith("POST", "/t/e", "bus-secret")->status, 200);
+  EXPECT_EQ(SendWith("POST", "/t/e", "api-secret")->status, 200);
+  EXPECT_EQ(Send("POST", "/t/e")->status, 401);
+  EXPECT_EQ(Send("GET", "/health")->status, 200);
+  // Which paths exist is only told to a caller with a token.
+  EXPECT_EQ(Send("GET", "/nope")->status, 401);
+  EXPECT_EQ(SendWith("GET", "/nope", "api-secret")->status, 404);
+  ASSERT_TRUE(server_->WaitIdle(5000));
+  for (const LoggedEvent& e : logger_.events()) {
+    for (const auto& [key, value] : e.fields) {
+      EXPECT_EQ(value.find("secret"), std::string::npos) << e.event << " " << key;
+    }
+  }
+}
+
+class ServerTlsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    Result<SelfSignedCert> cert = MakeSelfSignedCert(dir_.path());
+    ASSERT_OK(cert.status());
+    cert_ = *cert;
+  }
+  Result<HttpResponse> SendHttps(HttpClient& client, std::string_view path) {
+    return client.Send(
+        {.method = "GET",
+         .url = "https://127.0.0.1:" + std::to_string(server_->port()) + std::string(path),
+         .timeout_ms = 10000});
+  }
+  ScratchDir dir_;
+  SelfSignedCert cert_;
+};
+
+TEST_F(ServerTlsTest, ServesHttpsVerifiedWithTheCaFileAndRefusedWithout) {
+  StartServer({.tls_cert_file = cert_.cert_file, .tls_key_file = cert_.key_file});
+  HttpClientPtr trusting = NewCurlHttpClient({.ca_file = cert_.cert_file});
+  Result<HttpResponse> r = SendHttps(*trusting, "/hello?q=tls");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"q":"tls"})");
+  Result<HttpResponse> big = SendHttps(*trusting, "/big");
+  ASSERT_OK(big.status());
+  EXPECT_TRUE(big->body == big_);
+  // The system's CAs do not know this certificate.
+  EXPECT_THAT(SendHttps(*client_, "/hello").status(),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("certificate")));
+  // Plain HTTP on the TLS port gets no answer.
+  Result<HttpResponse> plain = Send("GET", "/hello");
+  EXPECT_FALSE(plain.ok() && plain->status == 200);
+}
+
+TEST_F(ServerTlsTest, RefusesMissingOrMismatchedFiles) {
+  ServerOptions options{.address = "127.0.0.1", .port = 0};
+  options.tls_cert_file = cert_.cert_file;
+  HttpServer only_cert(options, &router_, &logger_, &stats_, &clock_);
+  EXPECT_THAT(only_cert.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("both")));
+  options.tls_key_file = dir_.Sub("missing.key");
+  HttpServer missing(options, &router_, &logger_, &stats_, &clock_);
+  EXPECT_THAT(missing.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("missing.key")));
+  Result<SelfSignedCert> other = MakeSelfSignedCert(dir_.path(), "other");
+  ASSERT_OK(other.status());
+  options.tls_key_file = other->key_file;
+  HttpServer mismatched(options, &router_, &logger_, &stats_, &clock_);
+  EXPECT_THAT(mismatched.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("other.key")));
 }
 
 TEST_F(ServerTest, StopAcceptingThenWaitIdleThenStop) {

@@ -10,6 +10,7 @@ add_library(vpcflow_modules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/marker/mark_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/marker/file_marker.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/job_json.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/queuer/worker_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/http_queuer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client.cpp
@@ -19,7 +20,7 @@ add_library(vpcflow_modules STATIC
 )
 target_link_libraries(vpcflow_modules
   PUBLIC vpcflow_common Threads::Threads
-  PRIVATE CURL::libcurl nlohmann_json::nlohmann_json Boost::json)
+  PRIVATE CURL::libcurl Boost::json)
 
 if(VPCFLOW_BUILD_TESTS)
   vpcflow_add_test(modules_test
@@ -31,6 +32,7 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/marker/file_marker_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/job_json_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/queuer/worker_pool_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/http_queuer_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/log/json_logger_test.cpp

@@ -774,6 +774,12 @@ Status S3Client::AbortMultipartUpload(std::string_view bucket, std::string_view 
 
 Result<ObjectReaderPtr> S3Client::OpenReader(std::string_view bucket, std::string_view key,
                                              uint64_t chunk_bytes) {
+  ASSIGN_OR_RETURN(S3OpenedObject opened, Open(bucket, key, chunk_bytes));
+  return std::move(opened.reader);
+}
+
+Result<S3OpenedObject> S3Client::Open(std::string_view bucket, std::string_view key,
+                                      uint64_t chunk_bytes) {
   chunk_bytes = std::max<uint64_t>(chunk_bytes, 1);
   const S3Range range{0, chunk_bytes - 1};
   Call call{.operation = "GetObject", .bucket = bucket, .key = key};
@@ -788,8 +794,10 @@ Result<ObjectReaderPtr> S3Client::OpenReader(std::string_view bucket, std::strin
     ASSIGN_OR_RETURN(
         first, GetResultFrom(call.Name(), std::move(response), range, /*cut_to_range=*/false));
   }
-  return ObjectReaderPtr(std::make_unique<S3ObjectReader>(
-      this, std::string(bucket), std::string(key), chunk_bytes, std::move(first)));
+  S3OpenedObject opened{.size = first.object_size, .etag = first.etag};
+  opened.reader = std::make_unique<S3ObjectReader>(this, std::string(bucket), std::string(key),
+                                                   chunk_bytes, std::move(first));
+  return opened;
 }
 
 Result<RandomAccessObjectPtr> S3Client::OpenRandomAccess(std::string_view bucket,

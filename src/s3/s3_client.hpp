@@ -95,6 +95,13 @@ struct S3PutOptions {
   std::string if_match{};
 };
 
+/// An object opened for streaming (S3Client::Open).
+struct S3OpenedObject {
+  ObjectReaderPtr reader{};
+  uint64_t size = 0;
+  std::string etag{};
+};
+
 /// A streaming upload to one key. Append() buffers; once `part_size` bytes are buffered the upload
 /// turns multipart and each full part is sent (UploadPart). Close() sends the rest: one PutObject
 /// when the whole body fit below `part_size`, else the last part and CompleteMultipartUpload.
@@ -168,6 +175,9 @@ class S3Client {
   [[nodiscard]] Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view bucket,
                                                                std::string_view key,
                                                                uint64_t tail_bytes);
+  /// OpenReader, with the object's size and ETag from the same first answer (no HEAD first).
+  [[nodiscard]] Result<S3OpenedObject> Open(std::string_view bucket, std::string_view key,
+                                            uint64_t chunk_bytes = 8 << 20);
   /// A streaming upload (see S3UploadSink); the client must outlive the sink. `part_size` >= 5 MiB
   /// for AWS (tests may go lower against servers that allow it).
   [[nodiscard]] S3UploadSinkPtr NewUpload(std::string bucket, std::string key,

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "s3/s3_modules.hpp"
 #include "s3/sigv4.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
@@ -741,6 +742,25 @@ TEST_F(S3ClientTest, ReaderOfAMissingKeyFailsAtOpen) {
   server_->Push(ErrorReply(404, "NoSuchKey"));
   EXPECT_THAT(client_->OpenReader("bucket", "nope"),
               StatusIs(StatusCode::kNotFound, HasSubstr("S3 GetObject s3://bucket/nope")));
+}
+
+TEST_F(S3ClientTest, StorageGetTakesTheSizeAndTheBytesFromOneAnswer) {
+  const std::string object(3000, 'z');
+  const std::string id = "9740a140-ba85-5600-8b93-7b46eec77617";
+  StartServer([&](const TestHttpRequest& r) { return ServeRange(r, object, "\"d\""); });
+  Result<StoragePtr> storage =
+      NewS3Storage(std::shared_ptr<S3Client>(std::shared_ptr<void>(), client_.get()), "bucket");
+  ASSERT_OK(storage);
+  Result<StoredDigest> got = (*storage)->Get(id);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->size, object.size());
+  Status error;
+  EXPECT_EQ(ReadAll(*got->reader, 1000, &error), object);
+  EXPECT_OK(error);
+  std::vector<TestHttpRequest> sent = server_->requests();
+  ASSERT_EQ(sent.size(), 1u);  // no HEAD before the GET
+  EXPECT_EQ(sent[0].method, "GET");
+  EXPECT_EQ(TargetPath(sent[0]), "/bucket/" + id + ".log.gz");
 }
 
 TEST(S3ClientAddressingTest, VirtualHostedForAwsAndPathStyleForDottedBuckets) {

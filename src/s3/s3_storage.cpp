@@ -75,10 +75,10 @@ class S3Storage final : public Storage {
 
   Result<StoredDigest> Get(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    const std::string key = DigestKey(id);
-    ASSIGN_OR_RETURN(S3ObjectMeta meta, client_->HeadObject(bucket_, key));
-    ASSIGN_OR_RETURN(ObjectReaderPtr reader, client_->OpenReader(bucket_, key));
-    return StoredDigest{.reader = std::move(reader), .size = meta.size};
+    // Size and first bytes from one answer: a HEAD first would cost a round trip, and the
+    // object could change between the two.
+    ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, DigestKey(id)));
+    return StoredDigest{.reader = std::move(opened.reader), .size = opened.size};
   }
 
   Result<std::string> GetManifest(std::string_view id) override {

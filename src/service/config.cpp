@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "common/redact.hpp"
+#include "vpcflow/http_client.hpp"
 #include "vpcflow/service.hpp"
 
 extern char** environ;
@@ -237,6 +238,16 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.Integer("HTTP_MAX_HEADER_BYTES", &c.max_header_bytes, 256, kMaxHeaderBytes);
   r.Integer("HTTP_MAX_BODY_BYTES", &c.max_body_bytes, 1, kMaxBodyBytes);
   r.Integer("HTTP_THREADS", &c.http_threads, 1, 64);
+  r.Integer("DIGEST_QUEUE_CAPACITY", &c.queue_capacity, 1, 1000000);
+  r.String("STREAM_APPLIANCE_TOKEN", &c.stream_token);
+  r.String("DIGEST_API_TOKENS_FILE", &c.api_tokens_file);
+  r.String("DIGEST_WORKER_TOKENS_FILE", &c.worker_tokens_file);
+  r.String("TLS_CERT_FILE", &c.tls_cert_file);
+  r.String("TLS_KEY_FILE", &c.tls_key_file);
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    r.Problem("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+  c.ca_file = CaFileFromEnvironment(env);
 
   r.Bool("USE_IAM", &c.use_iam);
   r.String("AWS_CREDENTIALS_FILE", &c.aws_credentials_file);

@@ -141,6 +141,32 @@ TEST(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c->aws_ec2_metadata_endpoint, "http://127.0.0.1:9999");
 }
 
+TEST(ConfigTest, ReadsTheHttpEdgeVariables) {
+  Result<Config> c = ConfigFromEnvironment({{"DIGEST_QUEUE_CAPACITY", "7"},
+                                            {"STREAM_APPLIANCE_TOKEN", "bus-token"},
+                                            {"DIGEST_API_TOKENS_FILE", "/etc/api"},
+                                            {"DIGEST_WORKER_TOKENS_FILE", "/etc/worker"},
+                                            {"TLS_CERT_FILE", "/etc/tls.crt"},
+                                            {"TLS_KEY_FILE", "/etc/tls.key"},
+                                            {"SSL_CERT_FILE", "/etc/ssl-ca.pem"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->queue_capacity, 7u);
+  EXPECT_EQ(c->stream_token, "bus-token");
+  EXPECT_EQ(c->api_tokens_file, "/etc/api");
+  EXPECT_EQ(c->worker_tokens_file, "/etc/worker");
+  EXPECT_EQ(c->tls_cert_file, "/etc/tls.crt");
+  EXPECT_EQ(c->tls_key_file, "/etc/tls.key");
+  EXPECT_EQ(c->ca_file, "/etc/ssl-ca.pem");
+  // AWS_CA_BUNDLE wins over SSL_CERT_FILE.
+  c = ConfigFromEnvironment({{"SSL_CERT_FILE", "/a"}, {"AWS_CA_BUNDLE", "/b"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->ca_file, "/b");
+  EXPECT_THAT(ConfigFromEnvironment({{"TLS_KEY_FILE", "/k"}, {"DIGEST_QUEUE_CAPACITY", "0"}}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("TLS_CERT_FILE and TLS_KEY_FILE must be set together"),
+                             HasSubstr("DIGEST_QUEUE_CAPACITY"))));
+}
+
 TEST(ConfigTest, ReportsEveryProblemAtOnce) {
   const Env env = {{"PORT", "80a"},
                    {"LISTEN_ADDRESS", "localhost"},

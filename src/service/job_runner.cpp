@@ -73,14 +73,12 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     return OkStatus();
   }
   const int64_t t0 = d.clock->MonotonicMillis();
-  d.stats->Gauge("jobs_running", static_cast<double>(d.tracker->running()));
   d.logger->Log(LogLevel::kInfo, "job-start",
                 {{"id", job.id},
                  {"start", FormatRfc3339(job.window.start)},
                  {"stop", FormatRfc3339(job.window.stop)}});
   auto finish = [&](Status st, std::string_view outcome) {
     d.tracker->Forget(job.id);
-    d.stats->Gauge("jobs_running", static_cast<double>(d.tracker->running()));
     d.stats->Count("jobs", 1, {{"outcome", outcome}});
     d.stats->Timing("job_ms", static_cast<double>(d.clock->MonotonicMillis() - t0),
                     {{"outcome", outcome}});

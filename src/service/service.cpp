@@ -7,13 +7,16 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
+#include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/job_tracker.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "modules/queuer/worker_pool.hpp"
 #include "service/job_runner.hpp"
 #include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
@@ -23,6 +26,16 @@ namespace {
 
 // Extra time, after the grace period, for cancelled jobs to answer their requests.
 constexpr int64_t kCancelledAnswerMs = 5000;
+
+// The tokens of `file` (variable `variable`); a problem line when it cannot be used.
+std::vector<std::string> ReadTokens(const std::string& file, const char* variable,
+                                    std::vector<std::string>* problems) {
+  if (file.empty()) return {};
+  Result<std::vector<std::string>> tokens = ReadTokenFile(file);
+  if (tokens.ok()) return std::move(tokens).value();
+  problems->push_back(std::string(variable) + ": " + tokens.status().message());
+  return {};
+}
 
 std::string DirOr(const std::string& dir, const std::string& data_dir, const char* sub) {
   return dir.empty() ? (std::filesystem::path(data_dir) / sub).string() : dir;
@@ -57,6 +70,7 @@ class ServiceImpl {
   ObjectSourcePtr source_;
   StoragePtr storage_;
   MarkerPtr marker_;
+  std::unique_ptr<WorkerPool> pool_;  // before queuer_: the default queuer submits to it
   QueuerPtr queuer_;
 
  private:
@@ -68,10 +82,11 @@ class ServiceImpl {
   JobTracker tracker_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<MarkerKeeper> keeper_;
+  bool default_queuer_ = false;  // queuer_ is the pool's own (it runs jobs in pool_ itself)
+  Authenticator auth_;
   ApiContext api_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
-  std::stop_source sync_jobs_stop_;
   std::atomic<bool> draining_{false};
 
   std::mutex mu_;
@@ -92,7 +107,7 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
                                  .storage = !storage_ && !c.digest_bucket.empty(),
                                  .marker = !marker_ && !c.progress_bucket.empty()};
   if (s3_wanted.source || s3_wanted.storage || s3_wanted.marker) {
-    if (!http_client_) http_client_ = NewCurlHttpClient();
+    if (!http_client_) http_client_ = NewCurlHttpClient({.ca_file = c.ca_file});
     // Not owned: http_client_ is declared before the stores, so it outlives them.
     std::shared_ptr<HttpClient> http(std::shared_ptr<void>(), http_client_.get());
     S3Stores s3 = NewS3Stores(c, s3_wanted, std::move(http), clock_, &problems);
@@ -132,15 +147,22 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
       problems.push_back("DIGEST_PROGRESS_DIR: " + marker.status().message());
     }
   }
+  // Every job of the process runs in this one pool, whoever delivers it.
+  pool_ = std::make_unique<WorkerPool>(
+      WorkerPoolOptions{.workers = c.workers, .capacity = c.queue_capacity, .stats = stats_.get()});
   if (!queuer_) {
     if (c.stream_endpoint.empty()) {
-      queuer_ = NewInProcessQueuer(c.workers);
+      queuer_ = NewWorkerPoolQueuer(pool_.get());
+      default_queuer_ = true;
     } else {
-      if (!http_client_) http_client_ = NewCurlHttpClient();
-      queuer_ = NewHttpQueuer({.endpoint = c.stream_endpoint, .topic = c.stream_topic},
-                              http_client_.get());
+      if (!http_client_) http_client_ = NewCurlHttpClient({.ca_file = c.ca_file});
+      queuer_ = NewHttpQueuer(
+          {.endpoint = c.stream_endpoint, .topic = c.stream_topic, .bearer_token = c.stream_token},
+          http_client_.get());
     }
   }
+  auth_ = Authenticator(ReadTokens(c.api_tokens_file, "DIGEST_API_TOKENS_FILE", &problems),
+                        ReadTokens(c.worker_tokens_file, "DIGEST_WORKER_TOKENS_FILE", &problems));
   return problems;
 }
 
@@ -150,6 +172,10 @@ Status ServiceImpl::Ready() {
     return st.WithContext("storage " + storage_->Describe());
   if (Status st = marker_->Ready(); !st.ok())
     return st.WithContext("marker " + marker_->Describe());
+  if (const WorkerPoolLoad load = pool_->Load(); load.full()) {
+    return UnavailableError("the job queue is full (" + std::to_string(load.running) +
+                            " jobs running, " + std::to_string(load.waiting) + " waiting)");
+  }
   return OkStatus();
 }
 
@@ -162,6 +188,7 @@ Status ServiceImpl::Start() {
     for (const std::string& p : problems) message += "\n  " + p;
     logger_->Log(LogLevel::kError, "startup-failed", {{"reason", message}});
     if (queuer_) (void)queuer_->Shutdown(0);
+    if (pool_) (void)pool_->Shutdown(0);
     return InvalidArgumentError(std::move(message));
   }
 
@@ -174,16 +201,27 @@ Status ServiceImpl::Start() {
                                                       .tracker = &tracker_,
                                                       .scan = config_.scan,
                                                       .digest_threads = config_.digest_threads});
-  JobHandler run = [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); };
-  queuer_->SetHandler(run);
+  pool_->SetHandler(
+      [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
+  if (!default_queuer_) {
+    // A queuer that delivers jobs itself (a user's consumer of a broker) runs them in the pool
+    // too, waiting for each: the pool's bound holds for every job of the process.
+    queuer_->SetHandler([this](const Job& job, std::stop_token) {
+      auto result = std::make_shared<std::promise<Status>>();
+      std::future<Status> done = result->get_future();
+      Status submitted = pool_->Submit(job, [result](const Status& st) { result->set_value(st); });
+      if (IsAlreadyExists(submitted)) return OkStatus();  // delivered again: it runs here
+      RETURN_IF_ERROR(submitted);
+      return done.get();
+    });
+  }
   api_ = ApiContext{.storage = storage_.get(),
                     .marker = marker_.get(),
                     .queuer = queuer_.get(),
                     .logger = logger_.get(),
                     .stats = stats_.get(),
                     .tracker = &tracker_,
-                    .run_job = run,
-                    .shutdown = sync_jobs_stop_.get_token(),
+                    .pool = pool_.get(),
                     .ready = [this] { return Ready(); },
                     .max_window_seconds = config_.max_window_seconds,
                     .clock = clock_.get(),
@@ -196,12 +234,22 @@ Status ServiceImpl::Start() {
                                                  .threads = config_.http_threads,
                                                  .request_timeout_ms = config_.request_timeout_ms,
                                                  .max_header_bytes = config_.max_header_bytes,
-                                                 .max_body_bytes = config_.max_body_bytes},
+                                                 .max_body_bytes = config_.max_body_bytes,
+                                                 .tls_cert_file = config_.tls_cert_file,
+                                                 .tls_key_file = config_.tls_key_file,
+                                                 .auth = &auth_},
                                    router_.get(), logger_.get(), stats_.get(), clock_.get());
   if (Status st = server_->Start(); !st.ok()) {
     logger_->Log(LogLevel::kError, "startup-failed", {{"reason", st.message()}});
     (void)queuer_->Shutdown(0);
+    (void)pool_->Shutdown(0);
     return st;
+  }
+  if (!auth_.api_protected()) {
+    logger_->Log(LogLevel::kWarn, "startup-warning",
+                 {{"reason",
+                   "DIGEST_API_TOKENS_FILE is not set: the API is open to anyone "
+                   "who reaches the port"}});
   }
   logger_->Log(LogLevel::kInfo, "startup",
                {{"version", Version()},
@@ -212,6 +260,10 @@ Status ServiceImpl::Start() {
                 {"marker", marker_->Describe()},
                 {"queuer", queuer_->Describe()},
                 {"workers", config_.workers},
+                {"queue_capacity", static_cast<int64_t>(config_.queue_capacity)},
+                {"tls", !config_.tls_cert_file.empty()},
+                {"api_auth", auth_.api_protected()},
+                {"worker_auth", auth_.worker_protected()},
                 {"progress_timeout_ms", config_.progress_timeout_ms},
                 {"heartbeat_ms", MarkerOptionsFor(config_, clock_).heartbeat_ms}});
   // Heartbeats for the jobs this process holds, and at once the jobs a dead holder left.
@@ -244,25 +296,19 @@ void ServiceImpl::Shutdown() {
   draining_ = true;
   keeper_->StopRecovering();  // running jobs keep their heartbeats until they end
   server_->StopAccepting();
-  // Jobs run by the bus's requests get the same grace as queued ones, then are cancelled.
-  std::jthread grace_timer([this, grace_ms](std::stop_token stop) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, stop, std::chrono::milliseconds(grace_ms), [] { return false; })) {
-      if (!stop.stop_requested()) sync_jobs_stop_.request_stop();
-    }
-  });
+  // Jobs the bus delivered share the pool, its grace and its cancellation with queued ones;
+  // those still waiting answer their requests 503 (the bus delivers them again later).
   std::vector<Job> handed_back = queuer_->Shutdown(grace_ms);
+  const int64_t pool_grace_ms = grace_ms - (clock_->MonotonicMillis() - t0);
+  for (Job& job : pool_->Shutdown(std::max<int64_t>(0, pool_grace_ms))) {
+    handed_back.push_back(std::move(job));
+  }
   for (const Job& job : handed_back) {
     // Its marker stays: the next instance on these stores takes it over (MarkerKeeper).
     tracker_.Forget(job.id);
     logger_->Log(LogLevel::kInfo, "job-handed-back", {{"id", job.id}});
   }
-  const int64_t left_ms = grace_ms - (clock_->MonotonicMillis() - t0);
-  server_->WaitIdle(std::max<int64_t>(0, left_ms) + kCancelledAnswerMs);
-  grace_timer.request_stop();
-  sync_jobs_stop_.request_stop();
+  server_->WaitIdle(kCancelledAnswerMs);
   keeper_->Stop();
   server_->Stop();
   logger_->Log(LogLevel::kInfo, "shutdown",

@@ -3,13 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "api/test_corpus.hpp"
 #include "service/marker_keeper.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/gated_source.hpp"
+#include "testing/gate.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
@@ -27,6 +31,58 @@ using ::testing::HasSubstr;
 const std::string kQuery = std::string("?start=") + kCorpusStart + "&stop=" + kCorpusStop;
 const std::string kId = DigestId(kCorpusWindow);
 
+// The hour starting `hour` hours after the corpus window's start, as a job.
+Job HourJob(int hour) {
+  Window window{.start = kCorpusWindow.start + int64_t{hour} * 3600,
+                .stop = kCorpusWindow.stop + int64_t{hour} * 3600};
+  return Job{.id = DigestId(window), .window = window};
+}
+
+// A source whose listing of the root ("AWSLogs/": once per job, first thing) waits at `gate`:
+// how many are inside at once is how many jobs run at once.
+class ListGate : public ObjectSourceWrapper {
+ public:
+  explicit ListGate(ObjectSourcePtr owned)
+      : ObjectSourceWrapper(owned.get()), owned_(std::move(owned)) {}
+  Result<ListPage> List(const ListRequest& request) override {
+    if (request.prefix == "AWSLogs/") gate.Enter();
+    return ObjectSourceWrapper::List(request);
+  }
+  Gate gate;
+
+ private:
+  ObjectSourcePtr owned_;
+};
+
+// A storage whose digests are read slowly: every Read waits at `gate`.
+class SlowReadStorage : public StorageWrapper {
+ public:
+  explicit SlowReadStorage(StoragePtr owned)
+      : StorageWrapper(owned.get()), owned_(std::move(owned)) {}
+  Result<StoredDigest> Get(std::string_view id) override {
+    ASSIGN_OR_RETURN(StoredDigest stored, StorageWrapper::Get(id));
+    stored.reader = std::make_unique<Reader>(&gate, std::move(stored.reader));
+    return stored;
+  }
+  Gate gate;
+
+ private:
+  class Reader : public ObjectReader {
+   public:
+    Reader(Gate* gate, ObjectReaderPtr inner) : gate_(gate), inner_(std::move(inner)) {}
+    Result<size_t> Read(std::span<char> buffer) override {
+      gate_->Enter();
+      return inner_->Read(buffer);
+    }
+
+   private:
+    Gate* gate_;
+    ObjectReaderPtr inner_;
+  };
+
+  StoragePtr owned_;
+};
+
 class ServiceTest : public ::testing::Test {
  protected:
   ServiceTest() {
@@ -39,26 +95,28 @@ class ServiceTest : public ::testing::Test {
 
   // Builds the service with memory modules (the file defaults otherwise; the corpus as the
   // source); with `clock`, its clock and markers judged by it, on `store` (null: a store of
-  // their own).
+  // their own); `wrap` (when given) decorates the memory storage.
   void Make(ObjectSourcePtr source = nullptr, std::shared_ptr<FakeClock> clock = nullptr,
-            std::shared_ptr<MemoryMarkerStore> store = nullptr) {
+            std::shared_ptr<MemoryMarkerStore> store = nullptr,
+            std::function<StoragePtr(StoragePtr)> wrap = nullptr) {
     if (!source) {
       auto memory = std::make_unique<MemoryObjectSource>();
       PutCorpus(*memory);
       source = std::move(memory);
     }
-    MakeWithSourceFromConfig(std::move(clock), std::move(store));
+    MakeWithSourceFromConfig(std::move(clock), std::move(store), std::move(wrap));
     service_->SetObjectSource(std::move(source));
   }
 
   // Make() but the source is the one the configuration names.
   void MakeWithSourceFromConfig(std::shared_ptr<FakeClock> clock = nullptr,
-                                std::shared_ptr<MemoryMarkerStore> store = nullptr) {
+                                std::shared_ptr<MemoryMarkerStore> store = nullptr,
+                                std::function<StoragePtr(StoragePtr)> wrap = nullptr) {
     service_ = std::make_unique<Service>(config_);
     if (clock) service_->SetClock(clock);
     auto storage = std::make_unique<MemoryStorage>();
     storage_ = storage.get();
-    service_->SetStorage(std::move(storage));
+    service_->SetStorage(wrap ? wrap(std::move(storage)) : std::move(storage));
     auto marker = std::make_unique<MemoryMarker>(MarkerOptionsFor(config_, clock), store);
     marker_ = marker.get();
     service_->SetMarker(std::move(marker));
@@ -79,9 +137,10 @@ class ServiceTest : public ::testing::Test {
     return gate;
   }
 
-  Result<HttpResponse> Send(std::string method, const std::string& path) {
+  Result<HttpResponse> Send(std::string method, const std::string& path, std::string body = "") {
     return client_->Send({.method = std::move(method),
                           .url = "http://127.0.0.1:" + std::to_string(service_->port()) + path,
+                          .body = std::move(body),
                           .timeout_ms = 10000});
   }
 
@@ -207,6 +266,123 @@ TEST_F(ServiceTest, APortInUseIsUnavailable) {
 // Must-fix 5 of issue 12: an object that could not be read fails the job (a failure record a
 // new POST retries), it never yields a "done" digest that silently lacks the object.
 TEST_F(ServiceTest, AnObjectThatCannotBeReadFailsTheJob) {
+TEST_F(ServiceTest, WorkerRouteJobsShareTheBoundedPool) {
+  config_.workers = 2;
+  config_.queue_capacity = 1;
+  auto memory = std::make_unique<MemoryObjectSource>();
+  PutCorpus(*memory);
+  auto gated = std::make_unique<ListGate>(std::move(memory));
+  Gate* gate = &gated->gate;
+  Make(std::move(gated));
+  ASSERT_OK(service_->Start());
+  constexpr int kPosts = 6;  // more than 2 workers + 1 waiting
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<HttpResponse>> answers;
+  std::vector<std::thread> posts;
+  for (int i = 0; i < kPosts; ++i) {
+    posts.emplace_back([&, i] {
+      Result<HttpResponse> r = Send("POST", "/digests/digest", JobToJson(HourJob(i)));
+      std::lock_guard lock(mu);
+      answers.push_back(std::move(r));
+      cv.notify_all();
+    });
+  }
+  {
+    // Those beyond the pool are answered at once, while the others wait for their jobs.
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(
+        cv.wait_for(lock, std::chrono::seconds(10), [&] { return answers.size() >= kPosts - 3; }));
+    for (const Result<HttpResponse>& r : answers) {
+      ASSERT_OK(r.status());
+      EXPECT_EQ(r->status, 503);
+      EXPECT_EQ(r->Header("retry-after"), "5");
+    }
+  }
+  ASSERT_TRUE(gate->WaitInside(2));
+  // The queue is full: /readyz says so, and a POST / is refused before anything is marked.
+  Result<HttpResponse> ready = Send("GET", "/readyz");
+  ASSERT_OK(ready.status());
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_THAT(ready->body, HasSubstr("queue is full"));
+  const Job later = HourJob(10);
+  Result<HttpResponse> post = Send("POST", "/?start=" + FormatRfc3339(later.window.start) +
+                                               "&stop=" + FormatRfc3339(later.window.stop));
+  ASSERT_OK(post.status());
+  EXPECT_EQ(post->status, 503);
+  EXPECT_EQ(post->Header("retry-after"), "5");
+  EXPECT_EQ(marker_->State(later.id)->state, MarkState::kAbsent);
+  gate->Open();
+  for (std::thread& t : posts) t.join();
+  int done = 0;
+  for (const Result<HttpResponse>& r : answers) done += r.ok() && r->status == 204 ? 1 : 0;
+  EXPECT_EQ(done, 3);
+  EXPECT_EQ(gate->max_inside(), 2);  // never more jobs at once than DIGEST_WORKERS
+  Result<HttpResponse> metrics = Send("GET", "/metrics");
+  ASSERT_OK(metrics.status());
+  EXPECT_THAT(metrics->body, HasSubstr("vpcflow_digesterd_worker_pool_saturation"));
+}
+
+TEST_F(ServiceTest, SlowDigestDownloadsDoNotStallHealthz) {
+  config_.http_threads = 2;
+  SlowReadStorage* slow = nullptr;
+  Make(nullptr, nullptr, nullptr, [&slow](StoragePtr inner) {
+    auto wrapped = std::make_unique<SlowReadStorage>(std::move(inner));
+    slow = wrapped.get();
+    return wrapped;
+  });
+  const std::string digest(100000, 'd');
+  Result<StorageUploadPtr> upload = storage_->Begin(kId);
+  ASSERT_OK(upload.status());
+  ASSERT_OK((*upload)->body().Append(digest));
+  ASSERT_OK((*upload)->Commit("{}"));
+  ASSERT_OK(service_->Start());
+  // Two downloads from a store that does not answer: as many as the I/O threads.
+  auto a = std::async(std::launch::async, [this] { return Send("GET", "/" + kQuery); });
+  auto b = std::async(std::launch::async, [this] { return Send("GET", "/" + kQuery); });
+  ASSERT_TRUE(slow->gate.WaitInside(2));
+  Result<HttpResponse> health = Send("GET", "/healthz");
+  ASSERT_OK(health.status());
+  EXPECT_EQ(health->status, 200);
+  slow->gate.Open();
+  for (auto* download : {&a, &b}) {
+    Result<HttpResponse> r = download->get();
+    ASSERT_OK(r.status());
+    EXPECT_TRUE(r->body == digest);
+  }
+}
+
+TEST_F(ServiceTest, TokenFilesThatCannotBeUsedAreStartUpProblems) {
+  ScratchDir dir;
+  std::ofstream(dir.Sub("empty")) << "# no token yet\n";
+  config_.api_tokens_file = dir.Sub("empty");
+  config_.worker_tokens_file = dir.Sub("missing");
+  Make();
+  Status st = service_->Start();
+  EXPECT_THAT(st, StatusIs(StatusCode::kInvalidArgument,
+                           ::testing::AllOf(HasSubstr("DIGEST_API_TOKENS_FILE"),
+                                            HasSubstr("DIGEST_WORKER_TOKENS_FILE"))));
+}
+
+TEST_F(ServiceTest, WithoutTokensItWarnsThatTheApiIsOpen) {
+  Make();
+  ASSERT_OK(service_->Start());
+  std::vector<LoggedEvent> warnings = logger_->Events("startup-warning");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0].Field("reason"), HasSubstr("open"));
+  service_->Shutdown();
+  ScratchDir dir;
+  std::ofstream(dir.Sub("api")) << "an-api-token\n";
+  config_.api_tokens_file = dir.Sub("api");
+  Make();
+  ASSERT_OK(service_->Start());
+  EXPECT_EQ(logger_->Count("startup-warning"), 0u);
+  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 401);
+  EXPECT_EQ(Send("GET", "/healthz")->status, 200);
+}
+
+TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
+  config_.workers = 1;
   auto memory = std::make_unique<MemoryObjectSource>();
   PutCorpus(*memory);
   const std::string unreadable = CorpusKey(5, "ef567890");

@@ -84,6 +84,7 @@ struct SlistDeleter {
 
 class CurlHttpClient final : public HttpClient {
  public:
+  explicit CurlHttpClient(CurlHttpClientOptions options) : options_(std::move(options)) {}
   ~CurlHttpClient() override {
     for (CURL* handle : idle_) curl_easy_cleanup(handle);
   }
@@ -91,7 +92,7 @@ class CurlHttpClient final : public HttpClient {
   Result<HttpResponse> Send(const HttpRequest& request) override {
     CURL* handle = Acquire();
     if (handle == nullptr) return InternalError("curl_easy_init failed");
-    Result<HttpResponse> result = Perform(handle, request);
+    Result<HttpResponse> result = Perform(handle, request, options_);
     Release(handle);
     return result;
   }
@@ -120,7 +121,8 @@ class CurlHttpClient final : public HttpClient {
     }
   }
 
-  static Result<HttpResponse> Perform(CURL* handle, const HttpRequest& request) {
+  static Result<HttpResponse> Perform(CURL* handle, const HttpRequest& request,
+                                      const CurlHttpClientOptions& options) {
     HttpResponse response;
     char error[CURL_ERROR_SIZE] = {0};
     std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -148,6 +150,10 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+    // Verifying is curl's default; said here so that no reset or option turns it off unseen.
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str());
     if (request.timeout_ms > 0) {
       curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
       curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
@@ -179,16 +185,25 @@ class CurlHttpClient final : public HttpClient {
     return response;
   }
 
+  const CurlHttpClientOptions options_;
   std::mutex mu_;
   std::vector<CURL*> idle_;
 };
 
 }  // namespace
 
-HttpClientPtr NewCurlHttpClient() {
+HttpClientPtr NewCurlHttpClient(CurlHttpClientOptions options) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return std::make_unique<CurlHttpClient>();
+  return std::make_unique<CurlHttpClient>(std::move(options));
+}
+
+std::string CaFileFromEnvironment(const std::map<std::string, std::string>& env) {
+  for (const char* name : {"AWS_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    auto it = env.find(name);
+    if (it != env.end() && !it->second.empty()) return it->second;
+  }
+  return "";
 }
 
 }  // namespace vpcflow

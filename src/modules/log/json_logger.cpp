@@ -2,6 +2,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/json_string.hpp"
 #include "modules/text_format.hpp"
 #include "vpcflow/logger.hpp"
 
@@ -41,59 +42,6 @@ bool ParseLogLevel(std::string_view name, LogLevel* out) {
 }
 
 namespace {
-
-// The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
-// surrogates, at most U+10FFFF), or 0 when it is not one.
-size_t Utf8SequenceLength(std::string_view s) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto continuation = [&](size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
-  unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return continuation(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!continuation(1) || !continuation(2)) return 0;
-    if (b0 == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
-    if (b0 == 0xED && byte(1) >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-    if (b0 == 0xF0 && byte(1) < 0x90) return 0;   // overlong
-    if (b0 == 0xF4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  while (!s.empty()) {
-    unsigned char c = static_cast<unsigned char>(s[0]);
-    size_t length = Utf8SequenceLength(s);
-    if (length == 0) {
-      out += "\\ufffd";
-      length = 1;
-    } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out.append(s.data(), length);
-    }
-    s.remove_prefix(length);
-  }
-  out += '"';
-}
 
 class JsonLogger final : public Logger {
  public:

@@ -73,6 +73,9 @@ class HttpQueuer final : public Queuer {
     request.method = "POST";
     request.url = url_;
     request.headers = {{"content-type", "application/json"}};
+    if (!options_.bearer_token.empty()) {
+      request.headers.emplace_back("authorization", "Bearer " + options_.bearer_token);
+    }
     request.body = JobToJson(job);
     request.timeout_ms = options_.timeout_ms;
     int attempts = std::max(options_.max_attempts, 1);

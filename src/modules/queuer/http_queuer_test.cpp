@@ -70,6 +70,25 @@ TEST_F(HttpQueuerTest, PostsTheJobJsonToTheTopicPath) {
   EXPECT_EQ(queuer->Describe(), "http:" + server_->url() + "/vpcflow/digest");
 }
 
+TEST_F(HttpQueuerTest, SendsTheBearerTokenAndNeverNamesIt) {
+  QueuerPtr plain = Make(1);
+  server_->PushStatus(202);
+  ASSERT_OK(plain->Queue(TestJob()));
+  QueuerPtr queuer =
+      NewHttpQueuer({.endpoint = server_->url(), .bearer_token = "s3cr3t-t0ken"}, client_.get());
+  server_->PushStatus(202);
+  ASSERT_OK(queuer->Queue(TestJob()));
+  server_->PushStatus(401);
+  Status refused = queuer->Queue(TestJob());
+  EXPECT_THAT(refused, StatusIs(StatusCode::kFailedPrecondition,
+                                AllOf(HasSubstr("401"), Not(HasSubstr("s3cr3t")))));
+  EXPECT_THAT(queuer->Describe(), Not(HasSubstr("s3cr3t")));
+  std::vector<TestHttpRequest> requests = server_->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].Header("authorization"), "");
+  EXPECT_EQ(requests[1].Header("authorization"), "Bearer s3cr3t-t0ken");
+}
+
 TEST_F(HttpQueuerTest, AcceptsAny2xx) {
   QueuerPtr queuer = Make(1);
   for (int status : {200, 201, 202, 204, 299}) {

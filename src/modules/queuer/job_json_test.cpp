@@ -49,5 +49,13 @@ TEST(JobJsonTest, RejectsBadJobsWithAMessage) {
   EXPECT_THAT(parse("{\"start\":\"\xff\",\"stop\":\"x\"}"), StatusIs(StatusCode::kInvalidArgument));
 }
 
+TEST(JobJsonTest, RejectsARepeatedKey) {
+  // Read as if sent once, the last "start" would silently win.
+  EXPECT_THAT(JobFromJson(R"({"start":"2019-01-01T00:00:00Z","start":"2019-01-01T00:30:00Z",)"
+                          R"("stop":"2019-01-01T01:00:00Z"})",
+                          kDefaultMaxWindowSeconds),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr(R"(duplicate key "start")")));
+}
+
 }  // namespace
 }  // namespace vpcflow

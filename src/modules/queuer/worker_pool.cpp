@@ -1,0 +1,132 @@
+#include "modules/queuer/worker_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace vpcflow {
+
+WorkerPool::WorkerPool(WorkerPoolOptions options)
+    : workers_count_(std::max(options.workers, 1)),
+      capacity_(std::max<size_t>(options.capacity, 1)),
+      stats_(options.stats) {
+  {
+    std::lock_guard lock(mu_);
+    PublishLocked();
+  }
+  workers_.reserve(static_cast<size_t>(workers_count_));
+  for (int i = 0; i < workers_count_; ++i) {
+    workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
+  }
+}
+
+WorkerPool::~WorkerPool() { Shutdown(0); }
+
+void WorkerPool::SetHandler(JobHandler handler) {
+  std::lock_guard lock(mu_);
+  handler_ = std::make_shared<const JobHandler>(std::move(handler));
+}
+
+Status WorkerPool::Submit(const Job& job, Done done) {
+  std::lock_guard lock(mu_);
+  if (closed_) return FailedPreconditionError("the job queue is shut down");
+  if (handler_ == nullptr || !*handler_) {
+    return FailedPreconditionError("the job queue has no handler");
+  }
+  if (ids_.contains(job.id)) {
+    return AlreadyExistsError("digest " + job.id + " is already queued or running");
+  }
+  // Counted with the running jobs: a job just submitted waits until a free worker wakes up.
+  if (static_cast<size_t>(running_) + waiting_.size() >=
+      static_cast<size_t>(workers_count_) + capacity_) {
+    return ResourceExhaustedError("the job queue is full (" + std::to_string(running_) +
+                                  " jobs running, " + std::to_string(waiting_.size()) +
+                                  " waiting)");
+  }
+  waiting_.push_back(Entry{.job = job, .done = std::move(done)});
+  ids_.insert(job.id);
+  PublishLocked();
+  work_cv_.notify_one();
+  return OkStatus();
+}
+
+std::vector<Job> WorkerPool::Shutdown(int64_t grace_ms) {
+  std::lock_guard shutdown_lock(shutdown_mu_);
+  std::deque<Entry> unstarted;
+  {
+    std::unique_lock lock(mu_);
+    if (closed_) return {};
+    closed_ = true;
+    unstarted.swap(waiting_);
+    for (const Entry& entry : unstarted) ids_.erase(entry.job.id);
+    PublishLocked();
+    work_cv_.notify_all();
+  }
+  std::vector<Job> handed_back;
+  for (Entry& entry : unstarted) {
+    if (entry.done) entry.done(CancelledError("the service is shutting down"));
+    handed_back.push_back(std::move(entry.job));
+  }
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0)),
+                      [this] { return running_ == 0; });
+  }
+  for (std::jthread& worker : workers_) worker.request_stop();
+  for (std::jthread& worker : workers_) worker.join();
+  return handed_back;
+}
+
+WorkerPoolLoad WorkerPool::Load() const {
+  std::lock_guard lock(mu_);
+  return {.workers = workers_count_,
+          .capacity = capacity_,
+          .running = running_,
+          .waiting = waiting_.size()};
+}
+
+std::string WorkerPool::Describe() const {
+  return std::to_string(workers_count_) + " workers, " + std::to_string(capacity_) +
+         " waiting at most";
+}
+
+void WorkerPool::Work(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [this] { return closed_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;
+    Entry entry = std::move(waiting_.front());
+    waiting_.pop_front();
+    std::shared_ptr<const JobHandler> handler = handler_;
+    ++running_;
+    PublishLocked();
+    lock.unlock();
+    Status result;
+    try {
+      result = (*handler)(entry.job, stop);
+    } catch (const std::exception& e) {
+      result = InternalError(std::string("the job handler threw: ") + e.what());
+    } catch (...) {
+      result = InternalError("the job handler threw");
+    }
+    lock.lock();
+    ids_.erase(entry.job.id);
+    --running_;
+    PublishLocked();
+    if (running_ == 0) idle_cv_.notify_all();
+    lock.unlock();
+    if (entry.done) entry.done(result);
+    entry.done = nullptr;  // what it holds goes now, before the pool is seen idle
+    lock.lock();
+  }
+}
+
+void WorkerPool::PublishLocked() {
+  if (stats_ == nullptr) return;
+  stats_->Gauge("jobs_waiting", static_cast<double>(waiting_.size()));
+  stats_->Gauge("jobs_running", static_cast<double>(running_));
+  stats_->Gauge("worker_pool_saturation",
+                static_cast<double>(static_cast<size_t>(running_) + waiting_.size()) /
+                    static_cast<double>(static_cast<size_t>(workers_count_) + capacity_));
+}
+
+}  // namespace vpcflow

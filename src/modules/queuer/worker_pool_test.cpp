@@ -1,0 +1,150 @@
+#include "modules/queuer/worker_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "testing/gate.hpp"
+#include "testing/matchers.hpp"
+#include "testing/memory_stats.hpp"
+
+namespace vpcflow {
+namespace {
+
+Job TestJob(int n) {
+  Window window{.start = 1546300800 + int64_t{n} * 3600,
+                .stop = 1546300800 + int64_t{n + 1} * 3600};
+  return Job{.id = DigestId(window), .window = window};
+}
+
+// A handler that holds every job at `gate`; jobs of even hours succeed, odd ones fail.
+JobHandler GatedHandler(Gate& gate) {
+  return [&gate](const Job& job, std::stop_token stop) {
+    if (!gate.Enter(stop)) return CancelledError("stopped");
+    return job.window.start % 7200 == 0 ? OkStatus() : UnavailableError("odd hour");
+  };
+}
+
+// Collects the results of the `done` callbacks.
+class Results {
+ public:
+  WorkerPool::Done Callback(int n) {
+    return [this, n](const Status& st) {
+      std::lock_guard lock(mu_);
+      results_.emplace(n, st);
+      cv_.notify_all();
+    };
+  }
+  bool WaitFor(size_t count) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return results_.size() >= count; });
+  }
+  std::multimap<int, Status> results() {
+    std::lock_guard lock(mu_);
+    return results_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<int, Status> results_;
+};
+
+TEST(WorkerPoolTest, RunsAtMostWorkersAtOnceAndRefusesBeyondTheQueue) {
+  Gate gate;
+  Results results;
+  WorkerPool pool({.workers = 2, .capacity = 3});
+  pool.SetHandler(GatedHandler(gate));
+  for (int i = 0; i < 5; ++i) ASSERT_OK(pool.Submit(TestJob(i), results.Callback(i)));
+  ASSERT_TRUE(gate.WaitEntered(2));
+  EXPECT_THAT(pool.Submit(TestJob(5), results.Callback(5)),
+              StatusIs(StatusCode::kResourceExhausted));
+  WorkerPoolLoad load = pool.Load();
+  EXPECT_EQ(load.running, 2);
+  EXPECT_EQ(load.waiting, 3u);
+  EXPECT_TRUE(load.full());
+  gate.Open();
+  ASSERT_TRUE(results.WaitFor(5));
+  EXPECT_EQ(gate.max_inside(), 2);
+  std::multimap<int, Status> got = results.results();
+  EXPECT_EQ(got.count(5), 0u);  // refused: its callback is never called
+  EXPECT_OK(got.find(0)->second);
+  EXPECT_THAT(got.find(1)->second, StatusIs(StatusCode::kUnavailable));
+  EXPECT_TRUE(pool.Shutdown(60000).empty());
+}
+
+TEST(WorkerPoolTest, AJobAlreadyInThePoolIsNotAddedTwice) {
+  Gate gate;
+  Results results;
+  WorkerPool pool({.workers = 1, .capacity = 1});
+  pool.SetHandler(GatedHandler(gate));
+  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(0)));
+  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_OK(pool.Submit(TestJob(1), results.Callback(1)));
+  // Running, and waiting in a full queue: both are AlreadyExists, not a full queue.
+  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(10)), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(pool.Submit(TestJob(1), results.Callback(11)), StatusIs(StatusCode::kAlreadyExists));
+  gate.Open();
+  ASSERT_TRUE(results.WaitFor(2));
+  EXPECT_EQ(gate.entered(), 2);
+  pool.Shutdown(60000);
+  EXPECT_EQ(results.results().size(), 2u);  // the refused ones are never called back
+  // Once it ended, the same job may come again.
+  WorkerPool again({.workers = 1, .capacity = 1});
+  again.SetHandler([](const Job&, std::stop_token) { return OkStatus(); });
+  Results twice;
+  ASSERT_OK(again.Submit(TestJob(0), twice.Callback(0)));
+  ASSERT_TRUE(twice.WaitFor(1));
+  ASSERT_OK(again.Submit(TestJob(0), twice.Callback(1)));
+  ASSERT_TRUE(twice.WaitFor(2));
+}
+
+TEST(WorkerPoolTest, ShutdownCancelsTheCallbacksOfWaitingJobs) {
+  Gate gate;
+  Results results;
+  WorkerPool pool({.workers = 1, .capacity = 5});
+  pool.SetHandler(GatedHandler(gate));
+  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(0)));
+  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_OK(pool.Submit(TestJob(1), results.Callback(1)));
+  std::vector<Job> handed_back = pool.Shutdown(0);
+  EXPECT_EQ(handed_back, std::vector<Job>{TestJob(1)});
+  ASSERT_TRUE(results.WaitFor(2));
+  std::multimap<int, Status> got = results.results();
+  EXPECT_THAT(got.find(0)->second, StatusIs(StatusCode::kCancelled));  // stopped after grace
+  EXPECT_THAT(got.find(1)->second, StatusIs(StatusCode::kCancelled));  // never started
+  EXPECT_THAT(pool.Submit(TestJob(2)), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST(WorkerPoolTest, AThrowingHandlerIsAnInternalResult) {
+  Results results;
+  WorkerPool pool({.workers = 1, .capacity = 1});
+  pool.SetHandler([](const Job&, std::stop_token) -> Status { throw std::runtime_error("boom"); });
+  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(0)));
+  ASSERT_TRUE(results.WaitFor(1));
+  EXPECT_THAT(results.results().begin()->second,
+              StatusIs(StatusCode::kInternal, ::testing::HasSubstr("boom")));
+}
+
+TEST(WorkerPoolTest, PublishesWaitingRunningAndSaturation) {
+  Gate gate;
+  MemoryStats stats;
+  WorkerPool pool({.workers = 1, .capacity = 3, .stats = &stats});
+  pool.SetHandler(GatedHandler(gate));
+  EXPECT_EQ(stats.LastGauge("worker_pool_saturation"), 0.0);
+  ASSERT_OK(pool.Submit(TestJob(0)));
+  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_OK(pool.Submit(TestJob(1)));
+  EXPECT_EQ(stats.LastGauge("jobs_running"), 1.0);
+  EXPECT_EQ(stats.LastGauge("jobs_waiting"), 1.0);
+  EXPECT_EQ(stats.LastGauge("worker_pool_saturation"), 0.5);
+  gate.Open();
+  pool.Shutdown(60000);
+  EXPECT_EQ(stats.LastGauge("jobs_running"), 0.0);
+  EXPECT_EQ(stats.LastGauge("jobs_waiting"), 0.0);
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -715,6 +715,7 @@ TEST_F(CliTest, GraphsOfTheDigest) {
   ASSERT_EQ(svg.exit_code, 0) << svg.err;
   EXPECT_THAT(svg.out, HasSubstr("<svg"));
   EXPECT_THAT(svg.out, HasSubstr("</svg>"));
+}
 
 // A sibling name for `object` (same folder, stamp and flow log; another hash): the planner
 // reads it too.

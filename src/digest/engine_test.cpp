@@ -269,6 +269,32 @@ TEST(EngineTest, AnObjectThatCannotBeReadFailsTheRun) {
   }
 }
 
+// The same for a Parquet object, read by ranges: an error of the source (on open or on a ranged
+// read) fails the run; a vanished Parquet object is counted as vanished, not as corrupt.
+TEST(EngineTest, AParquetObjectThatCannotBeReadFailsTheRun) {
+  Result<std::string> parquet = FlowLogTextToParquet(FlowLogBuilder().Add({}).Text());
+  ASSERT_OK(parquet);
+  for (bool on_open : {true, false}) {
+    SCOPED_TRACE(on_open ? "on open" : "on a ranged read");
+    MemoryObjectSource source;
+    for (int i = 1; i <= 4; ++i) source.Put(Key(i, 5, ".log.parquet"), *parquet);
+    source.FailObject(Key(3, 5, ".log.parquet"), UnavailableError("S3 GetObject: 3 attempts"),
+                      on_open);
+    EXPECT_THAT(RunOn(source), StatusIs(StatusCode::kUnavailable,
+                                        AllOf(HasSubstr("reading " + Key(3, 5, ".log.parquet")),
+                                              HasSubstr("3 attempts"))));
+
+    MemoryObjectSource vanishing;
+    for (int i = 1; i <= 2; ++i) vanishing.Put(Key(i, 5, ".log.parquet"), *parquet);
+    vanishing.FailObject(Key(2, 5, ".log.parquet"), NotFoundError("no such key"), on_open);
+    Result<DigestRun> run = RunOn(vanishing);
+    ASSERT_OK(run);
+    EXPECT_EQ(run->summary.objects_read, 1u);
+    EXPECT_EQ(run->summary.objects_vanished, 1u);
+    EXPECT_EQ(run->summary.objects_failed, 0u);
+  }
+}
+
 TEST(EngineTest, AnObjectDeletedSinceTheListingIsCountedAsVanished) {
   MemoryObjectSource source;
   const std::string good = FlowLogBuilder().Add({}).Gzip();

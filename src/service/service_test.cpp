@@ -12,8 +12,8 @@
 #include "api/test_corpus.hpp"
 #include "service/marker_keeper.hpp"
 #include "testing/fake_clock.hpp"
-#include "testing/gated_source.hpp"
 #include "testing/gate.hpp"
+#include "testing/gated_source.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
@@ -266,6 +266,32 @@ TEST_F(ServiceTest, APortInUseIsUnavailable) {
 // Must-fix 5 of issue 12: an object that could not be read fails the job (a failure record a
 // new POST retries), it never yields a "done" digest that silently lacks the object.
 TEST_F(ServiceTest, AnObjectThatCannotBeReadFailsTheJob) {
+  auto memory = std::make_unique<MemoryObjectSource>();
+  PutCorpus(*memory);
+  const std::string unreadable = CorpusKey(5, "ef567890");
+  memory->FailObject(unreadable, PermissionDeniedError("open /logs/x: Permission denied"));
+  Make(std::move(memory));
+  ASSERT_OK(service_->Start());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  std::string status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Result<HttpResponse> answer = Send("GET", "/status" + kQuery);
+    ASSERT_OK(answer.status());
+    status = answer->body;
+    if (status.find(R"("state":"failed")") != std::string::npos ||
+        status.find(R"("state":"done")") != std::string::npos) {
+      break;
+    }
+  }
+  EXPECT_THAT(status, HasSubstr(R"("state":"failed")"));
+  EXPECT_THAT(status, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(status, HasSubstr(unreadable));
+  EXPECT_FALSE(storage_->Digest(kId).has_value());
+  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 404);
+  EXPECT_EQ(logger_->Count("job-done"), 0u);
+}
+
 TEST_F(ServiceTest, WorkerRouteJobsShareTheBoundedPool) {
   config_.workers = 2;
   config_.queue_capacity = 1;

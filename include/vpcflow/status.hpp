@@ -5,7 +5,6 @@
 /// cross an interface. The code set is small and canonical; the HTTP layer maps codes to HTTP
 /// statuses in one place. Thread safety: values, safe to copy and move between threads.
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,13 +77,17 @@ inline bool IsDataLoss(const Status& s) { return s.code() == StatusCode::kDataLo
 inline bool IsUnavailable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
 inline bool IsUnimplemented(const Status& s) { return s.code() == StatusCode::kUnimplemented; }
 
-/// A value or the Status explaining its absence. Constructing from an OK Status is a bug.
+/// A value or the Status explaining its absence. Constructing from an OK Status is a bug; as
+/// absl::StatusOr does, the Result then holds an Internal error saying so (in every build type,
+/// so the caller sees an error rather than a value that is not there).
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    assert(!std::get<Status>(v_).ok());
+    if (std::get<Status>(v_).ok()) {
+      v_ = Status(StatusCode::kInternal, "a Result was built from an OK status without a value");
+    }
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }

@@ -106,6 +106,13 @@ TEST(ResultTest, HoldsAnError) {
   EXPECT_THAT(r, StatusIs(StatusCode::kNotFound, HasSubstr("gone")));
 }
 
+TEST(ResultTest, BuiltFromAnOkStatusIsAnInternalError) {
+  Result<int> r = OkStatus();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("OK status"));
+}
+
 TEST(ResultTest, MovesTheValueOut) {
   Result<std::unique_ptr<int>> r = std::make_unique<int>(7);
   std::unique_ptr<int> p = std::move(r).value();

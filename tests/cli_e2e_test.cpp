@@ -19,12 +19,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/gzip_reader.hpp"
+#include "common/json_parse.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/files.hpp"
@@ -324,13 +324,15 @@ TEST_F(CliTest, NdjsonHasOneObjectPerRow) {
   std::vector<std::string> lines = Lines(r.out), reference = Lines(*reference_);
   ASSERT_EQ(lines.size(), reference.size());
   for (size_t i = 0; i < lines.size(); i += 97) {
-    nlohmann::json row = nlohmann::json::parse(lines[i], nullptr, /*allow_exceptions=*/false);
+    Result<boost::json::value> parsed = ParseJsonStrict(lines[i]);
+    ASSERT_OK(parsed) << lines[i];
+    const boost::json::value& row = *parsed;
     ASSERT_TRUE(row.is_object()) << lines[i];
     std::vector<std::string> t = Tokens(reference[i]);
-    EXPECT_EQ(row["srcaddr"], t[3]) << lines[i];
-    EXPECT_EQ(row["dstaddr"], t[4]) << lines[i];
-    EXPECT_EQ(row["bytes"].get<uint64_t>(), std::stoull(t[9])) << lines[i];
-    EXPECT_GE(row["flows"].get<uint64_t>(), 1u) << lines[i];
+    EXPECT_EQ(row.at("srcaddr").as_string(), t[3]) << lines[i];
+    EXPECT_EQ(row.at("dstaddr").as_string(), t[4]) << lines[i];
+    EXPECT_EQ(row.at("bytes").to_number<uint64_t>(), std::stoull(t[9])) << lines[i];
+    EXPECT_GE(row.at("flows").to_number<uint64_t>(), 1u) << lines[i];
   }
 }
 

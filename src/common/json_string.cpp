@@ -1,5 +1,7 @@
 #include "common/json_string.hpp"
 
+#include <cstring>
+
 namespace vpcflow {
 namespace {
 
@@ -29,34 +31,52 @@ size_t Utf8SequenceLength(std::string_view s) {
 
 }  // namespace
 
-void AppendJsonString(std::string& out, std::string_view s) {
+char* PutJsonStringContent(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
+  auto put = [&out](std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    out += text.size();
+  };
   while (!s.empty()) {
     unsigned char c = static_cast<unsigned char>(s[0]);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {  // the common case: plain ASCII
+      *out++ = static_cast<char>(c);
+      s.remove_prefix(1);
+      continue;
+    }
     size_t length = Utf8SequenceLength(s);
     if (length == 0) {
-      out += "\\ufffd";
+      put("\\ufffd");
       length = 1;
     } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      *out++ = '\\';
+      *out++ = static_cast<char>(c);
     } else if (c == '\n') {
-      out += "\\n";
+      put("\\n");
     } else if (c == '\r') {
-      out += "\\r";
+      put("\\r");
     } else if (c == '\t') {
-      out += "\\t";
+      put("\\t");
     } else if (c < 0x20 || c == 0x7F) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
+      put("\\u00");
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 0xF];
     } else {
-      out.append(s.data(), length);
+      put(s.substr(0, length));
     }
     s.remove_prefix(length);
   }
-  out += '"';
+  return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  const size_t start = out.size();
+  out.resize(start + 2 + kJsonEscapeFactor * s.size());
+  char* p = out.data() + start;
+  *p++ = '"';
+  p = PutJsonStringContent(p, s);
+  *p++ = '"';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 std::string JsonQuote(std::string_view text) {

@@ -10,6 +10,14 @@
 
 namespace vpcflow {
 
+/// The most bytes one input byte can become (`\u00XX`, `\ufffd`).
+inline constexpr size_t kJsonEscapeFactor = 6;
+
+/// Writes `text` escaped as the content of a JSON string (no quotes) at `out`, which has room
+/// for kJsonEscapeFactor * text.size() bytes, and returns the end. For encoders that fill their
+/// own buffers (src/digest/row_format); the same rules as AppendJsonString.
+char* PutJsonStringContent(char* out, std::string_view text);
+
 /// Appends `text` as a JSON string literal, quotes included, to `out`.
 void AppendJsonString(std::string& out, std::string_view text);
 

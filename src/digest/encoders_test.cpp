@@ -2,12 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <boost/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/json_parse.hpp"
 #include "digest/test_records.hpp"
 #include "testing/matchers.hpp"
 #include "vpcflow/digest.hpp"
@@ -130,9 +131,20 @@ TEST(NdjsonEncoderTest, EveryLineIsValidJsonEvenForOddOwners) {
   Rec r;
   r.account = std::string("a\\b\x01\xff", 5);
   const std::string text = EncodeToString(MakeDigest(std::vector<Rec>{r}), DigestFormat::kNdjson);
-  const auto j = nlohmann::json::parse(Lines(text).at(0));
-  EXPECT_EQ(j["account_id"], "a\\b\x01\xc3\xbf");
-  EXPECT_EQ(j["flows"], 1);
+  Result<boost::json::value> j = ParseJsonStrict(Lines(text).at(0));
+  ASSERT_OK(j);
+  // Invalid UTF-8 becomes U+FFFD, as in every JSON the project writes (common/json_string).
+  EXPECT_EQ(j->at("account_id").as_string(), "a\\b\x01\xef\xbf\xbd");
+  EXPECT_EQ(j->at("flows").to_number<uint64_t>(), 1u);
+}
+
+// Issue 13: a valid "é" came out as "Ã©" on the service's ndjson path. Every ndjson writer (the
+// CLI, the service's re-encoding, queries) goes through PutNdjsonMembers: valid UTF-8 passes.
+TEST(NdjsonEncoderTest, ValidUtf8PassesUnchanged) {
+  Rec r;
+  r.interface = "eni-caf\xc3\xa9-\xe2\x98\x83";
+  const std::string text = EncodeToString(MakeDigest(std::vector<Rec>{r}), DigestFormat::kNdjson);
+  EXPECT_THAT(text, ::testing::HasSubstr("\"interface_id\":\"eni-caf\xc3\xa9-\xe2\x98\x83\""));
 }
 
 TEST(CsvEncoderTest, WritesHeaderThenRowsInTheSameOrder) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/json_string.hpp"
 #include "digest/digest_table.hpp"
 
 namespace vpcflow {
@@ -42,7 +43,7 @@ RowView MakeRowView(const DigestEntry& entry, std::string_view account,
 }
 
 size_t RowRoom(const RowView& row) {
-  return 512 + 6 * (row.record.account_id.size() + row.record.interface_id.size());
+  return 512 + kJsonEscapeFactor * (row.record.account_id.size() + row.record.interface_id.size());
 }
 
 char* PutAddressText(char* out, const IpAddress& address, uint8_t bits) {
@@ -94,7 +95,7 @@ char* PutNdjsonMembers(char* p, const RowView& row) {
       return;
     }
     *p++ = '"';
-    p = PutJsonEscaped(p, value);
+    p = PutJsonStringContent(p, value);
     *p++ = '"';
   };
   auto address = [&p](std::string_view key, bool present, const IpAddress& a, uint8_t bits) {
@@ -156,49 +157,6 @@ char* PutCsvColumns(char* p, const RowView& row) {
   p = PutDecimal(p, r.start);
   *p++ = ',';
   return PutDecimal(p, r.end);
-}
-
-char* PutJsonEscaped(char* p, std::string_view s) {
-  if (std::all_of(s.begin(), s.end(), [](char ch) {
-        const auto c = static_cast<unsigned char>(ch);
-        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-      })) {
-    return Put(p, s);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      *p++ = '\\';
-      *p++ = static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    if (c >= 0x20 && c < 0x80) {
-      len = 1;
-    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-      len = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-      len = 4;
-    }
-    bool valid = len > 0 && i + len <= s.size();
-    for (size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    }
-    if (valid) {
-      p = Put(p, s.substr(i, len));
-      i += len;
-    } else {
-      p = Put(p, "\\u00");
-      *p++ = kHex[c >> 4];
-      *p++ = kHex[c & 15];
-      ++i;
-    }
-  }
-  return p;
 }
 
 char* PutCsvField(char* p, std::string_view s) {

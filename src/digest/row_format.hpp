@@ -73,11 +73,6 @@ inline constexpr std::string_view kCsvColumns =
 /// when `bits` is below the address's length. Writes at most kMaxIpTextLength + 4 bytes.
 char* PutAddressText(char* out, const IpAddress& address, uint8_t bits);
 
-/// JSON string contents: quotes, backslashes and control characters escaped; bytes that are not
-/// valid UTF-8 escaped as the code point of the same value (so the output stays valid JSON).
-/// Writes at most 6 bytes per input byte.
-char* PutJsonEscaped(char* out, std::string_view s);
-
 /// An RFC 4180 field: quoted when it contains a comma, a quote or a line break. Writes at most
 /// 2 * size + 2 bytes.
 char* PutCsvField(char* out, std::string_view s);

@@ -1,8 +1,9 @@
+#include <boost/json.hpp>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
 
+#include "common/json_string.hpp"
 #include "vpcflow/digest.hpp"
 
 #ifndef VPCFLOW_VERSION
@@ -76,39 +77,39 @@ uint64_t DigestSummary::lines_total() const {
 }
 
 std::string DigestSummary::ToJson() const {
-  nlohmann::ordered_json lines_json = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < kLineOutcomeCount; ++i) {
-    lines_json[std::string(kOutcomeNames[i])] = lines[i];
-  }
-  nlohmann::ordered_json problems_json = nlohmann::ordered_json::array();
+  namespace json = boost::json;
+  json::object lines_json;
+  for (size_t i = 0; i < kLineOutcomeCount; ++i) lines_json[kOutcomeNames[i]] = lines[i];
+  json::array problems_json;
   for (const ObjectProblem& p : problems) {
-    problems_json.push_back(
-        {{"key", p.key}, {"kind", std::string(ProblemKindName(p.kind))}, {"reason", p.reason}});
+    // Keys and reasons come from object names and error messages: valid UTF-8 only.
+    problems_json.push_back(json::object{{"key", ValidUtf8(p.key)},
+                                         {"kind", ProblemKindName(p.kind)},
+                                         {"reason", ValidUtf8(p.reason)}});
   }
-  nlohmann::ordered_json j = {
-      {"window", {{"start", FormatRfc3339(window.start)}, {"stop", FormatRfc3339(window.stop)}}},
-      {"objects_listed", objects_listed},
-      {"objects_ignored", objects_ignored},
-      {"objects_out_of_range", objects_out_of_range},
-      {"objects_parquet", objects_parquet},
-      {"objects_empty", objects_empty},
-      {"objects_read", objects_read},
-      {"objects_failed", objects_failed},
-      {"objects_vanished", objects_vanished},
-      {"objects_not_files", objects_not_files},
-      {"list_requests", list_requests},
-      {"bytes_compressed", bytes_compressed},
-      {"bytes_uncompressed", bytes_uncompressed},
-      {"lines", lines_json},
-      {"lines_total", lines_total()},
-      {"keys", keys},
-      {"list_seconds", list_seconds},
-      {"read_seconds", read_seconds},
-      {"total_seconds", total_seconds},
-      {"problems", problems_json},
-  };
-  // Keys and reasons come from object names and error messages: never let bad UTF-8 throw.
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  json::object j;
+  j["window"] =
+      json::object{{"start", FormatRfc3339(window.start)}, {"stop", FormatRfc3339(window.stop)}};
+  j["objects_listed"] = objects_listed;
+  j["objects_ignored"] = objects_ignored;
+  j["objects_out_of_range"] = objects_out_of_range;
+  j["objects_parquet"] = objects_parquet;
+  j["objects_empty"] = objects_empty;
+  j["objects_read"] = objects_read;
+  j["objects_failed"] = objects_failed;
+  j["objects_vanished"] = objects_vanished;
+  j["objects_not_files"] = objects_not_files;
+  j["list_requests"] = list_requests;
+  j["bytes_compressed"] = bytes_compressed;
+  j["bytes_uncompressed"] = bytes_uncompressed;
+  j["lines"] = std::move(lines_json);
+  j["lines_total"] = lines_total();
+  j["keys"] = keys;
+  j["list_seconds"] = list_seconds;
+  j["read_seconds"] = read_seconds;
+  j["total_seconds"] = total_seconds;
+  j["problems"] = std::move(problems_json);
+  return json::serialize(j);
 }
 
 std::string DigestSummary::ToText() const {

@@ -1,9 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <boost/json.hpp>
 #include <set>
 
+#include "common/json_parse.hpp"
 #include "testing/matchers.hpp"
 #include "vpcflow/digest.hpp"
 
@@ -75,43 +76,54 @@ TEST(DigestSummaryTest, CountsLines) {
   EXPECT_EQ(DigestSummary().lines_total(), 0u);
 }
 
+std::string Str(const boost::json::value& v) { return std::string(v.as_string()); }
+uint64_t Num(const boost::json::value& v) { return v.to_number<uint64_t>(); }
+
 TEST(DigestSummaryTest, JsonHasEveryField) {
-  const auto j = nlohmann::json::parse(SampleSummary().ToJson());
-  EXPECT_EQ(j["window"]["start"], "2019-01-01T00:00:00Z");
-  EXPECT_EQ(j["window"]["stop"], "2019-01-01T01:00:00Z");
-  EXPECT_EQ(j["objects_listed"], 10);
-  EXPECT_EQ(j["objects_ignored"], 1);
-  EXPECT_EQ(j["objects_out_of_range"], 2);
-  EXPECT_EQ(j["objects_parquet"], 1);
-  EXPECT_EQ(j["objects_empty"], 1);
-  EXPECT_EQ(j["objects_read"], 4);
-  EXPECT_EQ(j["objects_failed"], 1);
-  EXPECT_EQ(j["objects_vanished"], 1);
-  EXPECT_EQ(j["objects_not_files"], 1);
-  EXPECT_EQ(j["list_requests"], 7);
-  EXPECT_EQ(j["bytes_compressed"], 1234);
-  EXPECT_EQ(j["bytes_uncompressed"], 5678);
-  EXPECT_EQ(j["lines"].size(), kLineOutcomeCount);
-  EXPECT_EQ(j["lines"]["used"], 100);
-  EXPECT_EQ(j["lines"]["status_nodata"], 3);
-  EXPECT_EQ(j["lines"]["outside_window"], 0);
-  EXPECT_EQ(j["lines_total"], 107);
-  EXPECT_EQ(j["keys"], 42);
-  EXPECT_DOUBLE_EQ(j["read_seconds"].get<double>(), 1.25);
-  EXPECT_DOUBLE_EQ(j["total_seconds"].get<double>(), 2.0);
-  ASSERT_EQ(j["problems"].size(), 3u);
-  EXPECT_EQ(j["problems"][0]["key"], "AWSLogs/x.log.gz");
-  EXPECT_EQ(j["problems"][0]["kind"], "corrupt");
-  EXPECT_EQ(j["problems"][0]["reason"], "corrupt gzip: bad");
-  EXPECT_EQ(j["problems"][1]["kind"], "vanished");
-  EXPECT_EQ(j["problems"][2]["kind"], "not_a_file");
+  Result<boost::json::value> parsed = ParseJsonStrict(SampleSummary().ToJson());
+  ASSERT_OK(parsed);
+  const boost::json::object& j = parsed->as_object();
+  EXPECT_EQ(Str(j.at("window").at("start")), "2019-01-01T00:00:00Z");
+  EXPECT_EQ(Str(j.at("window").at("stop")), "2019-01-01T01:00:00Z");
+  EXPECT_EQ(Num(j.at("objects_listed")), 10u);
+  EXPECT_EQ(Num(j.at("objects_ignored")), 1u);
+  EXPECT_EQ(Num(j.at("objects_out_of_range")), 2u);
+  EXPECT_EQ(Num(j.at("objects_parquet")), 1u);
+  EXPECT_EQ(Num(j.at("objects_empty")), 1u);
+  EXPECT_EQ(Num(j.at("objects_read")), 4u);
+  EXPECT_EQ(Num(j.at("objects_failed")), 1u);
+  EXPECT_EQ(Num(j.at("objects_vanished")), 1u);
+  EXPECT_EQ(Num(j.at("objects_not_files")), 1u);
+  EXPECT_EQ(Num(j.at("list_requests")), 7u);
+  EXPECT_EQ(Num(j.at("bytes_compressed")), 1234u);
+  EXPECT_EQ(Num(j.at("bytes_uncompressed")), 5678u);
+  EXPECT_EQ(j.at("lines").as_object().size(), kLineOutcomeCount);
+  EXPECT_EQ(Num(j.at("lines").at("used")), 100u);
+  EXPECT_EQ(Num(j.at("lines").at("status_nodata")), 3u);
+  EXPECT_EQ(Num(j.at("lines").at("outside_window")), 0u);
+  EXPECT_EQ(Num(j.at("lines_total")), 107u);
+  EXPECT_EQ(Num(j.at("keys")), 42u);
+  EXPECT_DOUBLE_EQ(j.at("read_seconds").to_number<double>(), 1.25);
+  EXPECT_DOUBLE_EQ(j.at("total_seconds").to_number<double>(), 2.0);
+  const boost::json::array& problems = j.at("problems").as_array();
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(Str(problems[0].at("key")), "AWSLogs/x.log.gz");
+  EXPECT_EQ(Str(problems[0].at("kind")), "corrupt");
+  EXPECT_EQ(Str(problems[0].at("reason")), "corrupt gzip: bad");
+  EXPECT_EQ(Str(problems[1].at("kind")), "vanished");
+  EXPECT_EQ(Str(problems[2].at("kind")), "not_a_file");
 }
 
-TEST(DigestSummaryTest, JsonSurvivesInvalidUtf8InKeys) {
+TEST(DigestSummaryTest, JsonSurvivesInvalidUtf8InKeysAndKeepsValidUtf8) {
   DigestSummary s;
   s.problems.push_back({"bad\xff", "x"});
-  const auto j = nlohmann::json::parse(s.ToJson());
-  EXPECT_EQ(j["problems"].size(), 1u);
+  s.problems.push_back({"caf\xc3\xa9", "x"});
+  Result<boost::json::value> parsed = ParseJsonStrict(s.ToJson());
+  ASSERT_OK(parsed);
+  const boost::json::array& problems = parsed->at("problems").as_array();
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(Str(problems[0].at("key")), "bad\xef\xbf\xbd");
+  EXPECT_EQ(Str(problems[1].at("key")), "caf\xc3\xa9");
 }
 
 TEST(DigestSummaryTest, TextNamesTheNonZeroCountsAndTheProblems) {

@@ -37,6 +37,6 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/log/json_logger_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd_test.cpp
-    LIBS vpcflow_modules nlohmann_json::nlohmann_json Boost::json
+    LIBS vpcflow_modules Boost::json
     LABELS unit)
 endif()

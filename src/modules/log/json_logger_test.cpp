@@ -1,13 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "common/json_parse.hpp"
 #include "testing/fake_clock.hpp"
+#include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "vpcflow/logger.hpp"
 
@@ -65,16 +67,17 @@ TEST(JsonLoggerTest, EscapesStringsSoEveryLineParses) {
   logger->Log(LogLevel::kWarn, "dependency-failure\n", {{"reason", nasty}, {"k\"ey", "v"}});
   std::vector<std::string> lines = out.Lines();
   ASSERT_EQ(lines.size(), 1u);
-  nlohmann::json json = nlohmann::json::parse(lines[0], nullptr, false);
-  ASSERT_FALSE(json.is_discarded()) << lines[0];
-  EXPECT_EQ(json["event"], "dependency-failure\n");
-  EXPECT_EQ(json["level"], "warn");
-  std::string reason = json["reason"];
+  Result<boost::json::value> parsed = ParseJsonStrict(lines[0]);
+  ASSERT_OK(parsed) << lines[0];
+  const boost::json::value& json = *parsed;
+  EXPECT_EQ(json.at("event").as_string(), "dependency-failure\n");
+  EXPECT_EQ(json.at("level").as_string(), "warn");
+  std::string reason(json.at("reason").as_string());
   EXPECT_NE(reason.find("quote\" backslash\\ newline\n tab\t nul"), std::string::npos);
   EXPECT_NE(reason.find(std::string("nul") + '\0' + " ctrl\x01"), std::string::npos);
   EXPECT_NE(reason.find("bad-utf8 \xef\xbf\xbd\xef\xbf\xbd overlong"), std::string::npos);
   EXPECT_NE(reason.find("snowman \xe2\x98\x83 emoji \xf0\x9f\x98\x80"), std::string::npos);
-  EXPECT_EQ(json["k\"ey"], "v");
+  EXPECT_EQ(json.at("k\"ey").as_string(), "v");
 }
 
 TEST(JsonLoggerTest, NonFiniteNumbersAreNull) {
@@ -82,9 +85,10 @@ TEST(JsonLoggerTest, NonFiniteNumbersAreNull) {
   LoggerPtr logger = NewJsonLogger(LogLevel::kInfo, out.get());
   logger->Log(LogLevel::kError, "x",
               {{"nan", std::nan("")}, {"inf", std::numeric_limits<double>::infinity()}});
-  nlohmann::json json = nlohmann::json::parse(out.Lines().at(0));
-  EXPECT_TRUE(json["nan"].is_null());
-  EXPECT_TRUE(json["inf"].is_null());
+  Result<boost::json::value> json = ParseJsonStrict(out.Lines().at(0));
+  ASSERT_OK(json);
+  EXPECT_TRUE(json->at("nan").is_null());
+  EXPECT_TRUE(json->at("inf").is_null());
 }
 
 TEST(JsonLoggerTest, DropsEventsBelowTheLevel) {
@@ -116,7 +120,7 @@ TEST(JsonLoggerTest, LinesFromManyThreadsNeverInterleave) {
   std::vector<std::string> lines = out.Lines();
   ASSERT_EQ(lines.size(), 1600u);
   for (const std::string& line : lines) {
-    ASSERT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
+    ASSERT_OK(ParseJsonStrict(line)) << line;
   }
 }
 

@@ -96,7 +96,7 @@ struct DigestArgs {
   int threads = 0;
   bool summary = false;
   bool progress = false;
-  std::string rows_output;             // the rows sidecar, when given
+  std::string rows_output;  // the rows sidecar, when given
   bool follow_links = false;
   std::string region;                  // s3:// only
   std::string role;                    // s3:// only

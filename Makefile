@@ -5,6 +5,10 @@ FUZZ_SECONDS ?= 20
 BENCH_CACHE ?= $(HOME)/.cache/vpcflow-bench
 DATA_DIR ?= var
 PORT ?= 8080
+# ccache (CMakeLists.txt uses it when installed): paths relative to this checkout, and the
+# compiler's working folder left out of the hash, so another clone of the project hits the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 
 .PHONY: all bootstrap configure build test unit-test asan-test fuzz fuzz-test bench load run \
         sample-data digest-sample format format-check tidy clean

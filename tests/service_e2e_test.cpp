@@ -14,6 +14,7 @@
 
 #include "api/test_corpus.hpp"
 #include "service_harness.hpp"
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 #include "testing/self_signed_cert.hpp"
@@ -28,13 +29,6 @@ namespace json = boost::json;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The file names in `dir` (none when it does not exist).
 std::vector<std::string> FilesIn(const fs::path& dir) {

@@ -11,6 +11,7 @@
 
 #include "common/process_identity.hpp"
 #include "modules/text_format.hpp"
+#include "testing/files.hpp"
 #include "testing/marker_conformance.hpp"
 #include "testing/memory_marker.hpp"
 #include "vpcflow/marker.hpp"
@@ -34,11 +35,6 @@ INSTANTIATE_TEST_SUITE_P(Memory, MarkerConformanceTest,
                          ::testing::Values(MarkerFactory(&NewMemoryMarker)));
 
 constexpr Window kWindow{1546300800, 1546304400};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 void WriteFile(const std::string& path, const std::string& text, int64_t mtime_ms) {
   std::ofstream(path, std::ios::binary) << text;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/process_identity.hpp"
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_storage.hpp"
 #include "testing/scratch_dir.hpp"
@@ -31,11 +32,6 @@ std::set<std::string> Names(const std::string& dir) {
     names.insert(entry.path().filename().string());
   }
   return names;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Another process, alive until Stop(): it blocks reading a pipe, and exits when it closes.

@@ -61,7 +61,9 @@ class ServiceImpl {
   Status Run(bool handle_signals);
   int port() const { return server_ ? server_->port() : 0; }
 
-  // Declared in dependency order: the queuer (whose threads use the others) goes first.
+  // Shutdown() stops every thread (server, keeper, queuer, pool) before anything is destroyed.
+  // Then members go in reverse order of declaration: the server, runner and tracker (below)
+  // first, the queuer before the pool it submits to, and the modules everything uses last.
   Config config_;
   ClockPtr clock_;
   LoggerPtr logger_;

@@ -407,34 +407,6 @@ TEST_F(ServiceTest, WithoutTokensItWarnsThatTheApiIsOpen) {
   EXPECT_EQ(Send("GET", "/healthz")->status, 200);
 }
 
-TEST_F(ServiceTest, ShutdownHandsBackJobsAndLeavesNoMarker) {
-  config_.workers = 1;
-  auto memory = std::make_unique<MemoryObjectSource>();
-  PutCorpus(*memory);
-  const std::string unreadable = CorpusKey(5, "ef567890");
-  memory->FailObject(unreadable, PermissionDeniedError("open /logs/x: Permission denied"));
-  Make(std::move(memory));
-  ASSERT_OK(service_->Start());
-  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
-  std::string status;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    Result<HttpResponse> answer = Send("GET", "/status" + kQuery);
-    ASSERT_OK(answer.status());
-    status = answer->body;
-    if (status.find(R"("state":"failed")") != std::string::npos ||
-        status.find(R"("state":"done")") != std::string::npos) {
-      break;
-    }
-  }
-  EXPECT_THAT(status, HasSubstr(R"("state":"failed")"));
-  EXPECT_THAT(status, HasSubstr("PERMISSION_DENIED"));
-  EXPECT_THAT(status, HasSubstr(unreadable));
-  EXPECT_FALSE(storage_->Digest(kId).has_value());
-  EXPECT_EQ(Send("GET", "/" + kQuery)->status, 404);
-  EXPECT_EQ(logger_->Count("job-done"), 0u);
-}
-
 TEST_F(ServiceTest, ShutdownHandsBackJobsWhoseMarkersTheNextInstanceTakesOver) {
   config_.heartbeat_ms = 50;
   auto clock = std::make_shared<FakeClock>(kSettledMs);

@@ -12,12 +12,12 @@
 #include <latch>
 #include <sstream>
 
-#include "api/test_corpus.hpp"
 #include "service_harness.hpp"
 #include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 #include "testing/self_signed_cert.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/window.hpp"
 

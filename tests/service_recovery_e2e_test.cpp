@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/test_corpus.hpp"
 #include "common/process_identity.hpp"
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/marker.hpp"
 #include "vpcflow/window.hpp"
 

@@ -10,12 +10,12 @@
 #include <memory>
 #include <string>
 
-#include "api/test_corpus.hpp"
 #include "s3/s3_client.hpp"
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
 #include "testing/s3_rgw.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/window.hpp"
 
 namespace vpcflow {

@@ -8,7 +8,6 @@
 #include <future>
 #include <mutex>
 
-#include "api/test_corpus.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
@@ -16,6 +15,7 @@
 #include "testing/memory_queuer.hpp"
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
+#include "testing/service_corpus.hpp"
 
 namespace vpcflow {
 namespace {

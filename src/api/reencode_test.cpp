@@ -5,8 +5,8 @@
 
 #include <regex>
 
-#include "api/test_corpus.hpp"
 #include "testing/matchers.hpp"
+#include "testing/service_corpus.hpp"
 
 namespace vpcflow {
 namespace {

@@ -6,13 +6,13 @@
 #include <boost/json/parse.hpp>
 #include <future>
 
-#include "api/test_corpus.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
+#include "testing/service_corpus.hpp"
 
 namespace vpcflow {
 namespace {

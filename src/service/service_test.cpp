@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 
-#include "api/test_corpus.hpp"
 #include "service/marker_keeper.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/gate.hpp"
@@ -21,6 +20,7 @@
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/service_corpus.hpp"
 #include "testing/test_http_server.hpp"
 
 namespace vpcflow {

@@ -41,8 +41,14 @@
 #include <thread>
 #include <vector>
 
-#include "api/test_corpus.hpp"
 #include "s3/s3_client.hpp"
+// Gunzip: in src/testing/service_corpus.hpp on branch integ (issue 13 moved it there); the
+// fallback is for the branch this was written on, and can go once both are merged.
+#if __has_include("testing/service_corpus.hpp")
+#include "testing/service_corpus.hpp"
+#else
+#include "api/test_corpus.hpp"
+#endif
 #include "service_harness.hpp"
 #include "soak/soak_tally.hpp"
 #include "testing/rgw_env.hpp"
@@ -139,14 +145,14 @@ std::optional<Options> ReadOptions() {
 // ---------------------------------------------------------------------------------------------
 // The corpus and the windows asked for
 
-constexpr char kCorpusStart[] = "2024-03-01T00:00:00Z";
-constexpr char kCorpusStop[] = "2024-03-02T00:00:00Z";
+constexpr char kSoakDayStart[] = "2024-03-01T00:00:00Z";
+constexpr char kSoakDayStop[] = "2024-03-02T00:00:00Z";
 
 // Windows inside the corpus's day: starts every 5 minutes, lengths 5 minutes to 2 hours, in a
 // fixed random order (the clients ask for them in this order: "new" windows).
 std::vector<Window> WindowPool() {
-  const int64_t begin = *ParseRfc3339(kCorpusStart);
-  const int64_t end = *ParseRfc3339(kCorpusStop);
+  const int64_t begin = *ParseRfc3339(kSoakDayStart);
+  const int64_t end = *ParseRfc3339(kSoakDayStop);
   std::vector<Window> pool;
   for (int64_t length : {5, 10, 15, 30, 60, 120}) {
     for (int64_t start = begin; start + length * 60 <= end; start += 300) {
@@ -647,12 +653,12 @@ int Main() {
   std::shared_ptr<S3Client> s3 = NewRgwClient(*rgw);
   const std::string corpus = o.work + "/corpus";
   fs::remove_all(corpus);
-  Say("generating " + std::to_string(o.corpus_mb) + " MB of flow logs for " + kCorpusStart +
-      " .. " + kCorpusStop);
+  Say("generating " + std::to_string(o.corpus_mb) + " MB of flow logs for " + kSoakDayStart +
+      " .. " + kSoakDayStop);
   {
     auto [code, out] = RunToCompletion(
-        {VPCFLOW_DIGEST_BIN, "generate", "--out", corpus, "--start", kCorpusStart, "--stop",
-         kCorpusStop, "--size-mb", std::to_string(o.corpus_mb), "--seed", "11"},
+        {VPCFLOW_DIGEST_BIN, "generate", "--out", corpus, "--start", kSoakDayStart, "--stop",
+         kSoakDayStop, "--size-mb", std::to_string(o.corpus_mb), "--seed", "11"},
         {}, 600000);
     if (code != 0) {
       std::cerr << "soak: generate failed: " << out << "\n";

@@ -68,6 +68,31 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     CountOutcome(ctx, kStat, "exists");
     return Conflict(ctx, job.id, "exists");
   }
+  // A stale marker is an accepted job whose holder died or went silent: this POST takes it
+  // over. If it then cannot be queued here, its marker must stay, for the recovery of this or
+  // another instance to queue it later (MarkerKeeper): unmarking it lost a job a client had
+  // been told (202) would complete (found by `make soak`: kill -9, then a full queue).
+  Result<MarkInfo> before = ctx.marker->State(job.id);
+  if (!before.ok()) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "marker", before.status());
+  }
+  if (before->state == MarkState::kInProgress) {
+    CountOutcome(ctx, kStat, "in_progress");
+    return Conflict(ctx, job.id, "is in progress");
+  }
+  const bool orphan = before->state == MarkState::kStale;
+  // Releases the marker of a job that was not accepted; an orphan's stays.
+  auto release = [&ctx, &job, orphan] {
+    if (orphan) {
+      ctx.logger->Log(LogLevel::kWarn, "job-left-for-recovery", {{"id", job.id}});
+      return;
+    }
+    if (Status unmark = ctx.marker->Unmark(job.id); !unmark.ok()) {
+      ctx.logger->Log(LogLevel::kError, "dependency-failure",
+                      {{"dependency", "marker"}, {"reason", unmark.ToString()}, {"id", job.id}});
+    }
+  };
   // Marking first makes the POST race safe: exactly one caller creates the marker.
   if (Status st = ctx.marker->Mark(job.id, job.window); !st.ok()) {
     if (IsAlreadyExists(st)) {
@@ -80,7 +105,7 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   // A worker may have finished between Exists and Mark: do not run the digest twice.
   exists = ctx.storage->Exists(job.id);
   if (!exists.ok() || *exists) {
-    (void)ctx.marker->Unmark(job.id);
+    if (exists.ok() || !orphan) (void)ctx.marker->Unmark(job.id);
     CountOutcome(ctx, kStat, exists.ok() ? "exists" : "error");
     return exists.ok() ? Conflict(ctx, job.id, "exists")
                        : DependencyFailure(ctx, "storage", exists.status());
@@ -89,10 +114,7 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   // AlreadyExists: this process holds the job already (running it for the bus): it goes on.
   if (Status st = ctx.queuer->Queue(job); !st.ok() && !IsAlreadyExists(st)) {
     ctx.tracker->Forget(job.id);
-    if (Status unmark = ctx.marker->Unmark(job.id); !unmark.ok()) {
-      ctx.logger->Log(LogLevel::kError, "dependency-failure",
-                      {{"dependency", "marker"}, {"reason", unmark.ToString()}, {"id", job.id}});
-    }
+    release();
     if (st.code() == StatusCode::kResourceExhausted) {
       CountOutcome(ctx, kStat, "queue_full");
       ctx.logger->Log(LogLevel::kWarn, "queue-full", {{"id", job.id}, {"reason", st.message()}});

@@ -191,6 +191,24 @@ TEST_F(ApiTest, AStaleMarkerDoesNotBlockAPost) {
   EXPECT_EQ(State(), MarkState::kInProgress);
 }
 
+TEST_F(ApiTest, AFullQueueLeavesTheMarkerOfAnAcceptedJobWhoseHolderIsGone) {
+  // Accepted (202) by an instance that was then killed: its marker is stale. A POST that takes
+  // the job over but cannot queue it leaves a marker for the recovery to queue it later;
+  // unmarking it lost the job (make soak: accepted digests never stored).
+  ASSERT_OK(marker_.Mark(kId, kCorpusWindow));
+  clock_->AdvanceMillis(kTtlMs + 1);
+  queuer_.FailWith(ResourceExhaustedError("the job queue is full"));
+  ApiResponse r = Call("POST", "/" + kQuery);
+  EXPECT_EQ(r.status, 503);
+  Result<MarkInfo> info = marker_.State(kId);
+  ASSERT_OK(info.status());
+  EXPECT_NE(info->state, MarkState::kAbsent);
+  ASSERT_TRUE(info->window.has_value());
+  EXPECT_EQ(DigestId(*info->window), kId);
+  EXPECT_FALSE(tracker_.Get(kId).has_value());
+  EXPECT_EQ(logger_.Count("job-left-for-recovery"), 1u);
+}
+
 TEST_F(ApiTest, AFailedDigestCanBePostedAgain) {
   ASSERT_OK(marker_.Fail(kId, R"({"code":"UNAVAILABLE"})"));
   EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);

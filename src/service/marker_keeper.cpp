@@ -1,7 +1,10 @@
 #include "service/marker_keeper.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace vpcflow {
 
@@ -63,25 +66,41 @@ int MarkerKeeper::RunOnce() {
 }
 
 void MarkerKeeper::Heartbeats() {
+  const std::map<std::string, JobPhase> phases = deps_.tracker->Phases();
+  const std::vector<std::pair<std::string, JobPhase>> jobs(phases.begin(), phases.end());
+  // Several at once: each refresh is a round trip or two to the store, and one after the other
+  // a round over a full queue on a slow store (S3 under load) outlasted kStaleHeartbeats
+  // intervals, so the markers of live jobs went stale: GET said 404 for a queued job and another
+  // instance could take it over (found by `make soak`).
+  std::atomic<size_t> next{0};
+  auto beat = [&] {
+    for (size_t i = next++; i < jobs.size(); i = next++) Heartbeat(jobs[i].first, jobs[i].second);
+  };
+  std::vector<std::jthread> helpers;
+  for (size_t t = 1; t < std::min(kHeartbeatConcurrency, jobs.size()); ++t) {
+    helpers.emplace_back(beat);
+  }
+  beat();
+}
+
+void MarkerKeeper::Heartbeat(const std::string& id, JobPhase phase) {
   const MarkerKeeperDeps& d = deps_;
-  for (const auto& [id, phase] : d.tracker->Phases()) {
-    Status st = d.marker->Refresh(id);
-    if (st.ok()) continue;
-    const bool lost = IsNotFound(st) || st.code() == StatusCode::kFailedPrecondition;
-    if (lost && phase == JobPhase::kQueued) {
-      // Handed to a bus and claimed by a worker elsewhere, or finished there.
-      d.tracker->Forget(id);
-    } else if (IsNotFound(st)) {
-      // A running job that just ended (its runner removes the marker, then forgets the job).
-    } else if (lost) {
-      // Silent for too long (the store was unreachable), the job was taken over: the digest is
-      // deterministic and stored atomically, so this run only finishes in vain.
-      d.logger->Log(LogLevel::kWarn, "job-taken-over", {{"id", id}, {"reason", st.message()}});
-    } else {
-      d.logger->Log(
-          LogLevel::kError, "dependency-failure",
-          {{"dependency", "marker"}, {"reason", "heartbeat: " + st.ToString()}, {"id", id}});
-    }
+  Status st = d.marker->Refresh(id);
+  if (st.ok()) return;
+  const bool lost = IsNotFound(st) || st.code() == StatusCode::kFailedPrecondition;
+  if (lost && phase == JobPhase::kQueued) {
+    // Handed to a bus and claimed by a worker elsewhere, or finished there.
+    d.tracker->Forget(id);
+  } else if (IsNotFound(st)) {
+    // A running job that just ended (its runner removes the marker, then forgets the job).
+  } else if (lost) {
+    // Silent for too long (the store was unreachable), the job was taken over: the digest is
+    // deterministic and stored atomically, so this run only finishes in vain.
+    d.logger->Log(LogLevel::kWarn, "job-taken-over", {{"id", id}, {"reason", st.message()}});
+  } else {
+    d.logger->Log(
+        LogLevel::kError, "dependency-failure",
+        {{"dependency", "marker"}, {"reason", "heartbeat: " + st.ToString()}, {"id", id}});
   }
 }
 

@@ -5,8 +5,10 @@
 /// of holders that died. Every `interval_ms`, on two threads (queuing may block; heartbeats
 /// must not wait for it):
 ///  1. heartbeats: Marker::Refresh of every job this process holds (queued or running in the
-///     JobTracker). A queued job whose marker another holder took (FailedPrecondition: a worker
-///     of a bus claimed it) or that vanished (NotFound: done elsewhere) is forgotten;
+///     JobTracker), kHeartbeatConcurrency at once (so a round over a full queue stays well
+///     within kStaleHeartbeats intervals on a slow store). A queued job whose marker another holder
+///     took (FailedPrecondition: a worker of a bus claimed it) or that vanished (NotFound: done
+///     elsewhere) is forgotten;
 ///  2. recovery: Marker::List, and for each stale marker that names its window (a holder on
 ///     this host that is gone, such as the predecessor of a restarted service, is stale at once;
 ///     one elsewhere after kStaleHeartbeats silent intervals): the digest already stored ->
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
 
 #include "api/job_tracker.hpp"
@@ -35,6 +38,9 @@
 #include "vpcflow/storage.hpp"
 
 namespace vpcflow {
+
+/// How many markers a heartbeat round refreshes at once.
+inline constexpr size_t kHeartbeatConcurrency = 8;
 
 /// The heartbeat interval the service uses: DIGEST_HEARTBEAT_INTERVAL, but at most a third of
 /// the marker TTL (so a marker refreshed on time never looks stale), and at least 10 ms.
@@ -75,6 +81,7 @@ class MarkerKeeper {
 
  private:
   void Heartbeats();
+  void Heartbeat(const std::string& id, JobPhase phase);
   int Recover();
   bool Recovering();
   // Runs `round` now and then every interval until `stop`.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "testing/fake_clock.hpp"
+#include "testing/gate.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
 #include "testing/memory_marker.hpp"
@@ -105,6 +106,48 @@ TEST_F(MarkerKeeperTest, HeartbeatsEveryJobThisProcessHolds) {
     EXPECT_EQ(InfoOf(job).written_unix_ms, clock_->NowUnixMillis());
   }
   EXPECT_THAT(us_.queuer.jobs(), IsEmpty());
+}
+
+// A marker whose heartbeats wait at a gate (a slow store).
+class GatedRefreshMarker final : public MarkerWrapper {
+ public:
+  GatedRefreshMarker(Marker* target, Gate* gate) : MarkerWrapper(target), gate_(gate) {}
+  Status Refresh(std::string_view id) override {
+    gate_->Enter();
+    return MarkerWrapper::Refresh(id);
+  }
+
+ private:
+  Gate* gate_;
+};
+
+TEST_F(MarkerKeeperTest, RefreshesTheMarkersOfManyJobsAtOnce) {
+  // One at a time, a round over a full queue on a slow store outlasted kStaleHeartbeats
+  // intervals and the markers of live jobs went stale (make soak, S3 under load).
+  Gate gate;
+  GatedRefreshMarker slow(&us_.marker, &gate);
+  MarkerKeeper keeper({.marker = &slow,
+                       .storage = &storage_,
+                       .queuer = &us_.queuer,
+                       .tracker = &us_.tracker,
+                       .logger = &us_.logger,
+                       .stats = &us_.stats,
+                       .interval_ms = kBeatMs});
+  constexpr int kJobs = 20;
+  for (int hour = 0; hour < kJobs; ++hour) {
+    ASSERT_OK(us_.marker.Mark(JobAt(hour).id, JobAt(hour).window));
+    us_.tracker.Queued(JobAt(hour).id);
+  }
+  clock_->AdvanceMillis(3 * kBeatMs);
+  std::thread round([&] { keeper.RunOnce(); });
+  EXPECT_TRUE(gate.WaitInside(static_cast<int>(kHeartbeatConcurrency)));
+  gate.Open();
+  round.join();
+  EXPECT_EQ(gate.entered(), kJobs);
+  EXPECT_EQ(gate.max_inside(), static_cast<int>(kHeartbeatConcurrency));
+  for (int hour = 0; hour < kJobs; ++hour) {
+    EXPECT_EQ(InfoOf(JobAt(hour)).written_unix_ms, clock_->NowUnixMillis()) << hour;
+  }
 }
 
 TEST_F(MarkerKeeperTest, ForgetsAQueuedJobThatAWorkerElsewhereClaimedOrFinished) {

@@ -42,17 +42,11 @@
 #include <vector>
 
 #include "s3/s3_client.hpp"
-// Gunzip: in src/testing/service_corpus.hpp on branch integ (issue 13 moved it there); the
-// fallback is for the branch this was written on, and can go once both are merged.
-#if __has_include("testing/service_corpus.hpp")
-#include "testing/service_corpus.hpp"
-#else
-#include "api/test_corpus.hpp"
-#endif
 #include "service_harness.hpp"
 #include "soak/soak_tally.hpp"
 #include "testing/rgw_env.hpp"
 #include "testing/s3_rgw.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/window.hpp"
 
 namespace vpcflow::soak {

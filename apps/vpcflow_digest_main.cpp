@@ -96,7 +96,7 @@ struct DigestArgs {
   int threads = 0;
   bool summary = false;
   bool progress = false;
-  std::string rows_output;             // the rows sidecar, when given
+  std::string rows_output;  // the rows sidecar, when given
   bool follow_links = false;
   std::string region;                  // s3:// only
   std::string role;                    // s3:// only
@@ -225,20 +225,15 @@ Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
   const std::map<std::string, std::string> env = EnvironmentMap();
   const CredentialsSettings settings = CredentialsSettingsFromEnvironment(env);
   std::shared_ptr<HttpClient> http = NewCurlHttpClient({.ca_file = CaFileFromEnvironment(env)});
-  ClockPtr clock = SystemClock();
-  ASSIGN_OR_RETURN(CredentialsProviderPtr base, NewDefaultCredentialsChain(settings, http, clock));
   auto env_or = [&env](const char* a, const char* b) {
     auto it = env.find(a);
     if (it != env.end() && !it->second.empty()) return it->second;
     it = env.find(b);
     return it != env.end() ? it->second : std::string();
   };
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<S3Client> client,
-      NewS3ClientForBucket({.region = args.region,
-                            .role_arn = args.role,
-                            .endpoint = env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")},
-                           std::move(base), settings, std::move(http), clock));
+  S3ClientFactory clients(settings, env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+                          std::move(http), SystemClock());
+  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients.Make(args.region, args.role));
   std::string prefix = url.prefix;
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   // Listing the root answers early, and clearly, for a missing bucket or refused credentials.

@@ -266,6 +266,11 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("AWS_ROLE_ARN", &c.aws_role_arn);
   r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
   r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
+  r.String("AWS_CONFIG_FILE", &c.aws_config_file);
+  r.String("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", &c.aws_container_credentials_relative_uri);
+  r.Url("AWS_CONTAINER_CREDENTIALS_FULL_URI", &c.aws_container_credentials_full_uri);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN", &c.aws_container_authorization_token);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &c.aws_container_authorization_token_file);
   // Never echo secrets: these problems name the variables only.
   if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
     r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");

@@ -85,6 +85,11 @@ TEST(ConfigTest, ReadsEveryVariable) {
       {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"},
       {"AWS_ROLE_SESSION_NAME", "session"},
       {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9999"},
+      {"AWS_CONFIG_FILE", "/config"},
+      {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task"},
+      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/container-token"},
   };
   Result<Config> c = ConfigFromEnvironment(env);
   ASSERT_OK(c.status());
@@ -139,6 +144,11 @@ TEST(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c->aws_role_arn, "arn:aws:iam::123456789012:role/web");
   EXPECT_EQ(c->aws_role_session_name, "session");
   EXPECT_EQ(c->aws_ec2_metadata_endpoint, "http://127.0.0.1:9999");
+  EXPECT_EQ(c->aws_config_file, "/config");
+  EXPECT_EQ(c->aws_container_credentials_relative_uri, "/v2/credentials/task");
+  EXPECT_EQ(c->aws_container_credentials_full_uri, "http://127.0.0.1:8080/creds");
+  EXPECT_EQ(c->aws_container_authorization_token, "container-token");
+  EXPECT_EQ(c->aws_container_authorization_token_file, "/var/run/container-token");
 }
 
 TEST(ConfigTest, ReadsTheHttpEdgeVariables) {

@@ -55,7 +55,7 @@ void FuzzClient(int operation, int status, std::string_view data) {
   keys.keys.secret_access_key = "secret";
   S3ClientOptions options{.endpoint = "http://127.0.0.1:9"};
   options.retry = {.max_attempts = 2, .base_delay_ms = 0, .max_delay_ms = 0};
-  options.sleep = [](int64_t) {};
+  options.sleep = [](int64_t) { return true; };
   S3Client client(options, NewStaticCredentialsProvider(keys, "fuzz"), http);
   switch (operation) {
     case 0: {

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/aws_names.hpp"
 #include "s3/caching_provider.hpp"
 #include "s3/credentials_http.hpp"
 #include "s3/sigv4.hpp"
@@ -90,14 +91,6 @@ Result<AwsCredentials> FetchImds(HttpClient& http, const std::string& endpoint,
                              StatusCode::kUnavailable, what + ": role " + role);
 }
 
-bool IsRegionName(std::string_view text) {
-  if (text.empty() || text.size() > 32) return false;
-  for (char c : text) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 CredentialsProviderPtr NewImdsProvider(const CredentialsSettings& settings,
@@ -119,7 +112,7 @@ Result<std::string> ImdsRegion(const CredentialsSettings& settings, HttpClient& 
   request.headers = {{"X-aws-ec2-metadata-token", token}};
   ASSIGN_OR_RETURN(HttpResponse answer, ImdsCall(http, request, what, "region", settings.sleep));
   const std::string_view region = TrimSpace(answer.body);
-  if (!IsRegionName(region)) {
+  if (!IsAwsRegionName(region)) {
     return InvalidArgumentError(what + ": region: the answer is not a region name");
   }
   return std::string(region);

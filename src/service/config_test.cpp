@@ -1,3 +1,5 @@
+#include "service/config.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -326,6 +328,18 @@ TEST(ConfigTest, EnvironmentMapReadsTheProcessEnvironment) {
   std::map<std::string, std::string> env = EnvironmentMap();
   EXPECT_EQ(env["VPCFLOW_CONFIG_TEST"], "a=b");
   unsetenv("VPCFLOW_CONFIG_TEST");
+}
+
+TEST(ConfigTest, MaxWindowAloneIsReadAsTheWholeConfigurationReadsIt) {
+  EXPECT_THAT(MaxWindowFromEnvironment({}), IsOkAndHolds(kDefaultMaxWindowSeconds));
+  EXPECT_THAT(MaxWindowFromEnvironment({{"DIGEST_MAX_WINDOW", "1h30m"}}), IsOkAndHolds(5400));
+  // Out of range for the service is out of range for the CLI too (it was not checked there).
+  for (const char* bad : {"0", "400d", "9223372036854775807", "1h30"}) {
+    const Result<int64_t> alone = MaxWindowFromEnvironment({{"DIGEST_MAX_WINDOW", bad}});
+    EXPECT_THAT(alone, StatusIs(StatusCode::kInvalidArgument, HasSubstr("DIGEST_MAX_WINDOW")))
+        << bad;
+    EXPECT_FALSE(ConfigFromEnvironment({{"DIGEST_MAX_WINDOW", bad}}).ok()) << bad;
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/output_file.hpp"
 #include "cli/progress_bar.hpp"
+#include "common/aws_names.hpp"
 #include "generate/generator.hpp"
 #include "query/query.hpp"
 #include "query/row_file.hpp"
@@ -30,6 +31,7 @@
 #include "s3/credentials.hpp"
 #include "s3/s3_client.hpp"
 #include "s3/s3_modules.hpp"
+#include "service/config.hpp"
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
@@ -58,28 +60,14 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-Result<int64_t> MaxWindowFromEnv() {
-  const char* env = std::getenv("DIGEST_MAX_WINDOW");
-  if (env == nullptr || *env == '\0') return kDefaultMaxWindowSeconds;
-  Result<int64_t> seconds = ParseDurationSeconds(env);
-  if (!seconds.ok()) return seconds.status().WithContext("DIGEST_MAX_WINDOW");
-  return seconds;
-}
-
-Status CheckAccounts(const std::vector<std::string>& accounts) {
-  for (const auto& a : accounts) {
-    bool ok = a.size() == 12;
-    for (char c : a) ok = ok && c >= '0' && c <= '9';
-    if (!ok) return InvalidArgumentError("--accounts: \"" + a + "\" is not a 12-digit account id");
-  }
-  return OkStatus();
-}
-
-Status CheckRegions(const std::vector<std::string>& regions) {
-  for (const auto& r : regions) {
-    bool ok = !r.empty();
-    for (char c : r) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-    if (!ok) return InvalidArgumentError("--regions: \"" + r + "\" is not a region name");
+// Every item of an option's list must be `valid` (the predicate the configuration uses for
+// the same setting); `what` says what it must be.
+Status CheckEach(const std::vector<std::string>& items, bool (*valid)(std::string_view),
+                 const char* option, const char* what) {
+  for (const std::string& item : items) {
+    if (!valid(item)) {
+      return InvalidArgumentError(std::string(option) + ": \"" + item + "\" is not " + what);
+    }
   }
   return OkStatus();
 }
@@ -225,20 +213,15 @@ Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
   const std::map<std::string, std::string> env = EnvironmentMap();
   const CredentialsSettings settings = CredentialsSettingsFromEnvironment(env);
   std::shared_ptr<HttpClient> http = NewCurlHttpClient({.ca_file = CaFileFromEnvironment(env)});
-  ClockPtr clock = SystemClock();
-  ASSIGN_OR_RETURN(CredentialsProviderPtr base, NewDefaultCredentialsChain(settings, http, clock));
   auto env_or = [&env](const char* a, const char* b) {
     auto it = env.find(a);
     if (it != env.end() && !it->second.empty()) return it->second;
     it = env.find(b);
     return it != env.end() ? it->second : std::string();
   };
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<S3Client> client,
-      NewS3ClientForBucket({.region = args.region,
-                            .role_arn = args.role,
-                            .endpoint = env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")},
-                           std::move(base), settings, std::move(http), clock));
+  S3ClientFactory clients(settings, env_or("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+                          std::move(http), SystemClock());
+  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients.Make(args.region, args.role));
   std::string prefix = url.prefix;
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   // Listing the root answers early, and clearly, for a missing bucket or refused credentials.
@@ -265,15 +248,21 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   if (args.source.empty()) return Fail(kExitUsage, "--source is required (see --help)");
   if (args.start.empty()) return Fail(kExitUsage, "--start is required (see --help)");
   if (args.stop.empty()) return Fail(kExitUsage, "--stop is required (see --help)");
-  Result<int64_t> max_window = MaxWindowFromEnv();
+  Result<int64_t> max_window = MaxWindowFromEnvironment(EnvironmentMap());
   if (!max_window.ok()) return Fail(kExitUsage, max_window.status().message());
   Result<Window> window = MakeWindow(args.start, args.stop, *max_window);
   if (!window.ok()) return Fail(kExitUsage, window.status().message());
   query.format = args.format;
   Result<QuerySpec> spec = ParseQuery(query.Params());
   if (!spec.ok()) return Fail(kExitUsage, OptionMessage(spec.status()));
-  if (Status st = CheckAccounts(args.accounts); !st.ok()) return Fail(kExitUsage, st.message());
-  if (Status st = CheckRegions(args.regions); !st.ok()) return Fail(kExitUsage, st.message());
+  if (Status st = CheckEach(args.accounts, IsAwsAccountId, "--accounts", "a 12-digit account id");
+      !st.ok()) {
+    return Fail(kExitUsage, st.message());
+  }
+  if (Status st = CheckEach(args.regions, IsAwsRegionName, "--regions", "a region name");
+      !st.ok()) {
+    return Fail(kExitUsage, st.message());
+  }
   Result<ObjectSourcePtr> source = ObjectSourcePtr();
   if (args.source.starts_with("s3://")) {
     Result<S3Url> url = ParseS3Url(args.source);

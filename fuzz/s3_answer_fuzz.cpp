@@ -12,8 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "s3/container_credentials.hpp"
 #include "s3/credentials.hpp"
+#include "s3/imds.hpp"
+#include "s3/process_credentials.hpp"
+#include "s3/profile_file.hpp"
 #include "s3/s3_client.hpp"
+#include "s3/sts.hpp"
 #include "vpcflow/clock.hpp"
 
 namespace vpcflow {
@@ -50,7 +55,7 @@ void FuzzClient(int operation, int status, std::string_view data) {
   keys.keys.secret_access_key = "secret";
   S3ClientOptions options{.endpoint = "http://127.0.0.1:9"};
   options.retry = {.max_attempts = 2, .base_delay_ms = 0, .max_delay_ms = 0};
-  options.sleep = [](int64_t) {};
+  options.sleep = [](int64_t) { return true; };
   S3Client client(options, NewStaticCredentialsProvider(keys, "fuzz"), http);
   switch (operation) {
     case 0: {
@@ -86,7 +91,8 @@ void FuzzClient(int operation, int status, std::string_view data) {
   }
 }
 
-// STS (XML) and IMDS (JSON) answers through the providers; the shared credentials file.
+// STS (XML), IMDS and container (JSON) answers through the providers, credential_process
+// output; the shared files.
 void FuzzCredentials(int which, int status, std::string_view data) {
   HttpResponse response{.status = status, .body = std::string(data)};
   auto http = std::make_shared<FixedHttpClient>(std::move(response));
@@ -94,6 +100,8 @@ void FuzzCredentials(int which, int status, std::string_view data) {
   settings.use_iam = true;
   settings.ec2_metadata_endpoint = "http://127.0.0.1:9";
   settings.sts_endpoint = "http://127.0.0.1:9";
+  settings.container_full_uri = "http://127.0.0.1:9/credentials";
+  settings.sleep = [](int64_t) { return true; };  // retries do not slow the fuzzer
   if (which == 0) {
     AwsCredentials base;
     base.keys.access_key_id = "AKID";
@@ -104,6 +112,12 @@ void FuzzCredentials(int which, int status, std::string_view data) {
     (void)provider->Get();
   } else if (which == 1) {
     (void)NewImdsProvider(settings, http, SystemClock())->Get();
+    (void)ImdsRegion(settings, *http);
+  } else if (which == 2) {
+    Result<CredentialsProviderPtr> container = NewContainerProvider(settings, http, SystemClock());
+    Check(container.ok());
+    (void)(*container)->Get();
+    (void)ParseProcessCredentials(data, "fuzz");
   } else {
     // The file through a descriptor of its own: no directory to clean up.
     static const std::string path = [] {
@@ -119,6 +133,7 @@ void FuzzCredentials(int which, int status, std::string_view data) {
     std::fclose(file);
     (void)LoadProfileCredentials(path, "default");
     (void)LoadProfileCredentials(path, "p");
+    (void)ParseProfileText(data, ProfileFileKind::kConfig);
   }
 }
 
@@ -134,8 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (choice < 4) {
     vpcflow::FuzzClient(choice, status, data);
   } else {
-    // No 5xx here: the providers sleep between their retries, which only slows the fuzzer.
-    vpcflow::FuzzCredentials(choice - 4, status == 206 || status >= 500 ? 200 : status, data);
+    vpcflow::FuzzCredentials(choice - 4, status == 206 ? 200 : status, data);
   }
   return 0;
 }

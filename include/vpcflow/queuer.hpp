@@ -71,7 +71,7 @@ struct HttpQueuerOptions {
   std::string endpoint{};         ///< STREAM_APPLIANCE_ENDPOINT
   std::string topic = "digests";  ///< STREAM_APPLIANCE_TOPIC, used when endpoint has no path
   int64_t timeout_ms = 5000;      ///< per attempt
-  int max_attempts = 4;           ///< retries on 500/502/503 and connection errors
+  int max_attempts = 4;           ///< retries on 429/5xx (retry.hpp) and connection errors
   int64_t backoff_ms = 100;       ///< first retry delay, doubled each time, capped at 2 s
   /// STREAM_APPLIANCE_TOKEN: sent as "Authorization: Bearer <token>" when set (a secret: never
   /// in a message).
@@ -86,7 +86,7 @@ std::string HttpQueuerUrl(const HttpQueuerOptions& options);
 /// kHttpQueuerMaxBackoffMs.
 int64_t HttpQueuerBackoffMs(const HttpQueuerOptions& options, int retry);
 /// POSTs JobToJson (content-type application/json) to HttpQueuerUrl through `client` (not
-/// owned, must outlive the queuer). Any 2xx is OK. 500/502/503/504 and the client's Unavailable
+/// owned, must outlive the queuer). Any 2xx is OK. 429/500/502/503/504 and the client's Unavailable
 /// and DeadlineExceeded are retried up to `max_attempts` in all, with HttpQueuerBackoffMs delays,
 /// then Queue returns Unavailable naming the URL and the last error (never a body). 400, 413,
 /// 415 and 422 return InvalidArgument at once; any other status FailedPrecondition. Shutdown

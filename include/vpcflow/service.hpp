@@ -105,6 +105,13 @@ struct Config {
   std::string aws_role_arn;                 ///< AWS_ROLE_ARN (with the web identity token)
   std::string aws_role_session_name;        ///< AWS_ROLE_SESSION_NAME
   std::string aws_ec2_metadata_endpoint;    ///< AWS_EC2_METADATA_SERVICE_ENDPOINT (USE_IAM)
+  std::string aws_config_file;              ///< AWS_CONFIG_FILE (profiles, role_arn, region)
+  /// ECS/EKS container credentials (DESIGN.md, "S3 credentials").
+  std::string aws_container_credentials_relative_uri;  ///< AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  std::string aws_container_credentials_full_uri;      ///< AWS_CONTAINER_CREDENTIALS_FULL_URI
+  std::string aws_container_authorization_token;  ///< AWS_CONTAINER_AUTHORIZATION_TOKEN (secret)
+  /// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (wins over the token).
+  std::string aws_container_authorization_token_file;
 };
 
 /// Reads every variable from `env` (name -> value; pass the process environment with

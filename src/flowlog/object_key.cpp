@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "common/aws_names.hpp"
 #include "common/civil_time.hpp"
 
 namespace vpcflow {
@@ -23,15 +24,6 @@ bool IsAlnumWord(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
     if (!IsAlnum(c)) return false;
-  }
-  return true;
-}
-
-// "us-east-1", "us-gov-west-1", "cn-north-1".
-bool IsRegion(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return true;
 }
@@ -84,7 +76,7 @@ std::optional<ParsedName> ParseName(std::string_view name) {
     name.remove_prefix(sep == name.size() ? sep : sep + 1);
   }
   std::string_view fl_id = parts[3];
-  if (!IsDigits(parts[0], 12) || parts[1] != "vpcflowlogs" || !IsRegion(parts[2]) ||
+  if (!IsAwsAccountId(parts[0]) || parts[1] != "vpcflowlogs" || !IsAwsRegionName(parts[2]) ||
       !ConsumePrefix(&fl_id, "fl-") || !IsAlnumWord(fl_id) || !IsAlnumWord(parts[5])) {
     return std::nullopt;
   }

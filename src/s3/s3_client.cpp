@@ -80,10 +80,8 @@ std::string AwsDomain(std::string_view region) {
   return region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
-// S3 API Reference, "Error responses": these mean "try again", as the AWS SDKs retry them.
-bool IsRetryableStatus(int status) {
-  return status == 500 || status == 502 || status == 503 || status == 504;
-}
+// S3 API Reference, "Error responses": these codes mean "try again" whatever the status, as the
+// AWS SDKs retry them (the statuses are IsRetryableHttpStatus).
 bool IsRetryableCode(std::string_view code) {
   return code == "SlowDown" || code == "InternalError" || code == "RequestTimeout";
 }
@@ -225,12 +223,6 @@ Result<S3GetResult> GetResultFrom(const std::string& name, HttpResponse response
     result.body = result.body.substr(first, end - first);
   }
   return result;
-}
-
-double UnitRandom() {
-  // One generator per thread: thread-safe without a lock.
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
 }
 
 // Streams an object with ranged GETs (see S3Client::OpenReader). The first chunk arrives with
@@ -448,24 +440,12 @@ class S3Upload final : public S3UploadSink {
 
 }  // namespace
 
-int64_t S3BackoffMillis(const S3RetryPolicy& policy, int retry, double unit_random) {
-  int64_t cap = std::max<int64_t>(policy.base_delay_ms, 0);
-  const int64_t max = std::max<int64_t>(policy.max_delay_ms, 0);
-  for (int i = 1; i < retry && cap < max; ++i) cap *= 2;  // stops before it can overflow
-  cap = std::min(cap, max);
-  const double u = std::clamp(unit_random, 0.0, 1.0);
-  // floor(u * (cap + 1)) is uniform over the integers 0..cap for u uniform in [0, 1).
-  return std::min(cap, static_cast<int64_t>(u * static_cast<double>(cap + 1)));
-}
-
 S3Client::S3Client(S3ClientOptions options, CredentialsProviderPtr credentials,
                    std::shared_ptr<HttpClient> http)
     : options_(std::move(options)), credentials_(std::move(credentials)), http_(std::move(http)) {
   if (http_ == nullptr) http_ = NewCurlHttpClient();
   if (options_.clock == nullptr) options_.clock = SystemClock();
-  if (!options_.sleep) {
-    options_.sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
-  }
+  if (!options_.sleep) options_.sleep = ThreadSleeper();
   if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
   if (!options_.endpoint.empty()) endpoint_ = ParseEndpoint(options_.endpoint);
 }
@@ -521,16 +501,14 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
   to_sign.headers.emplace_back("Host", host);
   to_sign.payload_hash = Sha256Hex(call.body);
 
-  const int attempts = options_.retry.max_attempts;
   std::string last_cause;
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
-    if (attempt > 1) {
-      options_.sleep(S3BackoffMillis(options_.retry, attempt - 1, UnitRandom()));
-    }
+  Result<HttpResponse> answer = UnavailableError("not sent");
+  auto attempt = [&](int) -> RetryVerdict {
     Result<AwsCredentials> credentials = credentials_->Get();
     if (!credentials.ok()) {
-      return credentials.status().WithContext(name + ": credentials from " +
-                                              credentials_->Describe());
+      answer =
+          credentials.status().WithContext(name + ": credentials from " + credentials_->Describe());
+      return RetryVerdict::kStop;
     }
     SigV4Signature signature = SignV4(to_sign, credentials->keys, options_.region, "s3",
                                       options_.clock->NowUnixMillis() / 1000);
@@ -539,26 +517,27 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
 
     Result<HttpResponse> sent = http_->Send(request);
     if (!sent.ok()) {
-      const Status& status = sent.status();
-      if (status.code() != StatusCode::kUnavailable &&
-          status.code() != StatusCode::kDeadlineExceeded) {
-        return status.WithContext(name);
+      if (!IsTransientError(sent.status())) {
+        answer = sent.status().WithContext(name);
+        return RetryVerdict::kStop;
       }
-      last_cause = status.message();
-      continue;
+      last_cause = sent.status().message();
+      return RetryVerdict::kRetry;
     }
     HttpResponse& response = sent.value();
     const bool success = response.status >= 200 && response.status < 300;
-    if (success && !call.error_in_ok_body) return std::move(response);
-    if (std::find(call.accept.begin(), call.accept.end(), response.status) != call.accept.end()) {
-      return std::move(response);
+    std::optional<S3ErrorBody> error;
+    if (!success || call.error_in_ok_body) error = ParseErrorBody(response.body);
+    const bool accepted =
+        std::find(call.accept.begin(), call.accept.end(), response.status) != call.accept.end();
+    if ((success && !error) || (!success && accepted)) {
+      answer = std::move(response);
+      return RetryVerdict::kStop;
     }
-    std::optional<S3ErrorBody> error = ParseErrorBody(response.body);
-    if (success && !error) return std::move(response);
     S3ErrorBody fields = error.value_or(S3ErrorBody{});
-    if (IsRetryableStatus(response.status) || IsRetryableCode(fields.code)) {
+    if (IsRetryableHttpStatus(response.status) || IsRetryableCode(fields.code)) {
       last_cause = DescribeAnswer(response.status, fields);
-      continue;
+      return RetryVerdict::kRetry;
     }
     // An <Error> inside a 200 is S3's failure report (retryable ones were retried above).
     const int status = success ? 400 : response.status;
@@ -567,13 +546,19 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
     // S3 names the bucket's region on a wrong-region answer (301 to HEAD, 400/403 otherwise).
     const std::string bucket_region = response.Header("x-amz-bucket-region");
     if (!bucket_region.empty() && bucket_region != options_.region) {
-      return Status(mapped.code(), mapped.message() + " (the bucket is in region " + bucket_region +
-                                       ", not " + options_.region + ")");
+      mapped = Status(mapped.code(), mapped.message() + " (the bucket is in region " +
+                                         bucket_region + ", not " + options_.region + ")");
     }
-    return mapped;
+    answer = mapped;
+    return RetryVerdict::kStop;
+  };
+  const RetryOutcome outcome = Retry(options_.retry, attempt, options_.sleep);
+  if (outcome.exhausted || outcome.interrupted) {
+    return UnavailableError(name + ": failed " + std::to_string(outcome.attempts) +
+                            (outcome.attempts == 1 ? " attempt" : " attempts") +
+                            "; last: " + last_cause);
   }
-  return UnavailableError(name + ": failed " + std::to_string(attempts) +
-                          (attempts == 1 ? " attempt" : " attempts") + "; last: " + last_cause);
+  return answer;
 }
 
 Result<ListPage> S3Client::ListObjectsV2(std::string_view bucket, const ListRequest& request) {

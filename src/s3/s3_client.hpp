@@ -20,7 +20,7 @@
 ///   AlreadyExists);
 /// - 400/405/409/411/416 and other 4xx -> InvalidArgument with S3's code and message;
 /// - 500, 502, 503, 504, SlowDown, InternalError, RequestTimeout, connection errors and timeouts
-///   -> retried with capped exponential backoff and full jitter (S3RetryPolicy), then
+///   -> retried with capped exponential backoff and full jitter (S3ClientOptions::retry), then
 ///   Unavailable naming the attempts and the last cause.
 /// Credentials are fetched per attempt (so a refresh is picked up). Messages never contain
 /// credentials, signatures or bodies other than S3's error code and message.
@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/retry.hpp"
 #include "s3/credentials.hpp"
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/clock.hpp"
@@ -44,26 +45,17 @@
 
 namespace vpcflow {
 
-struct S3RetryPolicy {
-  int max_attempts = 5;         ///< tries in all (1 = no retry)
-  int64_t base_delay_ms = 100;  ///< the cap of the first backoff
-  int64_t max_delay_ms = 5000;  ///< no backoff longer than this
-};
-
-/// The backoff before retry number `retry` (1-based): uniform in [0, min(max, base * 2^(retry-1))]
-/// ("full jitter"); `unit_random` in [0, 1) is the random draw. Pure.
-int64_t S3BackoffMillis(const S3RetryPolicy& policy, int retry, double unit_random);
-
 struct S3ClientOptions {
   std::string region = "us-east-1";
   /// "" = AWS (virtual-hosted); else an absolute http(s) URL, path-style ("http://127.0.0.1:7480").
   std::string endpoint{};
-  S3RetryPolicy retry{};
+  /// Retries of one request (common/retry.hpp): 5 attempts, full jitter capped 100 ms .. 5 s.
+  RetryPolicy retry{.max_attempts = 5, .base_delay_ms = 100, .max_delay_ms = 5000};
   int64_t timeout_ms = 60000;  ///< per HTTP request
   /// Time for signing; null = SystemClock().
   ClockPtr clock{};
-  /// Sleeps between retries; null = std::this_thread::sleep_for (tests record instead).
-  std::function<void(int64_t ms)> sleep{};
+  /// Waits between retries; null = ThreadSleeper() (tests record instead).
+  Sleeper sleep{};
 };
 
 /// Metadata of one object.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "s3/credentials_chain.hpp"
 #include "s3/s3_client.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/marker.hpp"
@@ -14,21 +15,34 @@
 
 namespace vpcflow {
 
-/// How one bucket is reached.
-struct S3BucketAccess {
-  std::string region{};    ///< "" = settings.region, else "us-east-1"
-  std::string role_arn{};  ///< "" = the base credentials; else STS AssumeRole over them
-  std::string endpoint{};  ///< "" = AWS; else a path-style endpoint URL
-};
+/// The S3 clients of one program (the CLI's source, the service's stores): one HttpClient, one
+/// credentials chain and one default region, both resolved at the first Make() (so a program
+/// without a bucket never looks for credentials), and a client per bucket. Not thread-safe:
+/// make the clients from one thread, then use them from any.
+class S3ClientFactory {
+ public:
+  /// `endpoint`: "" = AWS, else a path-style endpoint URL (AWS_ENDPOINT_URL_S3, else
+  /// AWS_ENDPOINT_URL). `http` null = curl, `clock` null = SystemClock().
+  S3ClientFactory(CredentialsSettings settings, std::string endpoint,
+                  std::shared_ptr<HttpClient> http, ClockPtr clock);
 
-/// A client for one bucket. With a role, the role is assumed here (so a role that cannot be
-/// assumed is reported now, naming the role, not at the first request); the credentials are then
-/// refreshed before they expire. `base`, `http` must not be null.
-Result<std::shared_ptr<S3Client>> NewS3ClientForBucket(const S3BucketAccess& access,
-                                                       CredentialsProviderPtr base,
-                                                       const CredentialsSettings& settings,
-                                                       std::shared_ptr<HttpClient> http,
-                                                       ClockPtr clock);
+  /// A client for a bucket in `region` ("" = the default region: ResolveRegion) reached with
+  /// `role_arn` ("" = the chain's credentials, else STS AssumeRole over them; the role is assumed
+  /// here, so one that cannot be assumed is reported now, naming it). Errors: the chain's
+  /// (FailedPrecondition listing what was tried) or the role's.
+  Result<std::shared_ptr<S3Client>> Make(const std::string& region, const std::string& role_arn);
+
+  /// The default region and where it came from; resolved by the first Make().
+  const ResolvedRegion& default_region() const { return region_; }
+
+ private:
+  CredentialsSettings settings_;
+  const std::string endpoint_;
+  const std::shared_ptr<HttpClient> http_;
+  const ClockPtr clock_;
+  CredentialsProviderPtr base_;  // the chain, once resolved
+  ResolvedRegion region_;
+};
 
 struct S3SourceOptions {
   std::string bucket{};

@@ -1,5 +1,7 @@
 // Configuration from the environment (DESIGN.md, "Configuration"). Every variable is read and
 // checked; problems are collected, never returned one at a time.
+#include "service/config.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/aws_names.hpp"
 #include "common/redact.hpp"
 #include "vpcflow/http_client.hpp"
 #include "vpcflow/service.hpp"
@@ -127,15 +130,6 @@ class EnvReader {
   std::vector<std::string> problems_;
 };
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsRegionChar(char c) { return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-'; }
-bool IsAccountId(std::string_view s) {
-  return s.size() == 12 && std::all_of(s.begin(), s.end(), IsDigit);
-}
-bool IsRegion(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsRegionChar);
-}
-
 bool IsHostPort(std::string_view s) {
   size_t colon = s.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -163,6 +157,7 @@ constexpr int64_t kMaxHeaderBytes = 1 << 20;
 constexpr int64_t kMaxBodyBytes = 16 << 20;
 constexpr int64_t kMaxSettleSeconds = 30 * kDay;
 constexpr int64_t kMaxHeartbeatSeconds = 600;
+constexpr int64_t kMaxWindowLimitSeconds = 366 * kDay;
 
 }  // namespace
 
@@ -184,9 +179,9 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("VPC_FLOW_LOGS_BUCKET", &c.flowlogs_bucket);
   r.String("VPC_FLOW_LOGS_BUCKET_REGION", &c.flowlogs_bucket_region);
   r.String("VPC_FLOW_LOGS_BUCKET_ROLE", &c.flowlogs_bucket_role);
-  r.List("VPC_FLOW_LOGS_SCAN_ACCOUNTS", &c.scan.accounts, IsAccountId,
+  r.List("VPC_FLOW_LOGS_SCAN_ACCOUNTS", &c.scan.accounts, IsAwsAccountId,
          "is not a 12-digit account id");
-  r.List("VPC_FLOW_LOGS_SCAN_REGIONS", &c.scan.regions, IsRegion, "is not a region name");
+  r.List("VPC_FLOW_LOGS_SCAN_REGIONS", &c.scan.regions, IsAwsRegionName, "is not a region name");
   r.String("VPC_FLOW_LOGS_PREFIX", &c.scan.prefix);
   r.Integer("VPC_MAX_BYTES_PREFETCH", &c.max_bytes_prefetch, 1, kMaxPrefetchBytes);
   r.Integer("VPC_MAX_CONCURRENT_PREFETCH", &c.max_concurrent_prefetch, 1, 256);
@@ -198,14 +193,14 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("DIGEST_PROGRESS_BUCKET_ROLE", &c.progress_bucket_role);
   for (const char* name : {"VPC_FLOW_LOGS_BUCKET_REGION", "DIGEST_STORAGE_BUCKET_REGION",
                            "DIGEST_PROGRESS_BUCKET_REGION", "AWS_REGION"}) {
-    if (const std::string* v = r.Get(name); v != nullptr && !IsRegion(*v)) {
+    if (const std::string* v = r.Get(name); v != nullptr && !IsAwsRegionName(*v)) {
       r.Problem(name, *v, "is not a region name");
     }
   }
 
   r.Integer("DIGEST_PROGRESS_TIMEOUT", &c.progress_timeout_ms, kMinProgressTimeoutMs,
             kMaxProgressTimeoutMs);
-  r.Duration("DIGEST_MAX_WINDOW", &c.max_window_seconds, 1, 366 * kDay);
+  r.Duration("DIGEST_MAX_WINDOW", &c.max_window_seconds, 1, kMaxWindowLimitSeconds);
   r.Duration("DIGEST_SETTLE", &c.settle_seconds, 1, kMaxSettleSeconds);
   int64_t heartbeat_s = c.heartbeat_ms / 1000;
   r.Duration("DIGEST_HEARTBEAT_INTERVAL", &heartbeat_s, 1, kMaxHeartbeatSeconds);
@@ -266,6 +261,11 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("AWS_ROLE_ARN", &c.aws_role_arn);
   r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
   r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
+  r.String("AWS_CONFIG_FILE", &c.aws_config_file);
+  r.String("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", &c.aws_container_credentials_relative_uri);
+  r.Url("AWS_CONTAINER_CREDENTIALS_FULL_URI", &c.aws_container_credentials_full_uri);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN", &c.aws_container_authorization_token);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &c.aws_container_authorization_token_file);
   // Never echo secrets: these problems name the variables only.
   if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
     r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
@@ -279,6 +279,15 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   std::string message = "invalid configuration:";
   for (const std::string& p : problems) message += "\n  " + p;
   return InvalidArgumentError(std::move(message));
+}
+
+Result<int64_t> MaxWindowFromEnvironment(const std::map<std::string, std::string>& env) {
+  EnvReader r(env);
+  int64_t seconds = kDefaultMaxWindowSeconds;
+  r.Duration("DIGEST_MAX_WINDOW", &seconds, 1, kMaxWindowLimitSeconds);
+  std::vector<std::string> problems = r.TakeProblems();
+  if (!problems.empty()) return InvalidArgumentError(problems.front());
+  return seconds;
 }
 
 std::map<std::string, std::string> EnvironmentMap() {

@@ -1,3 +1,5 @@
+#include "service/config.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -85,6 +87,11 @@ TEST(ConfigTest, ReadsEveryVariable) {
       {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"},
       {"AWS_ROLE_SESSION_NAME", "session"},
       {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9999"},
+      {"AWS_CONFIG_FILE", "/config"},
+      {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task"},
+      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/container-token"},
   };
   Result<Config> c = ConfigFromEnvironment(env);
   ASSERT_OK(c.status());
@@ -139,6 +146,11 @@ TEST(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c->aws_role_arn, "arn:aws:iam::123456789012:role/web");
   EXPECT_EQ(c->aws_role_session_name, "session");
   EXPECT_EQ(c->aws_ec2_metadata_endpoint, "http://127.0.0.1:9999");
+  EXPECT_EQ(c->aws_config_file, "/config");
+  EXPECT_EQ(c->aws_container_credentials_relative_uri, "/v2/credentials/task");
+  EXPECT_EQ(c->aws_container_credentials_full_uri, "http://127.0.0.1:8080/creds");
+  EXPECT_EQ(c->aws_container_authorization_token, "container-token");
+  EXPECT_EQ(c->aws_container_authorization_token_file, "/var/run/container-token");
 }
 
 TEST(ConfigTest, ReadsTheHttpEdgeVariables) {
@@ -316,6 +328,18 @@ TEST(ConfigTest, EnvironmentMapReadsTheProcessEnvironment) {
   std::map<std::string, std::string> env = EnvironmentMap();
   EXPECT_EQ(env["VPCFLOW_CONFIG_TEST"], "a=b");
   unsetenv("VPCFLOW_CONFIG_TEST");
+}
+
+TEST(ConfigTest, MaxWindowAloneIsReadAsTheWholeConfigurationReadsIt) {
+  EXPECT_THAT(MaxWindowFromEnvironment({}), IsOkAndHolds(kDefaultMaxWindowSeconds));
+  EXPECT_THAT(MaxWindowFromEnvironment({{"DIGEST_MAX_WINDOW", "1h30m"}}), IsOkAndHolds(5400));
+  // Out of range for the service is out of range for the CLI too (it was not checked there).
+  for (const char* bad : {"0", "400d", "9223372036854775807", "1h30"}) {
+    const Result<int64_t> alone = MaxWindowFromEnvironment({{"DIGEST_MAX_WINDOW", bad}});
+    EXPECT_THAT(alone, StatusIs(StatusCode::kInvalidArgument, HasSubstr("DIGEST_MAX_WINDOW")))
+        << bad;
+    EXPECT_FALSE(ConfigFromEnvironment({{"DIGEST_MAX_WINDOW", bad}}).ok()) << bad;
+  }
 }
 
 }  // namespace

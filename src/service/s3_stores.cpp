@@ -15,36 +15,6 @@ const std::string& FirstSet(const std::string& a, const std::string& b) {
   return a.empty() ? b : a;
 }
 
-// One bucket's client, the base credentials chain resolved once for all buckets.
-class ClientFactory {
- public:
-  ClientFactory(const Config& config, std::shared_ptr<HttpClient> http, ClockPtr clock)
-      : config_(config),
-        settings_(CredentialsSettingsFromConfig(config)),
-        http_(std::move(http)),
-        clock_(std::move(clock)) {}
-
-  Result<std::shared_ptr<S3Client>> Make(const std::string& region, const std::string& role) {
-    if (!base_) {
-      Result<CredentialsProviderPtr> chain = NewDefaultCredentialsChain(settings_, http_, clock_);
-      if (!chain.ok()) return chain.status();
-      base_ = std::move(chain).value();
-    }
-    return NewS3ClientForBucket(
-        {.region = region,
-         .role_arn = role,
-         .endpoint = FirstSet(config_.aws_endpoint_url_s3, config_.aws_endpoint_url)},
-        base_, settings_, http_, clock_);
-  }
-
- private:
-  const Config& config_;
-  const CredentialsSettings settings_;
-  const std::shared_ptr<HttpClient> http_;
-  const ClockPtr clock_;
-  CredentialsProviderPtr base_;
-};
-
 }  // namespace
 
 CredentialsSettings CredentialsSettingsFromConfig(const Config& c) {
@@ -59,6 +29,11 @@ CredentialsSettings CredentialsSettingsFromConfig(const Config& c) {
   s.role_session_name = c.aws_role_session_name;
   s.use_iam = c.use_iam;
   s.ec2_metadata_endpoint = c.aws_ec2_metadata_endpoint;
+  s.config_file = c.aws_config_file;
+  s.container_relative_uri = c.aws_container_credentials_relative_uri;
+  s.container_full_uri = c.aws_container_credentials_full_uri;
+  s.container_authorization_token = c.aws_container_authorization_token;
+  s.container_authorization_token_file = c.aws_container_authorization_token_file;
   s.sts_endpoint = FirstSet(c.aws_endpoint_url_sts, c.aws_endpoint_url);
   s.region = FirstSet(c.aws_region, c.aws_default_region);
   if (const char* home = std::getenv("HOME")) s.home = home;
@@ -69,7 +44,9 @@ S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
                      std::shared_ptr<HttpClient> http, ClockPtr clock,
                      std::vector<std::string>* problems) {
   S3Stores out;
-  ClientFactory clients(c, std::move(http), clock);
+  S3ClientFactory clients(CredentialsSettingsFromConfig(c),
+                          FirstSet(c.aws_endpoint_url_s3, c.aws_endpoint_url), std::move(http),
+                          clock);
   auto client_for = [&](const char* variable, const std::string& bucket, const std::string& region,
                         const std::string& role) -> std::shared_ptr<S3Client> {
     Result<std::shared_ptr<S3Client>> client = clients.Make(region, role);

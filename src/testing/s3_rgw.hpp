@@ -27,9 +27,9 @@ namespace vpcflow {
 /// A client of the fixture's RGW (path-style, its region, its keys; `secret` overrides the
 /// secret key), with a short retry policy so failure tests end quickly. `http` null = curl.
 inline std::shared_ptr<S3Client> NewRgwClient(const RgwEnv& env, std::string secret = "",
-                                              S3RetryPolicy retry = {.max_attempts = 3,
-                                                                     .base_delay_ms = 50,
-                                                                     .max_delay_ms = 500},
+                                              RetryPolicy retry = {.max_attempts = 3,
+                                                                   .base_delay_ms = 50,
+                                                                   .max_delay_ms = 500},
                                               std::shared_ptr<HttpClient> http = nullptr) {
   AwsCredentials credentials;
   credentials.keys.access_key_id = env.access_key;

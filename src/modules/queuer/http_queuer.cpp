@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "common/redact.hpp"
+#include "common/retry.hpp"
 #include "vpcflow/http_client.hpp"
 #include "vpcflow/queuer.hpp"
 
@@ -21,17 +22,24 @@ std::string HttpQueuerUrl(const HttpQueuerOptions& options) {
   return endpoint + "/" + options.topic + "/digest";
 }
 
+namespace {
+
+// The queuer's retries in the project's one policy (common/retry.hpp): doubling without jitter,
+// as documented for HttpQueuerOptions.
+RetryPolicy QueuerRetryPolicy(const HttpQueuerOptions& options) {
+  return {.max_attempts = options.max_attempts,
+          .base_delay_ms = options.backoff_ms,
+          .max_delay_ms = kHttpQueuerMaxBackoffMs,
+          .full_jitter = false};
+}
+
+}  // namespace
+
 int64_t HttpQueuerBackoffMs(const HttpQueuerOptions& options, int retry) {
-  int64_t delay = std::clamp<int64_t>(options.backoff_ms, 0, kHttpQueuerMaxBackoffMs);
-  for (int i = 1; i < retry && delay < kHttpQueuerMaxBackoffMs; ++i) delay *= 2;
-  return std::min(delay, kHttpQueuerMaxBackoffMs);
+  return RetryBackoffMillis(QueuerRetryPolicy(options), retry, 0.0);
 }
 
 namespace {
-
-bool IsRetryableHttpStatus(int status) {
-  return status == 500 || status == 502 || status == 503 || status == 504;
-}
 
 class HttpQueuer final : public Queuer {
  public:
@@ -78,40 +86,49 @@ class HttpQueuer final : public Queuer {
     }
     request.body = JobToJson(job);
     request.timeout_ms = options_.timeout_ms;
-    int attempts = std::max(options_.max_attempts, 1);
     std::string last_error;
-    for (int attempt = 1;; ++attempt) {
+    Status answer;
+    auto attempt = [&](int) {
       Result<HttpResponse> response = client_->Send(request);
       if (response.ok()) {
         int code = response->status;
-        if (code >= 200 && code < 300) return OkStatus();
-        if (code == 400 || code == 413 || code == 415 || code == 422) {
-          return InvalidArgumentError("event bus " + shown_url_ + " refused the job: HTTP " +
-                                      std::to_string(code));
+        if (code >= 200 && code < 300) {
+          answer = OkStatus();
+        } else if (code == 400 || code == 413 || code == 415 || code == 422) {
+          answer = InvalidArgumentError("event bus " + shown_url_ + " refused the job: HTTP " +
+                                        std::to_string(code));
+        } else if (!IsRetryableHttpStatus(code)) {
+          answer = FailedPreconditionError("event bus " + shown_url_ + " answered HTTP " +
+                                           std::to_string(code));
+        } else {
+          last_error = "HTTP " + std::to_string(code);
+          return RetryVerdict::kRetry;
         }
-        if (!IsRetryableHttpStatus(code)) {
-          return FailedPreconditionError("event bus " + shown_url_ + " answered HTTP " +
-                                         std::to_string(code));
-        }
-        last_error = "HTTP " + std::to_string(code);
-      } else {
-        // Any HttpClient's message, redacted here too: it may quote the URL.
-        const Status status(response.status().code(), RedactUrls(response.status().message()));
-        if (status.code() != StatusCode::kUnavailable &&
-            status.code() != StatusCode::kDeadlineExceeded) {
-          return status.WithContext("event bus " + shown_url_);
-        }
-        last_error = status.ToString();
+        return RetryVerdict::kStop;
       }
-      if (attempt >= attempts) break;
+      // Any HttpClient's message, redacted here too: it may quote the URL.
+      const Status status(response.status().code(), RedactUrls(response.status().message()));
+      if (!IsTransientError(status)) {
+        answer = status.WithContext("event bus " + shown_url_);
+        return RetryVerdict::kStop;
+      }
+      last_error = status.ToString();
+      return RetryVerdict::kRetry;
+    };
+    // A wait is cut short by Shutdown().
+    auto sleep = [this](int64_t ms) {
       std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, std::chrono::milliseconds(HttpQueuerBackoffMs(options_, attempt)),
-                       [this] { return closed_; })) {
-        return FailedPreconditionError("the job queue shut down while retrying " + shown_url_);
-      }
+      return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return closed_; });
+    };
+    const RetryOutcome outcome = Retry(QueuerRetryPolicy(options_), attempt, sleep);
+    if (outcome.interrupted) {
+      return FailedPreconditionError("the job queue shut down while retrying " + shown_url_);
     }
-    return UnavailableError("event bus " + shown_url_ + " did not accept the job after " +
-                            std::to_string(attempts) + " attempts; last: " + last_error);
+    if (outcome.exhausted) {
+      return UnavailableError("event bus " + shown_url_ + " did not accept the job after " +
+                              std::to_string(outcome.attempts) + " attempts; last: " + last_error);
+    }
+    return answer;
   }
 
   const HttpQueuerOptions options_;

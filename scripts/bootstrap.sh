@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libisal-dev libdeflate-dev zlib1g-dev libsnappy-dev libzstd-dev
-  libcurl4-openssl-dev libssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libssl-dev libpugixml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   isal curl wrk python3 time bc

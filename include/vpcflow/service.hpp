@@ -58,8 +58,8 @@ struct Config {
   /// the TTL is used; a marker unrefreshed for 4 intervals is stale (marker.hpp).
   int64_t heartbeat_ms = 5000;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< DIGEST_MAX_WINDOW (seconds)
-  /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a window is accepted
-  /// only once its stop is this long past (CheckWindowSettled).
+  /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a digest planned less
+  /// than this after its window's stop is provisional, replaced by a POST once settled.
   int64_t settle_seconds = kDefaultSettleSeconds;
   int workers = 2;                    ///< DIGEST_WORKERS: jobs run at once
   size_t queue_capacity = 1024;       ///< DIGEST_QUEUE_CAPACITY: jobs waiting for a worker at most

@@ -200,7 +200,8 @@ Status ServiceImpl::Start() {
                                                       .clock = clock_.get(),
                                                       .tracker = &tracker_,
                                                       .scan = config_.scan,
-                                                      .digest_threads = config_.digest_threads});
+                                                      .digest_threads = config_.digest_threads,
+                                                      .settle_seconds = config_.settle_seconds});
   pool_->SetHandler(
       [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
   if (!default_queuer_) {

@@ -28,6 +28,13 @@
 
 namespace vpcflow {
 
+/// DIGEST_ROLE: what this process does (DESIGN.md, "Scaling out").
+enum class ServiceRole {
+  kAll,     ///< answers the API and runs jobs (the default)
+  kApi,     ///< answers the API and publishes jobs to the NATS queue; runs none
+  kWorker,  ///< takes jobs from the NATS queue; serves only /healthz, /readyz and /metrics
+};
+
 /// Everything configurable, with the defaults of DESIGN.md ("Configuration").
 struct Config {
   std::string listen_address = "0.0.0.0";  ///< LISTEN_ADDRESS
@@ -69,6 +76,17 @@ struct Config {
   std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)
   std::string stream_topic = "digests";  ///< STREAM_APPLIANCE_TOPIC
   std::string stream_token;  ///< STREAM_APPLIANCE_TOKEN: the queuer's bearer token (secret)
+
+  /// DIGEST_QUEUE_URL: "nats://host:port[,nats://...]" selects the NATS JetStream queue (a
+  /// URL's "user:password@" or "token@" is a secret). "" = STREAM_APPLIANCE_ENDPOINT or the
+  /// in-process queue.
+  std::string queue_url;
+  std::string nats_creds;            ///< NATS_CREDS: a NATS credentials file (JWT and seed)
+  std::string nats_token;            ///< NATS_TOKEN (secret)
+  int64_t nats_ack_wait_ms = 30000;  ///< NATS_ACK_WAIT (a duration): a silent worker's task returns
+  int nats_max_deliver = 5;          ///< NATS_MAX_DELIVER: deliveries before a task fails its job
+  ServiceRole role =
+      ServiceRole::kAll;  ///< DIGEST_ROLE: all | api | worker (api, worker need NATS)
 
   std::string statsd_address = "localhost:8126";  ///< STATSD_ADDRESS ("" disables UDP)
   std::string statsd_tags;                        ///< STATSD_TAGS "k:v,k:v"

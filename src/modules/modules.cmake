@@ -14,6 +14,7 @@ add_library(vpcflow_modules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/queuer/worker_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/http_queuer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/queuer/nats_queuer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/jobstate/memory_job_state_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log/json_logger.cpp
@@ -21,7 +22,7 @@ add_library(vpcflow_modules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd.cpp
 )
 target_link_libraries(vpcflow_modules
-  PUBLIC vpcflow_common Threads::Threads
+  PUBLIC vpcflow_common vpcflow_nats Threads::Threads
   PRIVATE CURL::libcurl Boost::json)
 
 if(VPCFLOW_BUILD_TESTS)
@@ -42,4 +43,8 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd_test.cpp
     LIBS vpcflow_modules nlohmann_json::nlohmann_json Boost::json
     LABELS unit)
+  # The NATS queue against the real nats-server of the "nats" fixture (cmake/nats.cmake).
+  vpcflow_add_nats_test(nats_queuer_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/queuer/nats_queuer_test.cpp
+    LIBS vpcflow_modules)
 endif()

@@ -12,6 +12,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   isal curl wrk python3 time bc
   graphviz  # `dot` renders the svg of a query (src/query/graph_writer.hpp)
+  libnats-dev nats-server  # the NATS JetStream queue (src/nats) and the tests' server (scripts/nats.sh)
 )
 # The real S3 server of the tests (scripts/rgw.sh, a Ceph RGW); `make test` sets this.
 if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then

@@ -295,6 +295,17 @@ inline std::unique_ptr<Process> StartDigesterd(const std::string& binary,
   return std::move(p).value();
 }
 
+/// The names in `dir` that end with `suffix` (markers, temporary files left behind).
+inline std::vector<std::string> NamesIn(const std::filesystem::path& dir, std::string_view suffix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename();
+    if (name.ends_with(suffix)) out.push_back(name);
+  }
+  return out;
+}
+
 /// A port on 127.0.0.1 that was free a moment ago (for a service that must know its own URL
 /// before it starts).
 inline int FreeLocalPort() {

@@ -38,16 +38,6 @@ const std::vector<TestWindow> kWindows = {{"2019-01-01T00:00:00Z", "2019-01-01T0
                                           {"2019-01-01T00:05:00Z", "2019-01-01T00:45:00Z"},
                                           {"2019-01-01T00:10:00Z", "2019-01-01T00:20:00Z"}};
 
-std::vector<std::string> NamesIn(const fs::path& dir, std::string_view suffix) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename();
-    if (name.ends_with(suffix)) out.push_back(name);
-  }
-  return out;
-}
-
 class ServiceRecoveryE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {

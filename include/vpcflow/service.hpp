@@ -28,6 +28,13 @@
 
 namespace vpcflow {
 
+/// DIGEST_ROLE: what this process does (DESIGN.md, "Scaling out").
+enum class ServiceRole {
+  kAll,     ///< answers the API and runs jobs (the default)
+  kApi,     ///< answers the API and publishes jobs to the NATS queue; runs none
+  kWorker,  ///< takes jobs from the NATS queue; serves only /healthz, /readyz and /metrics
+};
+
 /// Everything configurable, with the defaults of DESIGN.md ("Configuration").
 struct Config {
   std::string listen_address = "0.0.0.0";  ///< LISTEN_ADDRESS
@@ -58,8 +65,8 @@ struct Config {
   /// the TTL is used; a marker unrefreshed for 4 intervals is stale (marker.hpp).
   int64_t heartbeat_ms = 5000;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< DIGEST_MAX_WINDOW (seconds)
-  /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a window is accepted
-  /// only once its stop is this long past (CheckWindowSettled).
+  /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a digest planned less
+  /// than this after its window's stop is provisional, replaced by a POST once settled.
   int64_t settle_seconds = kDefaultSettleSeconds;
   int workers = 2;                    ///< DIGEST_WORKERS: jobs run at once
   size_t queue_capacity = 1024;       ///< DIGEST_QUEUE_CAPACITY: jobs waiting for a worker at most
@@ -69,6 +76,17 @@ struct Config {
   std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)
   std::string stream_topic = "digests";  ///< STREAM_APPLIANCE_TOPIC
   std::string stream_token;  ///< STREAM_APPLIANCE_TOKEN: the queuer's bearer token (secret)
+
+  /// DIGEST_QUEUE_URL: "nats://host:port[,nats://...]" selects the NATS JetStream queue (a
+  /// URL's "user:password@" or "token@" is a secret). "" = STREAM_APPLIANCE_ENDPOINT or the
+  /// in-process queue.
+  std::string queue_url;
+  std::string nats_creds;            ///< NATS_CREDS: a NATS credentials file (JWT and seed)
+  std::string nats_token;            ///< NATS_TOKEN (secret)
+  int64_t nats_ack_wait_ms = 30000;  ///< NATS_ACK_WAIT (a duration): a silent worker's task returns
+  int nats_max_deliver = 5;          ///< NATS_MAX_DELIVER: deliveries before a task fails its job
+  ServiceRole role =
+      ServiceRole::kAll;  ///< DIGEST_ROLE: all | api | worker (api, worker need NATS)
 
   std::string statsd_address = "localhost:8126";  ///< STATSD_ADDRESS ("" disables UDP)
   std::string statsd_tags;                        ///< STATSD_TAGS "k:v,k:v"

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/openapi.hpp"
+#include "api/provisional.hpp"
 #include "api/reencode.hpp"
 
 namespace vpcflow {
@@ -47,7 +48,7 @@ void CountOutcome(const ApiContext& ctx, std::string_view name, std::string_view
 ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   constexpr std::string_view kStat = "digest_posts";
   Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
-  if (window.ok()) window = SettledWindow(ctx, *window);
+  if (window.ok()) window = StartedWindow(ctx, *window);
   if (!window.ok()) {
     CountOutcome(ctx, kStat, "invalid");
     return InvalidInput(ctx, request, window.status());
@@ -59,14 +60,28 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     return BusyResponse(ready.message());
   }
   const Job job{.id = DigestId(*window), .window = *window};
-  Result<bool> exists = ctx.storage->Exists(job.id);
-  if (!exists.ok()) {
-    CountOutcome(ctx, kStat, "error");
-    return DependencyFailure(ctx, "storage", exists.status());
-  }
-  if (*exists) {
+  // A stored digest is final, or provisional (made before its window settled): a POST after
+  // the window settled replaces a provisional one; anything else stored is a conflict.
+  auto standing = [&]() -> Result<DigestStanding> {
+    return StandingOf(*ctx.storage, job.id, job.window, NowUnixSeconds(ctx), ctx.settle_seconds);
+  };
+  auto stored_conflict = [&](DigestStanding s) {
     CountOutcome(ctx, kStat, "exists");
+    if (s == DigestStanding::kProvisional) {
+      return Conflict(ctx, job.id,
+                      "exists (provisional: a POST from " +
+                          FormatRfc3339(WindowSettledAt(job.window, ctx.settle_seconds)) +
+                          " replaces it)");
+    }
     return Conflict(ctx, job.id, "exists");
+  };
+  Result<DigestStanding> stored = standing();
+  if (!stored.ok()) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "storage", stored.status());
+  }
+  if (*stored == DigestStanding::kFinal || *stored == DigestStanding::kProvisional) {
+    return stored_conflict(*stored);
   }
   // A stale marker is an accepted job whose holder died or went silent: this POST takes it
   // over. If it then cannot be queued here, its marker must stay, for the recovery of this or
@@ -102,13 +117,13 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     CountOutcome(ctx, kStat, "error");
     return DependencyFailure(ctx, "marker", st);
   }
-  // A worker may have finished between Exists and Mark: do not run the digest twice.
-  exists = ctx.storage->Exists(job.id);
-  if (!exists.ok() || *exists) {
-    if (exists.ok() || !orphan) (void)ctx.marker->Unmark(job.id);
-    CountOutcome(ctx, kStat, exists.ok() ? "exists" : "error");
-    return exists.ok() ? Conflict(ctx, job.id, "exists")
-                       : DependencyFailure(ctx, "storage", exists.status());
+  // A worker may have finished between the check and Mark: do not run the digest twice.
+  Result<DigestStanding> after = standing();
+  if (!after.ok() || *after == DigestStanding::kFinal || *after == DigestStanding::kProvisional) {
+    if (after.ok() || !orphan) (void)ctx.marker->Unmark(job.id);
+    if (after.ok()) return stored_conflict(*after);
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "storage", after.status());
   }
   ctx.tracker->Queued(job.id);
   // AlreadyExists: this process holds the job already (running it for the bus): it goes on.
@@ -161,6 +176,11 @@ ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
     ApiResponse response;
     response.content_type = ContentTypeOf(*format);
     response.headers.emplace_back("X-Digest-Id", id);
+    // One more read of the store: a client must know the digest may still change.
+    if (Result<std::string> manifest = ctx.storage->GetManifest(id);
+        manifest.ok() && ManifestIsProvisional(*manifest)) {
+      response.headers.emplace_back("X-Digest-Provisional", "true");
+    }
     if (*format == DigestFormat::kFlowLog) {
       response.stream = std::move(stored->reader);
       response.stream_size = static_cast<int64_t>(stored->size);
@@ -209,8 +229,8 @@ ApiResponse JobResultResponse(const Status& st) {
 void RunJob(ApiContext& ctx, const ApiRequest& request, const ApiResponder& respond) {
   Result<Job> job = JobFromJson(request.body, ctx.max_window_seconds);
   if (job.ok()) {
-    if (Result<Window> settled = SettledWindow(ctx, job->window); !settled.ok()) {
-      job = settled.status();
+    if (Result<Window> started = StartedWindow(ctx, job->window); !started.ok()) {
+      job = started.status();
     }
   }
   if (!job.ok()) return respond(InvalidInput(ctx, request, job.status()));
@@ -247,6 +267,9 @@ ApiResponse GetStatus(ApiContext& ctx, const ApiRequest& request) {
   if (!mark.ok()) return DependencyFailure(ctx, "marker", mark.status());
   facts.mark = std::move(mark).value();
   facts.tracked = ctx.tracker->Get(facts.id);
+  if (!facts.stored && facts.mark.state == MarkState::kInProgress) {
+    facts.shared = ctx.tracker->Shared(facts.id);
+  }
   return JsonResponse(200, DigestStatusJson(facts));
 }
 
@@ -290,9 +313,12 @@ Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_sec
   return MakeWindow(*start, *stop, max_window_seconds);
 }
 
-Result<Window> SettledWindow(const ApiContext& ctx, const Window& window) {
-  const int64_t now_ms = (ctx.clock != nullptr ? ctx.clock : SystemClock().get())->NowUnixMillis();
-  RETURN_IF_ERROR(CheckWindowSettled(window, now_ms / 1000, ctx.settle_seconds));
+int64_t NowUnixSeconds(const ApiContext& ctx) {
+  return (ctx.clock != nullptr ? ctx.clock : SystemClock().get())->NowUnixMillis() / 1000;
+}
+
+Result<Window> StartedWindow(const ApiContext& ctx, const Window& window) {
+  RETURN_IF_ERROR(CheckWindowStarted(window, NowUnixSeconds(ctx)));
   return window;
 }
 
@@ -307,7 +333,12 @@ std::string_view DigestStateName(const DigestStatusFacts& facts) {
   switch (facts.mark.state) {
     case MarkState::kInProgress:
       if (facts.tracked) return facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
-      return facts.mark.phase == MarkPhase::kQueued ? "queued" : "running";
+      // A holder elsewhere: running when its marker or the shared state says so.
+      if (facts.mark.phase == MarkPhase::kRunning ||
+          (facts.shared && facts.shared->phase == JobPhase::kRunning)) {
+        return "running";
+      }
+      return "queued";
     case MarkState::kFailed:
       return "failed";
     case MarkState::kAbsent:
@@ -326,13 +357,27 @@ std::string DigestStatusJson(const DigestStatusFacts& facts) {
   const std::string_view state = DigestStateName(facts);
   out["state"] = json::string_view(state.data(), state.size());
   out["progress"] = nullptr;
-  if (facts.tracked && state == "running") {
-    const DigestProgress& p = facts.tracked->progress;
+  out["shards"] = nullptr;
+  out["holders"] = nullptr;
+  if (state == "running" && (facts.tracked || facts.shared)) {
+    const DigestProgress& p = facts.tracked ? facts.tracked->progress : facts.shared->progress;
     out["progress"] = {{"objects_done", p.objects_done},
                        {"objects_total", p.objects_total},
                        {"bytes_done", p.bytes_done},
                        {"bytes_total", p.bytes_total}};
   }
+  if ((state == "running" || state == "queued") && facts.shared) {
+    if (facts.shared->shards_total > 0) {
+      out["shards"] = {{"done", facts.shared->shards_done}, {"total", facts.shared->shards_total}};
+    }
+    if (!facts.shared->holders.empty()) {
+      json::object holders;
+      for (const auto& [task, worker] : facts.shared->holders) holders[task] = worker;
+      out["holders"] = std::move(holders);
+    }
+  }
+  out["provisional"] = nullptr;
+  if (state == "done") out["provisional"] = ManifestIsProvisional(facts.manifest);
   out["counts"] = nullptr;
   if (state == "done" && !facts.manifest.empty()) {
     boost::system::error_code ec;
@@ -349,6 +394,22 @@ std::string DigestStatusJson(const DigestStatusFacts& facts) {
 }
 
 void AddApiRoutes(Router& router, ApiContext* ctx) {
+  router.Add({.method = "GET",
+              .pattern = "/healthz",
+              .name = "healthz",
+              .handler = [](const ApiRequest&) { return JsonResponse(200, R"({"status":"ok"})"); },
+              .access = Access::kOpen});
+  router.Add({.method = "GET",
+              .pattern = "/readyz",
+              .name = "readyz",
+              .handler = [ctx](const ApiRequest&) { return GetReady(*ctx); },
+              .dispatch = Dispatch::kBlocking,
+              .access = Access::kOpen});
+  router.Add({.method = "GET",
+              .pattern = "/metrics",
+              .name = "metrics",
+              .handler = [ctx](const ApiRequest&) { return GetMetrics(*ctx); }});
+  if (ctx->routes == ApiRoutes::kProbesOnly) return;
   router.Add({.method = "POST",
               .pattern = "/",
               .name = "post_digest",
@@ -372,21 +433,6 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
               .name = "status",
               .handler = [ctx](const ApiRequest& r) { return GetStatus(*ctx, r); },
               .dispatch = Dispatch::kBlocking});
-  router.Add({.method = "GET",
-              .pattern = "/healthz",
-              .name = "healthz",
-              .handler = [](const ApiRequest&) { return JsonResponse(200, R"({"status":"ok"})"); },
-              .access = Access::kOpen});
-  router.Add({.method = "GET",
-              .pattern = "/readyz",
-              .name = "readyz",
-              .handler = [ctx](const ApiRequest&) { return GetReady(*ctx); },
-              .dispatch = Dispatch::kBlocking,
-              .access = Access::kOpen});
-  router.Add({.method = "GET",
-              .pattern = "/metrics",
-              .name = "metrics",
-              .handler = [ctx](const ApiRequest&) { return GetMetrics(*ctx); }});
   router.Add({.method = "GET",
               .pattern = "/openapi.yaml",
               .name = "openapi",

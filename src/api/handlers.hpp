@@ -25,6 +25,12 @@
 
 namespace vpcflow {
 
+/// Which routes a process serves.
+enum class ApiRoutes {
+  kAll,         ///< the whole API
+  kProbesOnly,  ///< /healthz, /readyz and /metrics (DIGEST_ROLE=worker)
+};
+
 /// What the handlers use. Nothing is owned; all pointers must outlive the router.
 struct ApiContext {
   Storage* storage = nullptr;
@@ -40,12 +46,15 @@ struct ApiContext {
   /// job queue full, shutting down).
   std::function<Status()> ready;
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;
-  /// Judges whether a window to digest is settled (CheckWindowSettled); null = SystemClock().
+  /// Judges whether a window has started and whether a digest is provisional; null =
+  /// SystemClock().
   Clock* clock = nullptr;
-  int64_t settle_seconds = kDefaultSettleSeconds;  ///< DIGEST_SETTLE
+  int64_t settle_seconds = kDefaultSettleSeconds;  ///< DIGEST_SETTLE (provisional.hpp)
+  ApiRoutes routes = ApiRoutes::kAll;
 };
 
-/// Registers every route of the API on `router`; handlers use `ctx` (not owned). /healthz and
+/// Registers every route of the API on `router` (only the probes and /metrics when
+/// ctx->routes says so); handlers use `ctx` (not owned). /healthz and
 /// /readyz are open (Access::kOpen), the worker route takes a worker token (Access::kWorker),
 /// the rest an API token. Routes that touch a store run on blocking threads; the worker route
 /// is asynchronous: the job goes to `ctx->pool` and the answer comes when it ends (204 done,
@@ -56,9 +65,13 @@ void AddApiRoutes(Router& router, ApiContext* ctx);
 /// message for the client when a parameter is missing or bad.
 Result<Window> WindowFromQuery(const ApiRequest& request, int64_t max_window_seconds);
 
-/// `window` when a digest of it may be made now (CheckWindowSettled by ctx.clock and
-/// ctx.settle_seconds): POST and the worker route refuse other windows with 400.
-Result<Window> SettledWindow(const ApiContext& ctx, const Window& window);
+/// Now by ctx.clock, in Unix seconds.
+int64_t NowUnixSeconds(const ApiContext& ctx);
+
+/// `window` when a digest of it may be made now (CheckWindowStarted by ctx.clock): POST and the
+/// worker route refuse windows that start in the future with 400. A window that has not
+/// settled is accepted: its digest is provisional (provisional.hpp).
+Result<Window> StartedWindow(const ApiContext& ctx, const Window& window);
 
 /// The `format` parameter: absent means kFlowLog. Returns InvalidArgument when unknown.
 Result<DigestFormat> FormatFromQuery(const ApiRequest& request);
@@ -71,16 +84,21 @@ struct DigestStatusFacts {
   std::string manifest;               ///< the manifest JSON when stored ("" if unreadable)
   MarkInfo mark;                      ///< Marker::State
   std::optional<TrackedJob> tracked;  ///< this process's view
+  std::optional<JobState> shared;     ///< the shared job state (JobTracker::Shared)
 };
 
 /// The state name of /status: "done" when stored; "running"/"queued" for a live marker (this
-/// process's view when it holds the job, else the marker's phase); "failed" for a failure
+/// process's view when it holds the job, else "running" when the marker or the shared state
+/// says so); "failed" for a failure
 /// record; "unknown" otherwise (nothing, or a stale marker: its holder died or went silent).
 std::string_view DigestStateName(const DigestStatusFacts& facts);
 
-/// The /status JSON: {"id","start","stop","state","progress","counts","error"} where progress
-/// is null unless tracked, counts is the manifest's summary when done (else null), and error
-/// is the failure record's text when failed (else null).
+/// The /status JSON: {"id","start","stop","state","progress","shards","holders","provisional",
+/// "counts","error"} where provisional is the manifest's flag when done (else null), and, while
+/// running, progress is this process's view or the shared one (else null), shards {"done","total"}
+/// is the shared count of a job split into shards (else null), holders {task: worker} says which
+/// worker holds which task (else null); counts is the manifest's summary when done (else null), and
+/// error is the failure record's text when failed (else null).
 std::string DigestStatusJson(const DigestStatusFacts& facts);
 
 }  // namespace vpcflow

@@ -23,6 +23,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::Pair;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
@@ -120,7 +121,8 @@ class ApiTest : public ::testing::Test {
   MemoryQueuer queuer_;
   MemoryLogger logger_;
   MemoryStats stats_;
-  JobTracker tracker_;
+  JobStateStorePtr states_ = NewMemoryJobStateStore();  // shared with "other processes"
+  JobTracker tracker_{states_.get()};
   ApiContext ctx_;
   Router router_;
   std::mutex mu_;  // the pool's worker writes these, the test reads them after the answer
@@ -261,23 +263,108 @@ TEST_F(ApiTest, AWindowThatStartsInTheFutureIs400AndUnknown) {
   EXPECT_EQ(State(), MarkState::kAbsent);
 }
 
-TEST_F(ApiTest, AWindowNotSettledIs400SayingWhenItCanBeAskedFor) {
+TEST_F(ApiTest, AWindowNotSettledIsAcceptedForAProvisionalDigest) {
   ctx_.settle_seconds = 1200;
   for (int64_t now_s : {kCorpusWindow.start + 60, kCorpusWindow.stop, kCorpusWindow.stop + 1199}) {
     clock_->SetUnixMillis(now_s * 1000);
     ApiResponse r = Call("POST", "/" + kQuery);
-    EXPECT_EQ(r.status, 400) << now_s;
-    EXPECT_THAT(Message(r), HasSubstr("can be asked for from 2019-01-01T01:20:00Z"));
+    EXPECT_EQ(r.status, 202) << now_s;
     ApiResponse worker =
         Call("POST", "/digests/digest", JobToJson({.id = kId, .window = kCorpusWindow}));
-    EXPECT_EQ(worker.status, 400);
-    EXPECT_THAT(Message(worker), HasSubstr("2019-01-01T01:20:00Z"));
+    EXPECT_EQ(worker.status, 204) << now_s;
+    ASSERT_OK(marker_.Unmark(kId));
   }
-  EXPECT_THAT(run_jobs_, IsEmpty());
+  EXPECT_THAT(queuer_.jobs(), SizeIs(3));
+}
+
+const std::string kProvisionalManifest = R"({"id":"x","provisional":true,"summary":{"keys":1}})";
+
+TEST_F(ApiTest, AProvisionalDigestIsKeptUntilItsWindowSettlesThenAPostReplacesIt) {
+  ctx_.settle_seconds = 1200;
+  Store(kId, "gz", kProvisionalManifest);
+  clock_->SetUnixMillis((kCorpusWindow.stop + 1199) * 1000);
+  ApiResponse early = Call("POST", "/" + kQuery);
+  EXPECT_EQ(early.status, 409);
+  EXPECT_THAT(Message(early), HasSubstr("provisional: a POST from 2019-01-01T01:20:00Z"));
   EXPECT_THAT(queuer_.jobs(), IsEmpty());
-  EXPECT_EQ(Call("GET", "/" + kQuery).status, 404);
+  EXPECT_EQ(State(), MarkState::kAbsent);
+
   clock_->SetUnixMillis((kCorpusWindow.stop + 1200) * 1000);
-  EXPECT_EQ(Call("POST", "/" + kQuery).status, 202);
+  ApiResponse settled = Call("POST", "/" + kQuery);
+  EXPECT_EQ(settled.status, 202);
+  EXPECT_THAT(queuer_.jobs(), SizeIs(1));
+  EXPECT_EQ(State(), MarkState::kInProgress);
+}
+
+TEST_F(ApiTest, AFinalDigestIsNeverReplaced) {
+  ctx_.settle_seconds = 1200;
+  Store(kId, "gz", R"({"id":"x","provisional":false})");
+  clock_->SetUnixMillis((kCorpusWindow.stop + 86400) * 1000);
+  ApiResponse r = Call("POST", "/" + kQuery);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(Message(r), Not(HasSubstr("provisional")));
+  EXPECT_THAT(queuer_.jobs(), IsEmpty());
+}
+
+TEST_F(ApiTest, GetAndStatusOfAProvisionalDigestSaySo) {
+  Store(kId, "gz", kProvisionalManifest);
+  ApiResponse get = Call("GET", "/" + kQuery);
+  EXPECT_EQ(get.status, 200);
+  EXPECT_THAT(get.headers, Contains(Pair("X-Digest-Provisional", "true")));
+  json::value status = ParseJson(Call("GET", "/status" + kQuery).body);
+  EXPECT_EQ(status.at("state").as_string(), "done");
+  EXPECT_EQ(status.at("provisional").as_bool(), true);
+
+  Store(kId, "gz", R"({"id":"x","provisional":false})");
+  get = Call("GET", "/" + kQuery);
+  EXPECT_THAT(get.headers, Not(Contains(Pair("X-Digest-Provisional", ::testing::_))));
+  status = ParseJson(Call("GET", "/status" + kQuery).body);
+  EXPECT_EQ(status.at("provisional").as_bool(), false);
+}
+
+TEST_F(ApiTest, AWorkerServesOnlyTheProbesAndMetrics) {
+  ApiContext worker_ctx = ctx_;
+  worker_ctx.routes = ApiRoutes::kProbesOnly;
+  Router worker(&logger_);
+  AddApiRoutes(worker, &worker_ctx);
+  auto call = [&](std::string method, const std::string& target) {
+    ApiRequest request;
+    request.method = std::move(method);
+    request.target = target;
+    EXPECT_OK(ParseTarget(target, &request.path, &request.query));
+    return worker.Handle(std::move(request)).status;
+  };
+  EXPECT_EQ(call("GET", "/healthz"), 200);
+  EXPECT_EQ(call("GET", "/readyz"), 200);
+  EXPECT_EQ(call("GET", "/metrics"), 200);
+  EXPECT_EQ(call("POST", "/" + kQuery), 404);
+  EXPECT_EQ(call("GET", "/status" + kQuery), 404);
+  EXPECT_EQ(call("POST", "/digests/digest"), 404);
+  EXPECT_THAT(queuer_.jobs(), IsEmpty());
+}
+
+TEST_F(ApiTest, StatusShowsTheSharedStateOfAJobAnotherProcessRuns) {
+  ASSERT_EQ(Call("POST", "/" + kQuery).status, 202);
+  tracker_.Forget(kId);  // handed to a worker elsewhere
+  ASSERT_OK(marker_.Claim(kId, kCorpusWindow));
+  ASSERT_OK(states_
+                ->Update(kId,
+                         [](JobState& s) {
+                           s.phase = JobPhase::kRunning;
+                           s.progress = {.objects_done = 2, .objects_total = 8};
+                           s.shards_total = 4;
+                           s.shards_done = 1;
+                           s.holders = {{"shard/a", "w1/10"}, {"shard/b", "w2/20"}};
+                           return OkStatus();
+                         })
+                .status());
+  json::value status = ParseJson(Call("GET", "/status" + kQuery).body);
+  EXPECT_EQ(status.at("state").as_string(), "running");
+  EXPECT_EQ(status.at("progress").at("objects_total").as_int64(), 8);
+  EXPECT_EQ(status.at("shards").at("done").as_int64(), 1);
+  EXPECT_EQ(status.at("shards").at("total").as_int64(), 4);
+  EXPECT_EQ(status.at("holders").at("shard/b").as_string(), "w2/20");
+  EXPECT_TRUE(status.at("provisional").is_null());
 }
 
 struct BadInput {

@@ -1,7 +1,13 @@
 #pragma once
-/// JobTracker: what this process knows about the jobs it queued or runs, for /status and for
-/// the running/queued gauges. The durable state lives in Storage and Marker; this only adds
-/// what they cannot say (queued versus running, progress). Thread-safe.
+/// JobTracker: the jobs this process queued or runs, and the writer of their shared state.
+///
+/// Locally it knows which jobs this process holds (for the marker heartbeats and to tell a
+/// redelivery of a job it runs already) and their progress. Every change is also written to the
+/// JobStateStore (include/vpcflow/job_state.hpp) that /status reads, so a job run by another
+/// process (a worker on another machine) shows its phase, progress and holder too; progress is
+/// written there at most once a second per job. Writes to the store are best effort: a store
+/// that fails costs /status detail, never a job. The durable state lives in Storage and Marker.
+/// Thread-safe.
 
 #include <cstdint>
 #include <map>
@@ -11,10 +17,9 @@
 #include <string_view>
 
 #include "vpcflow/digest.hpp"
+#include "vpcflow/job_state.hpp"
 
 namespace vpcflow {
-
-enum class JobPhase { kQueued, kRunning };
 
 struct TrackedJob {
   JobPhase phase = JobPhase::kQueued;
@@ -23,6 +28,16 @@ struct TrackedJob {
 
 class JobTracker {
  public:
+  /// Progress is written to the store at most this often per job (and when complete).
+  static constexpr int64_t kSharedProgressIntervalMs = 1000;
+
+  /// Writes the shared state to `store` (not owned, must outlive the tracker); null = a
+  /// memory store of its own.
+  explicit JobTracker(JobStateStore* store = nullptr);
+  /// Replaces the store (not owned; null = back to a memory store of its own). Only before the
+  /// first other call (the service calls it at start, once the store is opened).
+  void SetStore(JobStateStore* store);
+
   /// The job was queued by this process.
   void Queued(std::string_view id);
   /// A worker of this process starts it. Returns false (and changes nothing) when a worker of
@@ -33,17 +48,28 @@ class JobTracker {
   /// The job ended (done, failed, cancelled) or was never queued after all.
   void Forget(std::string_view id);
 
+  /// This process's view of a job it holds; nullopt when it holds none.
   std::optional<TrackedJob> Get(std::string_view id) const;
+  /// The shared state of a job, whoever holds it; nullopt when the store has none or fails.
+  std::optional<JobState> Shared(std::string_view id) const;
   /// Every tracked job's phase (the jobs this process holds).
   std::map<std::string, JobPhase> Phases() const;
   size_t queued() const;
   size_t running() const;
 
+  JobStateStore* store() const { return store_; }
+
  private:
+  struct Held {
+    TrackedJob job;
+    int64_t shared_progress_ms = 0;  // steady time of the last progress written to the store
+  };
   size_t CountLocked(JobPhase phase) const;
 
+  JobStateStorePtr own_store_;
+  JobStateStore* store_;
   mutable std::mutex mu_;
-  std::map<std::string, TrackedJob, std::less<>> jobs_;
+  std::map<std::string, Held, std::less<>> jobs_;
 };
 
 }  // namespace vpcflow

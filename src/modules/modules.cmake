@@ -1,4 +1,5 @@
-# The service modules: clock, storage, marker, queuer, http, log, stats (target vpcflow_modules).
+# The service modules: clock, storage, marker, queuer, job state, http, log, stats (target
+# vpcflow_modules).
 # Included from src/modules/CMakeLists.txt; paths are relative to this folder.
 find_package(CURL REQUIRED)
 
@@ -13,13 +14,15 @@ add_library(vpcflow_modules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/queuer/worker_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/queuer/http_queuer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/queuer/nats_queuer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/jobstate/memory_job_state_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log/json_logger.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stats/prometheus_registry.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd.cpp
 )
 target_link_libraries(vpcflow_modules
-  PUBLIC vpcflow_common Threads::Threads
+  PUBLIC vpcflow_common vpcflow_nats Threads::Threads
   PRIVATE CURL::libcurl Boost::json)
 
 if(VPCFLOW_BUILD_TESTS)
@@ -34,9 +37,14 @@ if(VPCFLOW_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/queuer/in_process_queuer_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/worker_pool_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/queuer/http_queuer_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/jobstate/memory_job_state_store_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/http/curl_http_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/log/json_logger_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/stats/dogstatsd_test.cpp
     LIBS vpcflow_modules Boost::json
     LABELS unit)
+  # The NATS queue against the real nats-server of the "nats" fixture (cmake/nats.cmake).
+  vpcflow_add_nats_test(nats_queuer_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/queuer/nats_queuer_test.cpp
+    LIBS vpcflow_modules)
 endif()

@@ -11,6 +11,7 @@
 
 #include "common/aws_names.hpp"
 #include "common/redact.hpp"
+#include "nats/nats_connection.hpp"
 #include "vpcflow/http_client.hpp"
 #include "vpcflow/service.hpp"
 
@@ -213,6 +214,36 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("STREAM_APPLIANCE_TOPIC", &c.stream_topic);
   if (c.stream_topic.find('/') != std::string::npos) {
     r.Problem("STREAM_APPLIANCE_TOPIC", c.stream_topic, "must be one path segment (no '/')");
+  }
+
+  r.String("DIGEST_QUEUE_URL", &c.queue_url);
+  if (!c.queue_url.empty()) {
+    if (Result<NatsOptions> nats = NatsOptionsFromUrls(c.queue_url); !nats.ok()) {
+      r.Problem(std::string("DIGEST_QUEUE_URL: ") + nats.status().message());
+    }
+    if (!c.stream_endpoint.empty()) {
+      r.Problem("DIGEST_QUEUE_URL and STREAM_APPLIANCE_ENDPOINT are both set: choose one queue");
+    }
+  }
+  r.String("NATS_CREDS", &c.nats_creds);
+  r.String("NATS_TOKEN", &c.nats_token);
+  int64_t ack_wait_s = c.nats_ack_wait_ms / 1000;
+  r.Duration("NATS_ACK_WAIT", &ack_wait_s, 1, kMaxHeartbeatSeconds);
+  c.nats_ack_wait_ms = ack_wait_s * 1000;
+  r.Integer("NATS_MAX_DELIVER", &c.nats_max_deliver, 1, 1000);
+  if (const std::string* v = r.Get("DIGEST_ROLE")) {
+    if (*v == "all") {
+      c.role = ServiceRole::kAll;
+    } else if (*v == "api") {
+      c.role = ServiceRole::kApi;
+    } else if (*v == "worker") {
+      c.role = ServiceRole::kWorker;
+    } else {
+      r.Problem("DIGEST_ROLE", *v, "is not one of all, api, worker");
+    }
+    if (c.role != ServiceRole::kAll && c.queue_url.empty()) {
+      r.Problem("DIGEST_ROLE", *v, "needs DIGEST_QUEUE_URL (a NATS queue between the roles)");
+    }
   }
 
   if (auto it = env.find("STATSD_ADDRESS"); it != env.end()) c.statsd_address = it->second;

@@ -305,6 +305,42 @@ TEST(ConfigTest, SettleAndHeartbeatAreDurations) {
   EXPECT_EQ(c->heartbeat_ms, 2000);
 }
 
+TEST(ConfigTest, ReadsTheNatsQueueAndTheRole) {
+  Result<Config> defaults = ConfigFromEnvironment({});
+  ASSERT_OK(defaults.status());
+  EXPECT_EQ(defaults->queue_url, "");
+  EXPECT_EQ(defaults->role, ServiceRole::kAll);
+  EXPECT_EQ(defaults->nats_ack_wait_ms, 30000);
+  EXPECT_EQ(defaults->nats_max_deliver, 5);
+  Result<Config> c = ConfigFromEnvironment({{"DIGEST_QUEUE_URL", "nats://a:4222,nats://b:4222"},
+                                            {"DIGEST_ROLE", "worker"},
+                                            {"NATS_ACK_WAIT", "3s"},
+                                            {"NATS_MAX_DELIVER", "2"},
+                                            {"NATS_TOKEN", "t0k3n"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->queue_url, "nats://a:4222,nats://b:4222");
+  EXPECT_EQ(c->role, ServiceRole::kWorker);
+  EXPECT_EQ(c->nats_ack_wait_ms, 3000);
+  EXPECT_EQ(c->nats_max_deliver, 2);
+  EXPECT_EQ(c->nats_token, "t0k3n");
+}
+
+TEST(ConfigTest, RefusesABadNatsQueueOrRoleWithoutShowingSecrets) {
+  Result<Config> c = ConfigFromEnvironment({{"DIGEST_QUEUE_URL", "http://user:s3cr3t@a:4222"},
+                                            {"DIGEST_ROLE", "boss"},
+                                            {"NATS_MAX_DELIVER", "0"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("DIGEST_QUEUE_URL"));
+  EXPECT_THAT(c.status().message(), HasSubstr("DIGEST_ROLE"));
+  EXPECT_THAT(c.status().message(), HasSubstr("NATS_MAX_DELIVER"));
+  EXPECT_THAT(c.status().message(), Not(HasSubstr("s3cr3t")));
+  // The api and worker roles need the queue between them; one queue at a time.
+  EXPECT_FALSE(ConfigFromEnvironment({{"DIGEST_ROLE", "api"}}).ok());
+  EXPECT_FALSE(ConfigFromEnvironment({{"DIGEST_QUEUE_URL", "nats://a:4222"},
+                                      {"STREAM_APPLIANCE_ENDPOINT", "http://bus:8080"}})
+                   .ok());
+}
+
 TEST(ConfigTest, UrlsAreQuotedWithoutTheirSecrets) {
   Result<Config> c = ConfigFromEnvironment(
       {{"AWS_ENDPOINT_URL_S3", "http://user:s3cr3t@127.0.0.1:7480/?X-Amz-Signature=abc123"},

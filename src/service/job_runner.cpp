@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "api/provisional.hpp"
 #include "modules/text_format.hpp"
 
 namespace vpcflow {
@@ -37,7 +38,7 @@ json::string_view Json(std::string_view s) { return json::string_view(s.data(), 
 }  // namespace
 
 std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
-                         uint64_t digest_bytes, int64_t created_unix_ms) {
+                         uint64_t digest_bytes, int64_t created_unix_ms, bool provisional) {
   json::object m;
   m["id"] = job.id;
   m["window"] = {{"start", FormatRfc3339(job.window.start)},
@@ -45,6 +46,7 @@ std::string ManifestJson(const Job& job, const DigestSummary& summary, const Job
   m["format"] = "flowlog";
   m["version"] = Json(Version());
   m["created"] = FormatRfc3339Millis(created_unix_ms);
+  m["provisional"] = provisional;
   m["digest_bytes"] = digest_bytes;
   m["rows"] = summary.keys;
   m["timings"] = {{"digest_seconds", timings.digest_seconds},
@@ -85,8 +87,11 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     return st;
   };
 
-  Result<bool> exists = d.storage->Exists(job.id);
-  if (exists.ok() && *exists) {
+  const int64_t now_s = d.clock->NowUnixMillis() / 1000;
+  Result<DigestStanding> standing =
+      StandingOf(*d.storage, job.id, job.window, now_s, d.settle_seconds);
+  if (standing.ok() &&
+      (*standing == DigestStanding::kFinal || *standing == DigestStanding::kProvisional)) {
     (void)d.marker->Unmark(job.id);
     d.logger->Log(LogLevel::kInfo, "job-done", {{"id", job.id}, {"already_stored", true}});
     return finish(OkStatus(), "already_stored");
@@ -103,6 +108,8 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
                   {{"dependency", "marker"}, {"reason", claim.ToString()}, {"id", job.id}});
   }
 
+  // Planned now: provisional when the window has not settled (late records may still arrive).
+  const bool provisional = IsProvisionalAt(job.window, now_s, d.settle_seconds);
   Status st;
   JobTimings timings;
   uint64_t digest_bytes = 0;
@@ -115,7 +122,7 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     options.on_progress = [&d, &job](const DigestProgress& p) { d.tracker->Progress(job.id, p); };
     run = RunDigest(*d.source, job.window, options);
     timings.digest_seconds = SecondsBetween(t0, d.clock->MonotonicMillis());
-    st = run.ok() ? Store(job, *run, &timings, t0, &digest_bytes) : run.status();
+    st = run.ok() ? Store(job, *run, provisional, &timings, t0, &digest_bytes) : run.status();
   }
 
   if (st.ok()) {
@@ -145,8 +152,8 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
   return finish(st, "failed");
 }
 
-Status JobRunner::Store(const Job& job, const DigestRun& run, JobTimings* timings, int64_t t0_ms,
-                        uint64_t* digest_bytes) {
+Status JobRunner::Store(const Job& job, const DigestRun& run, bool provisional, JobTimings* timings,
+                        int64_t t0_ms, uint64_t* digest_bytes) {
   const JobRunnerDeps& d = deps_;
   const int64_t store_t0 = d.clock->MonotonicMillis();
   Result<StorageUploadPtr> upload = d.storage->Begin(job.id);
@@ -159,8 +166,8 @@ Status JobRunner::Store(const Job& job, const DigestRun& run, JobTimings* timing
   const int64_t now = d.clock->MonotonicMillis();
   timings->store_seconds = SecondsBetween(store_t0, now);
   timings->total_seconds = SecondsBetween(t0_ms, now);
-  const std::string manifest =
-      ManifestJson(job, run.summary, *timings, *digest_bytes, d.clock->NowUnixMillis());
+  const std::string manifest = ManifestJson(job, run.summary, *timings, *digest_bytes,
+                                            d.clock->NowUnixMillis(), provisional);
   return (*upload)->Commit(manifest).WithContext("storage");
 }
 

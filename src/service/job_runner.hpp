@@ -1,15 +1,17 @@
 #pragma once
 /// JobRunner: runs one digest job from start to stored result (DESIGN.md, "Data flow").
 ///
-/// For a job: if this process is running it already, or the digest is already stored, done
-/// (a bus may deliver a job twice). Otherwise claim the marker (Marker::Claim: the job becomes
-/// "running", held by this process; a bus may deliver a job whose marker was cleared, or one
-/// queued by another instance; a job another live instance runs is left to it), run RunDigest
-/// (the MarkerKeeper heartbeats the marker meanwhile: the job is in the JobTracker), encode the
-/// flowlog digest through a gzip sink into a Storage upload, commit it with the manifest, and
-/// remove the marker. On failure the marker is replaced by a failure record (shown by /status;
-/// a new POST retries); on cancellation (shutdown) the marker stays, so the next instance on
-/// these stores takes the job over (its holder is gone). Every outcome is logged and counted.
+/// For a job: if this process is running it already, or the digest is already stored (final,
+/// or provisional with its window still settling), done (a bus may deliver a job twice). A
+/// provisional digest whose window has settled since is made again and replaced. Otherwise claim
+/// the marker (Marker::Claim: the job becomes "running", held by this process; a bus may deliver a
+/// job whose marker was cleared, or one queued by another instance; a job another live instance
+/// runs is left to it), run RunDigest (the MarkerKeeper heartbeats the marker meanwhile: the job is
+/// in the JobTracker), encode the flowlog digest through a gzip sink into a Storage upload, commit
+/// it with the manifest, and remove the marker. On failure the marker is replaced by a failure
+/// record (shown by /status; a new POST retries); on cancellation (shutdown) the marker stays, so
+/// the next instance on these stores takes the job over (its holder is gone). Every outcome is
+/// logged and counted.
 ///
 /// Thread safety: Run may be called from many threads at once (one job each).
 
@@ -40,6 +42,9 @@ struct JobRunnerDeps {
   JobTracker* tracker = nullptr;
   ScanOptions scan;
   int digest_threads = 0;  ///< DigestOptions::threads
+  /// DIGEST_SETTLE: a job planned less than this after its window's stop makes a provisional
+  /// digest; a provisional digest stored is replaced by a job run after it (provisional.hpp).
+  int64_t settle_seconds = kDefaultSettleSeconds;
 };
 
 /// How long each phase of a job took.
@@ -50,9 +55,10 @@ struct JobTimings {
 };
 
 /// The manifest stored beside a digest: {"id","window":{"start","stop"},"format":"flowlog",
-/// "version","created","digest_bytes","rows","timings":{...},"summary":{...}}.
+/// "version","created","provisional","digest_bytes","rows","timings":{...},"summary":{...}}.
+/// `provisional`: planned before the window settled (provisional.hpp).
 std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
-                         uint64_t digest_bytes, int64_t created_unix_ms);
+                         uint64_t digest_bytes, int64_t created_unix_ms, bool provisional = false);
 
 /// The failure record written with Marker::Fail: {"code","message","time"}.
 std::string FailureJson(const Status& status, int64_t unix_ms);
@@ -67,8 +73,8 @@ class JobRunner {
 
  private:
   // Encodes and stores the digest of `run`; sets *digest_bytes.
-  Status Store(const Job& job, const DigestRun& run, JobTimings* timings, int64_t t0_ms,
-               uint64_t* digest_bytes);
+  Status Store(const Job& job, const DigestRun& run, bool provisional, JobTimings* timings,
+               int64_t t0_ms, uint64_t* digest_bytes);
   void RecordSuccess(const Job& job, const DigestSummary& summary, const JobTimings& timings,
                      uint64_t digest_bytes);
 

@@ -93,6 +93,30 @@ TEST_F(JobRunnerTest, StoresTheDigestAndItsManifestThenUnmarks) {
   EXPECT_EQ(stats_.TimingCount("job_ms"), 1u);
 }
 
+TEST_F(JobRunnerTest, ADigestPlannedBeforeItsWindowSettledIsProvisionalAndReplacedOnceSettled) {
+  JobRunnerDeps deps = Deps();
+  deps.settle_seconds = 1200;
+  JobRunner runner(deps);
+  auto provisional = [&] {
+    json::value manifest = json::parse(storage_.Manifest(kJob.id).value_or("{}"));
+    return manifest.at("provisional").as_bool();
+  };
+  clock_->SetUnixMillis((kCorpusWindow.stop + 1199) * 1000);
+  ASSERT_OK(runner.Run(kJob, {}));
+  EXPECT_TRUE(provisional());
+  ASSERT_OK(runner.Run(kJob, {}));  // still settling: kept
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "already_stored"}}), 1);
+
+  clock_->SetUnixMillis((kCorpusWindow.stop + 1200) * 1000);
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
+  ASSERT_OK(runner.Run(kJob, {}));  // settled: made again, final
+  EXPECT_FALSE(provisional());
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "done"}}), 2);
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+  ASSERT_OK(runner.Run(kJob, {}));  // final: never again
+  EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "already_stored"}}), 2);
+}
+
 TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {
   JobRunner runner(Deps());
   ASSERT_OK(runner.Run(kJob, {}));

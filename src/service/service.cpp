@@ -16,7 +16,9 @@
 #include "api/job_tracker.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "modules/queuer/nats_queuer.hpp"
 #include "modules/queuer/worker_pool.hpp"
+#include "nats/kv_job_state_store.hpp"
 #include "service/job_runner.hpp"
 #include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
@@ -72,6 +74,10 @@ class ServiceImpl {
   ObjectSourcePtr source_;
   StoragePtr storage_;
   MarkerPtr marker_;
+  // The NATS queue's connection and the shared job state (before queuer_, which uses them).
+  std::unique_ptr<NatsConnection> nats_;
+  std::unique_ptr<KvBucket> jobs_kv_;
+  JobStateStorePtr job_states_;
   std::unique_ptr<WorkerPool> pool_;  // before queuer_: the default queuer submits to it
   QueuerPtr queuer_;
 
@@ -79,6 +85,7 @@ class ServiceImpl {
   enum class State { kNew, kRunning, kStopping, kStopped };
 
   std::vector<std::string> CreateDefaults();
+  Status OpenNats();
   Status Ready();
 
   JobTracker tracker_;
@@ -152,6 +159,9 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   // Every job of the process runs in this one pool, whoever delivers it.
   pool_ = std::make_unique<WorkerPool>(
       WorkerPoolOptions{.workers = c.workers, .capacity = c.queue_capacity, .stats = stats_.get()});
+  if (!queuer_ && !c.queue_url.empty()) {
+    if (Status st = OpenNats(); !st.ok()) problems.push_back("DIGEST_QUEUE_URL: " + st.message());
+  }
   if (!queuer_) {
     if (c.stream_endpoint.empty()) {
       queuer_ = NewWorkerPoolQueuer(pool_.get());
@@ -168,8 +178,30 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   return problems;
 }
 
+// The NATS queue: the connection, the work queue (consumers in the worker roles) and the job
+// state in a key-value bucket every process shares.
+Status ServiceImpl::OpenNats() {
+  const Config& c = config_;
+  ASSIGN_OR_RETURN(NatsOptions options,
+                   NatsOptionsFromUrls(c.queue_url, c.nats_creds, c.nats_token));
+  ASSIGN_OR_RETURN(nats_, NatsConnection::Connect(options));
+  ASSIGN_OR_RETURN(jobs_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_jobs"}));
+  job_states_ = NewKvJobStateStore(jobs_kv_.get());
+  NatsQueuerOptions q;
+  q.queue.ack_wait_ms = c.nats_ack_wait_ms;
+  q.queue.max_deliver = c.nats_max_deliver;
+  q.consumers = c.role == ServiceRole::kApi ? 0 : c.workers;
+  q.max_window_seconds = c.max_window_seconds;
+  q.logger = logger_.get();
+  ASSIGN_OR_RETURN(queuer_, NewNatsQueuer(nats_.get(), std::move(q)));
+  return OkStatus();
+}
+
 Status ServiceImpl::Ready() {
   if (draining_) return UnavailableError("shutting down");
+  if (nats_) {
+    if (Status st = nats_->Ready(); !st.ok()) return st;
+  }
   if (Status st = storage_->Ready(); !st.ok())
     return st.WithContext("storage " + storage_->Describe());
   if (Status st = marker_->Ready(); !st.ok())
@@ -194,6 +226,7 @@ Status ServiceImpl::Start() {
     return InvalidArgumentError(std::move(message));
   }
 
+  if (job_states_) tracker_.SetStore(job_states_.get());
   runner_ = std::make_unique<JobRunner>(JobRunnerDeps{.source = source_.get(),
                                                       .storage = storage_.get(),
                                                       .marker = marker_.get(),
@@ -202,7 +235,8 @@ Status ServiceImpl::Start() {
                                                       .clock = clock_.get(),
                                                       .tracker = &tracker_,
                                                       .scan = config_.scan,
-                                                      .digest_threads = config_.digest_threads});
+                                                      .digest_threads = config_.digest_threads,
+                                                      .settle_seconds = config_.settle_seconds});
   pool_->SetHandler(
       [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
   if (!default_queuer_) {
@@ -217,17 +251,19 @@ Status ServiceImpl::Start() {
       return done.get();
     });
   }
-  api_ = ApiContext{.storage = storage_.get(),
-                    .marker = marker_.get(),
-                    .queuer = queuer_.get(),
-                    .logger = logger_.get(),
-                    .stats = stats_.get(),
-                    .tracker = &tracker_,
-                    .pool = pool_.get(),
-                    .ready = [this] { return Ready(); },
-                    .max_window_seconds = config_.max_window_seconds,
-                    .clock = clock_.get(),
-                    .settle_seconds = config_.settle_seconds};
+  api_ = ApiContext{
+      .storage = storage_.get(),
+      .marker = marker_.get(),
+      .queuer = queuer_.get(),
+      .logger = logger_.get(),
+      .stats = stats_.get(),
+      .tracker = &tracker_,
+      .pool = pool_.get(),
+      .ready = [this] { return Ready(); },
+      .max_window_seconds = config_.max_window_seconds,
+      .clock = clock_.get(),
+      .settle_seconds = config_.settle_seconds,
+      .routes = config_.role == ServiceRole::kWorker ? ApiRoutes::kProbesOnly : ApiRoutes::kAll};
   router_ = std::make_unique<Router>(logger_.get());
   AddApiRoutes(*router_, &api_);
   server_ =
@@ -261,6 +297,9 @@ Status ServiceImpl::Start() {
                 {"storage", storage_->Describe()},
                 {"marker", marker_->Describe()},
                 {"queuer", queuer_->Describe()},
+                {"role", config_.role == ServiceRole::kAll
+                             ? "all"
+                             : (config_.role == ServiceRole::kApi ? "api" : "worker")},
                 {"workers", config_.workers},
                 {"queue_capacity", static_cast<int64_t>(config_.queue_capacity)},
                 {"tls", !config_.tls_cert_file.empty()},

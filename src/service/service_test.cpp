@@ -515,16 +515,35 @@ TEST_F(ServiceTest, QueuedJobsKeepTheirMarkersAliveWhileTheyWait) {
   EXPECT_TRUE(WaitFor([&] { return storage_->Digest(later_id).has_value(); }));
 }
 
-TEST_F(ServiceTest, PostsOfFutureOrUnsettledWindowsAre400ByTheServiceClock) {
+TEST_F(ServiceTest, UnsettledWindowsMakeProvisionalDigestsReplacedOnceSettled) {
   auto clock = std::make_shared<FakeClock>((kCorpusWindow.stop + 600) * 1000);
+  Make(nullptr, clock, nullptr);
+  ASSERT_OK(service_->Start());
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  EXPECT_TRUE(WaitFor([&] { return storage_->Digest(kId).has_value(); }));
+  Result<HttpResponse> get = Send("GET", "/" + kQuery);
+  ASSERT_OK(get.status());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->Header("x-digest-provisional"), "true");
+  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 409);  // not settled yet: kept
+
+  clock->AdvanceMillis(600 * 1000);  // settled now: the next POST replaces it
+  ASSERT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  EXPECT_TRUE(WaitFor([&] {
+    Result<HttpResponse> r = Send("GET", "/" + kQuery);
+    return r.ok() && r->status == 200 && r->Header("x-digest-provisional").empty();
+  }));
+  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 409);  // final: never replaced
+}
+
+TEST_F(ServiceTest, PostsOfWindowsThatStartInTheFutureAre400ByTheServiceClock) {
+  auto clock = std::make_shared<FakeClock>((kCorpusWindow.start - 60) * 1000);
   Make(nullptr, clock, nullptr);
   ASSERT_OK(service_->Start());
   Result<HttpResponse> post = Send("POST", "/" + kQuery);
   ASSERT_OK(post.status());
   EXPECT_EQ(post->status, 400);
-  EXPECT_THAT(post->body, HasSubstr("2019-01-01T01:20:00Z"));
-  clock->AdvanceMillis(600 * 1000);
-  EXPECT_EQ(Send("POST", "/" + kQuery)->status, 202);
+  EXPECT_THAT(post->body, HasSubstr("starts in the future"));
 }
 
 // Secrets a URL may carry, which no log line or answer may show.

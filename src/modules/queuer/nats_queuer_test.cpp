@@ -1,0 +1,205 @@
+// The NATS queue against the real nats-server of the "nats" fixture: each test has its own
+// stream and consumer, and short AckWaits (1-2 s) so redeliveries come quickly.
+#include "modules/queuer/nats_queuer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "testing/gate.hpp"
+#include "testing/matchers.hpp"
+#include "testing/nats_env.hpp"
+#include "testing/poll.hpp"
+#include "testing/rgw_env.hpp"
+
+namespace vpcflow {
+namespace {
+
+const Job kJob{.id = "9740a140-ba85-5600-8b93-7b46eec77617", .window = {1546300800, 1546304400}};
+
+TEST(NatsRetryDelayMsTest, DoublesFromOneSecondUpToAckWait) {
+  EXPECT_EQ(NatsRetryDelayMs(1, 30000), 1000);
+  EXPECT_EQ(NatsRetryDelayMs(2, 30000), 2000);
+  EXPECT_EQ(NatsRetryDelayMs(3, 30000), 4000);
+  EXPECT_EQ(NatsRetryDelayMs(10, 30000), 30000);
+  EXPECT_EQ(NatsRetryDelayMs(1, 500), 500);
+}
+
+class NatsQueuerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = ConnectToTestNats();
+    ASSERT_THAT(c, IsOk());
+    connection_ = std::move(*c);
+    const std::string stream = UniqueBucketName("tasks");
+    options_.queue = {.stream = stream,
+                      .subjects = stream + ".>",
+                      .durable = UniqueBucketName("workers"),
+                      .ack_wait_ms = 1000,
+                      .max_deliver = 3};
+    options_.subject = stream + ".digest";
+    options_.fetch_wait_ms = 200;
+  }
+
+  QueuerPtr Make(int consumers) {
+    NatsQueuerOptions o = options_;
+    o.consumers = consumers;
+    Result<QueuerPtr> q = NewNatsQueuer(connection_.get(), o);
+    EXPECT_THAT(q, IsOk());
+    return q.ok() ? std::move(*q) : nullptr;
+  }
+
+  // A raw view of the same stream and consumer (another worker, or the test looking).
+  std::unique_ptr<WorkQueue> Raw() {
+    auto q = WorkQueue::Open(connection_.get(), options_.queue);
+    EXPECT_THAT(q, IsOk());
+    return q.ok() ? std::move(*q) : nullptr;
+  }
+
+  bool WaitPending(WorkQueue& raw, uint64_t n) {
+    return PollUntil([&] {
+      Result<uint64_t> p = raw.Pending();
+      return p.ok() && *p == n;
+    });
+  }
+
+  std::unique_ptr<NatsConnection> connection_;
+  NatsQueuerOptions options_;
+};
+
+TEST_F(NatsQueuerTest, AQueuedJobRunsOnAWorkerAndLeavesTheStream) {
+  QueuerPtr api = Make(0);
+  QueuerPtr worker = Make(1);
+  ASSERT_NE(api, nullptr);
+  ASSERT_NE(worker, nullptr);
+  std::mutex mu;
+  std::vector<Job> ran;
+  Gate done;
+  worker->SetHandler([&](const Job& job, std::stop_token) {
+    std::lock_guard lock(mu);
+    ran.push_back(job);
+    done.Enter();  // open: just counts
+    return OkStatus();
+  });
+  done.Open();
+  ASSERT_THAT(api->Queue(kJob), IsOk());
+  ASSERT_TRUE(done.WaitEntered(1));
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ran, std::vector<Job>{kJob});
+  EXPECT_THAT(worker->Describe(), ::testing::HasSubstr(options_.queue.stream));
+}
+
+TEST_F(NatsQueuerTest, TheTaskOfAWorkerThatDiedComesBackToAnother) {
+  QueuerPtr api = Make(0);
+  ASSERT_THAT(api->Queue(kJob), IsOk());
+  auto dying = Raw();
+  ASSERT_NE(dying, nullptr);
+  auto taken = dying->Fetch(1, 5000);
+  ASSERT_THAT(taken, IsOk());
+  ASSERT_EQ(taken->size(), 1u);
+  taken->clear();  // killed: no ack, no heartbeat
+  QueuerPtr worker = Make(1);
+  Gate ran;
+  ran.Open();
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    ran.Enter();
+    return OkStatus();
+  });
+  EXPECT_TRUE(ran.WaitEntered(1));
+  EXPECT_TRUE(WaitPending(*dying, 0));
+}
+
+TEST_F(NatsQueuerTest, ALongJobKeepsItsTaskThroughHeartbeats) {
+  QueuerPtr worker = Make(1);
+  Gate release;
+  std::atomic<int> calls{0};
+  worker->SetHandler([&](const Job&, std::stop_token stop) {
+    ++calls;
+    release.Enter(stop);
+    return OkStatus();
+  });
+  ASSERT_THAT(worker->Queue(kJob), IsOk());
+  ASSERT_TRUE(release.WaitInside(1));
+  // Three AckWaits: another worker never gets the task while its holder heartbeats.
+  auto other = Raw();
+  ASSERT_NE(other, nullptr);
+  auto got = other->Fetch(1, 3000);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_TRUE(got->empty());
+  release.Open();
+  EXPECT_TRUE(WaitPending(*other, 0));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(NatsQueuerTest, AFailingJobIsRetriedThenTerminatedAtMaxDeliver) {
+  QueuerPtr worker = Make(1);
+  Gate attempts;
+  attempts.Open();
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    attempts.Enter();
+    return UnavailableError("source down");
+  });
+  ASSERT_THAT(worker->Queue(kJob), IsOk());
+  ASSERT_TRUE(attempts.WaitEntered(3));
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  EXPECT_TRUE(WaitPending(*raw, 0));  // termed: nothing stuck in the stream
+  EXPECT_EQ(attempts.entered(), 3);
+}
+
+TEST_F(NatsQueuerTest, AJobThatCanNeverRunIsTerminatedAtOnce) {
+  QueuerPtr worker = Make(1);
+  Gate attempts;
+  attempts.Open();
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    attempts.Enter();
+    return InvalidArgumentError("bad window");
+  });
+  ASSERT_THAT(worker->Queue(kJob), IsOk());
+  ASSERT_TRUE(attempts.WaitEntered(1));
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  EXPECT_EQ(attempts.entered(), 1);
+}
+
+TEST_F(NatsQueuerTest, AJobCancelledAtShutdownGoesToAnotherWorker) {
+  QueuerPtr first = Make(1);
+  Gate never;
+  first->SetHandler([&](const Job&, std::stop_token stop) {
+    never.Enter(stop);
+    return CancelledError("shutting down");
+  });
+  ASSERT_THAT(first->Queue(kJob), IsOk());
+  ASSERT_TRUE(never.WaitInside(1));
+  EXPECT_TRUE(first->Shutdown(0).empty());
+  EXPECT_THAT(first->Queue(kJob), StatusIs(StatusCode::kFailedPrecondition));
+  QueuerPtr second = Make(1);
+  Gate ran;
+  ran.Open();
+  second->SetHandler([&](const Job&, std::stop_token) {
+    ran.Enter();
+    return OkStatus();
+  });
+  EXPECT_TRUE(ran.WaitEntered(1));
+}
+
+TEST_F(NatsQueuerTest, AnUnreadableTaskIsTerminated) {
+  QueuerPtr worker = Make(1);
+  std::atomic<int> calls{0};
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    ++calls;
+    return OkStatus();
+  });
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_THAT(raw->Publish(options_.subject, "not json", "junk-1"), IsOk());
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  EXPECT_EQ(calls.load(), 0);
+}
+
+}  // namespace
+}  // namespace vpcflow

@@ -7,6 +7,8 @@
 #include <future>
 
 #include "api/test_corpus.hpp"
+#include "query/row_file.hpp"
+#include "query/test_rows.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
@@ -91,6 +93,22 @@ TEST_F(JobRunnerTest, StoresTheDigestAndItsManifestThenUnmarks) {
   EXPECT_EQ(stats_.CounterTotal("digest_objects", {{"outcome", "read"}}), 2);
   EXPECT_GT(stats_.CounterTotal("digest_lines", {{"outcome", "used"}}), 5);
   EXPECT_EQ(stats_.TimingCount("job_ms"), 1u);
+}
+
+TEST_F(JobRunnerTest, StoresTheRowsSidecarWithTheDigest) {
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
+  JobRunner runner(Deps());
+  ASSERT_OK(runner.Run(kJob, {}));
+  Result<DigestRun> direct = RunDigest(source_, kCorpusWindow, DigestOptions{});
+  ASSERT_OK(direct.status());
+
+  Result<StoredDigest> rows = storage_.GetRows(kJob.id);
+  ASSERT_OK(rows.status());
+  Result<RowSourcePtr> stored = OpenStoredRows(std::move(rows->reader));
+  ASSERT_OK(stored.status());
+  EXPECT_TRUE((*stored)->has_flows());
+  RowSourcePtr expected = NewDigestRowSource(direct->digest);
+  EXPECT_EQ(testing_rows::RowTexts(**stored), testing_rows::RowTexts(*expected));
 }
 
 TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {

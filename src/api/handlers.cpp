@@ -5,7 +5,8 @@
 #include <boost/json/value.hpp>
 
 #include "api/openapi.hpp"
-#include "api/reencode.hpp"
+#include "api/query_handlers.hpp"
+#include "api/web_ui.hpp"
 
 namespace vpcflow {
 namespace {
@@ -14,10 +15,10 @@ std::string WindowQuery(const Window& window) {
   return "start=" + FormatRfc3339(window.start) + "&stop=" + FormatRfc3339(window.stop);
 }
 
-// The answer for a module failing: logged as dependency-failure, 503 unless the code says
-// otherwise (HttpStatusFromCode).
+}  // namespace
+
 ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency,
-                              const Status& status, int http_status = 0) {
+                              const Status& status, int http_status) {
   ctx.logger->Log(LogLevel::kError, "dependency-failure",
                   {{"dependency", dependency}, {"reason", status.ToString()}});
   if (http_status == 0) {
@@ -34,6 +35,8 @@ ApiResponse InvalidInput(const ApiContext& ctx, const ApiRequest& request, const
                   {{"path", request.path}, {"reason", status.message()}});
   return JsonError(400, status.message());
 }
+
+namespace {
 
 ApiResponse Conflict(const ApiContext& ctx, const std::string& id, std::string_view reason) {
   ctx.logger->Log(LogLevel::kInfo, "conflict", {{"id", id}, {"reason", reason}});
@@ -112,39 +115,28 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   return response;
 }
 
-std::string_view ContentTypeOf(DigestFormat format) {
-  switch (format) {
-    case DigestFormat::kFlowLog:
-      return "application/octet-stream";
-    case DigestFormat::kNdjson:
-      return "application/x-ndjson";
-    case DigestFormat::kCsv:
-      return "text/csv; charset=utf-8";
-  }
-  return "application/octet-stream";
-}
-
 ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
   constexpr std::string_view kStat = "digest_gets";
+  // A browser opening the service: the web view.
+  if (request.query.empty() && AcceptsHtml(request.accept)) return RedirectToWebUi();
   Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
-  Result<DigestFormat> format = FormatFromQuery(request);
-  if (!window.ok() || !format.ok()) {
+  Result<QuerySpec> spec = QuerySpecFromRequest(request);
+  if (!window.ok() || !spec.ok()) {
     CountOutcome(ctx, kStat, "invalid");
-    return InvalidInput(ctx, request, window.ok() ? format.status() : window.status());
+    return InvalidInput(ctx, request, window.ok() ? spec.status() : window.status());
   }
   const std::string id = DigestId(*window);
   Result<StoredDigest> stored = ctx.storage->Get(id);
   if (stored.ok()) {
     CountOutcome(ctx, kStat, "ok");
-    ApiResponse response;
-    response.content_type = ContentTypeOf(*format);
-    response.headers.emplace_back("X-Digest-Id", id);
-    if (*format == DigestFormat::kFlowLog) {
-      response.stream = std::move(stored->reader);
-      response.stream_size = static_cast<int64_t>(stored->size);
-    } else {
-      response.stream = NewReencodingReader(std::move(stored->reader), *format);
+    if (!spec->plain() || spec->format != QueryFormat::kFlowLog) {
+      return QueryDigestResponse(ctx, id, std::move(stored).value(), std::move(spec).value());
     }
+    ApiResponse response;
+    response.content_type = "application/octet-stream";  // the stored gzip, as it is
+    response.headers.emplace_back("X-Digest-Id", id);
+    response.stream = std::move(stored->reader);
+    response.stream_size = static_cast<int64_t>(stored->size);
     return response;
   }
   if (!IsNotFound(stored.status())) {
@@ -274,12 +266,6 @@ Result<Window> SettledWindow(const ApiContext& ctx, const Window& window) {
   return window;
 }
 
-Result<DigestFormat> FormatFromQuery(const ApiRequest& request) {
-  std::optional<std::string_view> format = request.Query("format");
-  if (!format) return DigestFormat::kFlowLog;
-  return ParseDigestFormat(*format);
-}
-
 std::string_view DigestStateName(const DigestStatusFacts& facts) {
   if (facts.stored) return "done";
   switch (facts.mark.state) {
@@ -369,6 +355,7 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
               .pattern = "/openapi.yaml",
               .name = "openapi",
               .handler = [](const ApiRequest&) { return GetOpenApi(); }});
+  AddQueryRoutes(router, ctx);
 }
 
 }  // namespace vpcflow

@@ -49,10 +49,12 @@ async function apiJson<T>(path: string): Promise<T> {
   return (await api(path)).json() as Promise<T>;
 }
 
+// A query string; spaces as %20 (the service reads '+' as '+', not as a space).
 function query(params: Record<string, string | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, v);
-  return q.toString();
+  return Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v as string))
+    .join("&");
 }
 
 // --- the window and the filter --------------------------------------------------------------
@@ -258,16 +260,16 @@ function q(v: View, extra: Record<string, string>): string {
 }
 
 async function render(v: View) {
-  const [all, talkers, rejected, ports, edges] = await Promise.all([
-    apiJson<Answer>(q(v, { filter: v.filter, top: "1" })),
-    apiJson<Answer>(q(v, { filter: v.filter, group_by: "srcaddr,dstaddr", top: "10" })),
-    apiJson<Answer>(q(v, {
-      filter: and(v.filter, "action=REJECT"), group_by: "srcaddr,dstaddr,dstport,protocol",
-      top: "10",
-    })),
-    apiJson<Answer>(q(v, { filter: v.filter, group_by: "dstport,protocol", top: "10" })),
-    apiJson<Answer>(q(v, { filter: v.filter, group_by: "srcaddr,dstaddr,action", top: "150" })),
-  ]);
+  // One after the other: the service answers a few queries at once per process (503 beyond).
+  const all = await apiJson<Answer>(q(v, { filter: v.filter, top: "1" }));
+  const talkers = await apiJson<Answer>(q(v, { filter: v.filter, group_by: "srcaddr,dstaddr", top: "10" }));
+  const rejected = await apiJson<Answer>(q(v, {
+    filter: and(v.filter, "action=REJECT"), group_by: "srcaddr,dstaddr,dstport,protocol", top: "10",
+  }));
+  const ports = await apiJson<Answer>(q(v, { filter: v.filter, group_by: "dstport,protocol", top: "10" }));
+  const edges = await apiJson<Answer>(q(v, {
+    filter: v.filter, group_by: "srcaddr,dstaddr,action", top: "150",
+  }));
   if (v !== current) return;
   $("results").classList.remove("hidden");
   renderTotals(v, all.totals);

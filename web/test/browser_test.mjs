@@ -22,7 +22,7 @@ for (const k of ["digesterd", "digest", "screenshot"]) {
 const chromium = args.chromium ?? "/usr/bin/chromium";
 const START = "2019-01-01T00:00:00Z";
 const STOP = "2019-01-01T01:00:00Z";
-const DEADLINE_MS = 120000;
+const DEADLINE_MS = 60000;
 
 function step(text) { console.log("browser_test: " + text); }
 
@@ -163,6 +163,15 @@ async function main() {
     step("screenshot " + args.screenshot);
     assert.deepEqual(pageErrors, []);
     step("passed");
+  } catch (e) {
+    // What the page said, for the failure's report.
+    const pages = browser ? await browser.pages().catch(() => []) : [];
+    for (const p of pages) {
+      const said = await p.evaluate(() => ["message", "stateText"].map(
+        (id) => id + ": " + document.getElementById(id)?.textContent)).catch(() => []);
+      console.error("page: " + said.join(" | "));
+    }
+    throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (service) service.child.kill("SIGTERM");

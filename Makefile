@@ -71,7 +71,9 @@ sample-data: build
 
 # Starts vpcflow-digesterd in the foreground on the embedded default (DATA_DIR) with sample data.
 run: sample-data
-	@echo "vpcflow-digesterd on http://localhost:$(PORT), DATA_DIR=$(DATA_DIR); Ctrl-C stops it. In another shell:"
+	@echo "vpcflow-digesterd on http://localhost:$(PORT), DATA_DIR=$(DATA_DIR); Ctrl-C stops it."
+	@echo "The web view: http://localhost:$(PORT)/ui/?start=2026-11-01T01:00:00Z&stop=2026-11-01T02:00:00Z"
+	@echo "In another shell:"
 	@echo "  curl -i -X POST 'http://localhost:$(PORT)/?start=2026-11-01T01:00:00Z&stop=2026-11-01T02:00:00Z'"
 	@echo "  curl -s 'http://localhost:$(PORT)/?start=2026-11-01T01:00:00Z&stop=2026-11-01T02:00:00Z' | gunzip | head"
 	@PORT=$(PORT) DATA_DIR=$(DATA_DIR) exec build/bin/vpcflow-digesterd

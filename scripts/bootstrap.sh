@@ -19,10 +19,15 @@ if [[ "${VPCFLOW_WITH_S3:-0}" == 1 ]]; then
   PACKAGES+=(ceph-mon ceph-osd radosgw ceph-common awscli iproute2)
 fi
 
-# npm packages of the tests (tests/parquet: independent Parquet writers); `make test` sets this.
-# Node itself: the machine's, or Debian's nodejs and npm when there is none.
-if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]] && ! command -v npm >/dev/null; then
+# Node builds the web view (web/, bundled by esbuild into the binary) on every build: the
+# machine's node and npm, or Debian's when there are none.
+if ! command -v npm >/dev/null; then
   PACKAGES+=(nodejs npm)
+fi
+# npm packages of the tests (tests/parquet: independent Parquet writers) and the browser test of
+# the web view (Debian's chromium, driven by puppeteer-core); `make test` sets this.
+if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]]; then
+  PACKAGES+=(chromium)
 fi
 
 missing=()
@@ -40,12 +45,18 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci when the installed tree is missing or older than the lock file.
-if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]]; then
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/parquet"
+# npm ci when the installed tree is missing or older than the lock file (offline once done).
+npm_ci() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/$1"
   if [[ ! -f "$dir/node_modules/.package-lock.json" ||
         "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
-    echo "bootstrap: npm ci in tests/parquet" >&2
+    echo "bootstrap: npm ci in $1" >&2
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
   fi
+}
+# puppeteer-core never downloads a browser (only `puppeteer` does); the test uses Debian's.
+npm_ci web
+if [[ "${VPCFLOW_WITH_NPM:-0}" == 1 ]]; then
+  npm_ci tests/parquet
 fi

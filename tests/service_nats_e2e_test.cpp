@@ -9,11 +9,11 @@
 
 #include <filesystem>
 
-#include "api/test_corpus.hpp"
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
 #include "testing/nats_env.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/window.hpp"
 
 namespace vpcflow {

@@ -1,7 +1,8 @@
 #pragma once
 /// Storage: where finished digests and their manifests live (DESIGN.md, "Storage keys").
 ///
-/// A digest is stored as `<id>.log.gz` with `<id>.manifest.json` beside it. Writing is a
+/// A digest is stored as `<id>.log.gz` with `<id>.manifest.json` beside it, and optionally its
+/// rows sidecar `<id>.rows.gz` (what queries need that the digest lacks). Writing is a
 /// two-step upload: Begin() returns an upload whose body is streamed, then Commit() publishes
 /// digest and manifest so a reader sees either nothing or both (the manifest becomes visible
 /// no later than the digest). Implementations must be thread-safe; an upload is used by one
@@ -30,9 +31,16 @@ class StorageUpload {
   virtual ~StorageUpload() = default;
   /// Where the gzip digest bytes go. Do not Close() it; Commit() does.
   virtual ByteSink& body() = 0;
-  /// Publishes the digest and `manifest_json`. Returns the store's error (Unavailable,
-  /// PermissionDenied, Internal) and leaves nothing new visible when it fails. Call it once:
-  /// a second call returns FailedPrecondition.
+  /// Optional: where the bytes of the digest's rows sidecar `<id>.rows.gz` go (DESIGN.md, "The
+  /// rows sidecar"), or null when the store keeps no sidecars (the default). Do not Close() it.
+  /// Nothing appended: no sidecar is published.
+  virtual ByteSink* rows_body() { return nullptr; }
+  /// Publishes the digest and `manifest_json`, and the sidecar when one was written. Order, so
+  /// that a reader never sees a sidecar that disagrees with the digest beside it: any stored
+  /// sidecar of the id is removed first, the sidecar is published last. Returns the store's
+  /// error (Unavailable, PermissionDenied, Internal) and leaves nothing new visible when it
+  /// fails (a failure to publish the sidecar takes the new digest back). Call it once: a second
+  /// call returns FailedPrecondition.
   [[nodiscard]] virtual Status Commit(std::string_view manifest_json) = 0;
 };
 using StorageUploadPtr = std::unique_ptr<StorageUpload>;
@@ -53,6 +61,12 @@ class Storage {
   /// Opens the digest `<id>.log.gz`. Returns NotFound when it is not stored. The reader keeps
   /// reading the bytes it opened even if the digest is replaced meanwhile.
   [[nodiscard]] virtual Result<StoredDigest> Get(std::string_view id) = 0;
+  /// Optional: opens the rows sidecar `<id>.rows.gz` of a stored digest. Returns NotFound when
+  /// the digest has none (made before sidecars, or by a store without them), Unimplemented
+  /// (the default) when the store keeps no sidecars.
+  [[nodiscard]] virtual Result<StoredDigest> GetRows(std::string_view id) {
+    return UnimplementedError("this store keeps no rows sidecars (" + std::string(id) + ")");
+  }
   /// The manifest text. Returns NotFound when it is not stored.
   [[nodiscard]] virtual Result<std::string> GetManifest(std::string_view id) = 0;
   /// Whether the digest is stored (OK + false when not; errors only when the store fails).
@@ -66,7 +80,8 @@ class Storage {
 };
 using StoragePtr = std::unique_ptr<Storage>;
 
-/// The embedded default: files `<dir>/<id>.log.gz` and `<dir>/<id>.manifest.json`, written to
+/// The embedded default: files `<dir>/<id>.log.gz`, `<dir>/<id>.manifest.json` and the rows
+/// sidecar `<dir>/<id>.rows.gz`, written to
 /// hidden temporary names (`.<id>...tmp`) and renamed into place (manifest first). Renames are
 /// atomic; files are not fsync'ed (a digest can be recomputed). The temporary names say which
 /// process writes them: at creation and after each upload, temporaries of writers that are gone
@@ -80,6 +95,7 @@ class StorageWrapper : public Storage {
  public:
   explicit StorageWrapper(Storage* target) : target_(target) {}
   Result<StoredDigest> Get(std::string_view id) override { return target_->Get(id); }
+  Result<StoredDigest> GetRows(std::string_view id) override { return target_->GetRows(id); }
   Result<std::string> GetManifest(std::string_view id) override { return target_->GetManifest(id); }
   Result<bool> Exists(std::string_view id) override { return target_->Exists(id); }
   Result<StorageUploadPtr> Begin(std::string_view id) override { return target_->Begin(id); }

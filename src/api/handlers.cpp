@@ -6,7 +6,8 @@
 
 #include "api/openapi.hpp"
 #include "api/provisional.hpp"
-#include "api/reencode.hpp"
+#include "api/query_handlers.hpp"
+#include "api/web_ui.hpp"
 
 namespace vpcflow {
 namespace {
@@ -15,10 +16,10 @@ std::string WindowQuery(const Window& window) {
   return "start=" + FormatRfc3339(window.start) + "&stop=" + FormatRfc3339(window.stop);
 }
 
-// The answer for a module failing: logged as dependency-failure, 503 unless the code says
-// otherwise (HttpStatusFromCode).
+}  // namespace
+
 ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency,
-                              const Status& status, int http_status = 0) {
+                              const Status& status, int http_status) {
   ctx.logger->Log(LogLevel::kError, "dependency-failure",
                   {{"dependency", dependency}, {"reason", status.ToString()}});
   if (http_status == 0) {
@@ -35,6 +36,8 @@ ApiResponse InvalidInput(const ApiContext& ctx, const ApiRequest& request, const
                   {{"path", request.path}, {"reason", status.message()}});
   return JsonError(400, status.message());
 }
+
+namespace {
 
 ApiResponse Conflict(const ApiContext& ctx, const std::string& id, std::string_view reason) {
   ctx.logger->Log(LogLevel::kInfo, "conflict", {{"id", id}, {"reason", reason}});
@@ -149,44 +152,33 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
   return response;
 }
 
-std::string_view ContentTypeOf(DigestFormat format) {
-  switch (format) {
-    case DigestFormat::kFlowLog:
-      return "application/octet-stream";
-    case DigestFormat::kNdjson:
-      return "application/x-ndjson";
-    case DigestFormat::kCsv:
-      return "text/csv; charset=utf-8";
-  }
-  return "application/octet-stream";
-}
-
 ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
   constexpr std::string_view kStat = "digest_gets";
+  // A browser opening the service: the web view.
+  if (request.query.empty() && AcceptsHtml(request.accept)) return RedirectToWebUi();
   Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
-  Result<DigestFormat> format = FormatFromQuery(request);
-  if (!window.ok() || !format.ok()) {
+  Result<QuerySpec> spec = QuerySpecFromRequest(request);
+  if (!window.ok() || !spec.ok()) {
     CountOutcome(ctx, kStat, "invalid");
-    return InvalidInput(ctx, request, window.ok() ? format.status() : window.status());
+    return InvalidInput(ctx, request, window.ok() ? spec.status() : window.status());
   }
   const std::string id = DigestId(*window);
   Result<StoredDigest> stored = ctx.storage->Get(id);
   if (stored.ok()) {
     CountOutcome(ctx, kStat, "ok");
-    ApiResponse response;
-    response.content_type = ContentTypeOf(*format);
-    response.headers.emplace_back("X-Digest-Id", id);
     // One more read of the store: a client must know the digest may still change.
-    if (Result<std::string> manifest = ctx.storage->GetManifest(id);
-        manifest.ok() && ManifestIsProvisional(*manifest)) {
-      response.headers.emplace_back("X-Digest-Provisional", "true");
-    }
-    if (*format == DigestFormat::kFlowLog) {
+    Result<std::string> manifest = ctx.storage->GetManifest(id);
+    const bool provisional = manifest.ok() && ManifestIsProvisional(*manifest);
+    ApiResponse response;
+    if (!spec->plain() || spec->format != QueryFormat::kFlowLog) {
+      response = QueryDigestResponse(ctx, id, std::move(stored).value(), std::move(spec).value());
+    } else {
+      response.content_type = "application/octet-stream";  // the stored gzip, as it is
+      response.headers.emplace_back("X-Digest-Id", id);
       response.stream = std::move(stored->reader);
       response.stream_size = static_cast<int64_t>(stored->size);
-    } else {
-      response.stream = NewReencodingReader(std::move(stored->reader), *format);
     }
+    if (provisional) response.headers.emplace_back("X-Digest-Provisional", "true");
     return response;
   }
   if (!IsNotFound(stored.status())) {
@@ -322,12 +314,6 @@ Result<Window> StartedWindow(const ApiContext& ctx, const Window& window) {
   return window;
 }
 
-Result<DigestFormat> FormatFromQuery(const ApiRequest& request) {
-  std::optional<std::string_view> format = request.Query("format");
-  if (!format) return DigestFormat::kFlowLog;
-  return ParseDigestFormat(*format);
-}
-
 std::string_view DigestStateName(const DigestStatusFacts& facts) {
   if (facts.stored) return "done";
   switch (facts.mark.state) {
@@ -437,6 +423,7 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
               .pattern = "/openapi.yaml",
               .name = "openapi",
               .handler = [](const ApiRequest&) { return GetOpenApi(); }});
+  AddQueryRoutes(router, ctx);
 }
 
 }  // namespace vpcflow

@@ -73,8 +73,14 @@ int64_t NowUnixSeconds(const ApiContext& ctx);
 /// settled is accepted: its digest is provisional (provisional.hpp).
 Result<Window> StartedWindow(const ApiContext& ctx, const Window& window);
 
-/// The `format` parameter: absent means kFlowLog. Returns InvalidArgument when unknown.
-Result<DigestFormat> FormatFromQuery(const ApiRequest& request);
+/// The 400 answer for `status` (InvalidArgument, its message for the client), logged as
+/// invalid-input.
+ApiResponse InvalidInput(const ApiContext& ctx, const ApiRequest& request, const Status& status);
+
+/// The answer for a module failing: logged as dependency-failure, `http_status` or, when 0,
+/// HttpStatusFromCode (503 for a client's code or PermissionDenied: the client may retry).
+ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency,
+                              const Status& status, int http_status = 0);
 
 /// The facts /status reports, gathered from the modules.
 struct DigestStatusFacts {

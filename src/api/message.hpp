@@ -28,6 +28,7 @@ struct ApiRequest {
   HeaderList query;        ///< decoded query parameters in order ('+' stays '+')
   HeaderList path_params;  ///< filled by the router: {"topic", "digests"}
   std::string content_type;
+  std::string accept;  ///< the Accept header ("" when absent)
   std::string body;
 
   /// The first query parameter named `name`, or nullopt when absent.

@@ -438,6 +438,7 @@ class HttpServer::Impl {
       request.method = std::string(req.method_string());
       request.target = std::string(req.target());
       request.content_type = std::string(req[http::field::content_type]);
+      request.accept = std::string(req[http::field::accept]);
       request.body = std::move(req.body());
       std::string_view route_name = "-";
       const Route* deferred = nullptr;

@@ -13,19 +13,28 @@ namespace {
 class S3StorageUpload final : public StorageUpload {
  public:
   S3StorageUpload(std::shared_ptr<S3Client> client, std::string bucket, std::string digest_key,
-                  std::string manifest_key, uint64_t part_size)
+                  std::string manifest_key, std::string rows_key, uint64_t part_size)
       : client_(std::move(client)),
         bucket_(std::move(bucket)),
+        digest_key_(std::move(digest_key)),
         manifest_key_(std::move(manifest_key)),
-        sink_(client_->NewUpload(bucket_, std::move(digest_key), "application/gzip", part_size)) {}
+        rows_key_(std::move(rows_key)),
+        sink_(client_->NewUpload(bucket_, digest_key_, "application/gzip", part_size)),
+        rows_sink_(client_->NewUpload(bucket_, rows_key_, "application/gzip", part_size)) {}
 
   ByteSink& body() override { return body_; }
+  ByteSink* rows_body() override { return &rows_body_; }
 
   Status Commit(std::string_view manifest_json) override {
     if (committed_) return FailedPreconditionError("the upload was already committed");
     committed_ = true;
     // A body that already failed (a part that could not be sent) is never committed.
     RETURN_IF_ERROR(body_.error().WithContext("storing the digest in s3://" + bucket_));
+    RETURN_IF_ERROR(rows_body_.error().WithContext("storing the rows sidecar in s3://" + bucket_));
+    // The old sidecar goes before the digest changes, the new one comes after it: a sidecar
+    // seen is always the one of the digest beside it.
+    RETURN_IF_ERROR(client_->DeleteObject(bucket_, rows_key_)
+                        .WithContext("removing the old rows sidecar in s3://" + bucket_));
     // The manifest first: a reader that finds the digest finds its manifest.
     RETURN_IF_ERROR(client_->PutObject(bucket_, manifest_key_, manifest_json,
                                        {.content_type = "application/json"}));
@@ -34,6 +43,13 @@ class S3StorageUpload final : public StorageUpload {
       // Best effort: take the manifest back so nothing new is visible.
       (void)client_->DeleteObject(bucket_, manifest_key_);
       return completed.WithContext("storing the digest in s3://" + bucket_);
+    }
+    if (rows_sink_->size() > 0) {
+      if (Status rows = rows_sink_->Close(); !rows.ok()) {
+        (void)client_->DeleteObject(bucket_, digest_key_);
+        (void)client_->DeleteObject(bucket_, manifest_key_);
+        return rows.WithContext("storing the rows sidecar in s3://" + bucket_);
+      }
     }
     return OkStatus();
   }
@@ -58,9 +74,13 @@ class S3StorageUpload final : public StorageUpload {
 
   const std::shared_ptr<S3Client> client_;
   const std::string bucket_;
+  const std::string digest_key_;
   const std::string manifest_key_;
+  const std::string rows_key_;
   S3UploadSinkPtr sink_;  // destroyed without Close(): aborts the multipart upload
+  S3UploadSinkPtr rows_sink_;
   Body body_{*sink_};
+  Body rows_body_{*rows_sink_};
   bool committed_ = false;
 };
 
@@ -81,6 +101,12 @@ class S3Storage final : public Storage {
     return StoredDigest{.reader = std::move(opened.reader), .size = opened.size};
   }
 
+  Result<StoredDigest> GetRows(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, Key(id, ".rows.gz")));
+    return StoredDigest{.reader = std::move(opened.reader), .size = opened.size};
+  }
+
   Result<std::string> GetManifest(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
     ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, ManifestKey(id)));
@@ -97,8 +123,8 @@ class S3Storage final : public Storage {
 
   Result<StorageUploadPtr> Begin(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    return StorageUploadPtr(std::make_unique<S3StorageUpload>(client_, bucket_, DigestKey(id),
-                                                              ManifestKey(id), part_size_));
+    return StorageUploadPtr(std::make_unique<S3StorageUpload>(
+        client_, bucket_, DigestKey(id), ManifestKey(id), Key(id, ".rows.gz"), part_size_));
   }
 
   Status Ready() override { return client_->HeadBucket(bucket_); }
@@ -108,10 +134,11 @@ class S3Storage final : public Storage {
   }
 
  private:
-  std::string DigestKey(std::string_view id) const { return prefix_ + std::string(id) + ".log.gz"; }
-  std::string ManifestKey(std::string_view id) const {
-    return prefix_ + std::string(id) + ".manifest.json";
+  std::string Key(std::string_view id, std::string_view suffix) const {
+    return prefix_ + std::string(id) + std::string(suffix);
   }
+  std::string DigestKey(std::string_view id) const { return Key(id, ".log.gz"); }
+  std::string ManifestKey(std::string_view id) const { return Key(id, ".manifest.json"); }
 
   const std::shared_ptr<S3Client> client_;
   const std::string bucket_;

@@ -6,6 +6,7 @@
 
 #include "api/provisional.hpp"
 #include "modules/text_format.hpp"
+#include "query/row_file.hpp"
 
 namespace vpcflow {
 namespace {
@@ -162,6 +163,11 @@ Status JobRunner::Store(const Job& job, const DigestRun& run, bool provisional, 
   ByteSinkPtr gzip = NewGzipSink(&body);
   RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *gzip).WithContext("storage"));
   RETURN_IF_ERROR(gzip->Close().WithContext("storage"));
+  // The rows sidecar (what queries need that the text lacks), when the store keeps them.
+  if (ByteSink* rows_body = (*upload)->rows_body(); rows_body != nullptr) {
+    RowSourcePtr rows = NewDigestRowSource(run.digest);
+    RETURN_IF_ERROR(WriteRowFile(*rows, *rows_body).WithContext("storage (rows sidecar)"));
+  }
   *digest_bytes = body.bytes();
   const int64_t now = d.clock->MonotonicMillis();
   timings->store_seconds = SecondsBetween(store_t0, now);

@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <future>
 
+#include "query/row_file.hpp"
+#include "query/test_rows.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
@@ -115,6 +117,22 @@ TEST_F(JobRunnerTest, ADigestPlannedBeforeItsWindowSettledIsProvisionalAndReplac
   EXPECT_EQ(State().state, MarkState::kAbsent);
   ASSERT_OK(runner.Run(kJob, {}));  // final: never again
   EXPECT_EQ(stats_.CounterTotal("jobs", {{"outcome", "already_stored"}}), 2);
+}
+
+TEST_F(JobRunnerTest, StoresTheRowsSidecarWithTheDigest) {
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
+  JobRunner runner(Deps());
+  ASSERT_OK(runner.Run(kJob, {}));
+  Result<DigestRun> direct = RunDigest(source_, kCorpusWindow, DigestOptions{});
+  ASSERT_OK(direct.status());
+
+  Result<StoredDigest> rows = storage_.GetRows(kJob.id);
+  ASSERT_OK(rows.status());
+  Result<RowSourcePtr> stored = OpenStoredRows(std::move(rows->reader));
+  ASSERT_OK(stored.status());
+  EXPECT_TRUE((*stored)->has_flows());
+  RowSourcePtr expected = NewDigestRowSource(direct->digest);
+  EXPECT_EQ(testing_rows::RowTexts(**stored), testing_rows::RowTexts(*expected));
 }
 
 TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {

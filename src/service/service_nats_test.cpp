@@ -3,7 +3,6 @@
 // process and a worker process (two Services here) share the stores and the work.
 #include <gtest/gtest.h>
 
-#include "api/test_corpus.hpp"
 #include "service/marker_keeper.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_logger.hpp"
@@ -14,6 +13,7 @@
 #include "testing/nats_env.hpp"
 #include "testing/poll.hpp"
 #include "testing/scratch_dir.hpp"
+#include "testing/service_corpus.hpp"
 #include "vpcflow/service.hpp"
 
 namespace vpcflow {

@@ -11,12 +11,15 @@ class MemoryUpload final : public StorageUpload {
   MemoryUpload(MemoryStorage* storage, std::string id) : storage_(storage), id_(std::move(id)) {}
 
   ByteSink& body() override { return sink_; }
+  ByteSink* rows_body() override { return &rows_; }
 
   Status Commit(std::string_view manifest_json) override {
     if (ended_) return FailedPreconditionError("upload of " + id_ + " already ended");
     ended_ = true;
     RETURN_IF_ERROR(sink_.Close());
-    storage_->Publish(id_, sink_.Release(), std::string(manifest_json));
+    std::optional<std::string> rows;
+    if (!rows_.data().empty()) rows = rows_.Release();
+    storage_->Publish(id_, sink_.Release(), std::string(manifest_json), std::move(rows));
     return OkStatus();
   }
 
@@ -24,6 +27,7 @@ class MemoryUpload final : public StorageUpload {
   MemoryStorage* storage_;
   std::string id_;
   StringSink sink_;
+  StringSink rows_;
   bool ended_ = false;
 };
 
@@ -36,6 +40,19 @@ Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
   digest.size = it->second.digest->size();
   digest.reader = NewSharedStringReader(it->second.digest);
   return digest;
+}
+
+Result<StoredDigest> MemoryStorage::GetRows(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.rows == nullptr) {
+    return NotFoundError("rows of digest " + std::string(id) + " are not stored");
+  }
+  StoredDigest rows;
+  rows.size = it->second.rows->size();
+  rows.reader = NewSharedStringReader(it->second.rows);
+  return rows;
 }
 
 Result<std::string> MemoryStorage::GetManifest(std::string_view id) {
@@ -71,6 +88,13 @@ std::optional<std::string> MemoryStorage::Manifest(std::string_view id) const {
   return it->second.manifest;
 }
 
+std::optional<std::string> MemoryStorage::Rows(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.rows == nullptr) return std::nullopt;
+  return *it->second.rows;
+}
+
 size_t MemoryStorage::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();
@@ -81,11 +105,13 @@ size_t MemoryStorage::commits() const {
   return commits_;
 }
 
-void MemoryStorage::Publish(std::string id, std::string digest, std::string manifest) {
+void MemoryStorage::Publish(std::string id, std::string digest, std::string manifest,
+                            std::optional<std::string> rows) {
   std::lock_guard lock(mu_);
   Entry& entry = entries_[std::move(id)];
   entry.digest = std::make_shared<const std::string>(std::move(digest));
   entry.manifest = std::move(manifest);
+  entry.rows = rows ? std::make_shared<const std::string>(std::move(*rows)) : nullptr;
   ++commits_;
 }
 

@@ -16,6 +16,7 @@ namespace vpcflow {
 class MemoryStorage final : public Storage {
  public:
   Result<StoredDigest> Get(std::string_view id) override;
+  Result<StoredDigest> GetRows(std::string_view id) override;
   Result<std::string> GetManifest(std::string_view id) override;
   Result<bool> Exists(std::string_view id) override;
   Result<StorageUploadPtr> Begin(std::string_view id) override;
@@ -24,6 +25,7 @@ class MemoryStorage final : public Storage {
   /// Test inspection: the stored digest bytes / manifest, nullopt when not stored.
   std::optional<std::string> Digest(std::string_view id) const;
   std::optional<std::string> Manifest(std::string_view id) const;
+  std::optional<std::string> Rows(std::string_view id) const;
   /// Number of stored digests and of successful commits so far.
   size_t size() const;
   size_t commits() const;
@@ -32,9 +34,11 @@ class MemoryStorage final : public Storage {
   struct Entry {
     std::shared_ptr<const std::string> digest;
     std::string manifest;
+    std::shared_ptr<const std::string> rows;  ///< null: no sidecar
   };
   friend class MemoryUpload;
-  void Publish(std::string id, std::string digest, std::string manifest);
+  void Publish(std::string id, std::string digest, std::string manifest,
+               std::optional<std::string> rows);
 
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;

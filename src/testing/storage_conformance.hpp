@@ -170,6 +170,8 @@ TEST_P(StorageConformanceTest, RejectsIdsThatAreNotDigestIds) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(storage_->Get(bad), StatusIs(StatusCode::kInvalidArgument));
     EXPECT_THAT(storage_->GetManifest(bad), StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(storage_->GetRows(bad), ::testing::AnyOf(StatusIs(StatusCode::kInvalidArgument),
+                                                         StatusIs(StatusCode::kUnimplemented)));
     EXPECT_THAT(storage_->Exists(bad), StatusIs(StatusCode::kInvalidArgument));
     EXPECT_THAT(storage_->Begin(bad), StatusIs(StatusCode::kInvalidArgument));
   }
@@ -210,6 +212,61 @@ TEST_P(StorageConformanceTest, ConcurrentUploadsOfOneIdLeaveOneWholeDigest) {
   for (int t = 0; t < kThreads; ++t) whole = whole || digest == Bytes(40000, t);
   EXPECT_TRUE(whole);
 }
+
+// Stores `digest` with the rows sidecar `rows` ("" = none); skips the test for a store without
+// sidecars (Begin's upload has no rows_body).
+#define VPCFLOW_STORE_WITH_ROWS(id, digest, rows)                              \
+  do {                                                                         \
+    Result<StorageUploadPtr> upload = storage_->Begin(id);                     \
+    ASSERT_OK(upload);                                                         \
+    if ((*upload)->rows_body() == nullptr) GTEST_SKIP() << "no rows sidecars"; \
+    ASSERT_OK((*upload)->body().Append(digest));                               \
+    if (!std::string_view(rows).empty()) {                                     \
+      ASSERT_OK((*upload)->rows_body()->Append(rows));                         \
+    }                                                                          \
+    ASSERT_OK((*upload)->Commit("{}"));                                        \
+  } while (false)
+
+TEST_P(StorageConformanceTest, StoresTheRowsSidecarBesideItsDigest) {
+  std::string id = TestDigestId(12);
+  EXPECT_THAT(storage_->GetRows(id), ::testing::AnyOf(StatusIs(StatusCode::kNotFound),
+                                                      StatusIs(StatusCode::kUnimplemented)));
+  const std::string rows = Bytes(200000, 12);
+  VPCFLOW_STORE_WITH_ROWS(id, "digest", rows);
+  EXPECT_EQ(GetDigest(id), "digest");
+  Result<StoredDigest> got = storage_->GetRows(id);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->size, rows.size());
+  EXPECT_THAT(ReadAll(*got->reader), IsOkAndHolds(rows));
+}
+
+TEST_P(StorageConformanceTest, ADigestReplacedWithoutASidecarLosesTheOldOne) {
+  std::string id = TestDigestId(13);
+  VPCFLOW_STORE_WITH_ROWS(id, "first", "first rows");
+  VPCFLOW_STORE_WITH_ROWS(id, "second", "");
+  EXPECT_EQ(GetDigest(id), "second");
+  EXPECT_THAT(storage_->GetRows(id), StatusIs(StatusCode::kNotFound));
+  VPCFLOW_STORE_WITH_ROWS(id, "third", "third rows");
+  Result<StoredDigest> got = storage_->GetRows(id);
+  ASSERT_OK(got);
+  EXPECT_THAT(ReadAll(*got->reader), IsOkAndHolds(std::string("third rows")));
+}
+
+TEST_P(StorageConformanceTest, NoSidecarIsVisibleBeforeCommitOrAfterAnAbort) {
+  std::string id = TestDigestId(14);
+  {
+    Result<StorageUploadPtr> upload = storage_->Begin(id);
+    ASSERT_OK(upload);
+    if ((*upload)->rows_body() == nullptr) GTEST_SKIP() << "no rows sidecars";
+    ASSERT_OK((*upload)->body().Append("digest"));
+    ASSERT_OK((*upload)->rows_body()->Append("rows"));
+    EXPECT_THAT(storage_->GetRows(id), StatusIs(StatusCode::kNotFound));
+  }
+  EXPECT_THAT(storage_->GetRows(id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->Exists(id), IsOkAndHolds(false));
+}
+
+#undef VPCFLOW_STORE_WITH_ROWS
 
 TEST_P(StorageConformanceTest, IsReadyAndDescribed) {
   EXPECT_OK(storage_->Ready());

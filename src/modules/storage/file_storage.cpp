@@ -53,6 +53,7 @@ class FileSink final : public ByteSink {
   Status Append(std::string_view bytes) override {
     if (!status_.ok()) return status_;
     if (closed_) return status_ = FailedPreconditionError("append after close: " + path_);
+    bytes_ += bytes.size();
     if (buffer_.size() + bytes.size() > kWriteBufferBytes) {
       RETURN_IF_ERROR(Flush());
       if (bytes.size() >= kWriteBufferBytes) return status_ = WriteFully(fd_, bytes, path_);
@@ -66,6 +67,7 @@ class FileSink final : public ByteSink {
     closed_ = true;
     return status_;
   }
+  uint64_t bytes() const { return bytes_; }
 
  private:
   Status Flush() {
@@ -78,41 +80,52 @@ class FileSink final : public ByteSink {
   const std::string& path_;
   std::string buffer_;
   Status status_;
+  uint64_t bytes_ = 0;
   bool closed_ = false;
 };
 
 class FileUpload final : public StorageUpload {
  public:
-  FileUpload(std::string digest_path, std::string manifest_path, std::string dir, std::string id,
-             std::string temp_path, UniqueFd fd)
-      : digest_path_(std::move(digest_path)),
-        manifest_path_(std::move(manifest_path)),
-        dir_(std::move(dir)),
-        id_(std::move(id)),
-        temp_path_(std::move(temp_path)),
+  struct Paths {
+    std::string digest, manifest, rows;           // where they are published
+    std::string digest_temp, rows_temp, dir, id;  // written first
+  };
+
+  FileUpload(Paths paths, UniqueFd fd, UniqueFd rows_fd)
+      : paths_(std::move(paths)),
+        temp_path_(paths_.digest_temp),
         fd_(std::move(fd)),
-        sink_(fd_.get(), temp_path_) {}
+        rows_fd_(std::move(rows_fd)),
+        sink_(fd_.get(), temp_path_),
+        rows_sink_(rows_fd_.get(), paths_.rows_temp) {}
 
   ~FileUpload() override {
     if (!temp_path_.empty()) {
       fd_.Reset();
+      rows_fd_.Reset();
       ::unlink(temp_path_.c_str());
-      (void)RemoveStaleTempFiles(dir_);
+      ::unlink(paths_.rows_temp.c_str());
+      (void)RemoveStaleTempFiles(paths_.dir);
     }
   }
 
   ByteSink& body() override { return sink_; }
+  ByteSink* rows_body() override { return &rows_sink_; }
 
   Status Commit(std::string_view manifest_json) override {
-    if (temp_path_.empty()) return FailedPreconditionError("upload of " + id_ + " already ended");
+    if (temp_path_.empty()) {
+      return FailedPreconditionError("upload of " + paths_.id + " already ended");
+    }
     Status status = Publish(manifest_json);
     if (!status.ok()) {
       fd_.Reset();
       ::unlink(temp_path_.c_str());
     }
+    rows_fd_.Reset();
+    ::unlink(paths_.rows_temp.c_str());  // when it was not published
     temp_path_.clear();
     // After each job: what killed writers left behind (their temporaries are never renamed).
-    (void)RemoveStaleTempFiles(dir_);
+    (void)RemoveStaleTempFiles(paths_.dir);
     return status;
   }
 
@@ -120,30 +133,55 @@ class FileUpload final : public StorageUpload {
   Status Publish(std::string_view manifest_json) {
     RETURN_IF_ERROR(sink_.Close());
     if (::close(fd_.Release()) != 0) return ErrnoStatus("close " + temp_path_, errno);
+    RETURN_IF_ERROR(rows_sink_.Close());
+    if (::close(rows_fd_.Release()) != 0) return ErrnoStatus("close " + paths_.rows_temp, errno);
     ASSIGN_OR_RETURN(std::string manifest_temp,
-                     WriteTempFile(dir_, id_ + ".manifest.json", manifest_json));
-    // Manifest first: a reader that finds the digest also finds its manifest.
-    if (::rename(manifest_temp.c_str(), manifest_path_.c_str()) != 0) {
-      Status status = ErrnoStatus("rename to " + manifest_path_, errno);
+                     WriteTempFile(paths_.dir, paths_.id + ".manifest.json", manifest_json));
+    // The old sidecar goes before the digest changes, the new one comes after it: a sidecar
+    // seen is always the one of the digest beside it.
+    if (::unlink(paths_.rows.c_str()) != 0 && errno != ENOENT) {
+      Status status = ErrnoStatus("remove " + paths_.rows, errno);
       ::unlink(manifest_temp.c_str());
       return status;
     }
-    if (::rename(temp_path_.c_str(), digest_path_.c_str()) != 0) {
-      Status status = ErrnoStatus("rename to " + digest_path_, errno);
-      ::unlink(manifest_path_.c_str());
+    // Manifest first: a reader that finds the digest also finds its manifest.
+    if (::rename(manifest_temp.c_str(), paths_.manifest.c_str()) != 0) {
+      Status status = ErrnoStatus("rename to " + paths_.manifest, errno);
+      ::unlink(manifest_temp.c_str());
+      return status;
+    }
+    if (::rename(temp_path_.c_str(), paths_.digest.c_str()) != 0) {
+      Status status = ErrnoStatus("rename to " + paths_.digest, errno);
+      ::unlink(paths_.manifest.c_str());
+      return status;
+    }
+    if (rows_sink_.bytes() > 0 && ::rename(paths_.rows_temp.c_str(), paths_.rows.c_str()) != 0) {
+      Status status = ErrnoStatus("rename to " + paths_.rows, errno);
+      ::unlink(paths_.digest.c_str());
+      ::unlink(paths_.manifest.c_str());
       return status;
     }
     return OkStatus();
   }
 
-  std::string digest_path_;
-  std::string manifest_path_;
-  std::string dir_;
-  std::string id_;
+  const Paths paths_;
   std::string temp_path_;  // empty once the upload ended
   UniqueFd fd_;
+  UniqueFd rows_fd_;
   FileSink sink_;
+  FileSink rows_sink_;
 };
+
+Result<StoredDigest> OpenStoredFile(std::string path, std::string_view what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus("open " + std::string(what) + " " + path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  StoredDigest digest;
+  digest.size = static_cast<uint64_t>(st.st_size);
+  digest.reader = std::make_unique<FileReader>(std::move(fd), std::move(path));
+  return digest;
+}
 
 class FileStorage final : public Storage {
  public:
@@ -151,15 +189,12 @@ class FileStorage final : public Storage {
 
   Result<StoredDigest> Get(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    std::string path = DigestPath(id);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) return ErrnoStatus("open digest " + path, errno);
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
-    StoredDigest digest;
-    digest.size = static_cast<uint64_t>(st.st_size);
-    digest.reader = std::make_unique<FileReader>(std::move(fd), std::move(path));
-    return digest;
+    return OpenStoredFile(DigestPath(id), "digest");
+  }
+
+  Result<StoredDigest> GetRows(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    return OpenStoredFile(Path(id, ".rows.gz"), "rows sidecar");
   }
 
   Result<std::string> GetManifest(std::string_view id) override {
@@ -178,11 +213,24 @@ class FileStorage final : public Storage {
 
   Result<StorageUploadPtr> Begin(std::string_view id) override {
     RETURN_IF_ERROR(ValidateDigestId(id));
-    std::string temp = UniqueTempPath(dir_, std::string(id) + ".log.gz");
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid()) return ErrnoStatus("create " + temp, errno);
-    return StorageUploadPtr(std::make_unique<FileUpload>(
-        DigestPath(id), ManifestPath(id), dir_, std::string(id), std::move(temp), std::move(fd)));
+    FileUpload::Paths paths{.digest = DigestPath(id),
+                            .manifest = ManifestPath(id),
+                            .rows = Path(id, ".rows.gz"),
+                            .digest_temp = UniqueTempPath(dir_, std::string(id) + ".log.gz"),
+                            .rows_temp = UniqueTempPath(dir_, std::string(id) + ".rows.gz"),
+                            .dir = dir_,
+                            .id = std::string(id)};
+    UniqueFd fd(::open(paths.digest_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid()) return ErrnoStatus("create " + paths.digest_temp, errno);
+    UniqueFd rows_fd(
+        ::open(paths.rows_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!rows_fd.valid()) {
+      Status status = ErrnoStatus("create " + paths.rows_temp, errno);
+      ::unlink(paths.digest_temp.c_str());
+      return status;
+    }
+    return StorageUploadPtr(
+        std::make_unique<FileUpload>(std::move(paths), std::move(fd), std::move(rows_fd)));
   }
 
   Status Ready() override { return CheckWritable(dir_); }
@@ -190,12 +238,11 @@ class FileStorage final : public Storage {
   std::string Describe() const override { return "dir:" + dir_; }
 
  private:
-  std::string DigestPath(std::string_view id) const {
-    return dir_ + "/" + std::string(id) + ".log.gz";
+  std::string Path(std::string_view id, std::string_view suffix) const {
+    return dir_ + "/" + std::string(id) + std::string(suffix);
   }
-  std::string ManifestPath(std::string_view id) const {
-    return dir_ + "/" + std::string(id) + ".manifest.json";
-  }
+  std::string DigestPath(std::string_view id) const { return Path(id, ".log.gz"); }
+  std::string ManifestPath(std::string_view id) const { return Path(id, ".manifest.json"); }
 
   const std::string dir_;
 };

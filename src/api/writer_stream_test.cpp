@@ -1,0 +1,87 @@
+#include "api/writer_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <string>
+
+#include "testing/matchers.hpp"
+
+namespace vpcflow {
+namespace {
+
+Result<std::string> ReadAll(ObjectReader& reader, size_t chunk = 37) {
+  std::string out;
+  std::string buffer(chunk, '\0');
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer.data(), buffer.size())));
+    if (n == 0) return out;
+    out.append(buffer.data(), n);
+  }
+}
+
+std::string Numbers(int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) out += std::to_string(i) + "\n";
+  return out;
+}
+
+TEST(WriterStreamTest, ReadsWhatTheFunctionWritesInOrderThroughASmallBuffer) {
+  WriterStream stream(
+      [](ByteSink& sink) {
+        for (int i = 0; i < 5000; ++i) RETURN_IF_ERROR(sink.Append(std::to_string(i) + "\n"));
+        return OkStatus();
+      },
+      /*buffer_bytes=*/64);
+  Result<std::string> text = ReadAll(stream);
+  ASSERT_OK(text.status());
+  EXPECT_EQ(*text, Numbers(5000));
+}
+
+TEST(WriterStreamTest, AnErrorComesAfterTheBytesWrittenBeforeIt) {
+  WriterStream stream([](ByteSink& sink) {
+    RETURN_IF_ERROR(sink.Append("abc"));
+    return DataLossError("line 2 is bad");
+  });
+  char buffer[16];
+  Result<size_t> n = stream.Read(std::span<char>(buffer, sizeof(buffer)));
+  ASSERT_OK(n.status());
+  EXPECT_EQ(std::string(buffer, *n), "abc");
+  EXPECT_THAT(stream.Read(std::span<char>(buffer, sizeof(buffer))),
+              StatusIs(StatusCode::kDataLoss));
+}
+
+TEST(WriterStreamTest, WaitForOutputTellsAFunctionThatEndedWithoutWriting) {
+  WriterStream empty([](ByteSink&) { return OkStatus(); });
+  EXPECT_TRUE(empty.WaitForOutput());
+  EXPECT_OK(empty.status());
+  EXPECT_EQ(empty.TakeAll(), "");
+
+  WriterStream failed([](ByteSink&) { return InvalidArgumentError("filter: column 3: bad"); });
+  EXPECT_TRUE(failed.WaitForOutput());
+  EXPECT_THAT(failed.status(), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(WriterStreamTest, DestroyingTheReaderCancelsAWriterThatNeverEnds) {
+  std::promise<Status> last;
+  std::future<Status> seen = last.get_future();
+  {
+    WriterStream stream(
+        [&last](ByteSink& sink) {
+          for (;;) {
+            if (Status st = sink.Append("x"); !st.ok()) {
+              last.set_value(st);
+              return st;
+            }
+          }
+        },
+        /*buffer_bytes=*/16);
+    char buffer[4];
+    ASSERT_OK(stream.Read(std::span<char>(buffer, sizeof(buffer))).status());
+  }  // joins the writer: it must have seen its sink fail
+  ASSERT_EQ(seen.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_THAT(seen.get(), StatusIs(StatusCode::kCancelled));
+}
+
+}  // namespace
+}  // namespace vpcflow

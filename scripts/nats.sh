@@ -13,6 +13,7 @@
 #
 # NATS_START_TIMEOUT (seconds, default 20) bounds the wait of `start`.
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon_lib.sh"
 
 readonly TIMEOUT=${NATS_START_TIMEOUT:-20}
 
@@ -38,39 +39,13 @@ readonly MARKER=.vpcflow-nats
 ours() { [[ ! -e "$1" || -e "$1/$MARKER" ]] || rmdir -- "$1" 2>/dev/null; }
 
 # The pid in DIR/pid when that process is alive and is our nats-server (its command line names
-# our store directory, so a recycled pid is never signalled); empty otherwise.
-server_pid() {
-  local pid
-  pid=$(cat "$DIR/pid" 2>/dev/null) || return 0
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  if { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$DIR/js"; then
-    echo "$pid"
-  fi
-}
-
-alive() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
+# our store directory); empty otherwise.
+server_pid() { pid_in_file "$DIR/pid" "$DIR/js"; }
 
 stop_server() {
-  local pid i
+  local pid
   pid=$(server_pid)
-  [[ -n "$pid" ]] || { rm -f "$DIR/pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" || break
-    sleep 0.05
-  done
-  if alive "$pid"; then
-    echo "nats.sh: nats-server (pid $pid) ignored SIGTERM for 10 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      alive "$pid" || break
-      sleep 0.05
-    done
-  fi
+  [[ -z "$pid" ]] || stop_pid "$pid" "nats.sh: nats-server"
   rm -f "$DIR/pid"
 }
 

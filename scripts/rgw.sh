@@ -16,6 +16,7 @@
 #
 # RGW_START_TIMEOUT (seconds, default 60) bounds each wait of `start`.
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon_lib.sh"
 
 readonly TIMEOUT=${RGW_START_TIMEOUT:-60}
 readonly REGION=us-east-1
@@ -50,42 +51,14 @@ remove_ours() {
 }
 
 # pid_of NAME: the pid in DIR/NAME.pid when that process is alive and is ours (its command line
-# names our ceph.conf, so a recycled pid is never signalled); empty otherwise.
-pid_of() {
-  local pid
-  pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 0
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  if { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$CONF"; then
-    echo "$pid"
-  fi
-}
-
-# alive PID: the process exists and is not a zombie (an orphaned daemon's zombie waits for
-# init, which may reap it only seconds later).
-alive() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
+# names our ceph.conf).
+pid_of() { pid_in_file "$DIR/$1.pid" "$CONF"; }
 
 # stop_daemon NAME: SIGTERM, wait up to 10 s, then SIGKILL.
 stop_daemon() {
-  local pid i
+  local pid
   pid=$(pid_of "$1")
-  [[ -n "$pid" ]] || { rm -f "$DIR/$1.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" || break
-    sleep 0.05
-  done
-  if alive "$pid"; then
-    echo "rgw.sh: $1 (pid $pid) ignored SIGTERM for 10 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      alive "$pid" || break
-      sleep 0.05
-    done
-  fi
+  [[ -z "$pid" ]] || stop_pid "$pid" "rgw.sh: $1"
   rm -f "$DIR/$1.pid"
 }
 

@@ -4,12 +4,14 @@
 /// For a job: if this process is running it already, or the digest is already stored, done
 /// (a bus may deliver a job twice). Otherwise claim the marker (Marker::Claim: the job becomes
 /// "running", held by this process; a bus may deliver a job whose marker was cleared, or one
-/// queued by another instance; a job another live instance runs is left to it), run RunDigest
-/// (the MarkerKeeper heartbeats the marker meanwhile: the job is in the JobTracker), encode the
-/// flowlog digest through a gzip sink into a Storage upload, commit it with the manifest, and
-/// remove the marker. On failure the marker is replaced by a failure record (shown by /status;
-/// a new POST retries); on cancellation (shutdown) the marker stays, so the next instance on
-/// these stores takes the job over (its holder is gone). Every outcome is logged and counted.
+/// queued by another instance; a job another live instance runs is left to it), plan it into
+/// shards and run them (PlanJob, RunPlannedJob: one in-memory shard, or stored partials for a
+/// large job; the MarkerKeeper heartbeats the marker meanwhile: the job is in the JobTracker),
+/// encode the flowlog digest through a gzip sink into a Storage upload, commit it with the
+/// manifest, delete the job's partials, and remove the marker. On failure the marker is replaced by
+/// a failure record (shown by /status; a new POST retries); on cancellation (shutdown) the marker
+/// stays, so the next instance on these stores takes the job over (its holder is gone). Every
+/// outcome is logged and counted.
 ///
 /// Thread safety: Run may be called from many threads at once (one job each).
 
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "api/job_tracker.hpp"
+#include "jobs/job_plan.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
 #include "vpcflow/logger.hpp"
@@ -39,7 +42,12 @@ struct JobRunnerDeps {
   Clock* clock = nullptr;
   JobTracker* tracker = nullptr;
   ScanOptions scan;
-  int digest_threads = 0;  ///< DigestOptions::threads
+  int digest_threads = 0;                       ///< DigestOptions::threads
+  uint64_t memory_limit = kDefaultMemoryLimit;  ///< DigestOptions::memory_limit, per job
+  std::string spill_dir{};                      ///< DigestOptions::spill_dir (must exist)
+  /// Jobs of more estimated text than this run as stored partials (LocalJobOptions).
+  uint64_t in_memory_text_bytes = uint64_t{4} << 30;
+  ShardOptions shards{};  ///< how PlanJob cuts a job
 };
 
 /// How long each phase of a job took.

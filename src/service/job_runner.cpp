@@ -123,7 +123,8 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     options.on_progress = [&d, &job](const DigestProgress& p) { d.tracker->Progress(job.id, p); };
     if (stop.stop_requested()) {
       run = CancelledError("digest cancelled");
-    } else if (Result<JobPlan> plan = PlanJob(*d.source, job.window, d.scan, d.shards); !plan.ok()) {
+    } else if (Result<JobPlan> plan = PlanJob(*d.source, job.window, d.scan, d.shards);
+               !plan.ok()) {
       run = plan.status();
     } else {
       run = RunPlannedJob(*d.source, *plan, options);

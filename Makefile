@@ -43,7 +43,7 @@ asan-test: bootstrap
 fuzz: bootstrap
 	@[ -f build-fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target line_parser_fuzz object_key_fuzz s3_answer_fuzz \
-	  filter_fuzz parquet_fuzz
+	  filter_fuzz parquet_fuzz partial_fuzz
 
 fuzz-test: fuzz
 	@scripts/run_fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)

@@ -24,6 +24,7 @@
 #include "cli/output_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "common/aws_names.hpp"
+#include "common/byte_size.hpp"
 #include "generate/generator.hpp"
 #include "query/query.hpp"
 #include "query/row_file.hpp"
@@ -82,6 +83,8 @@ struct DigestArgs {
   std::string format;
   std::string output;
   int threads = 0;
+  std::string memory_limit = "4G";  // DigestOptions::memory_limit
+  std::string spill_dir;            // "" = $TMPDIR
   bool summary = false;
   bool progress = false;
   std::string rows_output;  // the rows sidecar, when given
@@ -276,6 +279,13 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
     }
   }
 
+  Result<uint64_t> memory_limit = ParseByteSize(args.memory_limit);
+  if (!memory_limit.ok() || *memory_limit < kMinMemoryLimit) {
+    return Fail(kExitUsage,
+                "--memory-limit: " + (memory_limit.ok() ? std::string("at least 1M")
+                                                        : memory_limit.status().message()));
+  }
+
   OutputFile output;
   if (Status st = output.Open(args.output); !st.ok()) {
     return Fail(IsInvalidArgument(st) ? kExitUsage : kExitFailure, st.message());
@@ -287,6 +297,11 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   options.scan.regions = args.regions;
   options.scan.prefix = args.prefix;
   options.threads = args.threads;
+  options.memory_limit = *memory_limit;
+  options.spill_dir = args.spill_dir;
+  options.on_spill_dir = [](const std::string& dir) {
+    if (Status st = RegisterSpillDirectory(dir); !st.ok()) Fail(0, st.message());
+  };
   if (progress.enabled()) {
     options.on_progress = [&progress](const DigestProgress& p) { progress.Report(p); };
   }
@@ -417,6 +432,13 @@ int Main(int argc, char** argv) {
   app.add_option("--threads", d.threads, "Reader threads (default 0: the number of cores)")
       ->check(kThreadRange)
       ->type_name("N");
+  app.add_option("--memory-limit", d.memory_limit,
+                 "Memory for the aggregation (default 4G); above it sorted runs are spilled to "
+                 "--spill-dir and merged at the end, with the same output")
+      ->type_name("SIZE");
+  app.add_option("--spill-dir", d.spill_dir,
+                 "Where runs are spilled (default: $TMPDIR, else /tmp); removed at the end")
+      ->type_name("DIR");
   app.add_option("--region", d.region, "s3:// only: the bucket's region (default: AWS_REGION)")
       ->type_name("R");
   app.add_option("--role", d.role, "s3:// only: read with this IAM role (STS AssumeRole)")

@@ -7,6 +7,7 @@
 #   - BIN digesting all of it to a .gz file (wall time and peak RSS from /usr/bin/time -v),
 # each REPEAT times (best time kept),
 # and prints a markdown table with the targets. A missed target is reported, not an error.
+# Then (a) of issue 10: a ~10 M-key corpus with and without --memory-limit 256M.
 # Then scripts/bench_query.sh times queries (filter, group-by, svg) over the "high" corpus's
 # digest against igzip of it.
 # Then the "mid" corpus's records as Parquet (GZIP, as AWS writes it, and SNAPPY), generated
@@ -130,6 +131,42 @@ echo
 echo "| corpus | objects | MB text | keys | igzip s | digest s | MB/s | lines/s | peak RSS MB | digest/igzip | target |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${rows[@]}"
+
+# (a) Bounded memory (issue 10): a corpus of about 10 M keys digested without a limit and with
+# --memory-limit 256M (which spills), time and peak RSS, and the two digests compared.
+# BENCH_SPILL=0 skips it; BENCH_SPILL_SIZE_MB / BENCH_SPILL_HOSTS size its corpus.
+if [ "${BENCH_SPILL:-1}" != 0 ]; then
+  spill_hosts=${BENCH_SPILL_HOSTS:-60000}
+  spill_mb=${BENCH_SPILL_SIZE_MB:-2500}
+  sdir="$CACHE/spill-$GEN_VERSION-s${spill_mb}-a${ACCOUNTS}-h${spill_hosts}-seed${SEED}-${START//:/}-${STOP//:/}"
+  if [ ! -f "$sdir/.complete" ]; then
+    rm -rf "$sdir"
+    echo "bench: generating $(basename "$sdir") (once)" >&2
+    "$BIN" generate --out "$sdir" --start "$START" --stop "$STOP" --size-mb "$spill_mb" \
+      --accounts "$ACCOUNTS" --hosts "$spill_hosts" --seed "$SEED" >&2
+    touch "$sdir/.complete"
+  fi
+  objects "$sdir" | xargs -0 cat > /dev/null
+  srows=()
+  for limit in none 256M; do
+    extra=()
+    [ "$limit" != none ] && extra=(--memory-limit "$limit" --spill-dir "$WORK")
+    out="$WORK/spill-$limit.log.gz"
+    best_run "$WORK" "digest-spill-$limit" "$BIN" --source "$sdir" --start "$START" \
+      --stop "$STOP" --output "$out" "${extra[@]}"
+    srows+=("$(printf '| %s | %d | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" "$BEST_S" \
+      "$PEAK_RSS_MB")")
+  done
+  same=$(cmp -s <(igzip -dc "$WORK/spill-none.log.gz") <(igzip -dc "$WORK/spill-256M.log.gz") &&
+    echo "same digest" ||
+    echo "DIGEST DIFFERS")
+  echo
+  echo "Bounded memory: $(du -sm --apparent-size "$sdir" | cut -f1) MB stored ($same; goal: peak RSS < 320 MB with 256M)"
+  echo
+  echo "| --memory-limit | keys | digest s | peak RSS MB |"
+  echo "| --- | ---: | ---: | ---: |"
+  printf '%s\n' "${srows[@]}"
+fi
 
 # Queries (view, filter, group-by, svg) over the largest digest, against igzip of it.
 "$(dirname "$0")/bench_query.sh" "$BIN" "$(corpus_dir high 1000)" "$START" "$STOP"

@@ -357,6 +357,28 @@ TEST_F(CliTest, OneThreadAndTwoThreadsGiveTheSameDigest) {
   EXPECT_EQ(two.out, *reference_);
 }
 
+// Issue 10: a memory limit small enough to spill every few thousand keys gives the same bytes,
+// and leaves nothing in the spill directory.
+TEST_F(CliTest, MemoryLimitGivesTheSameDigestAndLeavesNoSpillFiles) {
+  const fs::path spill = Scratch() / "spill";
+  fs::create_directories(spill);
+  const std::vector<std::string> whole = {
+      "--source", corpus_->string(), "--start", kStart, "--stop", kStop, "--format", "ndjson"};
+  RunResult unbounded = RunBinary(whole);
+  std::vector<std::string> args = whole;
+  for (const char* a : {"--memory-limit", "1M", "--spill-dir"}) args.emplace_back(a);
+  args.push_back(spill.string());
+  RunResult bounded = RunBinary(args);
+  ASSERT_EQ(unbounded.exit_code, 0) << unbounded.err;
+  ASSERT_EQ(bounded.exit_code, 0) << bounded.err;
+  EXPECT_GT(Lines(unbounded.out).size(), 5000u);
+  EXPECT_TRUE(bounded.out == unbounded.out);
+  EXPECT_THAT(Objects(spill), IsEmpty());
+  RunResult bad = RunBinary(WindowWith({"--memory-limit", "lots"}));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--memory-limit"));
+}
+
 TEST_F(CliTest, SummaryGoesToStderr) {
   RunResult r = RunBinary(WindowWith({"--summary"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;

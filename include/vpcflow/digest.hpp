@@ -4,7 +4,8 @@
 /// RunDigest lists the flow-log objects of a window, reads them on several threads, aggregates
 /// every record that overlaps the window into one row per conversation key, and returns the
 /// sorted digest with a summary of the run. It is synchronous and thread-safe: several digests
-/// may run at once on one source. Memory is proportional to the number of distinct keys.
+/// may run at once on one source. Memory is proportional to the number of distinct keys, up to
+/// DigestOptions::memory_limit (then it spills to disk).
 
 #include <array>
 #include <atomic>
@@ -60,6 +61,12 @@ struct DigestProgress {
   uint64_t bytes_total = 0;  ///< compressed bytes of all planned objects
 };
 
+/// The default bound of the aggregation table's memory (DigestOptions::memory_limit): generous
+/// for one machine, but finite.
+inline constexpr uint64_t kDefaultMemoryLimit = uint64_t{4} << 30;
+/// The smallest memory limit accepted (below it the runs would be tiny and many).
+inline constexpr uint64_t kMinMemoryLimit = uint64_t{1} << 20;
+
 struct DigestOptions {
   ScanOptions scan;
   /// Worker threads reading objects; 0 = the number of cores.
@@ -69,6 +76,18 @@ struct DigestOptions {
   std::function<void(const DigestProgress&)> on_progress;
   /// When a stop is requested the run ends early with Cancelled.
   std::stop_token stop;
+  /// Bytes the aggregation table may hold. When it reaches them, it writes its rows as a sorted
+  /// run (digest/partial_run.hpp) to `spill_dir` and starts again; the end merges the runs and
+  /// orders the rows by an external sort. The output is byte-identical to an unbounded run.
+  /// At least kMinMemoryLimit (smaller values are raised to it).
+  uint64_t memory_limit = kDefaultMemoryLimit;
+  /// Where spilled runs go ("" = $TMPDIR, else /tmp): a private directory is made in it and
+  /// removed with everything in it when the run fails or its Digest is destroyed. Only used
+  /// when the limit is reached.
+  std::string spill_dir{};
+  /// Called with the private spill directory's path when it is created (the CLI registers it
+  /// for removal on SIGINT/SIGTERM). Null = not called.
+  std::function<void(const std::string&)> on_spill_dir{};
 };
 
 /// Why an object with a flow-log name in the window contributed nothing.
@@ -151,6 +170,7 @@ struct DigestRow {
 };
 
 class DigestTable;  // internal: the aggregated keys
+class SortedRows;   // internal: rows of an external sort (src/digest/spill.hpp)
 struct RowView;     // internal: a row as the encoders see it (src/digest/row_format.hpp)
 
 /// The finished digest: immutable, movable, rows in output order.
@@ -158,22 +178,27 @@ class Digest {
  public:
   Digest();
   explicit Digest(std::unique_ptr<DigestTable> table);
+  /// A digest too large for memory: its rows come from an external sort (files it owns).
+  explicit Digest(std::unique_ptr<SortedRows> rows);
   Digest(Digest&&) noexcept;
   Digest& operator=(Digest&&) noexcept;
   ~Digest();
 
   size_t size() const;
   /// Calls `fn` for each row in output order (bytes descending, then the flowlog line's bytes
-  /// ascending). Not thread-safe against itself (uses a scratch buffer).
-  void ForEachRow(const std::function<void(const DigestRow&)>& fn) const;
+  /// ascending). Not thread-safe against itself (uses a scratch buffer). Returns the error of
+  /// reading a spilled digest's files (always OK in memory).
+  Status ForEachRow(const std::function<void(const DigestRow&)>& fn) const;
   /// The same rows in the same order as the library's own layers read them (the query layer):
   /// views valid during the call; stops when `fn` returns false. Not thread-safe against itself.
-  void ForEachRowView(const std::function<bool(const RowView&)>& fn) const;
+  /// Returns the error of reading a spilled digest's files (always OK in memory).
+  [[nodiscard]] Status ForEachRowView(const std::function<bool(const RowView&)>& fn) const;
   /// Writes the digest in `format` to `sink` (does not Close it).
   [[nodiscard]] Status Encode(DigestFormat format, ByteSink& sink) const;
 
  private:
   std::unique_ptr<DigestTable> table_;
+  std::unique_ptr<SortedRows> sorted_;
 };
 
 /// The result of a run.
@@ -205,7 +230,10 @@ struct DigestRun {
 /// aggregated on its own and merged only once it was read to the end: a skipped object adds no
 /// rows and none of its lines or bytes to the summary's counts. The stop token is checked
 /// between objects and every few thousand lines. Peak memory is about 150 bytes per distinct key
-/// plus a few MB per worker.
+/// plus a few MB per worker, up to `options.memory_limit`: above it the table spills sorted runs
+/// to `options.spill_dir` and the digest is merged and ordered from them (same output). Spilling
+/// adds the spill directory's errors (creating it: NotFound/PermissionDenied naming it; writing:
+/// Unavailable "No space left on device" with context "spilling to <dir>").
 Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
                             const DigestOptions& options);
 

@@ -68,9 +68,13 @@ struct Config {
   /// DIGEST_SETTLE (a duration): flow logs arrive up to ~15 min late, so a digest planned less
   /// than this after its window's stop is provisional, replaced by a POST once settled.
   int64_t settle_seconds = kDefaultSettleSeconds;
-  int workers = 2;                    ///< DIGEST_WORKERS: jobs run at once
-  size_t queue_capacity = 1024;       ///< DIGEST_QUEUE_CAPACITY: jobs waiting for a worker at most
-  int digest_threads = 0;             ///< DIGEST_THREADS: threads per job (0 = cores)
+  int workers = 2;               ///< DIGEST_WORKERS: jobs run at once
+  size_t queue_capacity = 1024;  ///< DIGEST_QUEUE_CAPACITY: jobs waiting for a worker at most
+  int digest_threads = 0;        ///< DIGEST_THREADS: threads per job (0 = cores)
+  /// DIGEST_MEMORY_LIMIT ("256M", "2G"): the aggregation memory of one job; DIGEST_WORKERS jobs
+  /// run at once, so the process needs about DIGEST_WORKERS times this (DigestOptions).
+  uint64_t memory_limit = kDefaultMemoryLimit;
+  std::string spill_dir;              ///< DIGEST_SPILL_DIR: where jobs spill ("" = DATA_DIR/spill)
   int64_t shutdown_grace_ms = 30000;  ///< SHUTDOWN_GRACE_PERIOD (ms)
 
   std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)

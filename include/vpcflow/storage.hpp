@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/object_source.hpp"
@@ -44,6 +45,23 @@ class StorageUpload {
   [[nodiscard]] virtual Status Commit(std::string_view manifest_json) = 0;
 };
 using StorageUploadPtr = std::unique_ptr<StorageUpload>;
+
+/// A partial being stored (Storage::BeginPartial). Destroying it without Commit() leaves
+/// nothing new visible.
+class PartialUpload {
+ public:
+  virtual ~PartialUpload() = default;
+  /// Where the partial's bytes go. Do not Close() it; Commit() does.
+  virtual ByteSink& body() = 0;
+  /// Publishes the partial under its name, replacing one of the same name at once (a reader
+  /// sees the old or the new bytes, never a mix). The store's error otherwise; call it once.
+  [[nodiscard]] virtual Status Commit() = 0;
+};
+using PartialUploadPtr = std::unique_ptr<PartialUpload>;
+
+/// OK when `name` may name a partial: 1-200 characters of [A-Za-z0-9._-], not starting with
+/// '.'. InvalidArgument otherwise (so a name can never leave `partials/<id>/`).
+[[nodiscard]] Status ValidatePartialName(std::string_view name);
 
 /// A stored digest opened for streaming.
 struct StoredDigest {
@@ -77,6 +95,21 @@ class Storage {
   [[nodiscard]] virtual Status Ready() { return OkStatus(); }
   /// "dir:/var/digests", "s3://bucket".
   virtual std::string Describe() const = 0;
+
+  /// Partials of a digest being built (issue 10): named blobs under `partials/<id>/<name>`,
+  /// written atomically, replaced by a later write of the same name. An optional capability:
+  /// the defaults return Unimplemented. Every method returns InvalidArgument for a bad id
+  /// (ValidateDigestId) or name (ValidatePartialName), and the store's error when it fails.
+  /// Starts storing partial `name` of digest `id`.
+  [[nodiscard]] virtual Result<PartialUploadPtr> BeginPartial(std::string_view id,
+                                                              std::string_view name);
+  /// Opens partial `name` of `id`: NotFound when it is not stored.
+  [[nodiscard]] virtual Result<ObjectReaderPtr> OpenPartial(std::string_view id,
+                                                            std::string_view name);
+  /// The names of the stored partials of `id`, sorted (empty when there are none).
+  [[nodiscard]] virtual Result<std::vector<std::string>> ListPartials(std::string_view id);
+  /// Deletes every partial of `id` (OK when there are none).
+  [[nodiscard]] virtual Status DeletePartials(std::string_view id);
 };
 using StoragePtr = std::unique_ptr<Storage>;
 
@@ -101,6 +134,16 @@ class StorageWrapper : public Storage {
   Result<StorageUploadPtr> Begin(std::string_view id) override { return target_->Begin(id); }
   Status Ready() override { return target_->Ready(); }
   std::string Describe() const override { return target_->Describe(); }
+  Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
+    return target_->BeginPartial(id, name);
+  }
+  Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override {
+    return target_->OpenPartial(id, name);
+  }
+  Result<std::vector<std::string>> ListPartials(std::string_view id) override {
+    return target_->ListPartials(id);
+  }
+  Status DeletePartials(std::string_view id) override { return target_->DeletePartials(id); }
   Storage* target() const { return target_; }
 
  private:

@@ -1,10 +1,12 @@
 #pragma once
 /// Interrupt handling of the command-line tool: SIGINT and SIGTERM end the process at once with
-/// the shell's status for them (130 and 143), removing the one temporary file registered at
-/// that moment, so an interrupted run leaves no partial output behind.
+/// the shell's status for them (130 and 143), removing the one temporary file and the one spill
+/// directory (with the files in it) registered at that moment, so an interrupted run leaves no
+/// partial output and no temporary files behind.
 ///
-/// The handler only calls unlink() and _exit() (async-signal-safe). Registration is
-/// thread-safe; one temporary file is registered at a time (the CLI writes one output).
+/// The handler only calls open(), getdents64, unlinkat(), rmdir(), unlink() and _exit() (system
+/// calls, async-signal-safe). Registration is thread-safe; one temporary file and one spill
+/// directory are registered at a time (the CLI writes one output and runs one digest).
 
 #include <string_view>
 
@@ -27,5 +29,9 @@ void InstallInterruptHandlers();
 
 /// Forgets the registered file (after it was renamed into place or removed).
 void ClearTemporaryFile();
+
+/// Registers `path` as the spill directory to empty and remove on SIGINT/SIGTERM (replacing
+/// any earlier one). InvalidArgument when the path is too long (PATH_MAX) for the handler.
+[[nodiscard]] Status RegisterSpillDirectory(std::string_view path);
 
 }  // namespace vpcflow

@@ -233,6 +233,9 @@ void DigestTable::Merge(PartialDigest& partial) {
     for (const auto& [id, hash] : local_owners) {
       local.set_extra(id, owners_.Intern(local.account(id), local.interface(id), hash));
     }
+    const size_t owner_bytes = owners_.memory_bytes();
+    memory_bytes_.fetch_add(owner_bytes - owner_bytes_, std::memory_order_relaxed);
+    owner_bytes_ = owner_bytes;
   }
   for (size_t i = 0; i < entries.size(); ++i) {
     entries[i].key.owner = local.extra(entries[i].key.owner);
@@ -277,6 +280,8 @@ void DigestTable::MergeShard(Shard& shard, const std::vector<DigestEntry>& entri
   constexpr size_t kBatch = 32;
   uint32_t candidate[kBatch];
   std::lock_guard lock(shard.mu);
+  const size_t bytes_before = ShardBytes(shard);
+  const uint32_t rows_before = shard.rows.size();
   for (size_t base = 0; base < count; base += kBatch) {
     const size_t m = std::min(kBatch, count - base);
     // Plain loads without branches on what they load, so none waits for another.
@@ -308,6 +313,56 @@ void DigestTable::MergeShard(Shard& shard, const std::vector<DigestEntry>& entri
       }
     }
   }
+  memory_bytes_.fetch_add(ShardBytes(shard) - bytes_before, std::memory_order_relaxed);
+  rows_added_.fetch_add(shard.rows.size() - rows_before, std::memory_order_relaxed);
+}
+
+size_t DigestTable::ShardBytes(const Shard& shard) const {
+  return size_t{shard.rows.size()} * sizeof(DigestEntry) + shard.index.bytes();
+}
+
+Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn) {
+  size_t total = 0;
+  for (size_t s = 0; s < kShardCount; ++s) {
+    total += shards_[s].rows.size();
+    shards_[s].index.Release();
+  }
+  // Owners ranked by (account, interface): a row's rank then orders it as its strings would.
+  std::vector<uint32_t> owner_ids;
+  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) owner_ids.push_back(id);
+  std::sort(owner_ids.begin(), owner_ids.end(), [&](uint32_t a, uint32_t b) {
+    const int c = owners_.account(a).compare(owners_.account(b));
+    return c != 0 ? c < 0 : owners_.interface(a) < owners_.interface(b);
+  });
+  for (uint32_t rank = 0; rank < owner_ids.size(); ++rank) owners_.set_extra(owner_ids[rank], rank);
+  // Sorted by a 64-bit prefix (owner rank, then the first 4 bytes of srcaddr) carried beside
+  // each pointer, so most comparisons read no row; equal prefixes compare the key's bytes.
+  struct Ref {
+    uint64_t prefix;
+    const DigestEntry* row;
+  };
+  std::vector<Ref, HugePageAllocator<Ref>> refs;
+  refs.reserve(total);
+  for (size_t s = 0; s < kShardCount; ++s) {
+    const Shard& shard = shards_[s];
+    for (uint32_t i = 0; i < shard.rows.size(); ++i) {
+      const DigestEntry& e = shard.rows[i];
+      uint32_t src_head;
+      std::memcpy(&src_head, e.key.src.data(), 4);
+      refs.push_back(
+          {uint64_t{owners_.extra(e.key.owner)} << 32 | __builtin_bswap32(src_head), &e});
+    }
+  }
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    DigestKey x = a.row->key;
+    DigestKey y = b.row->key;
+    x.owner = 0;
+    y.owner = 0;
+    return std::memcmp(&x, &y, sizeof(DigestKey)) < 0;
+  });
+  for (const Ref& r : refs) RETURN_IF_ERROR(fn(*r.row));
+  return OkStatus();
 }
 
 void DigestTable::Finish() {
@@ -341,13 +396,5 @@ void DigestTable::Finish() {
   }
   order_.assign(rows.rbegin(), rows.rend());
 }
-
-Digest::Digest() = default;
-Digest::Digest(std::unique_ptr<DigestTable> table) : table_(std::move(table)) {}
-Digest::Digest(Digest&&) noexcept = default;
-Digest& Digest::operator=(Digest&&) noexcept = default;
-Digest::~Digest() = default;
-
-size_t Digest::size() const { return table_ ? table_->size() : 0; }
 
 }  // namespace vpcflow

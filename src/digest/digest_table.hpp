@@ -18,9 +18,11 @@
 /// after every merge; the read accessors only after Finish. A PartialDigest belongs to one thread.
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "flowlog/line_parser.hpp"
+#include "vpcflow/status.hpp"
 
 namespace vpcflow {
 
@@ -197,6 +200,10 @@ class OwnerInterner {
   uint32_t FirstSlot(uint64_t hash) const { return slots_[hash & mask_].first; }
   /// Forgets every pair, keeping the memory.
   void Clear();
+  /// Bytes of the records and slots.
+  size_t memory_bytes() const {
+    return arena_.size() + slots_.size() * sizeof(std::pair<uint32_t, uint32_t>);
+  }
 
  private:
   struct Header {
@@ -286,6 +293,18 @@ class DigestTable {
   /// each shard's lock once.
   void Merge(PartialDigest& partial);
 
+  /// An estimate of the memory the table holds (rows, indexes, owners), in bytes, counting only
+  /// what was filled. Thread-safe; exact between merges.
+  size_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+  /// Rows so far (before Finish: thread-safe, exact between merges).
+  size_t rows_added() const { return rows_added_.load(std::memory_order_relaxed); }
+
+  /// Ends building for a spill: frees the indexes and calls `fn` with every row in canonical key
+  /// order (account, interface, then the key's bytes with the owner zero: CompareRowKeys of
+  /// digest/partial_run.hpp), stopping at its first error, which it returns. The owner strings
+  /// are account_id()/interface_id(). Only those accessors may be called afterwards.
+  [[nodiscard]] Status ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn);
+
   /// Ends building: orders the rows by bytes descending (ties stay in an unspecified order; the
   /// encoders break them by the text of the flowlog line) and frees the hash indexes.
   void Finish();
@@ -354,6 +373,8 @@ class DigestTable {
       Place(uint64_t{hash32} << 32 | (uint64_t{row} + 1));
       ++size_;
     }
+    /// Bytes of the slots.
+    size_t bytes() const { return slots_.size() * sizeof(uint64_t); }
     /// Frees the memory (the index is empty afterwards).
     void Release() {
       decltype(slots_)().swap(slots_);
@@ -388,6 +409,11 @@ class DigestTable {
 
   void MergeShard(Shard& shard, const std::vector<DigestEntry>& entries,
                   const std::vector<uint64_t>& hashes, const uint32_t* order, size_t count);
+  size_t ShardBytes(const Shard& shard) const;
+
+  std::atomic<size_t> memory_bytes_{0};
+  std::atomic<size_t> rows_added_{0};
+  size_t owner_bytes_ = 0;  // guarded by owners_mu_
 
   std::mutex owners_mu_;
   OwnerInterner owners_;

@@ -26,10 +26,13 @@ struct OwnedRow {
 
 std::vector<OwnedRow> Rows(const Digest& digest) {
   std::vector<OwnedRow> rows;
-  digest.ForEachRow([&](const DigestRow& r) {
-    rows.push_back({std::string(r.account_id), std::string(r.interface_id), std::string(r.srcaddr),
-                    std::string(r.dstaddr), std::string(r.action), r.dstport, r.flows});
-  });
+  EXPECT_TRUE(digest
+                  .ForEachRow([&](const DigestRow& r) {
+                    rows.push_back({std::string(r.account_id), std::string(r.interface_id),
+                                    std::string(r.srcaddr), std::string(r.dstaddr),
+                                    std::string(r.action), r.dstport, r.flows});
+                  })
+                  .ok());
   return rows;
 }
 
@@ -412,7 +415,7 @@ TEST(DigestTest, DefaultIsEmpty) {
   Digest digest;
   EXPECT_EQ(digest.size(), 0u);
   int calls = 0;
-  digest.ForEachRow([&](const DigestRow&) { ++calls; });
+  EXPECT_TRUE(digest.ForEachRow([&](const DigestRow&) { ++calls; }).ok());
   EXPECT_EQ(calls, 0);
 }
 

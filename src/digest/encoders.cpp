@@ -14,7 +14,9 @@
 #include "common/chunk_writer.hpp"
 #include "digest/digest_table.hpp"
 #include "digest/row_format.hpp"
+#include "digest/spill.hpp"
 #include "flowlog/address.hpp"
+#include "flowlog/format.hpp"
 #include "vpcflow/digest.hpp"
 
 namespace vpcflow {
@@ -176,19 +178,89 @@ Status EncodeCsv(const DigestTable& table, ByteSink& sink) {
   return out.Finish();
 }
 
+// The row of a spilled digest: its flowlog line read back (the stored line is the default
+// format's line), with the values the line cannot carry exactly (flows; times as they are).
+Status ViewOfSortedRow(const OrderedRow& row, RowView* view) {
+  std::string_view line = row.line;
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (ParseFlowLine(FlowFormat::Default(), line, &view->record) != LineOutcome::kUsed) {
+    return DataLossError("a spilled row is not a flowlog line");
+  }
+  view->record.start = row.start;
+  view->record.end = row.end;
+  view->flows = row.flows;
+  return OkStatus();
+}
+
+// Walks a spilled digest's rows as views; stops at fn's false or the first error.
+Status WalkSorted(const SortedRows& rows, const std::function<bool(const RowView&)>& fn) {
+  Status bad;
+  RowView view;
+  Status st = rows.ForEach([&](const OrderedRow& row) {
+    bad = ViewOfSortedRow(row, &view);
+    return bad.ok() && fn(view);
+  });
+  return st.ok() ? bad : st;
+}
+
+Status EncodeSorted(const SortedRows& rows, DigestFormat format, ByteSink& sink) {
+  ChunkWriter out(sink);
+  if (format == DigestFormat::kFlowLog) {
+    Status st = rows.ForEach([&](const OrderedRow& row) {
+      out.Append(row.line);
+      return out.ok();
+    });
+    Status finished = out.Finish();
+    return st.ok() ? finished : st;
+  }
+  if (format == DigestFormat::kCsv) {
+    out.Append(kCsvColumns);
+    out.Append("\n");
+  }
+  Status st = WalkSorted(rows, [&](const RowView& view) {
+    char* p = out.Reserve(RowRoom(view));
+    if (format == DigestFormat::kNdjson) {
+      *p++ = '{';
+      p = PutNdjsonMembers(p, view);
+      out.Commit(CharBuffer::Put(p, "}\n"));
+    } else {
+      p = PutCsvColumns(p, view);
+      *p++ = '\n';
+      out.Commit(p);
+    }
+    return out.ok();
+  });
+  Status finished = out.Finish();
+  return st.ok() ? finished : st;
+}
+
 }  // namespace
 
-void Digest::ForEachRowView(const std::function<bool(const RowView&)>& fn) const {
-  if (!table_) return;
+Digest::Digest() = default;
+Digest::Digest(std::unique_ptr<DigestTable> table) : table_(std::move(table)) {}
+Digest::Digest(std::unique_ptr<SortedRows> rows) : sorted_(std::move(rows)) {}
+Digest::Digest(Digest&&) noexcept = default;
+Digest& Digest::operator=(Digest&&) noexcept = default;
+Digest::~Digest() = default;
+
+size_t Digest::size() const {
+  if (sorted_) return sorted_->size();
+  return table_ ? table_->size() : 0;
+}
+
+Status Digest::ForEachRowView(const std::function<bool(const RowView&)>& fn) const {
+  if (sorted_) return WalkSorted(*sorted_, fn);
+  if (!table_) return OkStatus();
   WalkInOrder(*table_, [&](const DigestEntry& row, std::string_view) {
     return fn(MakeRowView(*table_, row));
   });
+  return OkStatus();
 }
 
-void Digest::ForEachRow(const std::function<void(const DigestRow&)>& fn) const {
+Status Digest::ForEachRow(const std::function<void(const DigestRow&)>& fn) const {
   char src[kMaxIpTextLength];
   char dst[kMaxIpTextLength];
-  ForEachRowView([&](const RowView& view) {
+  return ForEachRowView([&](const RowView& view) {
     const FlowRecord& r = view.record;
     DigestRow out;
     out.account_id = r.account_id;
@@ -210,6 +282,7 @@ void Digest::ForEachRow(const std::function<void(const DigestRow&)>& fn) const {
 }
 
 Status Digest::Encode(DigestFormat format, ByteSink& sink) const {
+  if (sorted_) return EncodeSorted(*sorted_, format, sink);
   if (!table_) {
     return format == DigestFormat::kCsv ? AppendCsvHeader(sink) : OkStatus();
   }

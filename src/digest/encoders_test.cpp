@@ -186,7 +186,7 @@ TEST(EncoderTest, AllFormatsAndForEachRowShareTheOrder) {
   const auto nd = Lines(EncodeToString(digest, DigestFormat::kNdjson));
   const auto csv = Lines(EncodeToString(digest, DigestFormat::kCsv));
   std::vector<uint32_t> ports;
-  digest.ForEachRow([&](const DigestRow& r) { ports.push_back(r.dstport); });
+  EXPECT_TRUE(digest.ForEachRow([&](const DigestRow& r) { ports.push_back(r.dstport); }).ok());
   ASSERT_EQ(flow.size(), 300u);
   ASSERT_EQ(nd.size(), 300u);
   ASSERT_EQ(csv.size(), 301u);

@@ -8,10 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 #include "common/gzip_reader.hpp"
+#include "digest/aggregation.hpp"
 #include "digest/digest_table.hpp"
+#include "digest/spill.hpp"
 #include "flowlog/format.hpp"
 #include "flowlog/line_parser.hpp"
 #include "flowlog/object_key.hpp"
@@ -47,9 +50,9 @@ struct WorkerTotals {
 // Serialised, throttled progress reports.
 class ProgressReporter {
  public:
-  ProgressReporter(const DigestOptions& options, const ObjectPlan& plan)
-      : fn_(options.on_progress), objects_total_(plan.objects.size()) {
-    for (const ObjectInfo& o : plan.objects) bytes_total_ += o.size;
+  ProgressReporter(const DigestOptions& options, const std::vector<ObjectInfo>& objects)
+      : fn_(options.on_progress), objects_total_(objects.size()) {
+    for (const ObjectInfo& o : objects) bytes_total_ += o.size;
   }
 
   void ObjectDone(uint64_t size) {
@@ -165,7 +168,7 @@ class SourceErrorRecorder final : public ObjectSourceWrapper {
 class Worker {
  public:
   Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
-         DigestTable* table)
+         Aggregation* table)
       : source_(source), window_(window), stop_(stop), table_(table) {}
 
   // Reads one object into the shared table. Returns Cancelled when a stop was requested and
@@ -193,7 +196,7 @@ class Worker {
       }
       return OkStatus();
     }
-    table_->Merge(partial_);
+    RETURN_IF_ERROR(table_->Merge(partial_));
     for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
     ++totals_.objects_read;
     totals_.objects_parquet += parquet ? 1 : 0;
@@ -306,7 +309,7 @@ class Worker {
   ObjectSource& source_;
   const Window window_;
   const std::stop_token& stop_;
-  DigestTable* table_;
+  Aggregation* table_;
   PartialDigest partial_;
   WorkerTotals totals_;
   std::vector<FlowRecord> records_;  // Parquet batches
@@ -333,30 +336,107 @@ void AddPlan(const ObjectPlan& plan, DigestSummary& summary) {
 
 }  // namespace
 
-Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
-                            const DigestOptions& options) {
-  const auto t0 = Clock::now();
-  if (window.start >= window.stop) {
-    return InvalidArgumentError("the window's start must be before its stop");
+Aggregation::Aggregation(const DigestOptions& options)
+    : options_(options),
+      limit_(std::max(options.memory_limit, kMinMemoryLimit)),
+      threshold_(limit_ / 2),
+      table_(std::make_unique<DigestTable>()) {}
+
+Aggregation::~Aggregation() = default;
+
+Status Aggregation::Merge(PartialDigest& partial) {
+  {
+    std::shared_lock lock(mu_);
+    // A failed spill leaves the table without its index: nothing may be added to it.
+    if (!failed_.ok()) return failed_;
+    table_->Merge(partial);
+    if (table_->memory_bytes() < threshold_) return OkStatus();
   }
-  if (options.stop.stop_requested()) return CancelledError("digest cancelled");
+  std::unique_lock lock(mu_);
+  if (!failed_.ok()) return failed_;
+  if (table_->memory_bytes() < threshold_ || table_->rows_added() == 0) return OkStatus();
+  failed_ = Spill();
+  return failed_;
+}
 
-  DigestSummary summary;
-  summary.window = window;
-  Result<ObjectPlan> plan = PlanObjects(source, window, options.scan);
-  if (!plan.ok()) return plan.status().WithContext("listing " + source.Describe());
-  AddPlan(*plan, summary);
-  summary.problems = std::move(plan->problems);
-  summary.list_seconds = SecondsSince(t0);
-  const std::vector<ObjectInfo>& objects = plan->objects;
+Status Aggregation::Spill() {
+  if (!dir_) {
+    ASSIGN_OR_RETURN(dir_, SpillDir::Create(options_.spill_dir));
+    if (options_.on_spill_dir) options_.on_spill_dir(dir_->path());
+  }
+  DigestTable& t = *table_;
+  ASSIGN_OR_RETURN(
+      std::string path,
+      WriteKeyedRunFile(
+          *dir_, [&t](PartialWriter& writer) { return WriteRows(t, writer); }, DigestSummary{}));
+  runs_.push_back(std::move(path));
+  table_.reset();  // its memory goes before the next table takes any
+  table_ = std::make_unique<DigestTable>();
+  return OkStatus();
+}
 
+Status Aggregation::WriteRows(DigestTable& table, PartialWriter& writer) {
+  return table.ForEachInKeyOrder([&](const DigestEntry& e) {
+    return writer.Add(
+        KeyedRow{table.account_id(e.key.owner), table.interface_id(e.key.owner), e.key, e.value});
+  });
+}
+
+Result<std::vector<std::unique_ptr<PartialReader>>> Aggregation::OpenRuns() {
+  if (table_->rows_added() > 0) RETURN_IF_ERROR(Spill());
+  table_.reset();
+  std::vector<std::unique_ptr<PartialReader>> readers;
+  for (const std::string& path : runs_) {
+    ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
+    readers.push_back(std::move(reader));
+  }
+  return readers;
+}
+
+Result<Digest> Aggregation::Finish() {
+  if (runs_.empty()) {
+    table_->Finish();
+    return Digest(std::move(table_));
+  }
+  ASSIGN_OR_RETURN(auto readers, OpenRuns());
+  ASSIGN_OR_RETURN(MergedRuns merged,
+                   MergeKeyedRuns(std::move(readers), dir_, limit_, options_.stop));
+  return std::move(merged.digest);
+}
+
+Result<uint64_t> Aggregation::WritePartial(ByteSink& out, const DigestSummary& summary) {
+  PartialWriter writer(out, PartialKind::kKeyed);
+  DigestSummary with_keys = summary;
+  if (runs_.empty()) {
+    with_keys.keys = table_->rows_added();
+    RETURN_IF_ERROR(WriteRows(*table_, writer));
+    RETURN_IF_ERROR(writer.Finish(with_keys));
+    return writer.rows();
+  }
+  ASSIGN_OR_RETURN(auto readers, OpenRuns());
+  KeyedMerge merge(std::move(readers));
+  KeyedRow row;
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
+    if (!more) break;
+    RETURN_IF_ERROR(writer.Add(row));
+  }
+  with_keys.keys = writer.rows();
+  RETURN_IF_ERROR(writer.Finish(with_keys));
+  return writer.rows();
+}
+
+Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Window& window,
+                                                 const std::vector<ObjectInfo>& objects,
+                                                 const DigestOptions& options,
+                                                 DigestSummary* summary) {
   const auto t_read = Clock::now();
-  auto table = std::make_unique<DigestTable>();
+  auto table = std::make_unique<Aggregation>(options);
   size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
                                        : std::max(1u, std::thread::hardware_concurrency());
   threads = std::max<size_t>(1, std::min(threads, objects.size()));
 
-  ProgressReporter progress(options, *plan);
+  ProgressReporter progress(options, objects);
   std::atomic<size_t> next{0};
   std::atomic<bool> cancelled{false};  // stop requested, or a read failed
   std::mutex failure_mu;
@@ -397,35 +477,47 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
 
   for (auto& worker : workers) {
     WorkerTotals& t = worker->totals();
-    for (size_t i = 0; i < kLineOutcomeCount; ++i) summary.lines[i] += t.lines[i];
-    summary.objects_read += t.objects_read;
-    summary.objects_parquet += t.objects_parquet;
-    summary.bytes_compressed += t.bytes_compressed;
-    summary.bytes_uncompressed += t.bytes_uncompressed;
-    for (ObjectProblem& p : t.problems) summary.problems.push_back(std::move(p));
-  }
-  workers.clear();
-  std::sort(summary.problems.begin(), summary.problems.end(),
-            [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
-  for (const ObjectProblem& p : summary.problems) {
-    switch (p.kind) {
-      case ProblemKind::kCorrupt:
-        ++summary.objects_failed;
-        break;
-      case ProblemKind::kVanished:
-        ++summary.objects_vanished;
-        break;
-      case ProblemKind::kNotAFile:
-        ++summary.objects_not_files;
-        break;
+    for (size_t i = 0; i < kLineOutcomeCount; ++i) summary->lines[i] += t.lines[i];
+    summary->objects_read += t.objects_read;
+    summary->objects_parquet += t.objects_parquet;
+    summary->bytes_compressed += t.bytes_compressed;
+    summary->bytes_uncompressed += t.bytes_uncompressed;
+    for (ObjectProblem& p : t.problems) {
+      if (p.kind == ProblemKind::kCorrupt) ++summary->objects_failed;
+      if (p.kind == ProblemKind::kVanished) ++summary->objects_vanished;
+      summary->problems.push_back(std::move(p));
     }
   }
-  summary.read_seconds = SecondsSince(t_read);
+  workers.clear();
+  std::sort(summary->problems.begin(), summary->problems.end(),
+            [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
+  summary->read_seconds = SecondsSince(t_read);
+  return table;
+}
 
-  table->Finish();
-  summary.keys = table->size();
+Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
+                            const DigestOptions& options) {
+  const auto t0 = Clock::now();
+  if (window.start >= window.stop) {
+    return InvalidArgumentError("the window's start must be before its stop");
+  }
+  if (options.stop.stop_requested()) return CancelledError("digest cancelled");
+
+  DigestSummary summary;
+  summary.window = window;
+  Result<ObjectPlan> plan = PlanObjects(source, window, options.scan);
+  if (!plan.ok()) return plan.status().WithContext("listing " + source.Describe());
+  AddPlan(*plan, summary);
+  summary.problems = std::move(plan->problems);
+  summary.objects_not_files = summary.problems.size();
+  summary.list_seconds = SecondsSince(t0);
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> table,
+                   ReadObjects(source, window, plan->objects, options, &summary));
+  ASSIGN_OR_RETURN(Digest digest, table->Finish());
+  summary.keys = digest.size();
   summary.total_seconds = SecondsSince(t0);
-  return DigestRun{Digest(std::move(table)), std::move(summary)};
+  return DigestRun{std::move(digest), std::move(summary)};
 }
 
 }  // namespace vpcflow

@@ -75,7 +75,7 @@ TEST(EngineTest, AggregatesAConversationAndFoldsTheEphemeralPort) {
   EXPECT_EQ(Count(*run, LineOutcome::kHeader), 1u);
   EXPECT_EQ(run->summary.objects_read, 1u);
   std::vector<uint64_t> flows;
-  run->digest.ForEachRow([&](const DigestRow& r) { flows.push_back(r.flows); });
+  EXPECT_TRUE(run->digest.ForEachRow([&](const DigestRow& r) { flows.push_back(r.flows); }).ok());
   EXPECT_THAT(flows, ElementsAre(2u));
 }
 
@@ -93,7 +93,9 @@ TEST(EngineTest, FoldRules) {
   Result<DigestRun> run = RunOn(source);
   ASSERT_OK(run);
   std::vector<std::pair<uint32_t, uint32_t>> ports;
-  run->digest.ForEachRow([&](const DigestRow& r) { ports.emplace_back(r.srcport, r.dstport); });
+  EXPECT_TRUE(
+      run->digest.ForEachRow([&](const DigestRow& r) { ports.emplace_back(r.srcport, r.dstport); })
+          .ok());
   EXPECT_THAT(
       ports,
       ElementsAre(std::pair<uint32_t, uint32_t>{0, 53}, std::pair<uint32_t, uint32_t>{0, 22},
@@ -117,7 +119,7 @@ TEST(EngineTest, WindowEdgesAreExact) {
   Result<DigestRun> run = RunOn(source);
   ASSERT_OK(run);
   std::vector<uint32_t> ports;
-  run->digest.ForEachRow([&](const DigestRow& r) { ports.push_back(r.srcport); });
+  EXPECT_TRUE(run->digest.ForEachRow([&](const DigestRow& r) { ports.push_back(r.srcport); }).ok());
   std::sort(ports.begin(), ports.end());
   EXPECT_THAT(ports, ElementsAre(1, 3, 5));
   EXPECT_EQ(Count(*run, LineOutcome::kOutsideWindow), 2u);

@@ -1,12 +1,11 @@
 #include "query/row_file.hpp"
 
-#include <isa-l/crc.h>
-
 #include <array>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "common/crc32c.hpp"
 #include "digest/digest_table.hpp"
 
 namespace vpcflow {
@@ -31,12 +30,6 @@ enum Column {
   kStart,
   kEnd
 };
-
-uint32_t Crc32c(const char* data, size_t size) {
-  // ISA-L's crc32_iscsi is the bare CRC register: standard CRC-32C starts at and ends with ~0.
-  return ~crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(data)),
-                      static_cast<int>(size), 0xffffffffu);
-}
 
 void PutU32(std::string& out, uint32_t v) {
   char b[4];
@@ -158,7 +151,7 @@ class RowFileWriter {
     PutU32(header, kind);
     PutU32(header, static_cast<uint32_t>(payload.size()));
     PutU32(header, rows);
-    PutU32(header, Crc32c(payload.data(), payload.size()));
+    PutU32(header, Crc32c(payload));
     RETURN_IF_ERROR(out_.Append(header));
     return out_.Append(payload);
   }
@@ -242,7 +235,7 @@ class RowFileSource final : public RowSource {
       payload_.resize(size);
       ASSIGN_OR_RETURN(n, ReadFully(payload_.data(), size));
       if (n < size) return DataLossError("rows file truncated in block " + std::to_string(blocks));
-      if (Crc32c(payload_.data(), size) != GetU32(record + 12)) {
+      if (Crc32c(std::string_view(payload_.data(), size)) != GetU32(record + 12)) {
         return DataLossError("rows file: checksum mismatch in block " + std::to_string(blocks));
       }
       if (kind == kKindEnd) {

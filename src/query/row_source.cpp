@@ -16,8 +16,7 @@ class DigestRowSource final : public RowSource {
   explicit DigestRowSource(const Digest& digest) : digest_(digest) {}
   bool has_flows() const override { return true; }
   Status ForEach(const std::function<bool(const RowView&)>& fn) override {
-    digest_.ForEachRowView(fn);
-    return OkStatus();
+    return digest_.ForEachRowView(fn);
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "s3/s3_modules.hpp"
 
@@ -84,6 +85,31 @@ class S3StorageUpload final : public StorageUpload {
   bool committed_ = false;
 };
 
+// A partial: one object, put whole or by a multipart upload completed at Commit (S3 makes
+// either visible at once, replacing an object of the same key).
+class S3PartialUpload final : public PartialUpload {
+ public:
+  S3PartialUpload(std::shared_ptr<S3Client> client, std::string bucket, std::string key,
+                  uint64_t part_size)
+      : client_(std::move(client)),
+        bucket_(std::move(bucket)),
+        sink_(client_->NewUpload(bucket_, std::move(key), "application/octet-stream", part_size)) {}
+
+  ByteSink& body() override { return *sink_; }
+
+  Status Commit() override {
+    if (committed_) return FailedPreconditionError("the upload was already committed");
+    committed_ = true;
+    return sink_->Close().WithContext("storing a partial in s3://" + bucket_);
+  }
+
+ private:
+  const std::shared_ptr<S3Client> client_;
+  const std::string bucket_;
+  S3UploadSinkPtr sink_;  // destroyed without Close(): aborts the multipart upload
+  bool committed_ = false;
+};
+
 class S3Storage final : public Storage {
  public:
   S3Storage(std::shared_ptr<S3Client> client, std::string bucket, std::string prefix,
@@ -129,11 +155,51 @@ class S3Storage final : public Storage {
 
   Status Ready() override { return client_->HeadBucket(bucket_); }
 
+  Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    RETURN_IF_ERROR(ValidatePartialName(name));
+    return PartialUploadPtr(std::make_unique<S3PartialUpload>(
+        client_, bucket_, PartialsPrefix(id) + std::string(name), part_size_));
+  }
+
+  Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    RETURN_IF_ERROR(ValidatePartialName(name));
+    ASSIGN_OR_RETURN(S3OpenedObject opened,
+                     client_->Open(bucket_, PartialsPrefix(id) + std::string(name)));
+    return std::move(opened.reader);
+  }
+
+  Result<std::vector<std::string>> ListPartials(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    const std::string prefix = PartialsPrefix(id);
+    std::vector<std::string> names;
+    ListRequest request{.prefix = prefix};
+    for (;;) {
+      ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(bucket_, request));
+      for (const ObjectInfo& o : page.objects) names.push_back(o.key.substr(prefix.size()));
+      if (page.next_token.empty()) break;
+      request.continuation_token = page.next_token;
+    }
+    return names;  // S3 lists keys in order
+  }
+
+  Status DeletePartials(std::string_view id) override {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, ListPartials(id));
+    for (const std::string& name : names) {
+      RETURN_IF_ERROR(client_->DeleteObject(bucket_, PartialsPrefix(id) + name));
+    }
+    return OkStatus();
+  }
+
   std::string Describe() const override {
     return "s3://" + bucket_ + (prefix_.empty() ? "" : "/" + prefix_);
   }
 
  private:
+  std::string PartialsPrefix(std::string_view id) const {
+    return prefix_ + "partials/" + std::string(id) + "/";
+  }
   std::string Key(std::string_view id, std::string_view suffix) const {
     return prefix_ + std::string(id) + std::string(suffix);
   }

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/aws_names.hpp"
+#include "common/byte_size.hpp"
 #include "common/redact.hpp"
 #include "nats/nats_connection.hpp"
 #include "vpcflow/http_client.hpp"
@@ -65,6 +66,22 @@ class EnvReader {
           "is not a duration in " + std::to_string(min_s) + ".." + std::to_string(max_s) + " s");
     } else {
       *seconds_out = *seconds;
+    }
+  }
+
+  // A byte size (ParseByteSize: "256M", "2G") in [min, max].
+  void ByteSize(const char* name, uint64_t* out, uint64_t min, uint64_t max) {
+    const std::string* v = Get(name);
+    if (v == nullptr) return;
+    Result<uint64_t> bytes = ParseByteSize(*v);
+    if (!bytes.ok()) {
+      Problem(std::string(name) + ": " + bytes.status().message());
+    } else if (*bytes < min || *bytes > max) {
+      Problem(name, *v,
+              "is not a size in " + std::to_string(min >> 20) + " MiB.." +
+                  std::to_string(max >> 30) + " GiB");
+    } else {
+      *out = *bytes;
     }
   }
 
@@ -159,6 +176,7 @@ constexpr int64_t kMaxBodyBytes = 16 << 20;
 constexpr int64_t kMaxSettleSeconds = 30 * kDay;
 constexpr int64_t kMaxHeartbeatSeconds = 600;
 constexpr int64_t kMaxWindowLimitSeconds = 366 * kDay;
+constexpr uint64_t kMaxMemoryLimit = uint64_t{1} << 40;
 
 }  // namespace
 
@@ -208,6 +226,8 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   c.heartbeat_ms = heartbeat_s * 1000;
   r.Integer("DIGEST_WORKERS", &c.workers, 1, 256);
   r.Integer("DIGEST_THREADS", &c.digest_threads, 0, 256);
+  r.ByteSize("DIGEST_MEMORY_LIMIT", &c.memory_limit, kMinMemoryLimit, kMaxMemoryLimit);
+  r.String("DIGEST_SPILL_DIR", &c.spill_dir);
   r.Integer("SHUTDOWN_GRACE_PERIOD", &c.shutdown_grace_ms, 0, kMaxGraceMs);
 
   r.Url("STREAM_APPLIANCE_ENDPOINT", &c.stream_endpoint);

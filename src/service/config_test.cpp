@@ -341,6 +341,23 @@ TEST(ConfigTest, RefusesABadNatsQueueOrRoleWithoutShowingSecrets) {
                    .ok());
 }
 
+TEST(ConfigTest, MemoryLimitIsASizeAndTheSpillDirAPath) {
+  Result<Config> defaults = ConfigFromEnvironment({});
+  ASSERT_OK(defaults.status());
+  EXPECT_EQ(defaults->memory_limit, kDefaultMemoryLimit);
+  EXPECT_EQ(defaults->spill_dir, "");
+  Result<Config> c =
+      ConfigFromEnvironment({{"DIGEST_MEMORY_LIMIT", "256M"}, {"DIGEST_SPILL_DIR", "/scratch"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->memory_limit, uint64_t{256} << 20);
+  EXPECT_EQ(c->spill_dir, "/scratch");
+  for (const char* bad : {"lots", "512K", "2T", "-1"}) {
+    EXPECT_THAT(ConfigFromEnvironment({{"DIGEST_MEMORY_LIMIT", bad}}).status(),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("DIGEST_MEMORY_LIMIT")))
+        << bad;
+  }
+}
+
 TEST(ConfigTest, UrlsAreQuotedWithoutTheirSecrets) {
   Result<Config> c = ConfigFromEnvironment(
       {{"AWS_ENDPOINT_URL_S3", "http://user:s3cr3t@127.0.0.1:7480/?X-Amz-Signature=abc123"},

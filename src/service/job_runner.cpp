@@ -5,6 +5,8 @@
 #include <boost/json/value.hpp>
 
 #include "api/provisional.hpp"
+#include "jobs/job_plan.hpp"
+#include "jobs/local_job.hpp"
 #include "modules/text_format.hpp"
 #include "query/row_file.hpp"
 
@@ -116,16 +118,38 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
   uint64_t digest_bytes = 0;
   Result<DigestRun> run = CancelledError("not run");
   {
-    DigestOptions options;
-    options.scan = d.scan;
+    // plan -> shards -> partials -> merge (jobs/local_job.hpp): one in-memory shard unless the
+    // job is large, then partials in the digest Storage.
+    LocalJobOptions options;
+    options.id = job.id;
+    options.storage = d.storage;
     options.threads = d.digest_threads;
     options.stop = stop;
+    options.memory_limit = d.memory_limit;
+    options.spill_dir = d.spill_dir;
+    options.in_memory_text_bytes = d.in_memory_text_bytes;
     options.on_progress = [&d, &job](const DigestProgress& p) { d.tracker->Progress(job.id, p); };
-    run = RunDigest(*d.source, job.window, options);
+    if (stop.stop_requested()) {
+      run = CancelledError("digest cancelled");
+    } else if (Result<JobPlan> plan = PlanJob(*d.source, job.window, d.scan, d.shards);
+               !plan.ok()) {
+      run = plan.status();
+    } else {
+      run = RunPlannedJob(*d.source, *plan, options);
+    }
     timings.digest_seconds = SecondsBetween(t0, d.clock->MonotonicMillis());
     st = run.ok() ? Store(job, *run, provisional, &timings, t0, &digest_bytes) : run.status();
   }
 
+  // The partials of a stored digest (or of a failed job: a retry redoes every shard) go; left
+  // ones only cost space, so a failure to delete them is logged, not fatal.
+  if (st.code() != StatusCode::kCancelled) {
+    if (Status deleted = d.storage->DeletePartials(job.id);
+        !deleted.ok() && !IsUnimplemented(deleted)) {
+      d.logger->Log(LogLevel::kWarn, "dependency-failure",
+                    {{"dependency", "storage"}, {"reason", deleted.ToString()}, {"id", job.id}});
+    }
+  }
   if (st.ok()) {
     if (Status unmark = d.marker->Unmark(job.id); !unmark.ok()) {
       d.logger->Log(LogLevel::kWarn, "dependency-failure",

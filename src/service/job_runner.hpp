@@ -6,12 +6,13 @@
 /// provisional digest whose window has settled since is made again and replaced. Otherwise claim
 /// the marker (Marker::Claim: the job becomes "running", held by this process; a bus may deliver a
 /// job whose marker was cleared, or one queued by another instance; a job another live instance
-/// runs is left to it), run RunDigest (the MarkerKeeper heartbeats the marker meanwhile: the job is
-/// in the JobTracker), encode the flowlog digest through a gzip sink into a Storage upload, commit
-/// it with the manifest, and remove the marker. On failure the marker is replaced by a failure
-/// record (shown by /status; a new POST retries); on cancellation (shutdown) the marker stays, so
-/// the next instance on these stores takes the job over (its holder is gone). Every outcome is
-/// logged and counted.
+/// runs is left to it), plan it into shards and run them (PlanJob, RunPlannedJob: one in-memory
+/// shard, or stored partials for a large job; the MarkerKeeper heartbeats the marker meanwhile:
+/// the job is in the JobTracker), encode the flowlog digest through a gzip sink into a Storage
+/// upload, commit it with the manifest, delete the job's partials, and remove the marker. On
+/// failure the marker is replaced by a failure record (shown by /status; a new POST retries); on
+/// cancellation (shutdown) the marker stays, so the next instance on these stores takes the job
+/// over (its holder is gone). Every outcome is logged and counted.
 ///
 /// Thread safety: Run may be called from many threads at once (one job each).
 
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "api/job_tracker.hpp"
+#include "jobs/job_plan.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
 #include "vpcflow/logger.hpp"
@@ -41,7 +43,12 @@ struct JobRunnerDeps {
   Clock* clock = nullptr;
   JobTracker* tracker = nullptr;
   ScanOptions scan;
-  int digest_threads = 0;  ///< DigestOptions::threads
+  int digest_threads = 0;                       ///< DigestOptions::threads
+  uint64_t memory_limit = kDefaultMemoryLimit;  ///< DigestOptions::memory_limit, per job
+  std::string spill_dir{};                      ///< DigestOptions::spill_dir (must exist)
+  /// Jobs of more estimated text than this run as stored partials (LocalJobOptions).
+  uint64_t in_memory_text_bytes = uint64_t{4} << 30;
+  ShardOptions shards{};  ///< how PlanJob cuts a job
   /// DIGEST_SETTLE: a job planned less than this after its window's stop makes a provisional
   /// digest; a provisional digest stored is replaced by a job run after it (provisional.hpp).
   int64_t settle_seconds = kDefaultSettleSeconds;

@@ -135,6 +135,46 @@ TEST_F(JobRunnerTest, StoresTheRowsSidecarWithTheDigest) {
   EXPECT_EQ(testing_rows::RowTexts(**stored), testing_rows::RowTexts(*expected));
 }
 
+// Counts the partials committed through it.
+class PartialCountingStorage final : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
+    ++begun;
+    return StorageWrapper::BeginPartial(id, name);
+  }
+  int begun = 0;
+};
+
+// Issue 10: a large job runs as shards stored as partials, merged into the same digest; the
+// partials are gone once the digest is stored.
+TEST_F(JobRunnerTest, ALargeJobRunsAsStoredPartialsWithTheSameDigest) {
+  PartialCountingStorage storage(&storage_);
+  JobRunnerDeps deps = Deps();
+  deps.storage = &storage;
+  deps.in_memory_text_bytes = 0;
+  deps.shards.target_text_bytes = 1;  // one object a shard
+  ASSERT_OK(marker_.Mark(kJob.id, kJob.window));
+  JobRunner runner(deps);
+  ASSERT_OK(runner.Run(kJob, {}));
+
+  Result<DigestRun> direct = RunDigest(source_, kCorpusWindow, DigestOptions{});
+  ASSERT_OK(direct.status());
+  StringSink expected;
+  ASSERT_OK(direct->digest.Encode(DigestFormat::kFlowLog, expected));
+  std::optional<std::string> stored = storage_.Digest(kJob.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(Gunzip(*stored), expected.data());
+  EXPECT_EQ(storage.begun, 2);
+  EXPECT_THAT(storage_.ListPartials(kJob.id), IsOkAndHolds(SizeIs(0)));
+  json::value manifest = json::parse(storage_.Manifest(kJob.id).value_or("{}"));
+  EXPECT_EQ(manifest.at("rows").to_number<uint64_t>(), direct->digest.size());
+  EXPECT_EQ(manifest.at("summary").at("objects_read").to_number<int>(), 2);
+  EXPECT_EQ(manifest.at("summary").at("lines_total").to_number<uint64_t>(),
+            direct->summary.lines_total());
+  EXPECT_EQ(State().state, MarkState::kAbsent);
+}
+
 TEST_F(JobRunnerTest, AnAlreadyStoredDigestIsDoneAtOnce) {
   JobRunner runner(Deps());
   ASSERT_OK(runner.Run(kJob, {}));

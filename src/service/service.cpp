@@ -89,6 +89,7 @@ class ServiceImpl {
   Status Ready();
 
   JobTracker tracker_;
+  std::string spill_dir_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<MarkerKeeper> keeper_;
   bool default_queuer_ = false;  // queuer_ is the pool's own (it runs jobs in pool_ itself)
@@ -127,6 +128,10 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
       logger_->Log(LogLevel::kWarn, "startup-warning", {{"reason", warning}});
     }
   }
+  // Jobs spill their aggregation here when it reaches DIGEST_MEMORY_LIMIT (each in a private
+  // directory of its own, removed when the job ends).
+  spill_dir_ = DirOr(c.spill_dir, c.data_dir, "spill");
+  MakeDir(spill_dir_, "DIGEST_SPILL_DIR", &problems);
   if (!source_ && c.flowlogs_bucket.empty()) {
     const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");
     if (MakeDir(dir, "VPC_FLOW_LOGS_DIR", &problems)) {
@@ -236,6 +241,8 @@ Status ServiceImpl::Start() {
                                                       .tracker = &tracker_,
                                                       .scan = config_.scan,
                                                       .digest_threads = config_.digest_threads,
+                                                      .memory_limit = config_.memory_limit,
+                                                      .spill_dir = spill_dir_,
                                                       .settle_seconds = config_.settle_seconds});
   pool_->SetHandler(
       [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });

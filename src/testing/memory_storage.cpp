@@ -31,6 +31,72 @@ class MemoryUpload final : public StorageUpload {
   bool ended_ = false;
 };
 
+class MemoryPartialUpload final : public PartialUpload {
+ public:
+  MemoryPartialUpload(MemoryStorage* storage, std::string id, std::string name)
+      : storage_(storage), id_(std::move(id)), name_(std::move(name)) {}
+
+  ByteSink& body() override { return sink_; }
+
+  Status Commit() override {
+    if (ended_) return FailedPreconditionError("upload of " + name_ + " already ended");
+    ended_ = true;
+    RETURN_IF_ERROR(sink_.Close());
+    storage_->PublishPartial(id_, name_, sink_.Release());
+    return OkStatus();
+  }
+
+ private:
+  MemoryStorage* storage_;
+  std::string id_;
+  std::string name_;
+  StringSink sink_;
+  bool ended_ = false;
+};
+
+void MemoryStorage::PublishPartial(const std::string& id, const std::string& name,
+                                   std::string bytes) {
+  std::lock_guard lock(mu_);
+  partials_[id][name] = std::make_shared<const std::string>(std::move(bytes));
+}
+
+Result<PartialUploadPtr> MemoryStorage::BeginPartial(std::string_view id, std::string_view name) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  RETURN_IF_ERROR(ValidatePartialName(name));
+  return PartialUploadPtr(
+      std::make_unique<MemoryPartialUpload>(this, std::string(id), std::string(name)));
+}
+
+Result<ObjectReaderPtr> MemoryStorage::OpenPartial(std::string_view id, std::string_view name) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  RETURN_IF_ERROR(ValidatePartialName(name));
+  std::lock_guard lock(mu_);
+  auto it = partials_.find(id);
+  if (it != partials_.end()) {
+    auto p = it->second.find(std::string(name));
+    if (p != it->second.end()) return NewSharedStringReader(p->second);
+  }
+  return NotFoundError("partial " + std::string(id) + "/" + std::string(name) + " is not stored");
+}
+
+Result<std::vector<std::string>> MemoryStorage::ListPartials(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  auto it = partials_.find(id);
+  if (it != partials_.end()) {
+    for (const auto& [name, bytes] : it->second) names.push_back(name);
+  }
+  return names;
+}
+
+Status MemoryStorage::DeletePartials(std::string_view id) {
+  RETURN_IF_ERROR(ValidateDigestId(id));
+  std::lock_guard lock(mu_);
+  if (auto it = partials_.find(id); it != partials_.end()) partials_.erase(it);
+  return OkStatus();
+}
+
 Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
   RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vpcflow/storage.hpp"
 
@@ -21,6 +22,10 @@ class MemoryStorage final : public Storage {
   Result<bool> Exists(std::string_view id) override;
   Result<StorageUploadPtr> Begin(std::string_view id) override;
   std::string Describe() const override { return "memory"; }
+  Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override;
+  Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override;
+  Result<std::vector<std::string>> ListPartials(std::string_view id) override;
+  Status DeletePartials(std::string_view id) override;
 
   /// Test inspection: the stored digest bytes / manifest, nullopt when not stored.
   std::optional<std::string> Digest(std::string_view id) const;
@@ -37,12 +42,17 @@ class MemoryStorage final : public Storage {
     std::shared_ptr<const std::string> rows;  ///< null: no sidecar
   };
   friend class MemoryUpload;
+  friend class MemoryPartialUpload;
   void Publish(std::string id, std::string digest, std::string manifest,
                std::optional<std::string> rows);
+  void PublishPartial(const std::string& id, const std::string& name, std::string bytes);
 
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;
   size_t commits_ = 0;
+  // id -> name -> bytes
+  std::map<std::string, std::map<std::string, std::shared_ptr<const std::string>>, std::less<>>
+      partials_;
 };
 
 }  // namespace vpcflow

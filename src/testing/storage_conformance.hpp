@@ -268,6 +268,62 @@ TEST_P(StorageConformanceTest, NoSidecarIsVisibleBeforeCommitOrAfterAnAbort) {
 
 #undef VPCFLOW_STORE_WITH_ROWS
 
+// Partials are an optional capability: a store without them answers Unimplemented everywhere.
+TEST_P(StorageConformanceTest, PartialsAreStoredReplacedListedAndDeleted) {
+  const std::string id = TestDigestId(40);
+  Result<PartialUploadPtr> first =
+      storage_->BeginPartial(id, "123456789012-eu-west-1-2019010100-0");
+  if (!first.ok() && first.status().code() == StatusCode::kUnimplemented) {
+    GTEST_SKIP() << storage_->Describe() << " does not store partials";
+  }
+  ASSERT_THAT(first, IsOk());
+  const std::string a = Bytes(100000, 1);
+  ASSERT_THAT((*first)->body().Append(a), IsOk());
+  // Not visible before Commit.
+  EXPECT_THAT(storage_->ListPartials(id), IsOkAndHolds(std::vector<std::string>{}));
+  ASSERT_THAT((*first)->Commit(), IsOk());
+  {
+    Result<PartialUploadPtr> abandoned = storage_->BeginPartial(id, "b");
+    ASSERT_THAT(abandoned, IsOk());
+    ASSERT_THAT((*abandoned)->body().Append("never"), IsOk());
+  }
+  Result<PartialUploadPtr> second = storage_->BeginPartial(id, "a");
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT((*second)->body().Append("one"), IsOk());
+  ASSERT_THAT((*second)->Commit(), IsOk());
+  // Written again under the same name: replaced, not added.
+  Result<PartialUploadPtr> again = storage_->BeginPartial(id, "a");
+  ASSERT_THAT(again, IsOk());
+  ASSERT_THAT((*again)->body().Append("two"), IsOk());
+  ASSERT_THAT((*again)->Commit(), IsOk());
+  EXPECT_THAT(storage_->ListPartials(id),
+              IsOkAndHolds(std::vector<std::string>{"123456789012-eu-west-1-2019010100-0", "a"}));
+  Result<ObjectReaderPtr> read = storage_->OpenPartial(id, "a");
+  ASSERT_THAT(read, IsOk());
+  EXPECT_THAT(ReadAll(**read), IsOkAndHolds(std::string("two")));
+  read = storage_->OpenPartial(id, "123456789012-eu-west-1-2019010100-0");
+  ASSERT_THAT(read, IsOk());
+  EXPECT_THAT(ReadAll(**read), IsOkAndHolds(a));
+  EXPECT_THAT(storage_->OpenPartial(id, "b"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->ListPartials(TestDigestId(41)), IsOkAndHolds(std::vector<std::string>{}));
+
+  EXPECT_THAT(storage_->DeletePartials(id), IsOk());
+  EXPECT_THAT(storage_->ListPartials(id), IsOkAndHolds(std::vector<std::string>{}));
+  EXPECT_THAT(storage_->OpenPartial(id, "a"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->DeletePartials(id), IsOk());
+}
+
+TEST_P(StorageConformanceTest, PartialNamesCannotLeaveTheirFolder) {
+  const std::string id = TestDigestId(42);
+  for (const char* bad : {"", "../x", "a/b", ".hidden", "a b"}) {
+    Result<PartialUploadPtr> upload = storage_->BeginPartial(id, bad);
+    if (!upload.ok() && upload.status().code() == StatusCode::kUnimplemented) GTEST_SKIP();
+    EXPECT_THAT(upload, StatusIs(StatusCode::kInvalidArgument)) << bad;
+    EXPECT_THAT(storage_->OpenPartial(id, bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+  EXPECT_THAT(storage_->ListPartials("../x"), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_P(StorageConformanceTest, IsReadyAndDescribed) {
   EXPECT_OK(storage_->Ready());
   EXPECT_FALSE(storage_->Describe().empty());

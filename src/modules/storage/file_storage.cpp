@@ -1,8 +1,11 @@
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 
 #include "modules/posix_file.hpp"
 #include "vpcflow/storage.hpp"
@@ -20,6 +23,33 @@ Status ValidateDigestId(std::string_view id) {
   if (ok) return OkStatus();
   return InvalidArgumentError("not a digest id (a lower-case UUID): \"" +
                               std::string(id.substr(0, 64)) + (id.size() > 64 ? "...\"" : "\""));
+}
+
+Status ValidatePartialName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 200 && name[0] != '.';
+  for (size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+         c == '_' || c == '-';
+  }
+  if (ok) return OkStatus();
+  return InvalidArgumentError("not a partial name ([A-Za-z0-9._-], at most 200): \"" +
+                              std::string(name.substr(0, 64)) +
+                              (name.size() > 64 ? "...\"" : "\""));
+}
+
+// Partials are an optional capability of a Storage.
+Result<PartialUploadPtr> Storage::BeginPartial(std::string_view, std::string_view) {
+  return UnimplementedError(Describe() + " does not store partials");
+}
+Result<ObjectReaderPtr> Storage::OpenPartial(std::string_view, std::string_view) {
+  return UnimplementedError(Describe() + " does not store partials");
+}
+Result<std::vector<std::string>> Storage::ListPartials(std::string_view) {
+  return UnimplementedError(Describe() + " does not store partials");
+}
+Status Storage::DeletePartials(std::string_view) {
+  return UnimplementedError(Describe() + " does not store partials");
 }
 
 namespace {
@@ -183,6 +213,50 @@ Result<StoredDigest> OpenStoredFile(std::string path, std::string_view what) {
   return digest;
 }
 
+// A partial written to a temporary name in its folder, renamed over its name at Commit.
+class FilePartialUpload final : public PartialUpload {
+ public:
+  FilePartialUpload(std::string path, std::string dir, std::string temp_path, UniqueFd fd)
+      : path_(std::move(path)),
+        dir_(std::move(dir)),
+        temp_path_(std::move(temp_path)),
+        fd_(std::move(fd)),
+        sink_(fd_.get(), temp_path_) {}
+
+  ~FilePartialUpload() override {
+    if (!temp_path_.empty()) {
+      fd_.Reset();
+      ::unlink(temp_path_.c_str());
+    }
+  }
+
+  ByteSink& body() override { return sink_; }
+
+  Status Commit() override {
+    if (temp_path_.empty()) return FailedPreconditionError("upload of " + path_ + " already ended");
+    Status status = sink_.Close();
+    if (status.ok() && ::close(fd_.Release()) != 0)
+      status = ErrnoStatus("close " + temp_path_, errno);
+    if (status.ok() && ::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+      status = ErrnoStatus("rename to " + path_, errno);
+    }
+    if (!status.ok()) {
+      fd_.Reset();
+      ::unlink(temp_path_.c_str());
+    }
+    temp_path_.clear();
+    (void)RemoveStaleTempFiles(dir_);
+    return status;
+  }
+
+ private:
+  std::string path_;
+  std::string dir_;
+  std::string temp_path_;  // empty once the upload ended
+  UniqueFd fd_;
+  FileSink sink_;
+};
+
 class FileStorage final : public Storage {
  public:
   explicit FileStorage(std::string dir) : dir_(std::move(dir)) {}
@@ -237,7 +311,57 @@ class FileStorage final : public Storage {
 
   std::string Describe() const override { return "dir:" + dir_; }
 
+  Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    RETURN_IF_ERROR(ValidatePartialName(name));
+    const std::string dir = PartialsDir(id);
+    RETURN_IF_ERROR(MakeDirectories(dir));
+    std::string temp = UniqueTempPath(dir, std::string(name));
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid()) return ErrnoStatus("create " + temp, errno);
+    return PartialUploadPtr(std::make_unique<FilePartialUpload>(dir + "/" + std::string(name), dir,
+                                                                std::move(temp), std::move(fd)));
+  }
+
+  Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    RETURN_IF_ERROR(ValidatePartialName(name));
+    std::string path = PartialsDir(id) + "/" + std::string(name);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus("open partial " + path, errno);
+    return ObjectReaderPtr(std::make_unique<FileReader>(std::move(fd), std::move(path)));
+  }
+
+  Result<std::vector<std::string>> ListPartials(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    std::vector<std::string> names;
+    const std::string dir = PartialsDir(id);
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) return names;
+      return ErrnoStatus("list " + dir, errno);
+    }
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);  // temporaries are hidden
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status DeletePartials(std::string_view id) override {
+    RETURN_IF_ERROR(ValidateDigestId(id));
+    const std::string dir = PartialsDir(id);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return ErrnoStatus("delete " + dir, ec.value());
+    return OkStatus();
+  }
+
  private:
+  std::string PartialsDir(std::string_view id) const {
+    return dir_ + "/partials/" + std::string(id);
+  }
   std::string Path(std::string_view id, std::string_view suffix) const {
     return dir_ + "/" + std::string(id) + std::string(suffix);
   }

@@ -1,0 +1,366 @@
+// The bounded-memory path: spill directory, keyed merge, external sort (spill.hpp).
+#include "digest/spill.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/errno_status.hpp"
+#include "digest/row_format.hpp"
+
+namespace vpcflow {
+namespace {
+
+// Buffers of one open run: the read buffer, a stored and a raw block (PartialWriterOptions).
+constexpr uint64_t kRunReadBytes = 512 << 10;
+constexpr size_t kStopCheckRows = 1 << 16;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// SpillDir
+
+Result<std::shared_ptr<SpillDir>> SpillDir::Create(std::string_view base) {
+  std::string dir(base);
+  if (dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  std::string pattern = dir + "/vpcflow-spill-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return ErrnoStatus("creating a spill directory in " + dir, errno);
+  }
+  return std::shared_ptr<SpillDir>(new SpillDir(std::move(pattern)));
+}
+
+SpillDir::~SpillDir() { (void)RemoveSpillDirectory(path_); }
+
+std::string SpillDir::NewFilePath() {
+  return path_ + "/" + std::to_string(next_.fetch_add(1)) + ".run";
+}
+
+Status RemoveSpillDirectory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return OkStatus();
+    return ErrnoStatus("opening " + dir, errno);
+  }
+  Status status;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno != ENOENT && status.ok()) {
+      status = ErrnoStatus("removing " + dir + "/" + std::string(name), errno);
+    }
+  }
+  ::closedir(d);
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT && status.ok()) {
+    status = ErrnoStatus("removing " + dir, errno);
+  }
+  return status;
+}
+
+Result<std::string> WriteKeyedRunFile(SpillDir& dir,
+                                      const std::function<Status(PartialWriter&)>& rows,
+                                      const DigestSummary& summary) {
+  std::string path = dir.NewFilePath();
+  ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+  PartialWriter writer(*sink, PartialKind::kKeyed);
+  Status st = rows(writer);
+  if (st.ok()) st = writer.Finish(summary);
+  if (Status closed = sink->Close(); st.ok()) st = closed;
+  if (!st.ok()) {
+    ::unlink(path.c_str());
+    return st.WithContext("spilling to " + dir.path());
+  }
+  return path;
+}
+
+Result<std::unique_ptr<PartialReader>> OpenRunFile(const std::string& path, PartialKind kind) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  return PartialReader::Open(NewFdReader(fd, path), kind);
+}
+
+size_t FanInFor(uint64_t memory_limit) {
+  return static_cast<size_t>(std::clamp<uint64_t>(memory_limit / 4 / kRunReadBytes, 2, 64));
+}
+
+// ---------------------------------------------------------------------------------------------
+// KeyedMerge
+
+KeyedMerge::KeyedMerge(std::vector<std::unique_ptr<PartialReader>> runs)
+    : runs_(std::move(runs)), current_(runs_.size()) {}
+
+bool KeyedMerge::Greater(size_t a, size_t b) const {
+  const int c = CompareRowKeys(current_[a], current_[b]);
+  return c != 0 ? c > 0 : a > b;
+}
+
+Status KeyedMerge::Advance(size_t run) {
+  Result<bool> more = runs_[run]->Next(&current_[run]);
+  if (!more.ok()) return more.status().WithContext("partial " + std::to_string(run));
+  if (*more) {
+    heap_.push_back(run);
+    std::push_heap(heap_.begin(), heap_.end(),
+                   [this](size_t a, size_t b) { return Greater(a, b); });
+  } else {
+    AddSummary(summary_, runs_[run]->summary());
+  }
+  return OkStatus();
+}
+
+Result<bool> KeyedMerge::Next(KeyedRow* row) {
+  auto greater = [this](size_t a, size_t b) { return Greater(a, b); };
+  if (!started_) {
+    started_ = true;
+    for (size_t i = 0; i < runs_.size(); ++i) RETURN_IF_ERROR(Advance(i));
+  }
+  if (heap_.empty()) return false;
+  std::pop_heap(heap_.begin(), heap_.end(), greater);
+  const size_t first = heap_.back();
+  heap_.pop_back();
+  KeyedRow out = current_[first];
+  if (out.account != account_) account_.assign(out.account);
+  if (out.interface != interface_) interface_.assign(out.interface);
+  out.account = account_;
+  out.interface = interface_;
+  RETURN_IF_ERROR(Advance(first));
+  while (!heap_.empty() && CompareRowKeys(current_[heap_.front()], out) == 0) {
+    std::pop_heap(heap_.begin(), heap_.end(), greater);
+    const size_t same = heap_.back();
+    heap_.pop_back();
+    out.value.Add(current_[same].value);
+    RETURN_IF_ERROR(Advance(same));
+  }
+  *row = out;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorted rows
+
+namespace {
+
+// Every row in one sorted chunk in memory: rows whose lines are (offset, length) in `text`.
+class MemorySortedRows final : public SortedRows {
+ public:
+  MemorySortedRows(std::string text, std::vector<SortedLineRef> rows)
+      : text_(std::move(text)), rows_(std::move(rows)) {}
+  size_t size() const override { return rows_.size(); }
+  Status ForEach(const std::function<bool(const OrderedRow&)>& fn) const override {
+    for (const SortedLineRef& r : rows_) {
+      if (!fn({r.bytes, r.flows, r.start, r.end,
+               std::string_view(text_.data() + r.offset, r.length)})) {
+        break;
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::string text_;
+  std::vector<SortedLineRef> rows_;
+};
+
+// Sorted runs on disk, merged on each walk.
+class FileSortedRows final : public SortedRows {
+ public:
+  FileSortedRows(std::shared_ptr<SpillDir> dir, std::vector<std::string> runs, size_t rows)
+      : dir_(std::move(dir)), runs_(std::move(runs)), rows_(rows) {}
+  size_t size() const override { return rows_; }
+  Status ForEach(const std::function<bool(const OrderedRow&)>& fn) const override {
+    std::vector<std::unique_ptr<PartialReader>> readers;
+    for (const std::string& path : runs_) {
+      ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kOrdered));
+      readers.push_back(std::move(reader));
+    }
+    return MergeOrdered(readers, fn);
+  }
+
+  // The k-way merge of ordered runs (rows are distinct: no ties across runs).
+  static Status MergeOrdered(std::vector<std::unique_ptr<PartialReader>>& readers,
+                             const std::function<bool(const OrderedRow&)>& fn) {
+    std::vector<OrderedRow> current(readers.size());
+    std::vector<size_t> heap;
+    auto greater = [&](size_t a, size_t b) { return OutputOrderLess(current[b], current[a]); };
+    auto advance = [&](size_t i) -> Status {
+      ASSIGN_OR_RETURN(const bool more, readers[i]->Next(&current[i]));
+      if (more) {
+        heap.push_back(i);
+        std::push_heap(heap.begin(), heap.end(), greater);
+      }
+      return OkStatus();
+    };
+    for (size_t i = 0; i < readers.size(); ++i) RETURN_IF_ERROR(advance(i));
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), greater);
+      const size_t i = heap.back();
+      heap.pop_back();
+      if (!fn(current[i])) return OkStatus();
+      RETURN_IF_ERROR(advance(i));
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::shared_ptr<SpillDir> dir_;
+  std::vector<std::string> runs_;
+  size_t rows_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// OutputSorter
+
+OutputSorter::OutputSorter(std::shared_ptr<SpillDir> dir, SorterOptions options)
+    : dir_(std::move(dir)), options_(options) {}
+
+OutputSorter::~OutputSorter() = default;
+
+Status OutputSorter::Add(const KeyedRow& row) {
+  if (++rows_ % kStopCheckRows == 0 && options_.stop.stop_requested()) {
+    return CancelledError("digest cancelled");
+  }
+  if (text_.capacity() == 0) {
+    // Reserved whole once: growing by doubling would copy, and hold twice the budget meanwhile.
+    // Pages are only taken as they are written.
+    text_.reserve(options_.budget_bytes + 4096);
+    refs_.reserve(options_.budget_bytes / (sizeof(Ref) + 48) + 1);
+  }
+  DigestEntry entry{row.key, row.value};
+  const RowView view = MakeRowView(entry, row.account, row.interface);
+  const size_t offset = text_.size();
+  text_.resize(offset + RowRoom(view));
+  char* end = PutFlowLogLine(text_.data() + offset, view);
+  text_.resize(static_cast<size_t>(end - text_.data()));
+  refs_.push_back({row.value.bytes, row.value.flows, row.value.start, row.value.end, offset,
+                   text_.size() - offset});
+  if (text_.size() + refs_.size() * sizeof(Ref) >= options_.budget_bytes) return SpillChunk();
+  return OkStatus();
+}
+
+void OutputSorter::SortChunk() {
+  const char* base = text_.data();
+  std::sort(refs_.begin(), refs_.end(), [base](const Ref& a, const Ref& b) {
+    if (a.bytes != b.bytes) return a.bytes > b.bytes;
+    return std::string_view(base + a.offset, a.length) <
+           std::string_view(base + b.offset, b.length);
+  });
+}
+
+Status OutputSorter::SpillChunk() {
+  SortChunk();
+  std::string path = dir_->NewFilePath();
+  ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+  PartialWriter writer(*sink, PartialKind::kOrdered);
+  Status st;
+  for (const Ref& r : refs_) {
+    st = writer.Add(OrderedRow{r.bytes, r.flows, r.start, r.end,
+                               std::string_view(text_.data() + r.offset, r.length)});
+    if (!st.ok()) break;
+  }
+  if (st.ok()) st = writer.Finish(DigestSummary{});
+  if (Status closed = sink->Close(); st.ok()) st = closed;
+  if (!st.ok()) {
+    ::unlink(path.c_str());
+    return st.WithContext("spilling to " + dir_->path());
+  }
+  runs_.push_back(std::move(path));
+  text_.clear();  // the memory is kept for the next chunk
+  refs_.clear();
+  return OkStatus();
+}
+
+Result<std::unique_ptr<SortedRows>> OutputSorter::Finish() {
+  if (runs_.empty()) {
+    SortChunk();
+    return std::unique_ptr<SortedRows>(
+        std::make_unique<MemorySortedRows>(std::move(text_), std::move(refs_)));
+  }
+  if (!refs_.empty()) RETURN_IF_ERROR(SpillChunk());
+  // Too many runs to merge at once: merge the first ones into one until few enough remain.
+  while (runs_.size() > options_.max_fan_in) {
+    std::vector<std::unique_ptr<PartialReader>> readers;
+    const size_t take = std::min(options_.max_fan_in, runs_.size() - options_.max_fan_in + 1);
+    for (size_t i = 0; i < take; ++i) {
+      ASSIGN_OR_RETURN(auto reader, OpenRunFile(runs_[i], PartialKind::kOrdered));
+      readers.push_back(std::move(reader));
+    }
+    std::string path = dir_->NewFilePath();
+    ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+    PartialWriter writer(*sink, PartialKind::kOrdered);
+    Status write_status;
+    Status st = FileSortedRows::MergeOrdered(readers, [&](const OrderedRow& r) {
+      write_status = writer.Add(r);
+      return write_status.ok();
+    });
+    if (st.ok()) st = write_status;
+    if (st.ok()) st = writer.Finish(DigestSummary{});
+    if (Status closed = sink->Close(); st.ok()) st = closed;
+    if (!st.ok()) return st.WithContext("spilling to " + dir_->path());
+    for (size_t i = 0; i < take; ++i) ::unlink(runs_[i].c_str());
+    runs_.erase(runs_.begin(), runs_.begin() + static_cast<std::ptrdiff_t>(take));
+    runs_.push_back(std::move(path));
+  }
+  return std::unique_ptr<SortedRows>(
+      std::make_unique<FileSortedRows>(dir_, std::move(runs_), rows_));
+}
+
+// ---------------------------------------------------------------------------------------------
+// MergeKeyedRuns
+
+Result<MergedRuns> MergeKeyedRuns(std::vector<std::unique_ptr<PartialReader>> runs,
+                                  std::shared_ptr<SpillDir> dir, uint64_t memory_limit,
+                                  const std::stop_token& stop) {
+  const size_t fan_in = FanInFor(memory_limit);
+  DigestSummary pre_merged;  // summaries of runs merged in earlier passes
+  while (runs.size() > fan_in) {
+    const size_t take = std::min(fan_in, runs.size() - fan_in + 1);
+    std::vector<std::unique_ptr<PartialReader>> group;
+    for (size_t i = 0; i < take; ++i) group.push_back(std::move(runs[i]));
+    runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(take));
+    KeyedMerge merge(std::move(group));
+    ASSIGN_OR_RETURN(std::string path, WriteKeyedRunFile(
+                                           *dir,
+                                           [&](PartialWriter& writer) -> Status {
+                                             KeyedRow row;
+                                             for (;;) {
+                                               ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
+                                               if (!more) return OkStatus();
+                                               RETURN_IF_ERROR(writer.Add(row));
+                                             }
+                                           },
+                                           DigestSummary{}));
+    AddSummary(pre_merged, merge.summary());
+    ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
+    runs.push_back(std::move(reader));
+    if (stop.stop_requested()) return CancelledError("digest cancelled");
+  }
+  KeyedMerge merge(std::move(runs));
+  OutputSorter sorter(
+      dir,
+      {.budget_bytes = static_cast<size_t>(memory_limit / 2), .max_fan_in = fan_in, .stop = stop});
+  KeyedRow row;
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
+    if (!more) break;
+    RETURN_IF_ERROR(sorter.Add(row));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<SortedRows> sorted, sorter.Finish());
+  MergedRuns out;
+  out.summary = merge.summary();
+  AddSummary(out.summary, pre_merged);
+  out.summary.keys = sorted->size();
+  out.digest = Digest(std::move(sorted));
+  return out;
+}
+
+}  // namespace vpcflow

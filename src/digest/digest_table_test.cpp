@@ -200,6 +200,13 @@ TEST(OwnerInternerTest, SeparatesPairsThatConcatenateAlike) {
   EXPECT_EQ(owners.account(owners.Intern("x", "y", HashOwner("x", "y"))), "x");
 }
 
+// How many (account, interface) pairs the rows of a finished table name.
+size_t DistinctRowOwners(const DigestTable& table) {
+  std::set<uint32_t> owners;
+  for (size_t i = 0; i < table.size(); ++i) owners.insert(table.row(i).key.owner);
+  return owners.size();
+}
+
 TEST(DigestTableTest, InternsOwnersOncePerPair) {
   DigestTable table;
   const uint32_t a = table.InternOwner("111111111111", "eni-a");
@@ -210,7 +217,6 @@ TEST(DigestTableTest, InternsOwnersOncePerPair) {
   EXPECT_EQ(table.InternOwner("111111111111", "eni-a"), a);
   EXPECT_EQ(table.account_id(c), "222222222222");
   EXPECT_EQ(table.interface_id(c), "eni-a");
-  EXPECT_EQ(table.owner_count(), 3u);
 }
 
 TEST(DigestTableTest, MergeCombinesPartialsAndClearsThem) {
@@ -253,7 +259,7 @@ TEST(DigestTableTest, MergeMapsEachPartialsOwnersToTheSameGlobalOwners) {
   table.Merge(p2);
   table.Finish();
   ASSERT_EQ(table.size(), 500u);
-  EXPECT_EQ(table.owner_count(), 500u);
+  EXPECT_EQ(DistinctRowOwners(table), 500u);
   std::set<std::string> enis;
   for (size_t i = 0; i < table.size(); ++i) {
     const DigestEntry& row = table.row(i);
@@ -383,7 +389,7 @@ TEST(DigestTableTest, ConcurrentMergesAreExact) {
   for (auto& t : threads) t.join();
   table.Finish();
   ASSERT_EQ(table.size(), static_cast<size_t>(kKeys));
-  EXPECT_EQ(table.owner_count(), 7u);
+  EXPECT_EQ(DistinctRowOwners(table), 7u);
   for (size_t i = 0; i < table.size(); ++i) {
     const DigestValue& v = table.row(i).value;
     ASSERT_EQ(v.flows, static_cast<uint64_t>(kThreads * kObjects));

@@ -1,0 +1,65 @@
+#pragma once
+/// PartialDigest: the aggregate of one object before it is merged into the DigestTable (and the
+/// query layer's group table).
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "digest/digest_key.hpp"
+#include "digest/owner_interner.hpp"
+#include "flowlog/line_parser.hpp"
+
+namespace vpcflow {
+
+class DigestTable;
+
+/// The aggregate of one object, before it is merged: an open-addressing table and an owner
+/// interner local to the object, both keeping their memory between objects. No locks and no
+/// allocation per record. Not thread-safe.
+class PartialDigest {
+ public:
+  PartialDigest();
+  PartialDigest(const PartialDigest&) = delete;
+  PartialDigest& operator=(const PartialDigest&) = delete;
+
+  /// Aggregates one record as it is (the caller has already applied the window and the fold).
+  void Add(const FlowRecord& record);
+  /// Aggregates an entry whose key the caller built (its owner from InternOwner): adds its value
+  /// to the entry of the same key (DigestValue::Add), or appends it. Returns the entry's index
+  /// in entries(). The query layer groups rows with it.
+  size_t AddEntry(const DigestEntry& entry);
+  /// The index in entries() of the entry of `key`, or -1.
+  int64_t Find(const DigestKey& key) const;
+  /// The id of (account, interface) in owners(), for AddEntry's keys.
+  uint32_t InternOwner(std::string_view account, std::string_view interface) {
+    return owners_.Intern(account, interface, HashOwner(account, interface));
+  }
+  /// Forgets the records (keeps capacity).
+  void Clear();
+  /// Distinct keys so far.
+  size_t size() const { return entries_.size(); }
+  /// The entries (owners are ids of owners()).
+  const std::vector<DigestEntry>& entries() const { return entries_; }
+  const OwnerInterner& owners() const { return owners_; }
+
+ private:
+  friend class DigestTable;
+  void Rehash(size_t capacity);
+
+  std::vector<DigestEntry> entries_;
+  std::vector<uint64_t> hashes_;  // of entries_, same order
+  // Open addressing, linear probing: {entry index + 1 (0 = empty), hash >> 32}.
+  std::vector<std::pair<uint32_t, uint32_t>> slots_;
+  size_t mask_ = 0;
+  OwnerInterner owners_;
+  // The previous record's owner (records of one interface tend to come together).
+  uint32_t last_owner_ = UINT32_MAX;
+  // Reused by DigestTable::Merge.
+  std::vector<uint32_t> merge_order_;
+  std::vector<std::pair<uint32_t, uint64_t>> merge_owners_;  // (local id, hash)
+};
+
+}  // namespace vpcflow

@@ -35,6 +35,14 @@ enum class ServiceRole {
   kWorker,  ///< takes jobs from the NATS queue; serves only /healthz, /readyz and /metrics
 };
 
+/// An S3 bucket of the service and how to reach it: read from `<NAME>`, `<NAME>_REGION` and
+/// `<NAME>_ROLE` (e.g. DIGEST_STORAGE_BUCKET, DIGEST_STORAGE_BUCKET_REGION, ..._ROLE).
+struct BucketConfig {
+  std::string bucket;  ///< "" = not on S3
+  std::string region;  ///< "" = AWS_REGION (then AWS_DEFAULT_REGION)
+  std::string role;    ///< an IAM role to assume for it (STS AssumeRole); "" = none
+};
+
 /// Everything configurable, with the defaults of DESIGN.md ("Configuration").
 struct Config {
   std::string listen_address = "0.0.0.0";  ///< LISTEN_ADDRESS
@@ -46,18 +54,12 @@ struct Config {
   std::string digest_dir;    ///< DIGEST_STORAGE_DIR ("" = DATA_DIR/digests)
   std::string progress_dir;  ///< DIGEST_PROGRESS_DIR ("" = DATA_DIR/progress)
 
-  std::string flowlogs_bucket;         ///< VPC_FLOW_LOGS_BUCKET (set: read from S3)
-  std::string flowlogs_bucket_region;  ///< VPC_FLOW_LOGS_BUCKET_REGION
-  std::string flowlogs_bucket_role;    ///< VPC_FLOW_LOGS_BUCKET_ROLE
-  ScanOptions scan;  ///< VPC_FLOW_LOGS_SCAN_ACCOUNTS/_REGIONS, VPC_FLOW_LOGS_PREFIX
+  BucketConfig flowlogs_bucket;  ///< VPC_FLOW_LOGS_BUCKET[_REGION|_ROLE] (set: read from S3)
+  ScanOptions scan;              ///< VPC_FLOW_LOGS_SCAN_ACCOUNTS/_REGIONS, VPC_FLOW_LOGS_PREFIX
   int64_t max_bytes_prefetch = 150000000;  ///< VPC_MAX_BYTES_PREFETCH
   int max_concurrent_prefetch = 2;         ///< VPC_MAX_CONCURRENT_PREFETCH
-  std::string digest_bucket;               ///< DIGEST_STORAGE_BUCKET
-  std::string digest_bucket_region;        ///< DIGEST_STORAGE_BUCKET_REGION
-  std::string digest_bucket_role;          ///< DIGEST_STORAGE_BUCKET_ROLE
-  std::string progress_bucket;             ///< DIGEST_PROGRESS_BUCKET
-  std::string progress_bucket_region;      ///< DIGEST_PROGRESS_BUCKET_REGION
-  std::string progress_bucket_role;        ///< DIGEST_PROGRESS_BUCKET_ROLE
+  BucketConfig digest_bucket;              ///< DIGEST_STORAGE_BUCKET[_REGION|_ROLE]
+  BucketConfig progress_bucket;            ///< DIGEST_PROGRESS_BUCKET[_REGION|_ROLE]
 
   int64_t progress_timeout_ms = 600000;  ///< DIGEST_PROGRESS_TIMEOUT (ms): marker TTL
   /// DIGEST_HEARTBEAT_INTERVAL (a duration, whole seconds; ms here): how often the markers of

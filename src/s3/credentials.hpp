@@ -84,11 +84,6 @@ struct CredentialsSettings {
   Sleeper sleep{};
 };
 
-/// Reads CredentialsSettings from an environment map (names above; the older service's names
-/// win over the SDK's when both are set). USE_IAM accepts true/false/1/0/yes/no.
-CredentialsSettings CredentialsSettingsFromEnvironment(
-    const std::map<std::string, std::string>& env);
-
 /// Fixed credentials (environment keys, profile keys, tests). Never expire unless
 /// `expires_unix_ms` is set.
 CredentialsProviderPtr NewStaticCredentialsProvider(AwsCredentials credentials,

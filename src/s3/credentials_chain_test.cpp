@@ -407,13 +407,12 @@ TEST_F(ChainTest, RegionFromTheEnvironmentThenTheProfileThenImdsThenTheDefault) 
 TEST(CredentialsSecretsTest, DescriptionsCarryNoSecrets) {
   ScratchDir dir;
   WriteFile(dir.Sub("token"), kWebToken);
-  CredentialsSettings settings = CredentialsSettingsFromEnvironment({
-      {"AWS_ACCESS_KEY_ID", "AKID"},
-      {"AWS_SECRET_ACCESS_KEY", kSecret},
-      {"AWS_SESSION_TOKEN", kSessionToken},
-      {"AWS_WEB_IDENTITY_TOKEN_FILE", dir.Sub("token")},
-      {"AWS_ROLE_ARN", kRoleArn},
-  });
+  CredentialsSettings settings;
+  settings.access_key_id = "AKID";
+  settings.secret_access_key = kSecret;
+  settings.session_token = kSessionToken;
+  settings.web_identity_token_file = dir.Sub("token");
+  settings.role_arn = kRoleArn;
   settings.sts_endpoint = "http://127.0.0.1:" + std::to_string(RefusedLocalPort());
   settings.sleep = NoWait();
   auto clock = std::make_shared<FakeClock>();

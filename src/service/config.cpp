@@ -102,6 +102,17 @@ class EnvReader {
   // An absolute http(s) URL with a host. `signed_requests`: an AWS endpoint, whose requests are
   // signed with the AWS credentials, so user-info or a query there is a mistake. URLs are quoted
   // redacted (they may carry a password or a token).
+  // `name`, `name`_REGION and `name`_ROLE.
+  void Bucket(const std::string& name, BucketConfig* out) {
+    String(name.c_str(), &out->bucket);
+    const std::string region = name + "_REGION";
+    String(region.c_str(), &out->region);
+    if (!out->region.empty() && !IsAwsRegionName(out->region)) {
+      Problem(region.c_str(), out->region, "is not a region name");
+    }
+    String((name + "_ROLE").c_str(), &out->role);
+  }
+
   void Url(const char* name, std::string* out, bool signed_requests = false) {
     const std::string* v = Get(name);
     if (v == nullptr) return;
@@ -178,6 +189,53 @@ constexpr int64_t kMaxHeartbeatSeconds = 600;
 constexpr int64_t kMaxWindowLimitSeconds = 366 * kDay;
 constexpr uint64_t kMaxMemoryLimit = uint64_t{1} << 40;
 
+// The settings of S3 access: credentials, endpoints, the CA bundle (never echoing secrets).
+void ReadS3Access(EnvReader& r, const std::map<std::string, std::string>& env, Config& c) {
+  c.ca_file = CaFileFromEnvironment(env);
+
+  r.Bool("USE_IAM", &c.use_iam);
+  r.String("AWS_CREDENTIALS_FILE", &c.aws_credentials_file);
+  r.String("AWS_CREDENTIALS_PROFILE", &c.aws_credentials_profile);
+  r.String("AWS_ACCESS_KEY_ID", &c.aws_access_key_id);
+  r.String("AWS_SECRET_ACCESS_KEY", &c.aws_secret_access_key);
+  r.String("AWS_SESSION_TOKEN", &c.aws_session_token);
+  r.String("AWS_REGION", &c.aws_region);
+  if (const std::string* v = r.Get("AWS_REGION"); v != nullptr && !IsAwsRegionName(*v)) {
+    r.Problem("AWS_REGION", *v, "is not a region name");
+  }
+  r.String("AWS_PROFILE", &c.aws_profile);
+  r.String("AWS_SHARED_CREDENTIALS_FILE", &c.aws_shared_credentials_file);
+  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url, true);
+  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3, true);
+  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts, true);
+  r.String("AWS_DEFAULT_REGION", &c.aws_default_region);
+  r.String("AWS_WEB_IDENTITY_TOKEN_FILE", &c.aws_web_identity_token_file);
+  r.String("AWS_ROLE_ARN", &c.aws_role_arn);
+  r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
+  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
+  r.String("AWS_CONFIG_FILE", &c.aws_config_file);
+  r.String("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", &c.aws_container_credentials_relative_uri);
+  r.Url("AWS_CONTAINER_CREDENTIALS_FULL_URI", &c.aws_container_credentials_full_uri);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN", &c.aws_container_authorization_token);
+  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &c.aws_container_authorization_token_file);
+  // Never echo secrets: these problems name the variables only.
+  if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
+    r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
+  }
+  if (!c.aws_session_token.empty() && c.aws_access_key_id.empty()) {
+    r.Problem("AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID");
+  }
+}
+
+// The problems of `r` as one InvalidArgument, or OK.
+Status ProblemsStatus(EnvReader& r) {
+  std::vector<std::string> problems = r.TakeProblems();
+  if (problems.empty()) return OkStatus();
+  std::string message = "invalid configuration:";
+  for (const std::string& p : problems) message += "\n  " + p;
+  return InvalidArgumentError(std::move(message));
+}
+
 }  // namespace
 
 Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& env) {
@@ -195,27 +253,15 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.String("DIGEST_STORAGE_DIR", &c.digest_dir);
   r.String("DIGEST_PROGRESS_DIR", &c.progress_dir);
 
-  r.String("VPC_FLOW_LOGS_BUCKET", &c.flowlogs_bucket);
-  r.String("VPC_FLOW_LOGS_BUCKET_REGION", &c.flowlogs_bucket_region);
-  r.String("VPC_FLOW_LOGS_BUCKET_ROLE", &c.flowlogs_bucket_role);
+  r.Bucket("VPC_FLOW_LOGS_BUCKET", &c.flowlogs_bucket);
   r.List("VPC_FLOW_LOGS_SCAN_ACCOUNTS", &c.scan.accounts, IsAwsAccountId,
          "is not a 12-digit account id");
   r.List("VPC_FLOW_LOGS_SCAN_REGIONS", &c.scan.regions, IsAwsRegionName, "is not a region name");
   r.String("VPC_FLOW_LOGS_PREFIX", &c.scan.prefix);
   r.Integer("VPC_MAX_BYTES_PREFETCH", &c.max_bytes_prefetch, 1, kMaxPrefetchBytes);
   r.Integer("VPC_MAX_CONCURRENT_PREFETCH", &c.max_concurrent_prefetch, 1, 256);
-  r.String("DIGEST_STORAGE_BUCKET", &c.digest_bucket);
-  r.String("DIGEST_STORAGE_BUCKET_REGION", &c.digest_bucket_region);
-  r.String("DIGEST_STORAGE_BUCKET_ROLE", &c.digest_bucket_role);
-  r.String("DIGEST_PROGRESS_BUCKET", &c.progress_bucket);
-  r.String("DIGEST_PROGRESS_BUCKET_REGION", &c.progress_bucket_region);
-  r.String("DIGEST_PROGRESS_BUCKET_ROLE", &c.progress_bucket_role);
-  for (const char* name : {"VPC_FLOW_LOGS_BUCKET_REGION", "DIGEST_STORAGE_BUCKET_REGION",
-                           "DIGEST_PROGRESS_BUCKET_REGION", "AWS_REGION"}) {
-    if (const std::string* v = r.Get(name); v != nullptr && !IsAwsRegionName(*v)) {
-      r.Problem(name, *v, "is not a region name");
-    }
-  }
+  r.Bucket("DIGEST_STORAGE_BUCKET", &c.digest_bucket);
+  r.Bucket("DIGEST_PROGRESS_BUCKET", &c.progress_bucket);
 
   r.Integer("DIGEST_PROGRESS_TIMEOUT", &c.progress_timeout_ms, kMinProgressTimeoutMs,
             kMaxProgressTimeoutMs);
@@ -293,43 +339,17 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
     r.Problem("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
   }
-  c.ca_file = CaFileFromEnvironment(env);
+  ReadS3Access(r, env, c);
+  RETURN_IF_ERROR(ProblemsStatus(r));
+  return c;
+}
 
-  r.Bool("USE_IAM", &c.use_iam);
-  r.String("AWS_CREDENTIALS_FILE", &c.aws_credentials_file);
-  r.String("AWS_CREDENTIALS_PROFILE", &c.aws_credentials_profile);
-  r.String("AWS_ACCESS_KEY_ID", &c.aws_access_key_id);
-  r.String("AWS_SECRET_ACCESS_KEY", &c.aws_secret_access_key);
-  r.String("AWS_SESSION_TOKEN", &c.aws_session_token);
-  r.String("AWS_REGION", &c.aws_region);
-  r.String("AWS_PROFILE", &c.aws_profile);
-  r.String("AWS_SHARED_CREDENTIALS_FILE", &c.aws_shared_credentials_file);
-  r.Url("AWS_ENDPOINT_URL", &c.aws_endpoint_url, true);
-  r.Url("AWS_ENDPOINT_URL_S3", &c.aws_endpoint_url_s3, true);
-  r.Url("AWS_ENDPOINT_URL_STS", &c.aws_endpoint_url_sts, true);
-  r.String("AWS_DEFAULT_REGION", &c.aws_default_region);
-  r.String("AWS_WEB_IDENTITY_TOKEN_FILE", &c.aws_web_identity_token_file);
-  r.String("AWS_ROLE_ARN", &c.aws_role_arn);
-  r.String("AWS_ROLE_SESSION_NAME", &c.aws_role_session_name);
-  r.Url("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.aws_ec2_metadata_endpoint, true);
-  r.String("AWS_CONFIG_FILE", &c.aws_config_file);
-  r.String("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", &c.aws_container_credentials_relative_uri);
-  r.Url("AWS_CONTAINER_CREDENTIALS_FULL_URI", &c.aws_container_credentials_full_uri);
-  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN", &c.aws_container_authorization_token);
-  r.String("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &c.aws_container_authorization_token_file);
-  // Never echo secrets: these problems name the variables only.
-  if (c.aws_access_key_id.empty() != c.aws_secret_access_key.empty()) {
-    r.Problem("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
-  }
-  if (!c.aws_session_token.empty() && c.aws_access_key_id.empty()) {
-    r.Problem("AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID");
-  }
-
-  std::vector<std::string> problems = r.TakeProblems();
-  if (problems.empty()) return c;
-  std::string message = "invalid configuration:";
-  for (const std::string& p : problems) message += "\n  " + p;
-  return InvalidArgumentError(std::move(message));
+Result<Config> S3AccessFromEnvironment(const std::map<std::string, std::string>& env) {
+  EnvReader r(env);
+  Config c;
+  ReadS3Access(r, env, c);
+  RETURN_IF_ERROR(ProblemsStatus(r));
+  return c;
 }
 
 Result<int64_t> MaxWindowFromEnvironment(const std::map<std::string, std::string>& env) {

@@ -101,20 +101,20 @@ TEST(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c->flowlogs_dir, "/logs");
   EXPECT_EQ(c->digest_dir, "/digests");
   EXPECT_EQ(c->progress_dir, "/progress");
-  EXPECT_EQ(c->flowlogs_bucket, "logs-bucket");
-  EXPECT_EQ(c->flowlogs_bucket_region, "eu-west-1");
-  EXPECT_EQ(c->flowlogs_bucket_role, "arn:aws:iam::123456789012:role/read");
+  EXPECT_EQ(c->flowlogs_bucket.bucket, "logs-bucket");
+  EXPECT_EQ(c->flowlogs_bucket.region, "eu-west-1");
+  EXPECT_EQ(c->flowlogs_bucket.role, "arn:aws:iam::123456789012:role/read");
   EXPECT_THAT(c->scan.accounts, ElementsAre("123456789012", "210987654321"));
   EXPECT_THAT(c->scan.regions, ElementsAre("us-east-1", "eu-west-1"));
   EXPECT_EQ(c->scan.prefix, "team/");
   EXPECT_EQ(c->max_bytes_prefetch, 1000);
   EXPECT_EQ(c->max_concurrent_prefetch, 8);
-  EXPECT_EQ(c->digest_bucket, "digest-bucket");
-  EXPECT_EQ(c->digest_bucket_region, "us-west-2");
-  EXPECT_EQ(c->digest_bucket_role, "role-d");
-  EXPECT_EQ(c->progress_bucket, "progress-bucket");
-  EXPECT_EQ(c->progress_bucket_region, "us-west-1");
-  EXPECT_EQ(c->progress_bucket_role, "role-p");
+  EXPECT_EQ(c->digest_bucket.bucket, "digest-bucket");
+  EXPECT_EQ(c->digest_bucket.region, "us-west-2");
+  EXPECT_EQ(c->digest_bucket.role, "role-d");
+  EXPECT_EQ(c->progress_bucket.bucket, "progress-bucket");
+  EXPECT_EQ(c->progress_bucket.region, "us-west-1");
+  EXPECT_EQ(c->progress_bucket.role, "role-p");
   EXPECT_EQ(c->progress_timeout_ms, 5000);
   EXPECT_EQ(c->max_window_seconds, 5400);
   EXPECT_EQ(c->workers, 4);
@@ -242,7 +242,7 @@ TEST(ConfigTest, BucketsAreAcceptedNowThatS3IsBuilt) {
                    {"DIGEST_PROGRESS_BUCKET", "progress"}};
   Result<Config> c = ConfigFromEnvironment(env);
   ASSERT_OK(c.status());
-  EXPECT_EQ(c->flowlogs_bucket, "logs");
+  EXPECT_EQ(c->flowlogs_bucket.bucket, "logs");
 }
 
 TEST(ConfigTest, NeverEchoesSecrets) {

@@ -40,18 +40,20 @@ CredentialsSettings CredentialsSettingsFromConfig(const Config& c) {
   return s;
 }
 
+std::string S3EndpointFromConfig(const Config& c) {
+  return FirstSet(c.aws_endpoint_url_s3, c.aws_endpoint_url);
+}
+
 S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
                      std::shared_ptr<HttpClient> http, ClockPtr clock,
                      std::vector<std::string>* problems) {
   S3Stores out;
-  S3ClientFactory clients(CredentialsSettingsFromConfig(c),
-                          FirstSet(c.aws_endpoint_url_s3, c.aws_endpoint_url), std::move(http),
-                          clock);
-  auto client_for = [&](const char* variable, const std::string& bucket, const std::string& region,
-                        const std::string& role) -> std::shared_ptr<S3Client> {
-    Result<std::shared_ptr<S3Client>> client = clients.Make(region, role);
+  S3ClientFactory clients(CredentialsSettingsFromConfig(c), S3EndpointFromConfig(c),
+                          std::move(http), clock);
+  auto client_for = [&](const char* variable, const BucketConfig& b) -> std::shared_ptr<S3Client> {
+    Result<std::shared_ptr<S3Client>> client = clients.Make(b.region, b.role);
     if (client.ok()) return std::move(client).value();
-    problems->push_back(std::string(variable) + ": \"" + bucket +
+    problems->push_back(std::string(variable) + ": \"" + b.bucket +
                         "\": " + client.status().message());
     return nullptr;
   };
@@ -70,37 +72,36 @@ S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
     return true;
   };
 
-  if (wanted.source && !c.flowlogs_bucket.empty()) {
-    if (auto client = client_for("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket,
-                                 c.flowlogs_bucket_region, c.flowlogs_bucket_role)) {
+  if (wanted.source && !c.flowlogs_bucket.bucket.empty()) {
+    const std::string& bucket = c.flowlogs_bucket.bucket;
+    if (auto client = client_for("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket)) {
       // HEAD of the bucket checks it exists, is in the region given and the keys are good.
-      Status readable = client->HeadBucket(c.flowlogs_bucket);
+      Status readable = client->HeadBucket(bucket);
       Result<ObjectSourcePtr> source =
-          NewS3ObjectSource(client, {.bucket = c.flowlogs_bucket,
+          NewS3ObjectSource(client, {.bucket = bucket,
                                      .max_bytes_prefetch = c.max_bytes_prefetch,
                                      .max_concurrent_prefetch = c.max_concurrent_prefetch});
-      take("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket, readable, std::move(source), out.source);
+      take("VPC_FLOW_LOGS_BUCKET", bucket, readable, std::move(source), out.source);
     }
   }
-  if (wanted.storage && !c.digest_bucket.empty()) {
-    if (auto client = client_for("DIGEST_STORAGE_BUCKET", c.digest_bucket, c.digest_bucket_region,
-                                 c.digest_bucket_role)) {
-      Status reachable = client->HeadBucket(c.digest_bucket);
-      Result<StoragePtr> storage = NewS3Storage(client, c.digest_bucket);
-      take("DIGEST_STORAGE_BUCKET", c.digest_bucket, reachable, std::move(storage), out.storage);
+  if (wanted.storage && !c.digest_bucket.bucket.empty()) {
+    const std::string& bucket = c.digest_bucket.bucket;
+    if (auto client = client_for("DIGEST_STORAGE_BUCKET", c.digest_bucket)) {
+      Status reachable = client->HeadBucket(bucket);
+      Result<StoragePtr> storage = NewS3Storage(client, bucket);
+      take("DIGEST_STORAGE_BUCKET", bucket, reachable, std::move(storage), out.storage);
     }
   }
-  if (wanted.marker && !c.progress_bucket.empty()) {
-    if (auto client = client_for("DIGEST_PROGRESS_BUCKET", c.progress_bucket,
-                                 c.progress_bucket_region, c.progress_bucket_role)) {
+  if (wanted.marker && !c.progress_bucket.bucket.empty()) {
+    const std::string& bucket = c.progress_bucket.bucket;
+    if (auto client = client_for("DIGEST_PROGRESS_BUCKET", c.progress_bucket)) {
       // The marker probes conditional writes, which also checks the bucket is writable.
       bool atomic = true;
       Result<MarkerPtr> marker =
-          NewS3Marker(client, c.progress_bucket, MarkerOptionsFor(c, clock), "", &atomic);
-      if (take("DIGEST_PROGRESS_BUCKET", c.progress_bucket, OkStatus(), std::move(marker),
-               out.marker)) {
+          NewS3Marker(client, bucket, MarkerOptionsFor(c, clock), "", &atomic);
+      if (take("DIGEST_PROGRESS_BUCKET", bucket, OkStatus(), std::move(marker), out.marker)) {
         if (!atomic) {
-          out.warnings.push_back("DIGEST_PROGRESS_BUCKET \"" + c.progress_bucket +
+          out.warnings.push_back("DIGEST_PROGRESS_BUCKET \"" + bucket +
                                  "\": the server ignores If-None-Match on PUT; two POSTs racing "
                                  "for one digest may both start it");
         }

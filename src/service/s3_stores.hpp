@@ -17,8 +17,12 @@
 
 namespace vpcflow {
 
-/// The credential chain's inputs from a Config (HOME from the process environment).
+/// The credential chain's inputs from a Config (HOME from the process environment). With
+/// S3AccessFromEnvironment (config.hpp), the one way a program reads them from the environment.
 CredentialsSettings CredentialsSettingsFromConfig(const Config& config);
+
+/// The S3 endpoint of a Config: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else "" (AWS).
+std::string S3EndpointFromConfig(const Config& config);
 
 /// Which stores to build; a store is built when its flag is set and its bucket is not empty.
 struct S3StoresWanted {

@@ -113,9 +113,9 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
     stats_ = NewDogStatsd(
         {.address = c.statsd_address, .prefix = "vpcflow_digesterd", .tags = c.statsd_tags});
   }
-  const S3StoresWanted s3_wanted{.source = !source_ && !c.flowlogs_bucket.empty(),
-                                 .storage = !storage_ && !c.digest_bucket.empty(),
-                                 .marker = !marker_ && !c.progress_bucket.empty()};
+  const S3StoresWanted s3_wanted{.source = !source_ && !c.flowlogs_bucket.bucket.empty(),
+                                 .storage = !storage_ && !c.digest_bucket.bucket.empty(),
+                                 .marker = !marker_ && !c.progress_bucket.bucket.empty()};
   if (s3_wanted.source || s3_wanted.storage || s3_wanted.marker) {
     if (!http_client_) http_client_ = NewCurlHttpClient({.ca_file = c.ca_file});
     // Not owned: http_client_ is declared before the stores, so it outlives them.
@@ -132,7 +132,7 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   // directory of its own, removed when the job ends).
   spill_dir_ = DirOr(c.spill_dir, c.data_dir, "spill");
   MakeDir(spill_dir_, "DIGEST_SPILL_DIR", &problems);
-  if (!source_ && c.flowlogs_bucket.empty()) {
+  if (!source_ && c.flowlogs_bucket.bucket.empty()) {
     const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");
     if (MakeDir(dir, "VPC_FLOW_LOGS_DIR", &problems)) {
       Result<ObjectSourcePtr> source =
@@ -144,7 +144,7 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
       }
     }
   }
-  if (!storage_ && c.digest_bucket.empty()) {
+  if (!storage_ && c.digest_bucket.bucket.empty()) {
     Result<StoragePtr> storage = NewFileStorage(DirOr(c.digest_dir, c.data_dir, "digests"));
     if (storage.ok()) {
       storage_ = std::move(storage).value();
@@ -152,7 +152,7 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
       problems.push_back("DIGEST_STORAGE_DIR: " + storage.status().message());
     }
   }
-  if (!marker_ && c.progress_bucket.empty()) {
+  if (!marker_ && c.progress_bucket.bucket.empty()) {
     Result<MarkerPtr> marker =
         NewFileMarker(DirOr(c.progress_dir, c.data_dir, "progress"), MarkerOptionsFor(c, clock_));
     if (marker.ok()) {

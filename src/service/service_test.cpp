@@ -219,7 +219,7 @@ TEST_F(ServiceTest, StartTwiceIsRefused) {
 }
 
 TEST_F(ServiceTest, AnUnreachableBucketIsAStartUpProblemNamingItsVariable) {
-  config_.digest_bucket = "digests";
+  config_.digest_bucket.bucket = "digests";
   config_.aws_access_key_id = "AKIDEXAMPLE";
   config_.aws_secret_access_key = "s3cr3t-never-shown";
   config_.aws_endpoint_url = "http://127.0.0.1:" + std::to_string(RefusedLocalPort());
@@ -233,7 +233,7 @@ TEST_F(ServiceTest, AnUnreachableBucketIsAStartUpProblemNamingItsVariable) {
 
 TEST_F(ServiceTest, ABucketWithoutCredentialsIsAStartUpProblem) {
   ScratchDir empty;
-  config_.flowlogs_bucket = "logs";
+  config_.flowlogs_bucket.bucket = "logs";
   config_.aws_credentials_file = empty.Sub("no-such-credentials");
   config_.aws_endpoint_url = "http://127.0.0.1:" + std::to_string(RefusedLocalPort());
   service_ = std::make_unique<Service>(config_);
@@ -596,7 +596,7 @@ TEST_F(ServiceTest, AFailedS3JobShowsOnlyTheErrorCodeAndRedactedMessage) {
                 .headers = {{"Content-Type", "application/xml"}}};
       });
   ASSERT_OK(s3.status());
-  config_.flowlogs_bucket = "logs";
+  config_.flowlogs_bucket.bucket = "logs";
   config_.aws_access_key_id = "AKIDEXAMPLE";
   config_.aws_secret_access_key = "wJalrXUtnFEMI-never-shown";
   config_.aws_region = "us-east-1";

@@ -16,13 +16,7 @@ uint64_t Metric(RankBy by, uint64_t packets, uint64_t bytes, uint64_t flows) {
 uint64_t Distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 Status CheckFlows(const QuerySpec& spec, const RowSource& rows) {
-  if (spec.needs_flows() && !rows.has_flows()) {
-    return FailedPreconditionError(
-        "this query needs the flows count, which this digest does not have (a stored digest "
-        "made before the rows sidecar, or without it); filter and rank by packets or bytes "
-        "instead");
-  }
-  return OkStatus();
+  return CheckRowsAnswer(spec, rows.has_flows());
 }
 
 // The N best ungrouped rows (by value descending, then first read), in a heap whose top is the
@@ -103,6 +97,16 @@ size_t Rank(std::vector<size_t>& order, uint64_t top, Value value, KeyLess key_l
 }
 
 }  // namespace
+
+Status CheckRowsAnswer(const QuerySpec& spec, bool has_flows) {
+  if (spec.needs_flows() && !has_flows) {
+    return FailedPreconditionError(
+        "this query needs the flows count, which this digest does not have (a stored digest "
+        "made before the rows sidecar, or without it); filter and rank by packets or bytes "
+        "instead");
+  }
+  return OkStatus();
+}
 
 Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
                 const QueryOptions& options) {

@@ -248,17 +248,22 @@ class PartialDigest {
   /// Distinct keys so far.
   size_t size() const { return entries_.size(); }
   /// The entries (owners are ids of owners()).
-  const std::vector<DigestEntry>& entries() const { return entries_; }
+  const std::vector<DigestEntry, HugePageAllocator<DigestEntry>>& entries() const {
+    return entries_;
+  }
   const OwnerInterner& owners() const { return owners_; }
 
  private:
   friend class DigestTable;
   void Rehash(size_t capacity);
 
-  std::vector<DigestEntry> entries_;
-  std::vector<uint64_t> hashes_;  // of entries_, same order
+  // Small for an object; large when a query groups millions of rows: huge pages then, as the
+  // global table's (a group_by of 1.5 M groups ran 1.6x slower without).
+  std::vector<DigestEntry, HugePageAllocator<DigestEntry>> entries_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> hashes_;  // of entries_, same order
   // Open addressing, linear probing: {entry index + 1 (0 = empty), hash >> 32}.
-  std::vector<std::pair<uint32_t, uint32_t>> slots_;
+  std::vector<std::pair<uint32_t, uint32_t>, HugePageAllocator<std::pair<uint32_t, uint32_t>>>
+      slots_;
   size_t mask_ = 0;
   OwnerInterner owners_;
   // The previous record's owner (records of one interface tend to come together).
@@ -386,8 +391,8 @@ class DigestTable {
     RowIndex index;
   };
 
-  void MergeShard(Shard& shard, const std::vector<DigestEntry>& entries,
-                  const std::vector<uint64_t>& hashes, const uint32_t* order, size_t count);
+  void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
+                  const uint32_t* order, size_t count);
 
   std::mutex owners_mu_;
   OwnerInterner owners_;

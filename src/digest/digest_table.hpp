@@ -237,6 +237,16 @@ class PartialDigest {
   /// to the entry of the same key (DigestValue::Add), or appends it. Returns the entry's index
   /// in entries(). The query layer groups rows with it.
   size_t AddEntry(const DigestEntry& entry);
+  /// AddEntry with the key's hash (HashDigestKey) computed by the caller.
+  size_t AddEntry(const DigestEntry& entry, uint64_t hash);
+  /// Hints that an entry of key hash `hash` is added soon, so that a caller adding many can
+  /// overlap the table's cache misses: PrefetchSlot loads its first slot; PrefetchEntry, once
+  /// that slot is loaded, the entry it names. They change nothing.
+  void PrefetchSlot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+  void PrefetchEntry(uint64_t hash) const {
+    const uint32_t index = slots_[hash & mask_].first;
+    if (index != 0) __builtin_prefetch(&entries_[index - 1]);
+  }
   /// The index in entries() of the entry of `key`, or -1.
   int64_t Find(const DigestKey& key) const;
   /// The id of (account, interface) in owners(), for AddEntry's keys.

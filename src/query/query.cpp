@@ -151,6 +151,7 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
     groups.Add(row);
     return true;
   }));
+  groups.Finish();
   std::vector<size_t> order(groups.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   const size_t keep = Rank(
@@ -182,13 +183,15 @@ Status RunDiff(RowSource& base, RowSource& current, const QuerySpec& spec, ByteS
   summary.base.has_flows = base.has_flows();
   summary.totals.has_flows = current.has_flows();
   auto aggregate = [&spec](RowSource& rows, WindowTotals& totals, GroupTable& groups) {
-    return rows.ForEach([&](const RowView& row) {
+    Status status = rows.ForEach([&](const RowView& row) {
       ++totals.rows_read;
       if (!spec.filter.Matches(row)) return true;
       totals.Add(row);
       groups.Add(row);
       return true;
     });
+    groups.Finish();
+    return status;
   };
   GroupTable before(spec, base.has_flows());
   RETURN_IF_ERROR(aggregate(base, summary.base, before));

@@ -1,4 +1,5 @@
-# Process helpers shared by the throw-away test servers (rgw.sh, nats.sh). Sourced, not run.
+# Process helpers shared by the throw-away test servers (rgw.sh, nats.sh) and the scripts that
+# start vpcflow-digesterd (load_test.sh, bench_query.sh). Sourced, not run.
 
 # pid_in_file FILE PATTERN: the pid in FILE when that process is alive and its command line
 # contains PATTERN (a path of ours, so a recycled pid is never signalled); empty otherwise.
@@ -35,4 +36,24 @@ stop_pid() {
       sleep 0.05
     done
   fi
+}
+
+# digesterd_port LOG PID: the port vpcflow-digesterd (pid PID, its log in LOG) listens on, from
+# its "startup" log line; waits up to 10 s. Prints the log and returns 1 when it exits first or
+# does not start in time.
+digesterd_port() {
+  local log=$1 pid=$2 port i
+  for ((i = 0; i < 100; i++)); do
+    port=$(grep -m1 '"event":"startup"' "$log" 2>/dev/null |
+      sed -n 's/.*"port":\([0-9]*\).*/\1/p' || true)
+    if [[ -n "$port" ]]; then
+      echo "$port"
+      return 0
+    fi
+    alive "$pid" || break
+    sleep 0.1
+  done
+  echo "vpcflow-digesterd did not start:" >&2
+  cat "$log" >&2
+  return 1
 }

@@ -7,6 +7,9 @@
 #   CONNECTIONS=200 DURATION=30s THREADS=2 SIZE_MB=20 LOG_LEVEL=info scripts/load_test.sh
 set -euo pipefail
 
+# shellcheck source=scripts/daemon_lib.sh
+. "$(dirname "$0")/daemon_lib.sh"  # digesterd_port
+
 BUILD_DIR=${1:-build}
 CONNECTIONS=${CONNECTIONS:-200}
 DURATION=${DURATION:-30s}
@@ -41,15 +44,7 @@ LISTEN_ADDRESS=127.0.0.1 PORT=0 DATA_DIR="$work" STATSD_ADDRESS= LOG_LEVEL="$LOG
   "$BUILD_DIR/bin/vpcflow-digesterd" >"$work/service.log" 2>&1 &
 pid=$!
 
-port=""
-for _ in $(seq 1 100); do
-  port=$(grep -m1 '"event":"startup"' "$work/service.log" 2>/dev/null |
-    sed -n 's/.*"port":\([0-9]*\).*/\1/p' || true)
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/service.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$port" ]] || { echo "load_test: the service did not start" >&2; exit 1; }
+port=$(digesterd_port "$work/service.log" "$pid")
 url="http://127.0.0.1:$port/?start=$START&stop=$STOP"
 
 curl -sf -X POST "$url" >/dev/null

@@ -155,6 +155,48 @@ TEST_F(ServiceS3E2eTest, FullCycleWithEveryStoreOnS3) {
   EXPECT_THAT(service->output(), Not(HasSubstr(env_->secret_key)));
 }
 
+TEST_F(ServiceS3E2eTest, AQueryThatNeedsFlowsIsAnsweredFromTheSidecarOnS3) {
+  std::unique_ptr<Process> service = StartService();
+  ASSERT_NE(service, nullptr);
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  ASSERT_EQ(post->status, 202) << post->body;
+  Result<HttpResponse> get = GetUntilNotInProgress(
+      *http_, "http://127.0.0.1:" + std::to_string(port_) + "/" + kQuery, 60000);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200) << get->body;
+  // The job stored the rows sidecar beside the digest in the bucket.
+  EXPECT_OK(client_->HeadObject(digests_bucket_, std::string(kDesignId) + ".rows.gz").status());
+
+  // Ranked by flows, which only the sidecar has: the same answer as the CLI's over the digest
+  // it computes from the same files.
+  const std::vector<std::string> cli = {
+      VPCFLOW_DIGEST_BIN, "--source", corpus_->path(), "--start", kStart, "--stop", kStop};
+  struct Case {
+    std::string params;
+    std::vector<std::string> args;
+  };
+  const Case cases[] = {
+      {"&group_by=srcaddr/24,dstport&by=flows&top=20&format=json",
+       {"--group-by", "srcaddr/24,dstport", "--by", "flows", "--top", "20", "--format", "json"}},
+      {"&filter=flows%3E1&conversation=true&format=csv",
+       {"--filter", "flows>1", "--conversation", "--format", "csv"}},
+  };
+  for (const Case& c : cases) {
+    Result<HttpResponse> answer = Send("GET", "/" + kQuery + c.params);
+    ASSERT_OK(answer.status());
+    ASSERT_EQ(answer->status, 200) << c.params << ": " << answer->body;
+    std::vector<std::string> argv = cli;
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto [code, expected] = RunToCompletion(argv);
+    ASSERT_EQ(code, 0) << expected;
+    EXPECT_GT(expected.size(), 100u) << c.params;
+    EXPECT_EQ(answer->body, expected) << c.params;
+  }
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
+}
+
 TEST_F(ServiceS3E2eTest, AWrongSecretStopsStartUpWithAClearMessage) {
   std::map<std::string, std::string> all = S3Env();
   all["AWS_SECRET_ACCESS_KEY"] = "not-the-secret-0123456789";

@@ -153,7 +153,7 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
 }
 
 ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
-  constexpr std::string_view kStat = "digest_gets";
+  constexpr std::string_view kStat = kDigestGetsStat;
   // A browser opening the service: the web view.
   if (request.query.empty() && AcceptsHtml(request.accept)) return RedirectToWebUi();
   Result<Window> window = WindowFromQuery(request, ctx.max_window_seconds);
@@ -163,16 +163,35 @@ ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
     return InvalidInput(ctx, request, window.ok() ? spec.status() : window.status());
   }
   const std::string id = DigestId(*window);
-  Result<StoredDigest> stored = ctx.storage->Get(id);
-  if (stored.ok()) {
-    CountOutcome(ctx, kStat, "ok");
+  const bool query = !spec->plain() || spec->format != QueryFormat::kFlowLog;
+  // HEAD of a query answers from whether the digest is stored: the query does not run.
+  const bool head_of_query = query && request.method == "HEAD";
+  std::optional<StoredDigest> stored;
+  Result<bool> found = false;
+  if (head_of_query) {
+    found = ctx.storage->Exists(id);
+  } else if (Result<StoredDigest> got = ctx.storage->Get(id); got.ok()) {
+    stored = std::move(got).value();
+    found = true;
+  } else if (!IsNotFound(got.status())) {
+    found = got.status();
+  }
+  if (!found.ok()) {
+    CountOutcome(ctx, kStat, "error");
+    return DependencyFailure(ctx, "storage", found.status());
+  }
+  if (*found) {
     // One more read of the store: a client must know the digest may still change.
     Result<std::string> manifest = ctx.storage->GetManifest(id);
     const bool provisional = manifest.ok() && ManifestIsProvisional(*manifest);
     ApiResponse response;
-    if (!spec->plain() || spec->format != QueryFormat::kFlowLog) {
-      response = QueryDigestResponse(ctx, id, std::move(stored).value(), std::move(spec).value());
+    if (head_of_query) {
+      response = QueryDigestHead(ctx, id, *spec);
+    } else if (query) {
+      // Counts its outcome when the query ends.
+      response = QueryDigestResponse(ctx, id, std::move(*stored), std::move(spec).value());
     } else {
+      CountOutcome(ctx, kStat, "ok");
       response.content_type = "application/octet-stream";  // the stored gzip, as it is
       response.headers.emplace_back("X-Digest-Id", id);
       response.stream = std::move(stored->reader);
@@ -180,10 +199,6 @@ ApiResponse GetDigest(ApiContext& ctx, const ApiRequest& request) {
     }
     if (provisional) response.headers.emplace_back("X-Digest-Provisional", "true");
     return response;
-  }
-  if (!IsNotFound(stored.status())) {
-    CountOutcome(ctx, kStat, "error");
-    return DependencyFailure(ctx, "storage", stored.status());
   }
   Result<MarkInfo> mark = ctx.marker->State(id);
   if (!mark.ok()) {

@@ -45,6 +45,9 @@ struct ApiResponse {
   std::string body;
   ObjectReaderPtr stream;
   int64_t stream_size = -1;
+  /// An answer to HEAD whose GET streams its body: the header says so (Content-Length
+  /// `stream_size` when known, else chunked) though there is no `stream` to read.
+  bool head_of_stream = false;
   HeaderList headers;  ///< extra headers
 };
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <sstream>
@@ -65,10 +66,55 @@ const std::vector<testing_records::Rec>& CurrentRecords() {
   return recs;
 }
 
+// More rows than a WriterStream's buffer holds as ndjson: their answer streams.
+std::vector<testing_records::Rec> ManyRecords() {
+  std::vector<testing_records::Rec> many;
+  for (int i = 0; i < 40000; ++i) {
+    many.push_back(R("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), "10.0.0.1",
+                     static_cast<uint16_t>(i % 60000), 443, 1000 + i));
+  }
+  return many;
+}
+
+// Counts the bytes read from the digests and sidecars it opens.
+class ReadCountingStorage final : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  Result<StoredDigest> Get(std::string_view id) override { return Counted(target()->Get(id)); }
+  Result<StoredDigest> GetRows(std::string_view id) override {
+    return Counted(target()->GetRows(id));
+  }
+  uint64_t bytes_read() const { return bytes_read_->load(); }
+
+ private:
+  class Reader final : public ObjectReader {
+   public:
+    Reader(ObjectReaderPtr target, std::shared_ptr<std::atomic<uint64_t>> bytes)
+        : target_(std::move(target)), bytes_(std::move(bytes)) {}
+    Result<size_t> Read(std::span<char> buffer) override {
+      Result<size_t> n = target_->Read(buffer);
+      if (n.ok()) *bytes_ += *n;
+      return n;
+    }
+
+   private:
+    ObjectReaderPtr target_;
+    std::shared_ptr<std::atomic<uint64_t>> bytes_;
+  };
+
+  Result<StoredDigest> Counted(Result<StoredDigest> opened) {
+    if (opened.ok())
+      opened->reader = std::make_unique<Reader>(std::move(opened->reader), bytes_read_);
+    return opened;
+  }
+
+  std::shared_ptr<std::atomic<uint64_t>> bytes_read_ = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
 class QueryApiTest : public ::testing::Test {
  protected:
   QueryApiTest() : marker_(60000, std::make_shared<FakeClock>()), router_(&logger_) {
-    ctx_.storage = &storage_;
+    ctx_.storage = &counting_;
     ctx_.marker = &marker_;
     ctx_.logger = &logger_;
     ctx_.stats = &stats_;
@@ -89,15 +135,18 @@ class QueryApiTest : public ::testing::Test {
     ASSERT_OK((*upload)->Commit("{}"));
   }
 
-  ApiResponse Get(const std::string& target) {
+  ApiResponse Get(const std::string& target) { return Send("GET", target); }
+
+  ApiResponse Send(const std::string& method, const std::string& target) {
     ApiRequest request;
-    request.method = "GET";
+    request.method = method;
     request.target = target;
     EXPECT_OK(ParseTarget(target, &request.path, &request.query));
     return router_.Handle(std::move(request));
   }
 
   MemoryStorage storage_;
+  ReadCountingStorage counting_{&storage_};
   MemoryMarker marker_;
   MemoryLogger logger_;
   MemoryStats stats_;
@@ -206,17 +255,83 @@ TEST_F(QueryApiTest, DiffListsNewAndGoneRows) {
 
 TEST_F(QueryApiTest, AnswersStreamInBoundedMemory) {
   // More rows than the stream's buffer holds: the answer streams (no length) and is complete.
-  std::vector<testing_records::Rec> many;
-  for (int i = 0; i < 40000; ++i) {
-    many.push_back(R("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), "10.0.0.1",
-                     static_cast<uint16_t>(i % 60000), 443, 1000 + i));
-  }
-  Store(kCurrent, many, true);
+  Store(kCurrent, ManyRecords(), true);
   ApiResponse r = Get("/?" + kWindow + "&format=ndjson");
   ASSERT_EQ(r.status, 200);
   ASSERT_NE(r.stream, nullptr);
   EXPECT_EQ(r.stream_size, -1);
   EXPECT_EQ(Lines(Drain(r)), 40000u);
+}
+
+TEST_F(QueryApiTest, HeadOfAQueryAnswersItsHeadersWithoutRunningIt) {
+  Store(kCurrent, CurrentRecords(), true);
+  const std::string target = "/?" + kWindow + "&group_by=srcaddr&by=flows&format=csv";
+  ApiResponse head = Send("HEAD", target);
+  ASSERT_EQ(head.status, 200) << head.body;
+  EXPECT_EQ(head.content_type, "text/csv; charset=utf-8");
+  EXPECT_THAT(head.headers, Contains(Pair("X-Digest-Id", DigestId(kCurrent))));
+  EXPECT_TRUE(head.head_of_stream);
+  EXPECT_EQ(head.stream, nullptr);
+  EXPECT_EQ(counting_.bytes_read(), 0u);
+  EXPECT_EQ(stats_.CounterTotal("digest_queries"), 0);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 1);
+  // The GET of the same query reads the digest: the count above would have seen it.
+  ApiResponse get = Get(target);
+  ASSERT_EQ(get.status, 200) << get.body;
+  EXPECT_EQ(Lines(Drain(get)), 6u);  // the header and 5 sources
+  EXPECT_GT(counting_.bytes_read(), 0u);
+}
+
+TEST_F(QueryApiTest, HeadAnswersTheStatusGetWouldWithoutRunningTheQuery) {
+  Store(kCurrent, CurrentRecords(), false);
+  ApiResponse flows = Send("HEAD", "/?" + kWindow + "&by=flows&top=2");
+  EXPECT_EQ(flows.status, 400);  // the flows count needs the sidecar, as GET says
+  EXPECT_THAT(Message(flows), HasSubstr("flows"));
+  EXPECT_EQ(Send("HEAD", "/?" + kWindow + "&filter=%28").status, 400);
+  EXPECT_EQ(Send("HEAD", "/?start=2019-01-02T00:00:00Z&stop=2019-01-02T01:00:00Z&top=1").status,
+            404);
+
+  ApiResponse gone = Send("HEAD", "/diff?" + kBaseWindow + "&" + kWindow);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_THAT(Message(gone), HasSubstr("base digest"));
+  Store(kBase, {CurrentRecords()[0]}, false);
+  ApiResponse diff = Send("HEAD", "/diff?" + kBaseWindow + "&" + kWindow + "&format=ndjson");
+  ASSERT_EQ(diff.status, 200) << diff.body;
+  EXPECT_EQ(diff.content_type, "application/x-ndjson");
+  EXPECT_TRUE(diff.head_of_stream);
+  EXPECT_EQ(counting_.bytes_read(), 0u);
+  EXPECT_EQ(stats_.CounterTotal("digest_queries"), 0);
+}
+
+TEST_F(QueryApiTest, AGetCountsOkOnlyOnceTheWholeAnswerWasWritten) {
+  Store(kCurrent, ManyRecords(), true);
+  ApiResponse r = Get("/?" + kWindow + "&format=ndjson");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.stream, nullptr);  // 40000 rows do not fit the stream's buffer: not done yet
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 0);
+  EXPECT_EQ(Lines(Drain(r)), 40000u);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 1);
+  EXPECT_EQ(stats_.CounterTotal("digest_queries", {{"outcome", "ok"}}), 1);
+}
+
+TEST_F(QueryApiTest, AGetCountsAFailedOrCancelledQueryAsSuch) {
+  Store(kCurrent, ManyRecords(), true);
+  {
+    ApiResponse dropped = Get("/?" + kWindow + "&format=ndjson");
+    ASSERT_NE(dropped.stream, nullptr);
+  }  // the client went away: the query stops
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "cancelled"}}), 1);
+
+  EXPECT_EQ(Get("/?" + kWindow + "&filter=bogus%3D1").status, 400);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "invalid"}}), 1);
+
+  Result<StorageUploadPtr> upload = storage_.Begin(DigestId(kCurrent));
+  ASSERT_OK(upload.status());
+  ASSERT_OK((*upload)->body().Append("not gzip"));
+  ASSERT_OK((*upload)->Commit("{}"));
+  EXPECT_EQ(Get("/?" + kWindow + "&format=ndjson").status, 500);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "error"}}), 1);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 0);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 /// Router: maps (method, path) to a handler. Patterns are '/'-separated segments, each a
 /// literal or a `{name}` that matches one non-empty segment ("/" has no segments). Literal
 /// routes win over parameter routes whatever the order they were added in. HEAD finds the GET
-/// route of a path that has no HEAD route of its own (the server then sends no body).
+/// route of a path that has no HEAD route of its own (the server then sends no body); that
+/// handler sees the method "HEAD" and should answer the headers without preparing a body it
+/// would be costly to make (a query).
 ///
 /// Thread safety: add routes from one thread before serving; Find and Handle are const and
 /// safe from any number of threads.

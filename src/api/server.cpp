@@ -529,7 +529,7 @@ class HttpServer::Impl {
     const auto timeout = std::chrono::milliseconds(options_.request_timeout_ms);
     auto& lowest = beast::get_lowest_layer(stream);
     const auto status = static_cast<http::status>(response.status);
-    if (!response.stream) {
+    if (!response.stream && !(head && response.head_of_stream)) {
       http::response<http::string_body> res{status, version};
       SetHeaders(res, response, keep_alive);
       res.body() = std::move(response.body);

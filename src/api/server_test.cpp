@@ -27,6 +27,7 @@ namespace vpcflow {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // A raw TCP connection to 127.0.0.1 for what an HTTP client library will not send.
@@ -146,6 +147,17 @@ class ServerTest : public ::testing::Test {
            if (!r.Query("chunked")) out.stream_size = static_cast<int64_t>(big_.size());
            return out;
          }});
+    router_.Add({.method = "GET",
+                 .pattern = "/lazy",
+                 .name = "lazy",
+                 .handler = [this](const ApiRequest& r) {
+                   ApiResponse out;
+                   out.content_type = "text/plain";
+                   // HEAD: the headers of the stream, which is not opened.
+                   out.head_of_stream = r.method == "HEAD";
+                   if (!out.head_of_stream) out.stream = std::move(objects_.Open("big")).value();
+                   return out;
+                 }});
     router_.Add(
         {.method = "GET", .pattern = "/broken", .name = "broken", .handler = [](const ApiRequest&) {
            ApiResponse out;
@@ -503,6 +515,14 @@ TEST_F(ServerTest, HeadAnswersTheHeadersOfGetWithoutABody) {
   EXPECT_THAT(both, HasSubstr("Content-Length: " + std::to_string(big_.size()) + "\r\n"));
   EXPECT_EQ(both.find("abc"), std::string::npos);  // no byte of the streamed body
   EXPECT_EQ(both.substr(both.find("\r\n\r\n") + 4, 8), "HTTP/1.1");
+  // A HEAD answer without a stream says the GET's body streams (chunked), not that it is empty.
+  c.Clear();
+  c.Send("HEAD /lazy HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?q=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string lazy = c.ReadUntil([](const std::string& s) { return Contains(s, "\"q\":\"3\"}"); });
+  const std::string lazy_head = lazy.substr(0, lazy.find("\r\n\r\n"));
+  EXPECT_THAT(lazy_head, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(lazy_head, Not(HasSubstr("Content-Length")));
+  EXPECT_EQ(lazy.substr(lazy.find("\r\n\r\n") + 4, 8), "HTTP/1.1");
   // A path without GET still says which methods it takes.
   Result<HttpResponse> echo = Send("HEAD", "/echo");
   ASSERT_OK(echo.status());

@@ -74,7 +74,8 @@ void DigestTable::Merge(PartialDigest& partial) {
   }
   for (size_t s = 0; s < kShardCount; ++s) {
     if (starts[s] == starts[s + 1]) continue;
-    MergeShard(shards_[s], entries, hashes, order.data() + starts[s], starts[s + 1] - starts[s]);
+    MergeShard(shards_[s], entries.data(), hashes.data(), order.data() + starts[s],
+               starts[s + 1] - starts[s]);
   }
   partial.Clear();
 }
@@ -94,9 +95,8 @@ void DigestTable::RowIndex::Resize(size_t capacity) {
 // alone (no row is read), then every candidate row is loaded, each in a tight loop of
 // independent loads that the core overlaps, and only then are the entries added. Lookups ahead stay
 // valid: the entries of one partial are distinct keys and the shard is locked.
-void DigestTable::MergeShard(Shard& shard, const std::vector<DigestEntry>& entries,
-                             const std::vector<uint64_t>& hashes, const uint32_t* order,
-                             size_t count) {
+void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
+                             const uint32_t* order, size_t count) {
   constexpr size_t kBatch = 32;
   uint32_t candidate[kBatch];
   std::lock_guard lock(shard.mu);

@@ -172,8 +172,8 @@ class DigestTable {
     RowIndex index;
   };
 
-  void MergeShard(Shard& shard, const std::vector<DigestEntry>& entries,
-                  const std::vector<uint64_t>& hashes, const uint32_t* order, size_t count);
+  void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
+                  const uint32_t* order, size_t count);
   size_t ShardBytes(const Shard& shard) const;
 
   std::atomic<size_t> memory_bytes_{0};

@@ -43,9 +43,9 @@ void PartialDigest::Add(const FlowRecord& record) {
   AddEntry(e);
 }
 
-size_t PartialDigest::AddEntry(const DigestEntry& e) {
-  const uint64_t hash = HashDigestKey(e.key);
+size_t PartialDigest::AddEntry(const DigestEntry& e) { return AddEntry(e, HashDigestKey(e.key)); }
 
+size_t PartialDigest::AddEntry(const DigestEntry& e, uint64_t hash) {
   const auto tag = static_cast<uint32_t>(hash >> 32);
   size_t pos = hash & mask_;
   for (;; pos = (pos + 1) & mask_) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "digest/digest_key.hpp"
+#include "digest/huge_pages.hpp"
 #include "digest/owner_interner.hpp"
 #include "flowlog/line_parser.hpp"
 
@@ -31,6 +32,16 @@ class PartialDigest {
   /// to the entry of the same key (DigestValue::Add), or appends it. Returns the entry's index
   /// in entries(). The query layer groups rows with it.
   size_t AddEntry(const DigestEntry& entry);
+  /// AddEntry with the key's hash (HashDigestKey) computed by the caller.
+  size_t AddEntry(const DigestEntry& entry, uint64_t hash);
+  /// Hints that an entry of key hash `hash` is added soon, so that a caller adding many can
+  /// overlap the table's cache misses: PrefetchSlot loads its first slot; PrefetchEntry, once
+  /// that slot is loaded, the entry it names. They change nothing.
+  void PrefetchSlot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+  void PrefetchEntry(uint64_t hash) const {
+    const uint32_t index = slots_[hash & mask_].first;
+    if (index != 0) __builtin_prefetch(&entries_[index - 1]);
+  }
   /// The index in entries() of the entry of `key`, or -1.
   int64_t Find(const DigestKey& key) const;
   /// The id of (account, interface) in owners(), for AddEntry's keys.
@@ -42,17 +53,22 @@ class PartialDigest {
   /// Distinct keys so far.
   size_t size() const { return entries_.size(); }
   /// The entries (owners are ids of owners()).
-  const std::vector<DigestEntry>& entries() const { return entries_; }
+  const std::vector<DigestEntry, HugePageAllocator<DigestEntry>>& entries() const {
+    return entries_;
+  }
   const OwnerInterner& owners() const { return owners_; }
 
  private:
   friend class DigestTable;
   void Rehash(size_t capacity);
 
-  std::vector<DigestEntry> entries_;
-  std::vector<uint64_t> hashes_;  // of entries_, same order
+  // Small for an object; large when a query groups millions of rows: huge pages then, as the
+  // global table's (a group_by of 1.5 M groups ran 1.5x slower without).
+  std::vector<DigestEntry, HugePageAllocator<DigestEntry>> entries_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> hashes_;  // of entries_, same order
   // Open addressing, linear probing: {entry index + 1 (0 = empty), hash >> 32}.
-  std::vector<std::pair<uint32_t, uint32_t>> slots_;
+  std::vector<std::pair<uint32_t, uint32_t>, HugePageAllocator<std::pair<uint32_t, uint32_t>>>
+      slots_;
   size_t mask_ = 0;
   OwnerInterner owners_;
   // The previous record's owner (records of one interface tend to come together).

@@ -79,11 +79,31 @@ void GroupTable::Add(const RowView& row) {
     }
   }
   e.value = {r.packets, r.bytes, row.flows, r.start, r.end};
-  const size_t index = table_.AddEntry(e);
+  const uint64_t hash = HashDigestKey(k);
+  table_.PrefetchSlot(hash);
+  if (pending_count_ == kLag) {
+    Insert(pending_[pending_head_]);
+    pending_[pending_head_] = {e, hash, reversed};
+    pending_head_ = (pending_head_ + 1) % kLag;
+    table_.PrefetchEntry(pending_[(pending_head_ + kLag / 2) % kLag].hash);
+  } else {
+    pending_[(pending_head_ + pending_count_++) % kLag] = {e, hash, reversed};
+  }
+}
+
+void GroupTable::Finish() {
+  for (; pending_count_ > 0; --pending_count_) {
+    Insert(pending_[pending_head_]);
+    pending_head_ = (pending_head_ + 1) % kLag;
+  }
+}
+
+void GroupTable::Insert(const Pending& p) {
+  const size_t index = table_.AddEntry(p.entry, p.hash);
   if (index == dst_sent_.size()) dst_sent_.emplace_back(0, 0);
-  if (reversed) {
-    dst_sent_[index].first += r.packets;
-    dst_sent_[index].second += r.bytes;
+  if (p.reversed) {
+    dst_sent_[index].first += p.entry.value.packets;
+    dst_sent_[index].second += p.entry.value.bytes;
   }
 }
 

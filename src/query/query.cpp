@@ -16,13 +16,7 @@ uint64_t Metric(RankBy by, uint64_t packets, uint64_t bytes, uint64_t flows) {
 uint64_t Distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 Status CheckFlows(const QuerySpec& spec, const RowSource& rows) {
-  if (spec.needs_flows() && !rows.has_flows()) {
-    return FailedPreconditionError(
-        "this query needs the flows count, which this digest does not have (a stored digest "
-        "made before the rows sidecar, or without it); filter and rank by packets or bytes "
-        "instead");
-  }
-  return OkStatus();
+  return CheckRowsAnswer(spec, rows.has_flows());
 }
 
 // The N best ungrouped rows (by value descending, then first read), in a heap whose top is the
@@ -104,6 +98,16 @@ size_t Rank(std::vector<size_t>& order, uint64_t top, Value value, KeyLess key_l
 
 }  // namespace
 
+Status CheckRowsAnswer(const QuerySpec& spec, bool has_flows) {
+  if (spec.needs_flows() && !has_flows) {
+    return FailedPreconditionError(
+        "this query needs the flows count, which this digest does not have (a stored digest "
+        "made before the rows sidecar, or without it); filter and rank by packets or bytes "
+        "instead");
+  }
+  return OkStatus();
+}
+
 Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
                 const QueryOptions& options) {
   RETURN_IF_ERROR(CheckFlows(spec, rows));
@@ -147,6 +151,7 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
     groups.Add(row);
     return true;
   }));
+  groups.Finish();
   std::vector<size_t> order(groups.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   const size_t keep = Rank(
@@ -178,13 +183,15 @@ Status RunDiff(RowSource& base, RowSource& current, const QuerySpec& spec, ByteS
   summary.base.has_flows = base.has_flows();
   summary.totals.has_flows = current.has_flows();
   auto aggregate = [&spec](RowSource& rows, WindowTotals& totals, GroupTable& groups) {
-    return rows.ForEach([&](const RowView& row) {
+    Status status = rows.ForEach([&](const RowView& row) {
       ++totals.rows_read;
       if (!spec.filter.Matches(row)) return true;
       totals.Add(row);
       groups.Add(row);
       return true;
     });
+    groups.Finish();
+    return status;
   };
   GroupTable before(spec, base.has_flows());
   RETURN_IF_ERROR(aggregate(base, summary.base, before));

@@ -25,6 +25,11 @@ struct QueryOptions {
   GraphOptions graph;  ///< how an svg is rendered
 };
 
+/// OK when rows with (`has_flows`) or without the flows count can answer `spec`;
+/// FailedPrecondition, saying so, when the query needs flows and they lack them. RunQuery and
+/// RunDiff check it first; a caller may ask before opening the rows (an HTTP HEAD).
+[[nodiscard]] Status CheckRowsAnswer(const QuerySpec& spec, bool has_flows);
+
 /// Answers `spec` over `rows` into `sink` (not closed). Returns FailedPrecondition when the
 /// query needs flows and the rows lack them (a stored digest without its rows sidecar), the
 /// source's error (DataLoss, the reader's), the sink's, or the svg renderer's (NotFound when

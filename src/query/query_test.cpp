@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -186,6 +187,36 @@ TEST(RunQueryTest, ConversationsOfGroupedPrefixes) {
   EXPECT_THAT(lines[0], HasSubstr("\"bytes\":95600"));
   EXPECT_THAT(lines[2], HasSubstr("\"srcaddr\":\"10.0.0.0/16\",\"dstaddr\":\"192.168.0.0/16\""));
   EXPECT_THAT(lines[2], HasSubstr("\"src_bytes\":0,\"dst_packets\":1,\"dst_bytes\":64"));
+}
+
+TEST(RunQueryTest, GroupingManyRowsSumsEachGroupsRows) {
+  // More rows than the group table's queue holds (GroupTable::kLag), both directions of each
+  // pair: every row reaches its group once.
+  std::vector<Rec> recs;
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> expected;
+  for (uint16_t i = 0; i < 600; ++i) {
+    const std::string a = "10.0.0." + std::to_string(i % 40);
+    const std::string b = "10.1.0." + std::to_string(i % 30);
+    recs.push_back(R(a, b, i, 443, 100 + i));
+    recs.push_back(R(b, a, 443, i, 7 * (i + 1)));
+    auto& [bytes, dst_bytes] = expected[{a, b}];
+    bytes += 100 + i + 7 * (i + 1);
+    dst_bytes += 7 * (i + 1);
+  }
+  Result<std::string> out =
+      Query(MakeDigest(recs),
+            {.group_by = "srcaddr,dstaddr", .conversation = "true", .format = "ndjson"});
+  ASSERT_THAT(out, IsOk());
+  const std::vector<std::string> lines = Lines(*out);
+  ASSERT_EQ(lines.size(), expected.size());  // 120 pairs
+  for (const std::string& line : lines) {
+    const boost::json::value v = boost::json::parse(line);
+    const std::pair<std::string, std::string> pair{std::string(v.at("srcaddr").as_string()),
+                                                   std::string(v.at("dstaddr").as_string())};
+    ASSERT_TRUE(expected.contains(pair)) << line;
+    EXPECT_EQ(v.at("bytes").to_number<uint64_t>(), expected[pair].first) << line;
+    EXPECT_EQ(v.at("dst_bytes").to_number<uint64_t>(), expected[pair].second) << line;
+  }
 }
 
 TEST(RunQueryTest, JsonIsOneDocumentWithTotals) {

@@ -138,9 +138,23 @@ function el(tag: string, text?: string, cls?: string): HTMLElement {
   return e;
 }
 
-type Column = { head: string; cell: (r: Row) => string; cls?: string };
+type Column = {
+  head: string; cell: (r: Row) => string; cls?: string;
+  /// The value the column sorts by: numbers numerically, text in natural order ("10.0.0.9"
+  /// before "10.0.0.10"). Default: the cell's text.
+  key?: (r: Row) => number | string;
+  /// The class of a cell from its row (default `cls`).
+  cellCls?: (r: Row) => string;
+};
 
-// A table of rows; clicking a row sets the filter `pick(row)`.
+function compareKeys(a: number | string, b: number | string): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a).localeCompare(String(b), "en", { numeric: true });
+}
+
+// A table of rows in the answer's order; clicking a header sorts by that column (ascending,
+// then descending on each further click; the header shows which, also as aria-sort); clicking
+// a row sets the filter `pick(row)`.
 function table(target: string, rows: Row[], columns: Column[], pick?: (r: Row) => string) {
   const box = $(target);
   box.replaceChildren();
@@ -149,23 +163,57 @@ function table(target: string, rows: Row[], columns: Column[], pick?: (r: Row) =
     return;
   }
   const t = el("table");
+  const thead = el("thead");
+  const tbody = el("tbody");
   const head = el("tr");
-  for (const c of columns) head.append(el("th", c.head, c.cls));
-  t.append(el("thead"), el("tbody"));
-  t.firstElementChild!.append(head);
-  for (const r of rows) {
-    const tr = el("tr");
-    for (const c of columns) tr.append(el("td", c.cell(r), c.cls));
-    if (pick) {
-      tr.className = "pick";
-      tr.tabIndex = 0;
-      tr.title = "Filter to " + pick(r);
-      const go = () => setFilter(pick(r));
-      tr.addEventListener("click", go);
-      tr.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+  let sorted: { column: number; dir: 1 | -1 } | null = null;
+  const fill = () => {
+    let order = rows;
+    if (sorted) {
+      const c = columns[sorted.column];
+      const key = c.key ?? c.cell;
+      const dir = sorted.dir;
+      // Array.prototype.sort is stable: ties keep the answer's order.
+      order = [...rows].sort((a, b) => dir * compareKeys(key(a), key(b)));
     }
-    t.lastElementChild!.append(tr);
-  }
+    tbody.replaceChildren();
+    for (const r of order) {
+      const tr = el("tr");
+      for (const c of columns) tr.append(el("td", c.cell(r), c.cellCls ? c.cellCls(r) : c.cls));
+      if (pick) {
+        tr.className = "pick";
+        tr.tabIndex = 0;
+        tr.title = "Filter to " + pick(r);
+        const go = () => setFilter(pick(r));
+        tr.addEventListener("click", go);
+        tr.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+      }
+      tbody.append(tr);
+    }
+    head.childNodes.forEach((node, i) => {
+      const th = node as HTMLElement;
+      const dir = sorted && sorted.column === i ? sorted.dir : 0;
+      th.setAttribute("aria-sort", dir === 1 ? "ascending" : dir === -1 ? "descending" : "none");
+      (th.lastElementChild as HTMLElement).textContent = dir === 1 ? "\u25b2" : dir === -1 ? "\u25bc" : "";
+    });
+  };
+  columns.forEach((c, i) => {
+    const th = el("th", c.head, ((c.cls ?? "") + " sortable").trim());
+    th.append(el("span", "", "sort"));
+    th.tabIndex = 0;
+    th.title = "Sort by " + c.head;
+    const sort = () => {
+      sorted = sorted && sorted.column === i ? { column: i, dir: sorted.dir === 1 ? -1 : 1 }
+                                            : { column: i, dir: 1 };
+      fill();
+    };
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", (e) => { if (e.key === "Enter") sort(); });
+    head.append(th);
+  });
+  thead.append(head);
+  t.append(thead, tbody);
+  fill();
   box.append(t);
 }
 
@@ -173,9 +221,12 @@ const SRC: Column = { head: "Source", cell: (r) => r.srcaddr ?? "-", cls: "addr"
 const DST: Column = { head: "Destination", cell: (r) => r.dstaddr ?? "-", cls: "addr" };
 const PORT: Column = {
   head: "Port", cell: (r) => (r.dstport ?? "-") + "/" + proto(r.protocol),
+  key: (r) => (r.dstport ?? -1) * 256 + (r.protocol ?? 0),
 };
-const BYTES: Column = { head: "Bytes", cell: (r) => bytes(r.bytes), cls: "n" };
-const PACKETS: Column = { head: "Packets", cell: (r) => count(r.packets), cls: "n" };
+const BYTES: Column = { head: "Bytes", cell: (r) => bytes(r.bytes), cls: "n", key: (r) => r.bytes };
+const PACKETS: Column = {
+  head: "Packets", cell: (r) => count(r.packets), cls: "n", key: (r) => r.packets,
+};
 
 // --- the view -----------------------------------------------------------------------------
 
@@ -390,15 +441,12 @@ async function renderDiff() {
       format: "json", top: "15",
     }));
     table("diff", a.rows, [
-      { head: "Change", cell: (r) => r.change ?? "" },
+      { head: "Change", cell: (r) => r.change ?? "", cellCls: (r) => "chg-" + (r.change ?? "") },
       SRC, DST, PORT,
-      { head: "Before", cell: (r) => bytes(r.base_bytes ?? 0), cls: "n" },
-      { head: "Now", cell: (r) => bytes(r.bytes), cls: "n" },
+      { head: "Before", cell: (r) => bytes(r.base_bytes ?? 0), cls: "n",
+        key: (r) => r.base_bytes ?? 0 },
+      { head: "Now", cell: (r) => bytes(r.bytes), cls: "n", key: (r) => r.bytes },
     ]);
-    for (const row of box.querySelectorAll("tbody tr")) {
-      const cell = row.firstElementChild as HTMLElement;
-      cell.className = "chg-" + cell.textContent;
-    }
   } catch (e) {
     box.replaceChildren(el("p", e instanceof Error ? e.message : String(e), "empty"));
     if (e instanceof ApiError && e.status === 404) {

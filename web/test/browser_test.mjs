@@ -2,7 +2,7 @@
 // puppeteer-core (no browser download) against the real vpcflow-digesterd over loopback, on
 // data made by `vpcflow-digest generate`. It requests a digest from the page, waits for it,
 // checks that the totals, the top talker and the rejected-traffic table show what the API
-// answers, clicks a node of the graph and checks that the filter applies, and saves a
+// answers, sorts tables by clicking their headers, clicks a node of the graph and checks that the filter applies, and saves a
 // screenshot. Everything it starts is stopped and removed, also when it fails.
 //
 // node browser_test.mjs --digesterd BIN --digest BIN --screenshot FILE.png [--chromium BIN]
@@ -129,6 +129,36 @@ async function main() {
       assert.equal(rejectedRows[i][1], r.dstaddr);
       assert.equal(rejectedRows[i][4], r.packets.toLocaleString("en-US"));
     });
+
+    step("sorting tables by clicking their headers");
+    // Clicks header `column` (0-based) of table `box`; resolves with the cells and its aria-sort.
+    const clickHeader = async (box, column) => {
+      await page.click(box + " th:nth-child(" + (column + 1) + ")");
+      return page.$eval(box + " table", (t, c) => ({
+        sort: t.querySelectorAll("th")[c].getAttribute("aria-sort"),
+        mark: t.querySelectorAll("th")[c].querySelector(".sort").textContent,
+        rows: [...t.querySelectorAll("tbody tr")].map((tr) => [...tr.children].map((td) => td.textContent)),
+      }), column);
+    };
+    const packetsText = (rows) => rows.map((r) => r.packets.toLocaleString("en-US"));
+    const byPackets = [...talkers.rows].sort((a, b) => a.packets - b.packets);  // stable
+    const ascending = await clickHeader("#talkers", 3);
+    assert.equal(ascending.sort, "ascending");
+    assert.equal(ascending.mark, "\u25b2");
+    assert.deepEqual(ascending.rows.map((r) => r[3]), packetsText(byPackets));
+    assert.deepEqual(ascending.rows.map((r) => r[0]), byPackets.map((r) => r.srcaddr));
+    const descending = await clickHeader("#talkers", 3);
+    assert.equal(descending.sort, "descending");
+    assert.equal(descending.mark, "\u25bc");
+    const byPacketsDown = [...talkers.rows].sort((a, b) => b.packets - a.packets);
+    assert.deepEqual(descending.rows.map((r) => r[3]), packetsText(byPacketsDown));
+    // Ports sort as numbers (22 before 443 before 3389), not as text.
+    const byPort = [...rejected.rows].sort((a, b) =>
+      (a.dstport * 256 + a.protocol) - (b.dstport * 256 + b.protocol));
+    const ports = await clickHeader("#rejected", 2);
+    assert.deepEqual(ports.rows.map((r) => r[2].split("/")[0]), byPort.map((r) => String(r.dstport)));
+    const numbers = ports.rows.map((r) => Number(r[2].split("/")[0]));
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b));
 
     step("clicking a node of the graph");
     const node = await page.evaluate(() => {

@@ -161,7 +161,10 @@ Result<JobPlan> PlanJob(ObjectSource& source, const Window& window, const ScanOp
     const uint64_t text = EstimateTextBytes(o, key);
     groups[GroupName(key)].emplace_back(std::move(o), text);
   }
-  for (auto& [group, objects] : groups) {
+  for (auto& entry : groups) {
+    // Named, not a structured binding: clang before 16 cannot capture those in a lambda.
+    const std::string& group = entry.first;
+    std::vector<std::pair<ObjectInfo, uint64_t>>& objects = entry.second;
     int n = 0;
     Shard shard;
     auto close = [&]() {

@@ -32,8 +32,8 @@ Status WorkerPool::Submit(const Job& job, Done done) {
   if (handler_ == nullptr || !*handler_) {
     return FailedPreconditionError("the job queue has no handler");
   }
-  if (ids_.contains(job.id)) {
-    return AlreadyExistsError("digest " + job.id + " is already queued or running");
+  if (waiting_ids_.contains(job.id)) {
+    return AlreadyExistsError("digest " + job.id + " is already queued");
   }
   // Counted with the running jobs: a job just submitted waits until a free worker wakes up.
   if (static_cast<size_t>(running_) + waiting_.size() >=
@@ -43,7 +43,7 @@ Status WorkerPool::Submit(const Job& job, Done done) {
                                   " waiting)");
   }
   waiting_.push_back(Entry{.job = job, .done = std::move(done)});
-  ids_.insert(job.id);
+  waiting_ids_.insert(job.id);
   PublishLocked();
   work_cv_.notify_one();
   return OkStatus();
@@ -57,7 +57,7 @@ std::vector<Job> WorkerPool::Shutdown(int64_t grace_ms) {
     if (closed_) return {};
     closed_ = true;
     unstarted.swap(waiting_);
-    for (const Entry& entry : unstarted) ids_.erase(entry.job.id);
+    for (const Entry& entry : unstarted) waiting_ids_.erase(entry.job.id);
     PublishLocked();
     work_cv_.notify_all();
   }
@@ -92,10 +92,18 @@ std::string WorkerPool::Describe() const {
 void WorkerPool::Work(std::stop_token stop) {
   std::unique_lock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [this] { return closed_ || !waiting_.empty(); });
-    if (waiting_.empty()) return;
-    Entry entry = std::move(waiting_.front());
-    waiting_.pop_front();
+    // The first waiting job whose id is not running.
+    auto next = waiting_.end();
+    work_cv_.wait(lock, [this, &next] {
+      next = std::find_if(waiting_.begin(), waiting_.end(),
+                          [this](const Entry& e) { return !running_ids_.contains(e.job.id); });
+      return closed_ || next != waiting_.end();
+    });
+    if (next == waiting_.end()) return;  // closed
+    Entry entry = std::move(*next);
+    waiting_.erase(next);
+    waiting_ids_.erase(entry.job.id);
+    running_ids_.insert(entry.job.id);
     std::shared_ptr<const JobHandler> handler = handler_;
     ++running_;
     PublishLocked();
@@ -109,10 +117,11 @@ void WorkerPool::Work(std::stop_token stop) {
       result = InternalError("the job handler threw");
     }
     lock.lock();
-    ids_.erase(entry.job.id);
+    running_ids_.erase(entry.job.id);
     --running_;
     PublishLocked();
     if (running_ == 0) idle_cv_.notify_all();
+    work_cv_.notify_all();  // a job of this id may be waiting for it
     lock.unlock();
     if (entry.done) entry.done(result);
     entry.done = nullptr;  // what it holds goes now, before the pool is seen idle

@@ -70,8 +70,11 @@ class WorkerPool {
 
   /// Adds `job`; `done` (may be empty) is later called exactly once: with the handler's result,
   /// or Cancelled when Shutdown hands the job back before it started. Returns AlreadyExists
-  /// when a job of the same id is waiting or running (it is not added twice: a bus delivering
-  /// a job again is told at once), ResourceExhausted when the pool is full (Load().full():
+  /// when a job of the same id is waiting (it is not added twice: a bus delivering a job again
+  /// is told at once). A job of the same id as a running one is added and starts only once that
+  /// one ended: it may have been asked for again after the running one's outcome was decided
+  /// (a failure recorded, then a new POST), and must not be lost. ResourceExhausted when the
+  /// pool is full (Load().full():
   /// `workers` jobs running or about to, and `capacity` more waiting),
   /// FailedPrecondition without a handler or after Shutdown; `done` is then never called.
   [[nodiscard]] Status Submit(const Job& job, Done done = nullptr);
@@ -103,7 +106,9 @@ class WorkerPool {
   std::condition_variable idle_cv_;
   std::shared_ptr<const JobHandler> handler_;
   std::deque<Entry> waiting_;
-  std::set<std::string, std::less<>> ids_;  // of the jobs waiting and running
+  // Ids of the jobs waiting, and of those running (a job waits while one of its id runs).
+  std::set<std::string, std::less<>> waiting_ids_;
+  std::set<std::string, std::less<>> running_ids_;
   int running_ = 0;
   bool closed_ = false;
   std::vector<std::jthread> workers_;  // last: joined before the members above go

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "testing/gate.hpp"
 #include "testing/matchers.hpp"
@@ -75,30 +78,41 @@ TEST(WorkerPoolTest, RunsAtMostWorkersAtOnceAndRefusesBeyondTheQueue) {
   EXPECT_TRUE(pool.Shutdown(60000).empty());
 }
 
-TEST(WorkerPoolTest, AJobAlreadyInThePoolIsNotAddedTwice) {
+TEST(WorkerPoolTest, AJobWaitingIsNotAddedTwiceAndOneAskedForWhileItRunsRunsAgainAfter) {
   Gate gate;
   Results results;
-  WorkerPool pool({.workers = 1, .capacity = 1});
-  pool.SetHandler(GatedHandler(gate));
+  WorkerPool pool({.workers = 2, .capacity = 2});
+  std::mutex mu;
+  std::multiset<std::string> inside;  // ids of the jobs in the handler
+  size_t same_id_at_once = 0;
+  pool.SetHandler([&](const Job& job, std::stop_token stop) {
+    {
+      std::lock_guard lock(mu);
+      inside.insert(job.id);
+      same_id_at_once = std::max(same_id_at_once, inside.count(job.id));
+    }
+    const bool entered = gate.Enter(stop);
+    std::lock_guard lock(mu);
+    inside.erase(inside.find(job.id));
+    return entered ? OkStatus() : CancelledError("stopped");
+  });
   ASSERT_OK(pool.Submit(TestJob(0), results.Callback(0)));
   ASSERT_TRUE(gate.WaitEntered(1));
+  // Asked for again while it runs (its outcome may be decided already): it waits for the
+  // running one, never beside it, although a worker is free.
+  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(10)));
+  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(11)), StatusIs(StatusCode::kAlreadyExists));
   ASSERT_OK(pool.Submit(TestJob(1), results.Callback(1)));
-  // Running, and waiting in a full queue: both are AlreadyExists, not a full queue.
-  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(10)), StatusIs(StatusCode::kAlreadyExists));
-  EXPECT_THAT(pool.Submit(TestJob(1), results.Callback(11)), StatusIs(StatusCode::kAlreadyExists));
+  ASSERT_TRUE(gate.WaitEntered(2));  // job 1 takes the free worker; the second job 0 waits
+  EXPECT_EQ(pool.Load().running, 2);
+  EXPECT_EQ(pool.Load().waiting, 1u);
   gate.Open();
-  ASSERT_TRUE(results.WaitFor(2));
-  EXPECT_EQ(gate.entered(), 2);
+  ASSERT_TRUE(results.WaitFor(3));
+  EXPECT_EQ(gate.entered(), 3);
+  EXPECT_EQ(same_id_at_once, 1u);
   pool.Shutdown(60000);
-  EXPECT_EQ(results.results().size(), 2u);  // the refused ones are never called back
-  // Once it ended, the same job may come again.
-  WorkerPool again({.workers = 1, .capacity = 1});
-  again.SetHandler([](const Job&, std::stop_token) { return OkStatus(); });
-  Results twice;
-  ASSERT_OK(again.Submit(TestJob(0), twice.Callback(0)));
-  ASSERT_TRUE(twice.WaitFor(1));
-  ASSERT_OK(again.Submit(TestJob(0), twice.Callback(1)));
-  ASSERT_TRUE(twice.WaitFor(2));
+  EXPECT_EQ(results.results().size(), 3u);  // the refused one is never called back
+  EXPECT_EQ(results.results().count(11), 0u);
 }
 
 TEST(WorkerPoolTest, ShutdownCancelsTheCallbacksOfWaitingJobs) {

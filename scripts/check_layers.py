@@ -40,6 +40,7 @@ PUBLIC_OWNERS = {
     "queuer.hpp": "vpcflow_modules",
     "stats.hpp": "vpcflow_modules",
     "storage.hpp": "vpcflow_modules",
+    "s3.hpp": "vpcflow_service",
     "service.hpp": "vpcflow_service",
 }
 

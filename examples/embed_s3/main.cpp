@@ -4,8 +4,8 @@
 // else come from the usual variables (the AWS SDKs' credentials chain; AWS_ENDPOINT_URL for a
 // server other than AWS); the flow logs from VPC_FLOW_LOGS_BUCKET or VPC_FLOW_LOGS_DIR as usual.
 //
-//   ARCHIVE_BUCKET=my-archive ARCHIVE_BUCKET_REGION=eu-west-1 VPC_FLOW_LOGS_BUCKET=my-logs \
-//     vpcflow-embed-s3
+//   export ARCHIVE_BUCKET=my-archive ARCHIVE_BUCKET_REGION=eu-west-1
+//   VPC_FLOW_LOGS_BUCKET=my-logs vpcflow-embed-s3
 //
 // Digests go to s3://my-archive/digests/<id>.log.gz (and .manifest.json), markers to
 // s3://my-archive/progress/. ARCHIVE_BUCKET_ROLE names a role to assume for that bucket.

@@ -7,7 +7,12 @@ build/layers.tsv at configure time (src/CMakeLists.txt: one line per vpcflow_* l
 source folder, its sources and the libraries it links). A source of target T may include a
 header owned by T or by a target T links, directly or not. A header is owned by the target that
 lists it or its .cpp among its sources, else by the target whose source folder holds it (the
-deepest). Public headers (include/vpcflow/) are the interfaces every layer may use.
+deepest). A public header (include/vpcflow/) is owned by the library that implements it
+(PUBLIC_OWNERS below: for an interface, the lowest library that defines what it declares, so
+the layers the interface serves may use it); a public header missing from the table fails the
+check, so a new one is placed when it is added. Public headers are checked like sources too.
+The upward includes of KNOWN_UPWARD are debt written down: the check fails on any other, and on
+one of those that is gone.
 
 Usage: check_layers.py BUILD/layers.tsv SOURCE_DIR   (exit 1 and one line per wrong include)
        check_layers.py --graph BUILD/layers.tsv       (the layer graph, for docs/DESIGN.md)
@@ -19,6 +24,35 @@ import sys
 import tempfile
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+# include/vpcflow/<header> -> the library that implements it.
+PUBLIC_OWNERS = {
+    "byte_sink.hpp": "vpcflow_common",
+    "job_state.hpp": "vpcflow_common",
+    "object_source.hpp": "vpcflow_common",
+    "status.hpp": "vpcflow_common",
+    "window.hpp": "vpcflow_common",
+    "digest.hpp": "vpcflow_digest",
+    "clock.hpp": "vpcflow_modules",
+    "http_client.hpp": "vpcflow_modules",
+    "logger.hpp": "vpcflow_modules",
+    "marker.hpp": "vpcflow_modules",
+    "queuer.hpp": "vpcflow_modules",
+    "stats.hpp": "vpcflow_modules",
+    "storage.hpp": "vpcflow_modules",
+    "s3.hpp": "vpcflow_service",
+    "service.hpp": "vpcflow_service",
+}
+
+# Upward includes known and owned as debt: each still present (else the check fails, so this
+# list cannot go stale), none added. flowlog and common use the summary vocabulary of
+# digest.hpp (LineOutcome, ScanOptions, ObjectProblem, DigestSummary), which digest implements
+# (their names, RunDigest): to be moved to a header of their own below flowlog (issue 13).
+KNOWN_UPWARD = {
+    ("include/vpcflow/job_state.hpp", "vpcflow/digest.hpp"),
+    ("src/flowlog/line_parser.hpp", "vpcflow/digest.hpp"),
+    ("src/flowlog/planner.hpp", "vpcflow/digest.hpp"),
+}
 
 
 def read_targets(tsv):
@@ -71,32 +105,66 @@ def owner_of(path, targets, by_file):
     return best
 
 
-def check(tsv, source_dir):
+def files_by_target(targets, public, public_owners, errors):
+    """The files each target answers for: its sources, the headers beside its .cpp files and the
+    public headers it owns."""
+    files = {name: [] for name in targets}
+    for name, t in targets.items():
+        for source in t["sources"]:
+            files[name].append(source)
+            stem, ext = os.path.splitext(source)
+            if ext in (".cpp", ".cc") and os.path.exists(stem + ".hpp"):
+                files[name].append(stem + ".hpp")
+    if os.path.isdir(public):
+        for header in sorted(os.listdir(public)):
+            owner = public_owners.get(header)
+            if owner is None:
+                errors.append(f"include/vpcflow/{header}: not in PUBLIC_OWNERS of "
+                              "scripts/check_layers.py: name the library that implements it")
+            elif owner not in targets:
+                errors.append(f"include/vpcflow/{header}: its owner {owner} is not a library")
+            else:
+                files[owner].append(os.path.join(public, header))
+    return files
+
+
+def check(tsv, source_dir, public_owners=None, known=frozenset()):
+    if public_owners is None:
+        public_owners = PUBLIC_OWNERS
     targets = read_targets(tsv)
     by_file = owner_index(targets)
     src = os.path.normpath(os.path.join(source_dir, "src"))
+    public = os.path.normpath(os.path.join(source_dir, "include", "vpcflow"))
     errors = []
-    for name, t in sorted(targets.items()):
+    files = files_by_target(targets, public, public_owners, errors)
+    unseen = set(known)
+
+    def include_owner(inc):
+        path = os.path.normpath(os.path.join(src, inc))
+        if os.path.exists(path):
+            return owner_of(path, targets, by_file)
+        if inc.startswith("vpcflow/") and os.path.exists(os.path.join(public, inc[8:])):
+            owner = public_owners.get(inc[8:])
+            return owner if owner in targets else None  # else reported above
+        return None  # a generated header, or one beside the file
+
+    for name in sorted(targets):
         allowed = closure(targets, name) | {name}
-        for source in t["sources"]:
-            files = [source]
-            stem, ext = os.path.splitext(source)
-            if ext in (".cpp", ".cc") and os.path.exists(stem + ".hpp"):
-                files.append(stem + ".hpp")
-            for f in files:
-                if not os.path.exists(f):
-                    continue
-                with open(f, encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-                for inc in INCLUDE.findall(text):
-                    path = os.path.normpath(os.path.join(src, inc))
-                    if not os.path.exists(path):
-                        continue  # a public header, a generated one, or one beside the file
-                    owner = owner_of(path, targets, by_file)
-                    if owner and owner not in allowed:
-                        rel = os.path.relpath(f, source_dir)
-                        errors.append(f"{rel}: includes \"{inc}\" of {owner}, "
-                                      f"but {name} does not link {owner}")
+        for f in files[name]:
+            if not os.path.exists(f):
+                continue
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            for inc in INCLUDE.findall(text):
+                owner = include_owner(inc)
+                rel = os.path.relpath(f, source_dir)
+                if (rel, inc) in known:
+                    unseen.discard((rel, inc))
+                elif owner and owner not in allowed:
+                    errors.append(f"{rel}: includes \"{inc}\" of {owner}, "
+                                  f"but {name} does not link {owner}")
+    for rel, inc in sorted(unseen):
+        errors.append(f"{rel}: no longer includes \"{inc}\": remove it from KNOWN_UPWARD")
     return sorted(set(errors))
 
 
@@ -126,7 +194,33 @@ def self_test():
         write("src/low/a.cpp", '#include "low/a.hpp"\n#include "high/b.hpp"\n')
         errors = check(tsv, root)
         assert len(errors) == 1 and "src/low/a.cpp" in errors[0] and "vpcflow_high" in errors[0], errors
-    print("check_layers self-test: a wrong include is found, a right one is not")
+        # A public header belongs to the library that implements it: the low layer may include
+        # its own, not the high layer's; a public header nobody owns is an error too.
+        owners = {"low.hpp": "vpcflow_low", "high.hpp": "vpcflow_high"}
+        write("include/vpcflow/low.hpp", "#pragma once\n")
+        write("include/vpcflow/high.hpp", '#pragma once\n#include "vpcflow/low.hpp"\n')
+        write("src/low/a.cpp", '#include "low/a.hpp"\n#include "vpcflow/low.hpp"\n')
+        write("src/high/b.cpp", '#include "high/b.hpp"\n#include "vpcflow/high.hpp"\n')
+        assert check(tsv, root, owners) == [], check(tsv, root, owners)
+        write("src/low/a.hpp", '#pragma once\n#include "vpcflow/high.hpp"\n')
+        errors = check(tsv, root, owners)
+        assert len(errors) == 1 and "src/low/a.hpp" in errors[0] and "vpcflow_high" in errors[0], errors
+        write("src/low/a.hpp", "#pragma once\n")
+        write("include/vpcflow/low.hpp", '#pragma once\n#include "vpcflow/high.hpp"\n')
+        errors = check(tsv, root, owners)
+        assert len(errors) == 1 and "include/vpcflow/low.hpp" in errors[0], errors
+        write("include/vpcflow/low.hpp", "#pragma once\n")
+        known = {("src/low/a.hpp", "vpcflow/high.hpp")}
+        errors = check(tsv, root, owners, known)
+        assert len(errors) == 1 and "no longer includes" in errors[0], errors
+        write("src/low/a.hpp", '#pragma once\n#include "vpcflow/high.hpp"\n')
+        assert check(tsv, root, owners, known) == [], check(tsv, root, owners, known)
+        write("src/low/a.hpp", "#pragma once\n")
+        write("include/vpcflow/new.hpp", "#pragma once\n")
+        errors = check(tsv, root, owners)
+        assert len(errors) == 1 and "new.hpp: not in PUBLIC_OWNERS" in errors[0], errors
+    print("check_layers self-test: a wrong include (of src/ or include/vpcflow/) is found, "
+          "a right one is not")
     return 0
 
 
@@ -139,7 +233,7 @@ def main(argv):
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    errors = check(argv[1], argv[2])
+    errors = check(argv[1], argv[2], known=KNOWN_UPWARD)
     for e in errors:
         print(e)
     if errors:

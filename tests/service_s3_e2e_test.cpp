@@ -236,5 +236,55 @@ TEST_F(ServiceS3E2eTest, CliReadsAnS3UrlLikeADirectory) {
   EXPECT_EQ(missing_code, 1);
 }
 
+TEST_F(ServiceS3E2eTest, EmbeddedS3ExampleKeepsDigestsAndMarkersUnderPrefixesOfOneBucket) {
+  // examples/embed_s3: S3ModuleFactory (vpcflow/s3.hpp) makes the storage and the marker in the
+  // program's main.cpp, both in one bucket; the flow logs come from VPC_FLOW_LOGS_BUCKET.
+  std::map<std::string, std::string> all = S3Env();
+  all.erase("DIGEST_STORAGE_BUCKET");
+  all.erase("DIGEST_PROGRESS_BUCKET");
+  all["ARCHIVE_BUCKET"] = digests_bucket_;
+  all["ARCHIVE_BUCKET_REGION"] = env_->region;
+  all["DATA_DIR"] = data_.Sub("unused");
+  std::unique_ptr<Process> service = StartDigesterd(VPCFLOW_EMBED_S3_BIN, all, &port_);
+  ASSERT_NE(service, nullptr);
+  Result<HttpResponse> post = Send("POST", "/" + kQuery);
+  ASSERT_OK(post.status());
+  ASSERT_EQ(post->status, 202) << post->body;
+  // The marker is under progress/ while the job runs, or the digest is already stored.
+  Result<HttpResponse> get = GetUntilNotInProgress(
+      *http_, "http://127.0.0.1:" + std::to_string(port_) + "/" + kQuery, 60000);
+  ASSERT_OK(get.status());
+  ASSERT_EQ(get->status, 200) << get->body;
+  EXPECT_TRUE(Gunzip(get->body) == LocalDigest()) << "the digest differs from the local one";
+
+  Result<S3GetResult> stored =
+      client_->GetObject(digests_bucket_, "digests/" + std::string(kDesignId) + ".log.gz");
+  ASSERT_OK(stored.status());
+  EXPECT_TRUE(stored->body == get->body);
+  ASSERT_OK(
+      client_->HeadObject(digests_bucket_, "digests/" + std::string(kDesignId) + ".manifest.json")
+          .status());
+  // Nothing at the bucket's root, and no marker left under progress/.
+  for (const std::string& key : KeysIn(digests_bucket_)) {
+    EXPECT_TRUE(key.starts_with("digests/")) << key;
+  }
+  service->Signal(SIGTERM);
+  EXPECT_EQ(service->Wait(), 0);
+  EXPECT_THAT(service->output(), Not(HasSubstr(env_->secret_key)));
+}
+
+TEST_F(ServiceS3E2eTest, EmbeddedS3ExampleNamesAMissingBucketAndStops) {
+  std::map<std::string, std::string> all = S3Env();
+  all["ARCHIVE_BUCKET"] = UniqueBucketName("none");
+  all["ARCHIVE_BUCKET_REGION"] = env_->region;
+  Result<std::unique_ptr<Process>> p = Process::Start({VPCFLOW_EMBED_S3_BIN}, all, true);
+  ASSERT_OK(p.status());
+  std::optional<int> code = (*p)->Wait(60000);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT((*p)->output(), HasSubstr("ARCHIVE_BUCKET \"" + all["ARCHIVE_BUCKET"] + "\""));
+  EXPECT_THAT((*p)->output(), Not(HasSubstr(env_->secret_key)));
+}
+
 }  // namespace
 }  // namespace vpcflow

@@ -35,12 +35,23 @@ enum class ServiceRole {
   kWorker,  ///< takes jobs from the NATS queue; serves only /healthz, /readyz and /metrics
 };
 
-/// An S3 bucket of the service and how to reach it: read from `<NAME>`, `<NAME>_REGION` and
-/// `<NAME>_ROLE` (e.g. DIGEST_STORAGE_BUCKET, DIGEST_STORAGE_BUCKET_REGION, ..._ROLE).
+/// Where a module's objects live in S3 and how the bucket is reached. The service reads its
+/// three from `<NAME>`, `<NAME>_REGION` and `<NAME>_ROLE` (e.g. DIGEST_STORAGE_BUCKET,
+/// DIGEST_STORAGE_BUCKET_REGION, ..._ROLE); a program's own main.cpp passes them to
+/// S3ModuleFactory (vpcflow/s3.hpp).
 struct BucketConfig {
-  std::string bucket;  ///< "" = not on S3
-  std::string region;  ///< "" = AWS_REGION (then AWS_DEFAULT_REGION)
-  std::string role;    ///< an IAM role to assume for it (STS AssumeRole); "" = none
+  std::string bucket{};  ///< the bucket's name ("" in a Config = that store is not on S3)
+  /// The bucket's region; "" = the default region: AWS_REGION, else AWS_DEFAULT_REGION, else
+  /// the profile's `region`, else with USE_IAM the instance's, else "us-east-1".
+  std::string region{};
+  /// An IAM role ARN assumed with STS AssumeRole over the chain's credentials ("" = the chain's
+  /// credentials themselves). The role is assumed when the module is made.
+  std::string role{};
+  /// Keys below this prefix ("" = the bucket's root; usually ends with "/"). A Storage writes
+  /// `<prefix><id>.log.gz` and `<prefix><id>.manifest.json`, a Marker `<prefix><id>_in_progress`
+  /// and `<prefix><id>_failed`; an ObjectSource reads the keys below it and presents them
+  /// without it, so the prefix looks like a bucket of its own. Not read from the environment.
+  std::string prefix{};
 };
 
 /// Everything configurable, with the defaults of DESIGN.md ("Configuration").

@@ -46,12 +46,6 @@ Result<Window> MakeWindow(int64_t start, int64_t stop,
 /// record's end, so a window is complete 20 minutes after its stop.
 inline constexpr int64_t kDefaultSettleSeconds = 20 * 60;
 
-/// Whether `window` may be digested now (`now_unix_s`): OK when its stop is at least
-/// `settle_seconds` in the past. Returns InvalidArgument with a message for the API client when
-/// the window starts in the future ("the window starts in the future: ..."), or when it is not
-/// settled yet ("... can be asked for from <RFC 3339 time>", the time stop + settle).
-Status CheckWindowSettled(const Window& window, int64_t now_unix_s, int64_t settle_seconds);
-
 /// The syntax of DIGEST_MAX_WINDOW: whole seconds ("604800") or a duration of h/m/s parts
 /// ("168h", "1h30m", "90s"), positive and at most ten years. Returns InvalidArgument quoting
 /// the text otherwise.

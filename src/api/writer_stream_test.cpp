@@ -6,19 +6,10 @@
 #include <string>
 
 #include "testing/matchers.hpp"
+#include "testing/reader.hpp"
 
 namespace vpcflow {
 namespace {
-
-Result<std::string> ReadAll(ObjectReader& reader, size_t chunk = 37) {
-  std::string out;
-  std::string buffer(chunk, '\0');
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer.data(), buffer.size())));
-    if (n == 0) return out;
-    out.append(buffer.data(), n);
-  }
-}
 
 std::string Numbers(int count) {
   std::string out;
@@ -33,7 +24,7 @@ TEST(WriterStreamTest, ReadsWhatTheFunctionWritesInOrderThroughASmallBuffer) {
         return OkStatus();
       },
       /*buffer_bytes=*/64);
-  Result<std::string> text = ReadAll(stream);
+  Result<std::string> text = ReadAll(stream, 37);
   ASSERT_OK(text.status());
   EXPECT_EQ(*text, Numbers(5000));
 }

@@ -1,6 +1,5 @@
 #include "vpcflow/window.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -167,23 +166,6 @@ Result<Window> MakeWindow(int64_t start, int64_t stop, int64_t max_window_second
                                 " (max " + std::to_string(max_window_seconds) + " s)");
   }
   return w;
-}
-
-Status CheckWindowSettled(const Window& window, int64_t now_unix_s, int64_t settle_seconds) {
-  if (window.start > now_unix_s) {
-    return InvalidArgumentError("the window starts in the future: " + FormatRfc3339(window.start) +
-                                " is after now (" + FormatRfc3339(now_unix_s) + ")");
-  }
-  // Both are bounded (years 1970-9999, settle at most ten years): no overflow.
-  const int64_t settled_at = window.stop + std::max<int64_t>(settle_seconds, 0);
-  if (settled_at > now_unix_s) {
-    return InvalidArgumentError(
-        "the window ends too recently to be complete (flow logs arrive late): it can be asked "
-        "for from " +
-        FormatRfc3339(settled_at) + " (" + HumanDuration(std::max<int64_t>(settle_seconds, 1)) +
-        " after its stop)");
-  }
-  return OkStatus();
 }
 
 std::string DigestId(const Window& window) {

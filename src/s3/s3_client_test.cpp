@@ -17,6 +17,7 @@
 #include "s3/sigv4.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
+#include "testing/reader.hpp"
 #include "testing/recording_http_client.hpp"
 #include "testing/test_http_server.hpp"
 
@@ -665,29 +666,13 @@ TEST_F(S3ClientTest, CompleteWithAnErrorInsideA200) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("InvalidPart")));
 }
 
-std::string ReadAll(ObjectReader& reader, size_t buffer_size, Status* error) {
-  std::string out;
-  std::vector<char> buffer(buffer_size);
-  for (;;) {
-    Result<size_t> n = reader.Read(buffer);
-    if (!n.ok()) {
-      *error = n.status();
-      return out;
-    }
-    if (*n == 0) return out;
-    out.append(buffer.data(), *n);
-  }
-}
-
 TEST_F(S3ClientTest, ReaderStreamsChunksWithIfMatch) {
   const std::string object = "abcdefghijklmnopqrstuvwxy";  // 25 bytes: chunks of 10, 10, 5
   StartServer([&](const TestHttpRequest& r) { return ServeRange(r, object, "\"v1\""); });
   Result<ObjectReaderPtr> reader = client_->OpenReader("bucket", "k", 10);
   ASSERT_OK(reader);
   EXPECT_EQ(server_->request_count(), 1u);  // the first chunk comes with the open
-  Status error;
-  EXPECT_EQ(ReadAll(**reader, 3, &error), object);
-  EXPECT_OK(error);
+  EXPECT_THAT(ReadAll(**reader, 3), IsOkAndHolds(object));
   std::vector<TestHttpRequest> sent = server_->requests();
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[0].Header("range"), "bytes=0-9");
@@ -706,10 +691,10 @@ TEST_F(S3ClientTest, ReaderReportsAReplacedObject) {
   });
   Result<ObjectReaderPtr> reader = client_->OpenReader("bucket", "k", 10);
   ASSERT_OK(reader);
-  Status error;
-  EXPECT_EQ(ReadAll(**reader, 100, &error), object.substr(0, 20));
-  EXPECT_THAT(error,
+  std::string before_error;
+  EXPECT_THAT(ReadAll(**reader, 100, &before_error),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("S3 GetObject s3://bucket/k")));
+  EXPECT_EQ(before_error, object.substr(0, 20));
   std::array<char, 4> buffer;
   EXPECT_THAT((*reader)->Read(buffer), StatusIs(StatusCode::kFailedPrecondition));  // sticky
   EXPECT_EQ(server_->request_count(), 3u);
@@ -720,9 +705,7 @@ TEST_F(S3ClientTest, ReaderOfASmallObjectUsesOneGet) {
   StartServer([&](const TestHttpRequest& r) { return ServeRange(r, object, "\"t\""); });
   Result<ObjectReaderPtr> reader = client_->OpenReader("bucket", "k", 10);
   ASSERT_OK(reader);
-  Status error;
-  EXPECT_EQ(ReadAll(**reader, 100, &error), "tiny");
-  EXPECT_OK(error);
+  EXPECT_THAT(ReadAll(**reader, 100), IsOkAndHolds(std::string("tiny")));
   EXPECT_EQ(server_->request_count(), 1u);
 }
 
@@ -730,9 +713,7 @@ TEST_F(S3ClientTest, ReaderOfAnEmptyObject) {
   StartServer([](const TestHttpRequest& r) { return ServeRange(r, "", "\"empty\""); });
   Result<ObjectReaderPtr> reader = client_->OpenReader("bucket", "k", 10);
   ASSERT_OK(reader);
-  Status error;
-  EXPECT_EQ(ReadAll(**reader, 100, &error), "");
-  EXPECT_OK(error);
+  EXPECT_THAT(ReadAll(**reader, 100), IsOkAndHolds(std::string("")));
   std::vector<TestHttpRequest> sent = server_->requests();
   ASSERT_EQ(sent.size(), 2u);  // the ranged GET (416), then a plain one
   EXPECT_EQ(sent[1].Header("range"), "");
@@ -754,9 +735,7 @@ TEST_F(S3ClientTest, StorageGetTakesTheSizeAndTheBytesFromOneAnswer) {
   Result<StoredDigest> got = (*storage)->Get(id);
   ASSERT_OK(got);
   EXPECT_EQ(got->size, object.size());
-  Status error;
-  EXPECT_EQ(ReadAll(*got->reader, 1000, &error), object);
-  EXPECT_OK(error);
+  EXPECT_THAT(ReadAll(*got->reader, 1000), IsOkAndHolds(object));
   std::vector<TestHttpRequest> sent = server_->requests();
   ASSERT_EQ(sent.size(), 1u);  // no HEAD before the GET
   EXPECT_EQ(sent[0].method, "GET");

@@ -16,6 +16,7 @@
 #include "testing/marker_conformance.hpp"
 #include "testing/matchers.hpp"
 #include "testing/object_source_conformance.hpp"
+#include "testing/reader.hpp"
 #include "testing/scratch_dir.hpp"
 #include "testing/storage_conformance.hpp"
 #include "vpcflow/digest.hpp"
@@ -49,16 +50,6 @@ class RgwTest : public ::testing::Test {
 
   static std::string Bytes(size_t n, uint32_t seed) {
     return conformance_internal::PseudoRandomBytes(n, seed);
-  }
-
-  static Result<std::string> ReadAll(ObjectReader& reader, size_t chunk = 64 * 1024) {
-    std::string out;
-    std::vector<char> buffer(chunk);
-    for (;;) {
-      ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer)));
-      if (n == 0) return out;
-      out.append(buffer.data(), n);
-    }
   }
 
   RgwEnv env_;

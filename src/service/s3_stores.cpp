@@ -4,9 +4,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "s3/s3_client.hpp"
-#include "s3/s3_modules.hpp"
-#include "service/marker_keeper.hpp"
+#include "vpcflow/s3.hpp"
 
 namespace vpcflow {
 namespace {
@@ -48,64 +46,33 @@ S3Stores NewS3Stores(const Config& c, const S3StoresWanted& wanted,
                      std::shared_ptr<HttpClient> http, ClockPtr clock,
                      std::vector<std::string>* problems) {
   S3Stores out;
-  S3ClientFactory clients(CredentialsSettingsFromConfig(c), S3EndpointFromConfig(c),
-                          std::move(http), clock);
-  auto client_for = [&](const char* variable, const BucketConfig& b) -> std::shared_ptr<S3Client> {
-    Result<std::shared_ptr<S3Client>> client = clients.Make(b.region, b.role);
-    if (client.ok()) return std::move(client).value();
-    problems->push_back(std::string(variable) + ": \"" + b.bucket +
-                        "\": " + client.status().message());
-    return nullptr;
-  };
-  auto problem = [&](const char* variable, const std::string& bucket, const Status& status) {
-    problems->push_back(std::string(variable) + ": \"" + bucket + "\": " + status.message());
-  };
-  // The store when the bucket answered and the store was built; else a problem. True if taken.
-  auto take = [&](const char* variable, const std::string& bucket, const Status& reachable,
-                  auto made, auto& into) {
-    const Status& status = !reachable.ok() ? reachable : made.status();
-    if (!status.ok()) {
-      problem(variable, bucket, status);
+  S3ModuleFactory s3(c, std::move(http), std::move(clock));
+  // The store when it was made; else a problem naming the variable. True if taken.
+  auto take = [&](const char* variable, const std::string& bucket, auto made, auto& into) {
+    if (!made.ok()) {
+      problems->push_back(std::string(variable) + ": \"" + bucket +
+                          "\": " + made.status().message());
       return false;
     }
     into = std::move(made).value();
     return true;
   };
-
   if (wanted.source && !c.flowlogs_bucket.bucket.empty()) {
-    const std::string& bucket = c.flowlogs_bucket.bucket;
-    if (auto client = client_for("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket)) {
-      // HEAD of the bucket checks it exists, is in the region given and the keys are good.
-      Status readable = client->HeadBucket(bucket);
-      Result<ObjectSourcePtr> source =
-          NewS3ObjectSource(client, {.bucket = bucket,
-                                     .max_bytes_prefetch = c.max_bytes_prefetch,
-                                     .max_concurrent_prefetch = c.max_concurrent_prefetch});
-      take("VPC_FLOW_LOGS_BUCKET", bucket, readable, std::move(source), out.source);
-    }
+    take("VPC_FLOW_LOGS_BUCKET", c.flowlogs_bucket.bucket, s3.NewObjectSource(c.flowlogs_bucket),
+         out.source);
   }
   if (wanted.storage && !c.digest_bucket.bucket.empty()) {
-    const std::string& bucket = c.digest_bucket.bucket;
-    if (auto client = client_for("DIGEST_STORAGE_BUCKET", c.digest_bucket)) {
-      Status reachable = client->HeadBucket(bucket);
-      Result<StoragePtr> storage = NewS3Storage(client, bucket);
-      take("DIGEST_STORAGE_BUCKET", bucket, reachable, std::move(storage), out.storage);
-    }
+    take("DIGEST_STORAGE_BUCKET", c.digest_bucket.bucket, s3.NewStorage(c.digest_bucket),
+         out.storage);
   }
   if (wanted.marker && !c.progress_bucket.bucket.empty()) {
-    const std::string& bucket = c.progress_bucket.bucket;
-    if (auto client = client_for("DIGEST_PROGRESS_BUCKET", c.progress_bucket)) {
-      // The marker probes conditional writes, which also checks the bucket is writable.
-      bool atomic = true;
-      Result<MarkerPtr> marker =
-          NewS3Marker(client, bucket, MarkerOptionsFor(c, clock), "", &atomic);
-      if (take("DIGEST_PROGRESS_BUCKET", bucket, OkStatus(), std::move(marker), out.marker)) {
-        if (!atomic) {
-          out.warnings.push_back("DIGEST_PROGRESS_BUCKET \"" + bucket +
-                                 "\": the server ignores If-None-Match on PUT; two POSTs racing "
-                                 "for one digest may both start it");
-        }
-      }
+    bool atomic = true;
+    if (take("DIGEST_PROGRESS_BUCKET", c.progress_bucket.bucket,
+             s3.NewMarker(c.progress_bucket, &atomic), out.marker) &&
+        !atomic) {
+      out.warnings.push_back("DIGEST_PROGRESS_BUCKET \"" + c.progress_bucket.bucket +
+                             "\": the server ignores If-None-Match on PUT; two POSTs racing "
+                             "for one digest may both start it");
     }
   }
   return out;

@@ -1,7 +1,8 @@
 #pragma once
 /// The S3 stores of a Service: for each store whose bucket variable is set (and whose module the
 /// program did not set), an S3 module with the bucket's region and role, sharing one credentials
-/// chain and one HttpClient (DESIGN.md, "Configuration").
+/// chain and one HttpClient: the public S3ModuleFactory (vpcflow/s3.hpp) makes them (DESIGN.md,
+/// "Configuration").
 
 #include <memory>
 #include <string>

@@ -4,6 +4,7 @@
 
 #include "testing/matchers.hpp"
 #include "testing/object_source_conformance.hpp"
+#include "testing/reader.hpp"
 
 namespace vpcflow {
 namespace {
@@ -20,16 +21,6 @@ Result<ObjectSourcePtr> MakeMemorySource(const std::vector<TestObject>& objects,
 
 INSTANTIATE_TEST_SUITE_P(Memory, ObjectSourceConformanceTest,
                          ::testing::Values(ObjectSourceFactory(&MakeMemorySource)));
-
-std::string ReadAll(ObjectReader& reader) {
-  std::string out;
-  char buf[3];
-  for (;;) {
-    Result<size_t> n = reader.Read(std::span<char>(buf));
-    if (!n.ok() || *n == 0) return out;
-    out.append(buf, *n);
-  }
-}
 
 TEST(MemoryObjectSourceTest, PutReplacesAndRemoveDeletes) {
   MemoryObjectSource source;
@@ -48,7 +39,7 @@ TEST(MemoryObjectSourceTest, OpenReadersSurviveReplaceAndRemove) {
   ASSERT_THAT(reader, IsOk());
   source.Put("k", "replaced");
   source.Remove("k");
-  EXPECT_EQ(ReadAll(**reader), "original");
+  EXPECT_THAT(ReadAll(**reader, 3), IsOkAndHolds(std::string("original")));
 }
 
 TEST(MemoryObjectSourceTest, MaxPageSizeCapsPages) {

@@ -183,6 +183,8 @@ TEST_F(ShardedJobsTest, ALargeJobBecomesShardTasksThenOneMergeWithTheSameDigest)
   ASSERT_OK(state.status());
   EXPECT_EQ(state->shards_total, 2);
   EXPECT_EQ(state->shards_done, 0);
+  EXPECT_FALSE(state->holders.contains("digest")) << "the plan task's worker let it go";
+  EXPECT_FALSE(tracker_.Get(kJob.id).has_value());
   EXPECT_EQ(marker_.State(kJob.id)->state, MarkState::kInProgress);
 
   ASSERT_OK(Run(shards[0]));

@@ -8,6 +8,7 @@
 #include "api/provisional.hpp"
 #include "jobs/merge_partials.hpp"
 #include "jobs/run_shard.hpp"
+#include "modules/marker/mark_record.hpp"
 
 namespace vpcflow {
 namespace {
@@ -74,22 +75,28 @@ std::unique_ptr<TaskPublisher> NewWorkQueuePublisher(WorkQueue* queue) {
 std::string ShardLedgerToJson(const ShardLedger& ledger) {
   json::array done;
   for (const std::string& name : ledger.done) done.emplace_back(name);
-  return json::serialize(json::object{
-      {"total", ledger.total}, {"done", std::move(done)}, {"provisional", ledger.provisional}});
+  return json::serialize(json::object{{"plan", ledger.plan_id},
+                                      {"total", ledger.total},
+                                      {"done", std::move(done)},
+                                      {"provisional", ledger.provisional}});
 }
 
 Result<ShardLedger> ShardLedgerFromJson(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
   const json::object* o = ec ? nullptr : v.if_object();
+  const json::value* plan = o != nullptr ? o->if_contains("plan") : nullptr;
   const json::value* total = o != nullptr ? o->if_contains("total") : nullptr;
   const json::value* done = o != nullptr ? o->if_contains("done") : nullptr;
   const json::value* provisional = o != nullptr ? o->if_contains("provisional") : nullptr;
-  if (total == nullptr || !total->is_int64() || total->as_int64() < 0 || done == nullptr ||
-      !done->is_array() || provisional == nullptr || !provisional->is_bool()) {
+  if (plan == nullptr || !plan->is_string() || total == nullptr || !total->is_int64() ||
+      total->as_int64() < 0 || done == nullptr || !done->is_array() || provisional == nullptr ||
+      !provisional->is_bool()) {
     return InvalidArgumentError("not a shard ledger");
   }
-  ShardLedger ledger{.total = total->as_int64(), .provisional = provisional->as_bool()};
+  ShardLedger ledger{.plan_id = std::string(plan->as_string()),
+                     .total = total->as_int64(),
+                     .provisional = provisional->as_bool()};
   for (const json::value& name : done->as_array()) {
     if (!name.is_string()) return InvalidArgumentError("not a shard ledger: a name not a string");
     ledger.done.emplace(name.as_string());
@@ -115,7 +122,9 @@ Status ShardedJobs::HandOff(const Job& job, const JobPlan& plan, bool provisiona
   RETURN_IF_ERROR((*upload)->body().Append(JobPlanToJson(plan)).WithContext(context));
   RETURN_IF_ERROR((*upload)->Commit().WithContext(context));
 
-  ShardLedger ledger{.total = static_cast<int64_t>(plan.shards.size()), .provisional = provisional};
+  ShardLedger ledger{.plan_id = NewInstanceId(),
+                     .total = static_cast<int64_t>(plan.shards.size()),
+                     .provisional = provisional};
   Result<uint64_t> created = deps_.ledger->Create(job.id, ShardLedgerToJson(ledger));
   if (!created.ok()) return created.status().WithContext("shard ledger");
   (void)deps_.states->Update(job.id, [&](JobState& s) {
@@ -128,17 +137,19 @@ Status ShardedJobs::HandOff(const Job& job, const JobPlan& plan, bool provisiona
 }
 
 Status ShardedJobs::PublishShards(const Job& job, const JobPlan& plan, const ShardLedger& ledger) {
-  if (static_cast<int64_t>(ledger.done.size()) >= ledger.total) return PublishMerge(job);
+  if (static_cast<int64_t>(ledger.done.size()) >= ledger.total) return PublishMerge(job, ledger);
   for (const Shard& shard : plan.shards) {
     if (ledger.done.contains(shard.name)) continue;
-    RETURN_IF_ERROR(deps_.publisher->Publish(kShardTaskSubject, ShardTaskToJson(plan.window, shard),
-                                             job.id + ".shard." + shard.name));
+    RETURN_IF_ERROR(
+        deps_.publisher->Publish(kShardTaskSubject, ShardTaskToJson(plan.window, shard),
+                                 job.id + "." + ledger.plan_id + ".shard." + shard.name));
   }
   return OkStatus();
 }
 
-Status ShardedJobs::PublishMerge(const Job& job) {
-  return deps_.publisher->Publish(kMergeTaskSubject, JobToJson(job), job.id + ".merge");
+Status ShardedJobs::PublishMerge(const Job& job, const ShardLedger& ledger) {
+  return deps_.publisher->Publish(kMergeTaskSubject, JobToJson(job),
+                                  job.id + "." + ledger.plan_id + ".merge");
 }
 
 Result<JobPlan> ShardedJobs::LoadPlan(std::string_view id) {
@@ -219,7 +230,7 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
   // Whoever sees every shard done publishes the merge (again after a crash in between: the
   // message id and the merge's own check make a second one harmless).
   if (static_cast<int64_t>(ledger.done.size()) >= ledger.total) {
-    if (Status st = PublishMerge(job); !st.ok()) return MaybeFail(job, st, delivered);
+    if (Status st = PublishMerge(job, ledger); !st.ok()) return MaybeFail(job, st, delivered);
   }
   return OkStatus();
 }

@@ -4,15 +4,16 @@
 ///
 ///  - Plan task (the job task; JobRunner runs it up to PlanJob and calls HandOff for a job too
 ///    large for one task): the plan is stored beside the partials (partial kPlanPartialName,
-///    JobPlanToJson), the job's shard ledger is created (key = digest id: shards total, names
-///    done, provisional), and one shard task is published per shard not yet done, msg id
-///    `<id>.shard.<name>` (a re-run plan, or a retried publish, makes no second task). When the
+///    JobPlanToJson), the job's shard ledger is created (key = digest id: a plan id made once,
+///    shards total, names done, provisional), and one shard task is published per shard not
+///    yet done, msg id `<id>.<plan id>.shard.<name>` (a re-run plan, or a retried publish,
+///    makes no second task; a new plan of the same job after it ended does). When the
 ///    ledger already exists (the plan task redelivered, or the job re-queued by crash recovery)
 ///    the stored plan is used, not a new listing.
 ///  - Shard task (ShardTaskToJson; the job id is DigestId of its window): RunShard into
 ///    Storage::BeginPartial(id, name) ... Commit (a shard done twice overwrites its partial),
 ///    then the shard's name is added to the ledger by compare-and-set; whoever finds every
-///    shard done publishes the merge task (msg id `<id>.merge`). A shard whose job has no
+///    shard done publishes the merge task (msg id `<id>.<plan id>.merge`). A shard whose job has no
 ///    ledger (ended: stored or failed) is dropped.
 ///  - Merge task (JobToJson): the stored plan, every shard's partial, MergePartials, then the
 ///    job runner's Store (digest, rows sidecar, manifest), DeletePartials (the plan too), the
@@ -80,8 +81,11 @@ std::unique_ptr<LedgerStore> NewKvLedgerStore(KvBucket* bucket);
 /// Publishes on a work queue (not owned; must outlive the publisher).
 std::unique_ptr<TaskPublisher> NewWorkQueuePublisher(WorkQueue* queue);
 
-/// A job's shard ledger: {"total":N,"done":[names],"provisional":bool}.
+/// A job's shard ledger: {"plan":"<plan id>","total":N,"done":[names],"provisional":bool}.
 struct ShardLedger {
+  /// Made once per plan: in the tasks' message ids, so a job planned again (after a failure,
+  /// or to replace a provisional digest) within JetStream's duplicate window gets its tasks.
+  std::string plan_id{};
   int64_t total = 0;
   std::set<std::string> done{};
   bool provisional = false;  ///< planned before the window settled (the manifest says so)
@@ -127,7 +131,7 @@ class ShardedJobs {
   // done; *ended when the job has no ledger any more.
   Status RecordDone(std::string_view id, const std::string& name, ShardLedger* ledger, bool* ended);
   Status PublishShards(const Job& job, const JobPlan& plan, const ShardLedger& ledger);
-  Status PublishMerge(const Job& job);
+  Status PublishMerge(const Job& job, const ShardLedger& ledger);
   Result<JobPlan> LoadPlan(std::string_view id);
   // The task's holder in the shared state ("" = none), and shards_done.
   void SetHolder(std::string_view id, const std::string& task, bool holding);

@@ -178,7 +178,8 @@ TEST_F(ShardedJobsTest, ALargeJobBecomesShardTasksThenOneMergeWithTheSameDigest)
               IsOkAndHolds(std::vector<std::string>{std::string(kPlanPartialName)}));
   std::vector<Published> shards = publisher_.Take(kShardTaskSubject);
   ASSERT_THAT(shards, SizeIs(2));
-  EXPECT_THAT(shards[0].msg_id, HasSubstr(kJob.id + ".shard."));
+  EXPECT_THAT(shards[0].msg_id, HasSubstr(".shard."));
+  EXPECT_THAT(shards[0].msg_id, ::testing::StartsWith(kJob.id + "."));
   Result<JobState> state = states_->Get(kJob.id);
   ASSERT_OK(state.status());
   EXPECT_EQ(state->shards_total, 2);
@@ -193,7 +194,8 @@ TEST_F(ShardedJobsTest, ALargeJobBecomesShardTasksThenOneMergeWithTheSameDigest)
   ASSERT_OK(Run(shards[1]));
   std::vector<Published> merges = publisher_.Take(kMergeTaskSubject);
   ASSERT_THAT(merges, SizeIs(1));
-  EXPECT_EQ(merges[0].msg_id, kJob.id + ".merge");
+  EXPECT_THAT(merges[0].msg_id, ::testing::StartsWith(kJob.id + "."));
+  EXPECT_THAT(merges[0].msg_id, ::testing::EndsWith(".merge"));
 
   ASSERT_OK(Run(merges[0]));
   std::optional<std::string> stored = storage_.Digest(kJob.id);
@@ -262,6 +264,30 @@ TEST_F(ShardedJobsTest, AShardFailingAtItsLastDeliveryEndsTheJobAsFailed) {
   EXPECT_THAT(publisher_.tasks, SizeIs(0));
 }
 
+// The same job planned again after it ended (a failure, then a new POST) within JetStream's
+// duplicate window: new message ids, so its tasks are not dropped as duplicates.
+TEST_F(ShardedJobsTest, AJobPlannedAgainAfterItFailedGetsNewTasks) {
+  ASSERT_OK(runner_->Run(kJob, {}));
+  std::vector<Published> first = publisher_.Take(kShardTaskSubject);
+  ASSERT_THAT(first, SizeIs(2));
+  Result<ShardTask> task = ShardTaskFromJson(first[0].data);
+  ASSERT_OK(task.status());
+  source_.FailObject(task->shard.objects[0].key, UnavailableError("the disk is gone"));
+  EXPECT_TRUE(IsUnavailable(Run(first[0], 3)));  // the last delivery: the job failed
+  ASSERT_FALSE(ledger_.Has(kJob.id));
+
+  source_.FailObject(task->shard.objects[0].key, OkStatus(), false);  // the disk is back
+  ASSERT_OK(runner_->Run(kJob, {}));                                  // a new POST
+  std::vector<Published> second = publisher_.Take(kShardTaskSubject);
+  ASSERT_THAT(second, SizeIs(2));
+  EXPECT_NE(second[0].msg_id, first[0].msg_id);
+  for (const Published& shard : second) ASSERT_OK(Run(shard));
+  std::vector<Published> merges = publisher_.Take(kMergeTaskSubject);
+  ASSERT_THAT(merges, SizeIs(1));
+  ASSERT_OK(Run(merges[0]));
+  EXPECT_EQ(Gunzip(storage_.Digest(kJob.id).value_or("")), Expected());
+}
+
 TEST_F(ShardedJobsTest, ASmallJobStaysOneTask) {
   // The defaults: the corpus is far below one task's worth of text.
   runner_ = std::make_unique<JobRunner>(RunnerDeps());
@@ -271,9 +297,10 @@ TEST_F(ShardedJobsTest, ASmallJobStaysOneTask) {
 }
 
 TEST_F(ShardedJobsTest, TheLedgerTravelsAsJson) {
-  ShardLedger ledger{.total = 3, .done = {"a", "b"}, .provisional = true};
+  ShardLedger ledger{.plan_id = "p1", .total = 3, .done = {"a", "b"}, .provisional = true};
   Result<ShardLedger> back = ShardLedgerFromJson(ShardLedgerToJson(ledger));
   ASSERT_OK(back.status());
+  EXPECT_EQ(back->plan_id, "p1");
   EXPECT_EQ(back->total, 3);
   EXPECT_EQ(back->done, ledger.done);
   EXPECT_TRUE(back->provisional);

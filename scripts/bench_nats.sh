@@ -45,7 +45,7 @@ start_service() {
   local log=$1 role=$2 data=$3 i
   DATA_DIR=$data VPC_FLOW_LOGS_DIR=$CORPUS DIGEST_QUEUE_URL=$URL DIGEST_ROLE=$role \
     DIGEST_WORKERS=1 DIGEST_THREADS=$THREADS DIGEST_SHARD_TARGET=$SHARD_TARGET \
-    LISTEN_ADDRESS=127.0.0.1 PORT=0 STATSD_ADDRESS= \
+    LISTEN_ADDRESS=127.0.0.1 PORT=0 STATSD_ADDRESS='' \
     "$BIN_DIR/vpcflow-digesterd" >"$log" 2>&1 &
   PIDS+=($!)
   for ((i = 0; i < 300; i++)); do

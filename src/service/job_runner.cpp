@@ -141,7 +141,8 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
                !plan.ok()) {
       run = plan.status();
     } else if (uint64_t text = PlannedTextBytes(*plan);
-               d.hand_off && plan->shards.size() > 1 && text > d.in_memory_text_bytes) {
+               d.hand_off && plan->shards.size() > 1 && text > d.in_memory_text_bytes &&
+               !IsUnimplemented(d.storage->ListPartials(job.id).status())) {
       // Too large for one task: shard tasks for every worker (service/sharded_job.hpp).
       if (Status handed = d.hand_off(job, *plan, provisional); !handed.ok()) {
         run = handed;

@@ -54,9 +54,10 @@ struct JobRunnerDeps {
   /// digest; a provisional digest stored is replaced by a job run after it (provisional.hpp).
   int64_t settle_seconds = kDefaultSettleSeconds;
   /// When set, a job of more estimated text than `in_memory_text_bytes` and more than one shard
-  /// is handed off after planning (ShardedJobs::HandOff: shard tasks for other workers) instead
-  /// of run here: OK -> the job leaves this process (its marker and shared state stay for the
-  /// shard workers); an error ends the job as any failure does. `provisional` as planned.
+  /// (on a storage that keeps partials) is handed off after planning (ShardedJobs::HandOff: shard
+  /// tasks for other workers) instead of run here: OK -> the job leaves this process (its marker
+  /// and shared state stay for the shard workers); an error ends the job as any failure does.
+  /// `provisional` as planned.
   std::function<Status(const Job& job, const JobPlan& plan, bool provisional)> hand_off{};
 };
 

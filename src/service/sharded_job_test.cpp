@@ -296,6 +296,30 @@ TEST_F(ShardedJobsTest, ASmallJobStaysOneTask) {
   EXPECT_EQ(Gunzip(storage_.Digest(kJob.id).value_or("")), Expected());
 }
 
+// A store that keeps no partials (a user's Storage): the job stays one task, as in-process.
+class NoPartialsStorage final : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  Result<PartialUploadPtr> BeginPartial(std::string_view, std::string_view) override {
+    return UnimplementedError("no partials");
+  }
+  Result<std::vector<std::string>> ListPartials(std::string_view) override {
+    return UnimplementedError("no partials");
+  }
+};
+
+TEST_F(ShardedJobsTest, AStoreWithoutPartialsKeepsTheJobOneTask) {
+  NoPartialsStorage storage(&storage_);
+  JobRunnerDeps deps = RunnerDeps();
+  deps.storage = &storage;
+  deps.in_memory_text_bytes = 0;
+  deps.shards.target_text_bytes = 1;
+  JobRunner runner(deps);
+  ASSERT_OK(runner.Run(kJob, {}));
+  EXPECT_THAT(publisher_.tasks, SizeIs(0));
+  EXPECT_EQ(Gunzip(storage_.Digest(kJob.id).value_or("")), Expected());
+}
+
 TEST_F(ShardedJobsTest, TheLedgerTravelsAsJson) {
   ShardLedger ledger{.plan_id = "p1", .total = 3, .done = {"a", "b"}, .provisional = true};
   Result<ShardLedger> back = ShardLedgerFromJson(ShardLedgerToJson(ledger));

@@ -140,9 +140,9 @@ Status ShardedJobs::PublishShards(const Job& job, const JobPlan& plan, const Sha
   if (static_cast<int64_t>(ledger.done.size()) >= ledger.total) return PublishMerge(job, ledger);
   for (const Shard& shard : plan.shards) {
     if (ledger.done.contains(shard.name)) continue;
-    RETURN_IF_ERROR(
-        deps_.publisher->Publish(kShardTaskSubject, ShardTaskToJson(plan.window, shard),
-                                 job.id + "." + ledger.plan_id + ".shard." + shard.name));
+    RETURN_IF_ERROR(deps_.publisher->Publish(
+        kShardTaskSubject, ShardTaskToJson(plan.window, shard, ledger.plan_id),
+        job.id + "." + ledger.plan_id + ".shard." + shard.name));
   }
   return OkStatus();
 }
@@ -184,6 +184,12 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
   }
   if (!entry.ok()) return MaybeFail(job, entry.status().WithContext("shard ledger"), delivered);
   ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
+  if (ledger.plan_id != task.plan_id) {
+    // A task of an earlier plan of the job (it failed, and was asked for again): not this one's.
+    d.logger->Log(LogLevel::kInfo, "shard-dropped",
+                  {{"id", job.id}, {"shard", shard.name}, {"reason", "an earlier plan's task"}});
+    return OkStatus();
+  }
 
   if (!ledger.done.contains(shard.name)) {
     // The job's marker names a live worker while shards run (recovery leaves it alone).
@@ -211,11 +217,11 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
     }();
     if (st.ok()) {
       bool ended = false;
-      st = RecordDone(job.id, shard.name, &ledger, &ended);
+      st = RecordDone(job.id, task.plan_id, shard.name, &ledger, &ended);
       if (st.ok() && ended) {
-        // The job ended while this shard ran: its partial is not wanted.
+        // The job ended (or was planned anew) while this shard ran: not counted. Its partial
+        // goes with the job's (the failure's or the new plan's merge's DeletePartials).
         SetHolder(job.id, ShardTaskName(shard.name), false);
-        (void)d.storage->DeletePartials(job.id);
         return OkStatus();
       }
     }
@@ -235,8 +241,8 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
   return OkStatus();
 }
 
-Status ShardedJobs::RecordDone(std::string_view id, const std::string& name, ShardLedger* ledger,
-                               bool* ended) {
+Status ShardedJobs::RecordDone(std::string_view id, std::string_view plan_id,
+                               const std::string& name, ShardLedger* ledger, bool* ended) {
   for (int attempt = 0; attempt < kMaxLedgerAttempts; ++attempt) {
     Result<LedgerEntry> entry = deps_.ledger->Get(id);
     if (IsNotFound(entry.status())) {
@@ -245,6 +251,10 @@ Status ShardedJobs::RecordDone(std::string_view id, const std::string& name, Sha
     }
     if (!entry.ok()) return entry.status().WithContext("shard ledger");
     ASSIGN_OR_RETURN(*ledger, ShardLedgerFromJson(entry->value));
+    if (ledger->plan_id != plan_id) {
+      *ended = true;
+      return OkStatus();
+    }
     if (!ledger->done.insert(name).second) return OkStatus();  // done twice: counted once
     Result<uint64_t> updated =
         deps_.ledger->Update(id, ShardLedgerToJson(*ledger), entry->revision);
@@ -282,6 +292,12 @@ Status ShardedJobs::RunMergeTask(std::string_view data, uint64_t delivered, std:
   }
   if (!entry.ok()) return MaybeFail(job, entry.status().WithContext("shard ledger"), delivered);
   ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
+  if (static_cast<int64_t>(ledger.done.size()) < ledger.total) {
+    // An earlier plan's merge (that plan failed; the job was planned anew and is not done):
+    // this plan's last shard publishes its own.
+    d.logger->Log(LogLevel::kInfo, "merge-dropped", {{"id", job.id}, {"reason", "shards left"}});
+    return OkStatus();
+  }
   (void)d.marker->Claim(job.id, job.window);
   SetHolder(job.id, "merge", true);
   Status st = Merge(job, ledger, stop);  // on success the job's state is gone

@@ -13,8 +13,8 @@
 ///  - Shard task (ShardTaskToJson; the job id is DigestId of its window): RunShard into
 ///    Storage::BeginPartial(id, name) ... Commit (a shard done twice overwrites its partial),
 ///    then the shard's name is added to the ledger by compare-and-set; whoever finds every
-///    shard done publishes the merge task (msg id `<id>.<plan id>.merge`). A shard whose job has no
-///    ledger (ended: stored or failed) is dropped.
+///    shard done publishes the merge task (msg id `<id>.<plan id>.merge`). A shard whose job
+///    has no ledger (ended: stored or failed), or a ledger of another plan, is dropped.
 ///  - Merge task (JobToJson): the stored plan, every shard's partial, MergePartials, then the
 ///    job runner's Store (digest, rows sidecar, manifest), DeletePartials (the plan too), the
 ///    ledger, the marker and the shared job state removed. A merge whose digest is stored
@@ -127,9 +127,10 @@ class ShardedJobs {
   Status RunShardTask(std::string_view data, uint64_t delivered, std::stop_token stop);
   Status RunMergeTask(std::string_view data, uint64_t delivered, std::stop_token stop);
   Status Merge(const Job& job, const ShardLedger& ledger, std::stop_token stop);
-  // Adds `name` to the ledger of `id` (compare-and-set). Sets *complete when every shard is
-  // done; *ended when the job has no ledger any more.
-  Status RecordDone(std::string_view id, const std::string& name, ShardLedger* ledger, bool* ended);
+  // Adds `name` to the ledger of `id` (compare-and-set) when it is still plan `plan_id`'s;
+  // sets *ended when the job has no ledger any more, or one of another plan.
+  Status RecordDone(std::string_view id, std::string_view plan_id, const std::string& name,
+                    ShardLedger* ledger, bool* ended);
   Status PublishShards(const Job& job, const JobPlan& plan, const ShardLedger& ledger);
   Status PublishMerge(const Job& job, const ShardLedger& ledger);
   Result<JobPlan> LoadPlan(std::string_view id);

@@ -281,6 +281,10 @@ TEST_F(ShardedJobsTest, AJobPlannedAgainAfterItFailedGetsNewTasks) {
   std::vector<Published> second = publisher_.Take(kShardTaskSubject);
   ASSERT_THAT(second, SizeIs(2));
   EXPECT_NE(second[0].msg_id, first[0].msg_id);
+  // The first plan's tasks, delivered again, are not counted for the second plan.
+  ASSERT_OK(Run(first[1], 2));
+  EXPECT_THAT(publisher_.tasks, SizeIs(0));
+  EXPECT_EQ(ShardLedgerFromJson(ledger_.Get(kJob.id)->value)->done.size(), 0u);
   for (const Published& shard : second) ASSERT_OK(Run(shard));
   std::vector<Published> merges = publisher_.Take(kMergeTaskSubject);
   ASSERT_THAT(merges, SizeIs(1));

@@ -13,6 +13,7 @@
 # Then the "mid" corpus's records as Parquet (GZIP, as AWS writes it, and SNAPPY), generated
 # once with `generate --format parquet` (the same records), digested the same way, next to the
 # decompression alone of the pages the digest reads (build/bin/parquet_pages, one thread).
+# Then scripts/bench_nats.sh: the "mid" corpus on NATS with 1, 2, 3 worker processes.
 # Then scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
 # settings and compares it with the local run.
 set -euo pipefail
@@ -208,6 +209,12 @@ echo
 echo "| corpus | format | objects | MB stored | digest s | records/s | peak RSS MB | decompress s (1 thread) | target |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${prows[@]}"
+
+# Issue 10 (b): the "mid" corpus's digest on NATS with 1, 2 and 3 worker processes against the
+# CLI (BENCH_NATS=0 skips it).
+if [ "${BENCH_NATS:-1}" != 0 ]; then
+  "$(dirname "$0")/bench_nats.sh" "$(dirname "$BIN")" "$(corpus_dir mid 280)" "$START" "$STOP"
+fi
 
 # The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run
 # (BENCH_S3=0 skips it).

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
@@ -56,17 +58,53 @@ class ServiceNatsE2eTest : public ::testing::Test {
     EXPECT_OK(Script("stop"));
   }
 
-  std::unique_ptr<Process> Start(const std::string& role, int* port) {
-    return StartDigesterd(VPCFLOW_DIGESTERD_BIN,
-                          {{"DATA_DIR", data_.path()},
-                           {"VPC_FLOW_LOGS_DIR", logs_.path()},
-                           {"DIGEST_QUEUE_URL", url_},
-                           {"DIGEST_ROLE", role},
-                           {"NATS_ACK_WAIT", "2s"},
-                           {"DIGEST_WORKERS", "1"},
-                           {"DIGEST_THREADS", "1"},
-                           {"DIGEST_HEARTBEAT_INTERVAL", "1s"}},
-                          port);
+  // `shard_target` ("" = the default) as DIGEST_SHARD_TARGET: "1K" makes every object a shard.
+  std::unique_ptr<Process> Start(const std::string& role, int* port,
+                                 const std::string& shard_target = "") {
+    std::map<std::string, std::string> env = {
+        {"DATA_DIR", data_.path()}, {"VPC_FLOW_LOGS_DIR", logs_.path()},
+        {"DIGEST_QUEUE_URL", url_}, {"DIGEST_ROLE", role},
+        {"NATS_ACK_WAIT", "2s"},    {"DIGEST_WORKERS", "1"},
+        {"DIGEST_THREADS", "1"},    {"DIGEST_HEARTBEAT_INTERVAL", "1s"}};
+    if (!shard_target.empty()) env["DIGEST_SHARD_TARGET"] = shard_target;
+    return StartDigesterd(VPCFLOW_DIGESTERD_BIN, env, port);
+  }
+
+  // The /status of `query` once `ready` holds for it, waiting at most 60 s (null: never).
+  std::optional<json::object> StatusWhen(const std::string& query,
+                                         const std::function<bool(const json::object&)>& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      Result<HttpResponse> r = Send("GET", "/status" + query);
+      if (!r.ok()) break;
+      json::value v = json::parse(r->body);
+      if (v.is_object() && ready(v.as_object())) return v.as_object();
+    }
+    return std::nullopt;
+  }
+
+  // Polls GET until the digest is there (at most 120 s), then compares it with the CLI's.
+  void ExpectDigestEqualsTheClis(const TestWindow& w) {
+    Result<HttpResponse> get = InternalError("not polled");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    do {
+      get = Send("GET", "/" + w.query());
+    } while (get.ok() && get->status != 200 && std::chrono::steady_clock::now() < deadline);
+    ASSERT_OK(get.status());
+    ASSERT_EQ(get->status, 200) << w.query() << " " << get->body;
+    auto [code, expected] = RunToCompletion(
+        {VPCFLOW_DIGEST_BIN, "--source", logs_.path(), "--start", w.start, "--stop", w.stop});
+    ASSERT_EQ(code, 0);
+    EXPECT_TRUE(Gunzip(get->body) == expected)
+        << "the digest of " << w.query() << " differs from the CLI's";
+  }
+
+  // Nothing of a finished job is left: no marker, failure record, temporary or partial.
+  void ExpectNothingLeft() {
+    EXPECT_THAT(NamesIn(progress(), "_in_progress"), IsEmpty());
+    EXPECT_THAT(NamesIn(progress(), "_failed"), IsEmpty());
+    EXPECT_THAT(NamesIn(digests(), ".tmp"), IsEmpty());
+    EXPECT_THAT(NamesIn(digests() / "partials", ""), IsEmpty());
   }
 
   Result<HttpResponse> Send(std::string method, const std::string& path) {
@@ -128,25 +166,84 @@ TEST_F(ServiceNatsE2eTest, AWorkerKilledMidJobLosesNothingAndDigestsEqualTheClis
   victim->Signal(SIGKILL);
   EXPECT_EQ(victim->Wait(), 128 + SIGKILL);
 
-  for (const TestWindow& w : kWindows) {
-    // Between the kill and the redelivery (NATS_ACK_WAIT) the dead holder's marker is stale
-    // and GET says 404: poll until the digest is there.
-    Result<HttpResponse> get = InternalError("not polled");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    do {
-      get = Send("GET", "/" + w.query());
-    } while (get.ok() && get->status != 200 && std::chrono::steady_clock::now() < deadline);
-    ASSERT_OK(get.status());
-    ASSERT_EQ(get->status, 200) << w.query() << " " << get->body;
-    auto [code, expected] = RunToCompletion(
-        {VPCFLOW_DIGEST_BIN, "--source", logs_.path(), "--start", w.start, "--stop", w.stop});
-    ASSERT_EQ(code, 0);
-    EXPECT_TRUE(Gunzip(get->body) == expected)
-        << "the digest of " << w.query() << " differs from the CLI's";
+  // Between the kill and the redelivery (NATS_ACK_WAIT) the dead holder's marker is stale and
+  // GET says 404: ExpectDigestEqualsTheClis polls until the digest is there.
+  for (const TestWindow& w : kWindows) ExpectDigestEqualsTheClis(w);
+  ExpectNothingLeft();
+  api->Signal(SIGTERM);
+  EXPECT_EQ(api->Wait(), 0);
+}
+
+// Issue 10, the task flow: a job split into shard tasks (every object a shard) over two
+// workers; the worker holding a shard is killed with SIGKILL; its shard comes back after
+// NATS_ACK_WAIT to the other, the last shard publishes the merge, and the digest equals the
+// CLI's with no partial, ledger-held marker or temporary file left.
+TEST_F(ServiceNatsE2eTest, AShardedJobSurvivesAWorkerKilledWhileItHoldsAShard) {
+  std::unique_ptr<Process> api = Start("api", &api_port_, "1K");
+  ASSERT_NE(api, nullptr);
+  std::vector<Process*> workers;
+  for (int i = 0; i < 2; ++i) {
+    int port = 0;
+    processes_.push_back(Start("worker", &port, "1K"));
+    ASSERT_NE(processes_.back(), nullptr);
+    workers.push_back(processes_.back().get());
   }
-  EXPECT_THAT(NamesIn(progress(), "_in_progress"), IsEmpty());
-  EXPECT_THAT(NamesIn(progress(), "_failed"), IsEmpty());
-  EXPECT_THAT(NamesIn(digests(), ".tmp"), IsEmpty());
+  const TestWindow& w = kWindows[0];
+  Result<HttpResponse> post = Send("POST", "/" + w.query());
+  ASSERT_OK(post.status());
+  ASSERT_EQ(post->status, 202) << post->body;
+
+  std::string holder;
+  std::optional<json::object> status = StatusWhen(w.query(), [&](const json::object& s) {
+    const json::value* holders = s.if_contains("holders");
+    if (holders == nullptr || !holders->is_object()) return false;
+    for (const auto& [task, worker] : holders->as_object()) {
+      if (task.starts_with("shard/")) {
+        holder = std::string(worker.as_string());
+        return true;
+      }
+    }
+    return false;
+  });
+  ASSERT_TRUE(status.has_value()) << "no worker was seen holding a shard";
+  ASSERT_TRUE(status->at("shards").is_object());
+  EXPECT_GE(status->at("shards").at("total").to_number<int64_t>(), 4);
+  const pid_t pid = static_cast<pid_t>(std::stoll(holder.substr(holder.rfind('/') + 1)));
+  Process* victim = nullptr;
+  for (Process* p : workers) {
+    if (p->pid() == pid) victim = p;
+  }
+  ASSERT_NE(victim, nullptr) << holder;
+  victim->Signal(SIGKILL);
+  EXPECT_EQ(victim->Wait(), 128 + SIGKILL);
+
+  ExpectDigestEqualsTheClis(w);
+  ExpectNothingLeft();
+  api->Signal(SIGTERM);
+  EXPECT_EQ(api->Wait(), 0);
+}
+
+// nats-server restarted (file storage) while a sharded job runs: the tasks are still in the
+// stream, the ledger in its bucket; the job completes once the server is back.
+TEST_F(ServiceNatsE2eTest, AShardedJobCompletesAfterNatsServerRestartsMidJob) {
+  std::unique_ptr<Process> api = Start("api", &api_port_, "1K");
+  ASSERT_NE(api, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    int port = 0;
+    processes_.push_back(Start("worker", &port, "1K"));
+    ASSERT_NE(processes_.back(), nullptr);
+  }
+  const TestWindow& w = kWindows[0];
+  Result<HttpResponse> post = Send("POST", "/" + w.query());
+  ASSERT_OK(post.status());
+  ASSERT_EQ(post->status, 202) << post->body;
+  std::optional<json::object> status =
+      StatusWhen(w.query(), [](const json::object& s) { return s.at("shards").is_object(); });
+  ASSERT_TRUE(status.has_value()) << "the job was never split into shards";
+  ASSERT_OK(Script("restart"));
+
+  ExpectDigestEqualsTheClis(w);
+  ExpectNothingLeft();
   api->Signal(SIGTERM);
   EXPECT_EQ(api->Wait(), 0);
 }

@@ -87,7 +87,11 @@ struct Config {
   /// DIGEST_MEMORY_LIMIT ("256M", "2G"): the aggregation memory of one job; DIGEST_WORKERS jobs
   /// run at once, so the process needs about DIGEST_WORKERS times this (DigestOptions).
   uint64_t memory_limit = kDefaultMemoryLimit;
-  std::string spill_dir;              ///< DIGEST_SPILL_DIR: where jobs spill ("" = DATA_DIR/spill)
+  std::string spill_dir;  ///< DIGEST_SPILL_DIR: where jobs spill ("" = DATA_DIR/spill)
+  /// DIGEST_SHARD_TARGET ("256M"): the estimated text of one shard, and the most one job runs
+  /// as a single task (a larger one is split into shard tasks on NATS, partials in-process).
+  /// 0 = the defaults (shards of 256 MiB; jobs up to 4 GiB in one task).
+  uint64_t shard_target_bytes = 0;
   int64_t shutdown_grace_ms = 30000;  ///< SHUTDOWN_GRACE_PERIOD (ms)
 
   std::string stream_endpoint;           ///< STREAM_APPLIANCE_ENDPOINT ("" = in-process)

@@ -82,10 +82,23 @@ void JobTracker::Forget(std::string_view id) {
   // stays (this process forgets it when the marker names the other holder).
   Result<JobState> shared = store_->Get(id);
   if (shared.ok() && shared->phase == JobPhase::kRunning) {
+    // A job split into shard tasks is its merge's to end.
+    if (shared->shards_total > 0) return;
     auto holder = shared->holders.find("digest");
     if (holder != shared->holders.end() && holder->second != ThisWorkerName()) return;
   }
   (void)store_->Remove(id);
+}
+
+void JobTracker::HandOff(std::string_view id) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.erase(std::string(id));
+  }
+  (void)store_->Update(id, [](JobState& s) {
+    s.holders.erase("digest");
+    return OkStatus();
+  });
 }
 
 std::optional<TrackedJob> JobTracker::Get(std::string_view id) const {

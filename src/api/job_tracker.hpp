@@ -47,6 +47,9 @@ class JobTracker {
   void Progress(std::string_view id, const DigestProgress& progress);
   /// The job ended (done, failed, cancelled) or was never queued after all.
   void Forget(std::string_view id);
+  /// The job left this process but goes on elsewhere (its shards handed to other workers):
+  /// forgotten here, its shared state kept (without this process's "digest" holder).
+  void HandOff(std::string_view id);
 
   /// This process's view of a job it holds; nullopt when it holds none.
   std::optional<TrackedJob> Get(std::string_view id) const;

@@ -216,9 +216,10 @@ Result<JobPlan> JobPlanFromJson(std::string_view json) {
   return plan;
 }
 
-std::string ShardTaskToJson(const Window& window, const Shard& shard) {
+std::string ShardTaskToJson(const Window& window, const Shard& shard, std::string_view plan_id) {
   boost::json::object o{
       {"version", kJobPlanVersion}, {"window", WindowJson(window)}, {"shard", ShardJson(shard)}};
+  if (!plan_id.empty()) o["plan"] = boost::json::string_view(plan_id.data(), plan_id.size());
   return boost::json::serialize(o);
 }
 
@@ -229,6 +230,10 @@ Result<ShardTask> ShardTaskFromJson(std::string_view json) {
   const boost::json::value* shard = o.if_contains("shard");
   if (shard == nullptr) return Bad("no shard");
   ASSIGN_OR_RETURN(task.shard, ShardFrom(*shard));
+  if (const boost::json::value* plan = o.if_contains("plan"); plan != nullptr) {
+    if (!plan->is_string()) return Bad("plan is not a string");
+    task.plan_id = std::string(plan->as_string());
+  }
   return task;
 }
 

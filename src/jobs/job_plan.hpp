@@ -65,11 +65,14 @@ std::string JobPlanToJson(const JobPlan& plan);
 /// Back; InvalidArgument naming what is wrong for text that is not such a plan.
 Result<JobPlan> JobPlanFromJson(std::string_view json);
 
-/// One shard task: {"version":1,"window":{start,stop},"shard":{...as above}}.
-std::string ShardTaskToJson(const Window& window, const Shard& shard);
+/// One shard task: {"version":1,"window":{start,stop},"shard":{...as above}}, and "plan" when
+/// `plan_id` is not empty (which plan of the job it belongs to: service/sharded_job.hpp).
+std::string ShardTaskToJson(const Window& window, const Shard& shard,
+                            std::string_view plan_id = {});
 struct ShardTask {
   Window window;
   Shard shard;
+  std::string plan_id{};  ///< "" when the task names none
 };
 Result<ShardTask> ShardTaskFromJson(std::string_view json);
 

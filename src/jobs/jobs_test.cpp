@@ -66,6 +66,11 @@ TEST(PlanJobTest, GroupsByAccountRegionAndHourAndSplitsAtTheTarget) {
   ASSERT_OK(task);
   EXPECT_EQ(task->shard, plan->shards[1]);
   EXPECT_EQ(task->window, plan->window);
+  EXPECT_EQ(task->plan_id, "");
+  Result<ShardTask> of_plan =
+      ShardTaskFromJson(ShardTaskToJson(plan->window, plan->shards[1], "plan-7"));
+  ASSERT_OK(of_plan);
+  EXPECT_EQ(of_plan->plan_id, "plan-7");
 }
 
 TEST(PlanJobTest, RefusesBadPlansAndNewerVersions) {

@@ -274,6 +274,7 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
   r.Integer("DIGEST_THREADS", &c.digest_threads, 0, 256);
   r.ByteSize("DIGEST_MEMORY_LIMIT", &c.memory_limit, kMinMemoryLimit, kMaxMemoryLimit);
   r.String("DIGEST_SPILL_DIR", &c.spill_dir);
+  r.ByteSize("DIGEST_SHARD_TARGET", &c.shard_target_bytes, 1, kMaxMemoryLimit);
   r.Integer("SHUTDOWN_GRACE_PERIOD", &c.shutdown_grace_ms, 0, kMaxGraceMs);
 
   r.Url("STREAM_APPLIANCE_ENDPOINT", &c.stream_endpoint);

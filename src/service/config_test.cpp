@@ -358,6 +358,17 @@ TEST(ConfigTest, MemoryLimitIsASizeAndTheSpillDirAPath) {
   }
 }
 
+TEST(ConfigTest, ReadsTheShardTarget) {
+  Result<Config> defaults = ConfigFromEnvironment({});
+  ASSERT_OK(defaults.status());
+  EXPECT_EQ(defaults->shard_target_bytes, 0u);
+  Result<Config> c = ConfigFromEnvironment({{"DIGEST_SHARD_TARGET", "1K"}});
+  ASSERT_OK(c.status());
+  EXPECT_EQ(c->shard_target_bytes, 1024u);
+  EXPECT_THAT(ConfigFromEnvironment({{"DIGEST_SHARD_TARGET", "lots"}}).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("DIGEST_SHARD_TARGET")));
+}
+
 TEST(ConfigTest, UrlsAreQuotedWithoutTheirSecrets) {
   Result<Config> c = ConfigFromEnvironment(
       {{"AWS_ENDPOINT_URL_S3", "http://user:s3cr3t@127.0.0.1:7480/?X-Amz-Signature=abc123"},

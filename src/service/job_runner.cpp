@@ -38,6 +38,12 @@ double SecondsBetween(int64_t t0_ms, int64_t t1_ms) {
 
 json::string_view Json(std::string_view s) { return json::string_view(s.data(), s.size()); }
 
+uint64_t PlannedTextBytes(const JobPlan& plan) {
+  uint64_t text = 0;
+  for (const Shard& shard : plan.shards) text += shard.estimated_text_bytes;
+  return text;
+}
+
 }  // namespace
 
 std::string ManifestJson(const Job& job, const DigestSummary& summary, const JobTimings& timings,
@@ -134,6 +140,21 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     } else if (Result<JobPlan> plan = PlanJob(*d.source, job.window, d.scan, d.shards);
                !plan.ok()) {
       run = plan.status();
+    } else if (uint64_t text = PlannedTextBytes(*plan);
+               d.hand_off && plan->shards.size() > 1 && text > d.in_memory_text_bytes &&
+               !IsUnimplemented(d.storage->ListPartials(job.id).status())) {
+      // Too large for one task: shard tasks for every worker (service/sharded_job.hpp).
+      if (Status handed = d.hand_off(job, *plan, provisional); !handed.ok()) {
+        run = handed;
+      } else {
+        d.tracker->HandOff(job.id);
+        d.stats->Count("jobs", 1, {{"outcome", "sharded"}});
+        d.logger->Log(LogLevel::kInfo, "job-sharded",
+                      {{"id", job.id},
+                       {"shards", static_cast<uint64_t>(plan->shards.size())},
+                       {"estimated_text_bytes", text}});
+        return OkStatus();
+      }
     } else {
       run = RunPlannedJob(*d.source, *plan, options);
     }
@@ -164,6 +185,12 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
     d.logger->Log(LogLevel::kWarn, "job-cancelled", {{"id", job.id}, {"reason", st.message()}});
     return finish(st, "cancelled");
   }
+  RecordFailure(job, st, d.clock->MonotonicMillis() - t0);
+  return finish(st, "failed");
+}
+
+void JobRunner::RecordFailure(const Job& job, const Status& st, int64_t duration_ms) {
+  const JobRunnerDeps& d = deps_;
   // Fail() replaces the marker in one step; unmarking first would let a new POST mark the
   // digest in between and then lose its marker to the failure record.
   if (Status fail = d.marker->Fail(job.id, FailureJson(st, d.clock->NowUnixMillis())); !fail.ok()) {
@@ -173,8 +200,7 @@ Status JobRunner::Run(const Job& job, std::stop_token stop) {
                 {{"id", job.id},
                  {"code", StatusCodeName(st.code())},
                  {"reason", st.message()},
-                 {"duration_ms", d.clock->MonotonicMillis() - t0}});
-  return finish(st, "failed");
+                 {"duration_ms", duration_ms}});
 }
 
 Status JobRunner::Store(const Job& job, const DigestRun& run, bool provisional, JobTimings* timings,

@@ -17,6 +17,7 @@
 /// Thread safety: Run may be called from many threads at once (one job each).
 
 #include <cstdint>
+#include <functional>
 #include <stop_token>
 #include <string>
 
@@ -52,6 +53,12 @@ struct JobRunnerDeps {
   /// DIGEST_SETTLE: a job planned less than this after its window's stop makes a provisional
   /// digest; a provisional digest stored is replaced by a job run after it (provisional.hpp).
   int64_t settle_seconds = kDefaultSettleSeconds;
+  /// When set, a job of more estimated text than `in_memory_text_bytes` and more than one shard
+  /// (on a storage that keeps partials) is handed off after planning (ShardedJobs::HandOff: shard
+  /// tasks for other workers) instead of run here: OK -> the job leaves this process (its marker
+  /// and shared state stay for the shard workers); an error ends the job as any failure does.
+  /// `provisional` as planned.
+  std::function<Status(const Job& job, const JobPlan& plan, bool provisional)> hand_off{};
 };
 
 /// How long each phase of a job took.
@@ -78,13 +85,21 @@ class JobRunner {
   /// runs it, Cancelled when `stop` fired, or the failure (the source's or the store's error).
   Status Run(const Job& job, std::stop_token stop);
 
- private:
-  // Encodes and stores the digest of `run`; sets *digest_bytes.
+  /// Encodes and stores the digest of `run` (flowlog gzip, rows sidecar when the store keeps
+  /// one, the manifest); sets the store and total timings (since `t0_ms`, monotonic) and
+  /// *digest_bytes. Errors: the storage's, with context "storage". Also the merge of a sharded
+  /// job (ShardedJobs).
   Status Store(const Job& job, const DigestRun& run, bool provisional, JobTimings* timings,
                int64_t t0_ms, uint64_t* digest_bytes);
+  const JobRunnerDeps& deps() const { return deps_; }
+
+  /// Logs and counts a stored digest.
   void RecordSuccess(const Job& job, const DigestSummary& summary, const JobTimings& timings,
                      uint64_t digest_bytes);
+  /// Ends a job as failed: the marker replaced by FailureJson (Fail, in one step), logged.
+  void RecordFailure(const Job& job, const Status& st, int64_t duration_ms);
 
+ private:
   JobRunnerDeps deps_;
 };
 

@@ -22,6 +22,7 @@
 #include "service/job_runner.hpp"
 #include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
+#include "service/sharded_job.hpp"
 
 namespace vpcflow {
 namespace {
@@ -78,6 +79,13 @@ class ServiceImpl {
   std::unique_ptr<NatsConnection> nats_;
   std::unique_ptr<KvBucket> jobs_kv_;
   JobStateStorePtr job_states_;
+  // The sharded jobs of the NATS queue: their task queue (shared with queuer_), ledgers and
+  // coordinator (set in Start(), before the queuer's consumers start).
+  std::unique_ptr<WorkQueue> tasks_;
+  std::unique_ptr<KvBucket> shards_kv_;
+  std::unique_ptr<LedgerStore> ledger_;
+  std::unique_ptr<TaskPublisher> publisher_;
+  std::unique_ptr<ShardedJobs> sharded_;
   std::unique_ptr<WorkerPool> pool_;  // before queuer_: the default queuer submits to it
   QueuerPtr queuer_;
 
@@ -198,7 +206,15 @@ Status ServiceImpl::OpenNats() {
   q.consumers = c.role == ServiceRole::kApi ? 0 : c.workers;
   q.max_window_seconds = c.max_window_seconds;
   q.logger = logger_.get();
-  ASSIGN_OR_RETURN(queuer_, NewNatsQueuer(nats_.get(), std::move(q)));
+  q.task_handler = [this](std::string_view subject, std::string_view data, uint64_t delivered,
+                          std::stop_token stop) {
+    return sharded_->RunTask(subject, data, delivered, stop);
+  };
+  ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));
+  ASSIGN_OR_RETURN(shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards"}));
+  ledger_ = NewKvLedgerStore(shards_kv_.get());
+  publisher_ = NewWorkQueuePublisher(tasks_.get());
+  queuer_ = NewNatsQueuer(nats_.get(), tasks_.get(), std::move(q));
   return OkStatus();
 }
 
@@ -232,18 +248,39 @@ Status ServiceImpl::Start() {
   }
 
   if (job_states_) tracker_.SetStore(job_states_.get());
-  runner_ = std::make_unique<JobRunner>(JobRunnerDeps{.source = source_.get(),
-                                                      .storage = storage_.get(),
-                                                      .marker = marker_.get(),
-                                                      .logger = logger_.get(),
-                                                      .stats = stats_.get(),
-                                                      .clock = clock_.get(),
-                                                      .tracker = &tracker_,
-                                                      .scan = config_.scan,
-                                                      .digest_threads = config_.digest_threads,
-                                                      .memory_limit = config_.memory_limit,
-                                                      .spill_dir = spill_dir_,
-                                                      .settle_seconds = config_.settle_seconds});
+  JobRunnerDeps runner_deps{.source = source_.get(),
+                            .storage = storage_.get(),
+                            .marker = marker_.get(),
+                            .logger = logger_.get(),
+                            .stats = stats_.get(),
+                            .clock = clock_.get(),
+                            .tracker = &tracker_,
+                            .scan = config_.scan,
+                            .digest_threads = config_.digest_threads,
+                            .memory_limit = config_.memory_limit,
+                            .spill_dir = spill_dir_,
+                            .settle_seconds = config_.settle_seconds};
+  if (config_.shard_target_bytes > 0) {
+    runner_deps.shards.target_text_bytes = config_.shard_target_bytes;
+    runner_deps.in_memory_text_bytes = config_.shard_target_bytes;
+  }
+  if (ledger_) {
+    // On NATS a large job is split into shard tasks for every worker (sharded_job.hpp).
+    runner_deps.hand_off = [this](const Job& job, const JobPlan& plan, bool provisional) {
+      return sharded_->HandOff(job, plan, provisional);
+    };
+  }
+  runner_ = std::make_unique<JobRunner>(runner_deps);
+  if (ledger_) {
+    sharded_ = std::make_unique<ShardedJobs>(
+        ShardedJobDeps{.runner = runner_.get(),
+                       .states = tracker_.store(),
+                       .ledger = ledger_.get(),
+                       .publisher = publisher_.get(),
+                       .max_deliver = config_.nats_max_deliver,
+                       .marker_refresh_ms = MarkerOptionsFor(config_, clock_).heartbeat_ms,
+                       .max_window_seconds = config_.max_window_seconds});
+  }
   pool_->SetHandler(
       [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
   if (!default_queuer_) {

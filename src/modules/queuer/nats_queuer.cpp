@@ -14,9 +14,12 @@ namespace {
 
 class NatsQueuer final : public Queuer {
  public:
-  NatsQueuer(NatsConnection* connection, std::unique_ptr<WorkQueue> queue,
+  NatsQueuer(NatsConnection* connection, std::unique_ptr<WorkQueue> owned, WorkQueue* queue,
              NatsQueuerOptions options)
-      : connection_(connection), queue_(std::move(queue)), options_(std::move(options)) {
+      : connection_(connection),
+        owned_(std::move(owned)),
+        queue_(queue),
+        options_(std::move(options)) {
     if (options_.heartbeat_ms <= 0) options_.heartbeat_ms = options_.queue.ack_wait_ms / 3;
     if (options_.heartbeat_ms <= 0) options_.heartbeat_ms = 1;
   }
@@ -88,9 +91,14 @@ class NatsQueuer final : public Queuer {
   }
 
   void Run(TaskMessagePtr task) {
-    Result<Job> job = JobFromJson(task->data(), options_.max_window_seconds);
-    if (!job.ok()) {
-      Log(LogLevel::kError, "task-invalid", {{"reason", job.status().message()}});
+    // The job task (JobToJson), or another kind of task (its subject) for task_handler.
+    const bool job_task = task->subject() == options_.subject;
+    Result<Job> job = job_task ? JobFromJson(task->data(), options_.max_window_seconds)
+                               : Result<Job>(Job{.id = std::string(task->subject())});
+    if (!job.ok() || (!job_task && !options_.task_handler)) {
+      Log(LogLevel::kError, "task-invalid",
+          {{"subject", task->subject()},
+           {"reason", job.ok() ? "no handler for the subject" : job.status().message()}});
       (void)task->Term();
       return;
     }
@@ -100,7 +108,9 @@ class NatsQueuer final : public Queuer {
       held_.insert(raw);
       ++running_;
     }
-    Status st = handler_(*job, stop_.get_token());
+    Status st = job_task ? handler_(*job, stop_.get_token())
+                         : options_.task_handler(task->subject(), task->data(), task->delivered(),
+                                                 stop_.get_token());
     {
       std::lock_guard lock(mu_);
       held_.erase(raw);
@@ -137,7 +147,8 @@ class NatsQueuer final : public Queuer {
   }
 
   NatsConnection* connection_;
-  std::unique_ptr<WorkQueue> queue_;
+  std::unique_ptr<WorkQueue> owned_;
+  WorkQueue* queue_;
   NatsQueuerOptions options_;
   JobHandler handler_;
   std::stop_source stop_;
@@ -163,7 +174,14 @@ int64_t NatsRetryDelayMs(uint64_t delivered, int64_t ack_wait_ms) {
 
 Result<QueuerPtr> NewNatsQueuer(NatsConnection* connection, NatsQueuerOptions options) {
   ASSIGN_OR_RETURN(std::unique_ptr<WorkQueue> queue, WorkQueue::Open(connection, options.queue));
-  return QueuerPtr(std::make_unique<NatsQueuer>(connection, std::move(queue), std::move(options)));
+  WorkQueue* raw = queue.get();
+  return QueuerPtr(
+      std::make_unique<NatsQueuer>(connection, std::move(queue), raw, std::move(options)));
+}
+
+QueuerPtr NewNatsQueuer(NatsConnection* connection, WorkQueue* queue, NatsQueuerOptions options) {
+  options.queue = queue->options();
+  return std::make_unique<NatsQueuer>(connection, nullptr, queue, std::move(options));
 }
 
 }  // namespace vpcflow

@@ -15,7 +15,10 @@
 /// Thread-safe.
 
 #include <cstdint>
+#include <functional>
+#include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "nats/work_queue.hpp"
 #include "vpcflow/logger.hpp"
@@ -31,6 +34,12 @@ struct NatsQueuerOptions {
   int64_t fetch_wait_ms = 1000;  ///< how long one fetch waits for a task
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< for JobFromJson
   Logger* logger = nullptr;  ///< task outcomes (not owned; null = none)
+  /// Runs a task of any other subject (the shard and merge tasks of a sharded job), its
+  /// `delivered`-th delivery, on the consumer thread, with the heartbeats and outcomes of a
+  /// job task. Unset: such tasks are terminated as invalid.
+  std::function<Status(std::string_view subject, std::string_view data, uint64_t delivered,
+                       std::stop_token stop)>
+      task_handler{};
 };
 
 /// The delay of the Nak after the `delivered`-th failed attempt: 1 s doubled each time, at
@@ -40,5 +49,8 @@ int64_t NatsRetryDelayMs(uint64_t delivered, int64_t ack_wait_ms);
 /// Opens the queue on `connection` (not owned; must outlive the queuer) and, when consumers >
 /// 0, starts taking tasks once SetHandler was called. Errors: WorkQueue::Open's.
 Result<QueuerPtr> NewNatsQueuer(NatsConnection* connection, NatsQueuerOptions options);
+/// The same on a work queue opened by the caller (not owned; must outlive the queuer), which
+/// may also publish on it (the shard tasks).
+QueuerPtr NewNatsQueuer(NatsConnection* connection, WorkQueue* queue, NatsQueuerOptions options);
 
 }  // namespace vpcflow

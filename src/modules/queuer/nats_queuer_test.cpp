@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "testing/gate.hpp"
 #include "testing/matchers.hpp"
@@ -90,6 +94,57 @@ TEST_F(NatsQueuerTest, AQueuedJobRunsOnAWorkerAndLeavesTheStream) {
   std::lock_guard lock(mu);
   EXPECT_EQ(ran, std::vector<Job>{kJob});
   EXPECT_THAT(worker->Describe(), ::testing::HasSubstr(options_.queue.stream));
+}
+
+// The shard and merge tasks of a sharded job: another subject of the stream goes to the task
+// handler with its delivery count (a failure comes back as the second delivery); with no task
+// handler it is terminated, never given to the job handler.
+TEST_F(NatsQueuerTest, TasksOfAnotherSubjectGoToTheTaskHandler) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, uint64_t>> seen;
+  Gate ran;
+  ran.Open();
+  options_.task_handler = [&](std::string_view subject, std::string_view data, uint64_t delivered,
+                              std::stop_token) {
+    std::lock_guard lock(mu);
+    seen.emplace_back(std::string(subject) + " " + std::string(data), delivered);
+    ran.Enter();
+    return delivered == 1 ? UnavailableError("try again") : OkStatus();
+  };
+  QueuerPtr worker = Make(1);
+  ASSERT_NE(worker, nullptr);
+  std::atomic<int> jobs{0};
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    ++jobs;
+    return OkStatus();
+  });
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  const std::string subject = options_.queue.stream + ".shard";
+  ASSERT_THAT(raw->Publish(subject, "task-1", "task-1"), IsOk());
+  ASSERT_TRUE(ran.WaitEntered(2));
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first, subject + " task-1");
+  EXPECT_EQ(seen[0].second, 1u);
+  EXPECT_EQ(seen[1].second, 2u);
+  EXPECT_EQ(jobs, 0);
+}
+
+TEST_F(NatsQueuerTest, ATaskOfAnotherSubjectWithoutATaskHandlerIsTerminated) {
+  QueuerPtr worker = Make(1);
+  ASSERT_NE(worker, nullptr);
+  std::atomic<int> jobs{0};
+  worker->SetHandler([&](const Job&, std::stop_token) {
+    ++jobs;
+    return OkStatus();
+  });
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_THAT(raw->Publish(options_.queue.stream + ".merge", JobToJson(kJob), "m"), IsOk());
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  EXPECT_EQ(jobs, 0);
 }
 
 TEST_F(NatsQueuerTest, TheTaskOfAWorkerThatDiedComesBackToAnother) {

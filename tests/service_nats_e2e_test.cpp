@@ -226,11 +226,13 @@ TEST_F(ServiceNatsE2eTest, AShardedJobSurvivesAWorkerKilledWhileItHoldsAShard) {
 // nats-server restarted (file storage) while a sharded job runs: the tasks are still in the
 // stream, the ledger in its bucket; the job completes once the server is back.
 TEST_F(ServiceNatsE2eTest, AShardedJobCompletesAfterNatsServerRestartsMidJob) {
-  std::unique_ptr<Process> api = Start("api", &api_port_, "1K");
+  // Shards of a few objects (tens of them, not one per object): the restart lands mid-job
+  // without hundreds of tasks to drain on a loaded machine.
+  std::unique_ptr<Process> api = Start("api", &api_port_, "64K");
   ASSERT_NE(api, nullptr);
   for (int i = 0; i < 2; ++i) {
     int port = 0;
-    processes_.push_back(Start("worker", &port, "1K"));
+    processes_.push_back(Start("worker", &port, "64K"));
     ASSERT_NE(processes_.back(), nullptr);
   }
   const TestWindow& w = kWindows[0];

@@ -174,8 +174,8 @@ ApiResponse GetDiff(ApiContext& ctx, const ApiRequest& request) {
                            : NotFoundError(id);
     } else {
       Result<RowSourcePtr> rows = OpenRows(ctx, id, nullptr);
-      if (rows.ok()) sources[i] = std::move(rows).value();
       found = rows.status();
+      if (rows.ok()) sources[i] = std::move(rows).value();
     }
     if (IsNotFound(found)) {
       if (!head) CountQuery(ctx, kRoute, "not_found");

@@ -11,13 +11,13 @@ void* AllocateHugePages(size_t bytes, bool advise_huge) {
   const size_t mapped = bytes + kHugePageBytes;
   void* raw = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  // Pointer arithmetic on the mapping itself (no integer-to-pointer casts).
   const auto start = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (start + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-  if (aligned > start) munmap(raw, aligned - start);
-  const uintptr_t end = start + mapped;
-  if (end > aligned + bytes)
-    munmap(reinterpret_cast<void*>(aligned + bytes), end - aligned - bytes);
-  void* p = reinterpret_cast<void*>(aligned);
+  const size_t head = ((start + kHugePageBytes - 1) & ~(kHugePageBytes - 1)) - start;
+  if (head > 0) munmap(raw, head);
+  char* p = static_cast<char*>(raw) + head;
+  const size_t tail = mapped - head - bytes;
+  if (tail > 0) munmap(p + bytes, tail);
   if (advise_huge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure only costs speed
   return p;
 }

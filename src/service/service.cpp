@@ -207,7 +207,7 @@ Status ServiceImpl::OpenNats() {
   q.max_window_seconds = c.max_window_seconds;
   q.logger = logger_.get();
   q.task_handler = [this](std::string_view subject, std::string_view data, uint64_t delivered,
-                          std::stop_token stop) {
+                          const std::stop_token& stop) {
     return sharded_->RunTask(subject, data, delivered, stop);
   };
   ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));

@@ -22,7 +22,7 @@ std::string ShardTaskName(std::string_view shard) { return "shard/" + std::strin
 
 Result<std::string> ReadAll(ObjectReader& reader) {
   std::string out;
-  std::array<char, 64 * 1024> buffer;
+  std::array<char, size_t{64} * 1024> buffer;
   for (;;) {
     ASSIGN_OR_RETURN(size_t n, reader.Read(buffer));
     if (n == 0) return out;
@@ -165,7 +165,7 @@ Result<JobPlan> ShardedJobs::LoadPlan(std::string_view id) {
 }
 
 Status ShardedJobs::RunTask(std::string_view subject, std::string_view data, uint64_t delivered,
-                            std::stop_token stop) {
+                            const std::stop_token& stop) {
   if (subject == kShardTaskSubject) return RunShardTask(data, delivered, stop);
   if (subject == kMergeTaskSubject) return RunMergeTask(data, delivered, stop);
   return InvalidArgumentError("not a task subject: " + std::string(subject));
@@ -197,7 +197,7 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
     SetHolder(job.id, ShardTaskName(shard.name), true);
     int64_t refreshed_ms = d.clock->MonotonicMillis();
     ShardRunOptions options{.threads = d.digest_threads,
-                            .stop = stop,
+                            .stop = std::move(stop),
                             .memory_limit = d.memory_limit,
                             .spill_dir = d.spill_dir};
     options.on_progress = [&](const DigestProgress&) {
@@ -300,7 +300,7 @@ Status ShardedJobs::RunMergeTask(std::string_view data, uint64_t delivered, std:
   }
   (void)d.marker->Claim(job.id, job.window);
   SetHolder(job.id, "merge", true);
-  Status st = Merge(job, ledger, stop);  // on success the job's state is gone
+  Status st = Merge(job, ledger, std::move(stop));  // on success the job's state is gone
   if (!st.ok()) {
     SetHolder(job.id, "merge", false);
     return MaybeFail(job, std::move(st), delivered);
@@ -318,10 +318,10 @@ Status ShardedJobs::Merge(const Job& job, const ShardLedger& ledger, std::stop_t
     if (!reader.ok()) return reader.status().WithContext("partial " + shard.name);
     partials.push_back(std::move(reader).value());
   }
-  ASSIGN_OR_RETURN(
-      DigestRun run,
-      MergePartials(std::move(partials), plan.planning,
-                    {.memory_limit = d.memory_limit, .spill_dir = d.spill_dir, .stop = stop}));
+  ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,
+                                                {.memory_limit = d.memory_limit,
+                                                 .spill_dir = d.spill_dir,
+                                                 .stop = std::move(stop)}));
   JobTimings timings;
   timings.digest_seconds = static_cast<double>(d.clock->MonotonicMillis() - t0) / 1000.0;
   uint64_t digest_bytes = 0;

@@ -109,7 +109,7 @@ struct ShardedJobDeps {
 
 class ShardedJobs {
  public:
-  explicit ShardedJobs(ShardedJobDeps deps) : deps_(std::move(deps)) {}
+  explicit ShardedJobs(ShardedJobDeps deps) : deps_(deps) {}
 
   /// The plan task's end: stores the plan, creates the ledger, publishes the shard tasks (or
   /// the merge task when every shard is done already). Errors: the storage's (context
@@ -121,7 +121,7 @@ class ShardedJobs {
   /// Cancelled: `stop` fired (deliver it again). Another error: deliver it again; at the
   /// last delivery the job was ended as failed.
   Status RunTask(std::string_view subject, std::string_view data, uint64_t delivered,
-                 std::stop_token stop);
+                 const std::stop_token& stop);
 
  private:
   Status RunShardTask(std::string_view data, uint64_t delivered, std::stop_token stop);

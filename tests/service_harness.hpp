@@ -260,18 +260,18 @@ inline Status WriteBusyFlowLog(const std::string& root, int megabytes) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("cannot create " + dir);
-  ASSIGN_OR_RETURN(
+  VPCFLOW_ASSIGN_OR_RETURN(
       ByteSinkPtr file,
       NewFileSink(dir +
                   "/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20190101T0010Z_big.log.gz"));
   ByteSinkPtr gz = NewGzipSink(std::move(file));
-  RETURN_IF_ERROR(gz->Append(FlowLogBuilder().Text()));  // the header line
+  VPCFLOW_RETURN_IF_ERROR(gz->Append(FlowLogBuilder().Text()));  // the header line
   const std::string line =
       "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 1 100 1546300800 "
       "1546300860 ACCEPT OK\n";
   std::string block;
   while (block.size() < (1 << 20)) block += line;
-  for (int i = 0; i < megabytes; ++i) RETURN_IF_ERROR(gz->Append(block));
+  for (int i = 0; i < megabytes; ++i) VPCFLOW_RETURN_IF_ERROR(gz->Append(block));
   return gz->Close();
 }
 

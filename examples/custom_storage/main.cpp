@@ -26,7 +26,7 @@ class TeeSink final : public vpcflow::ByteSink {
  public:
   TeeSink(vpcflow::ByteSink& primary, vpcflow::ByteSink& copy) : primary_(primary), copy_(copy) {}
   vpcflow::Status Append(std::string_view bytes) override {
-    RETURN_IF_ERROR(primary_.Append(bytes));
+    VPCFLOW_RETURN_IF_ERROR(primary_.Append(bytes));
     return copy_.Append(bytes);
   }
   // The upload's body is closed by its Commit(); only the copy is closed here.
@@ -56,8 +56,8 @@ class MirroredUpload final : public vpcflow::StorageUpload {
   vpcflow::ByteSink& body() override { return tee_; }
 
   vpcflow::Status Commit(std::string_view manifest_json) override {
-    RETURN_IF_ERROR(copy_->Close());
-    RETURN_IF_ERROR(upload_->Commit(manifest_json));
+    VPCFLOW_RETURN_IF_ERROR(copy_->Close());
+    VPCFLOW_RETURN_IF_ERROR(upload_->Commit(manifest_json));
     std::error_code ec;
     std::filesystem::rename(tmp_, path_, ec);
     if (ec) return vpcflow::UnavailableError("mirror " + path_ + ": " + ec.message());
@@ -79,10 +79,10 @@ class MirroredStorage final : public vpcflow::StorageWrapper {
       : StorageWrapper(primary.get()), primary_(std::move(primary)), mirror_(mirror_dir) {}
 
   vpcflow::Result<vpcflow::StorageUploadPtr> Begin(std::string_view id) override {
-    ASSIGN_OR_RETURN(vpcflow::StorageUploadPtr upload, StorageWrapper::Begin(id));
+    VPCFLOW_ASSIGN_OR_RETURN(vpcflow::StorageUploadPtr upload, StorageWrapper::Begin(id));
     const std::string path = mirror_ + "/" + std::string(id) + ".log.gz";
     const std::string tmp = mirror_ + "/." + std::string(id) + ".log.gz.tmp";
-    ASSIGN_OR_RETURN(vpcflow::ByteSinkPtr copy, vpcflow::NewFileSink(tmp));
+    VPCFLOW_ASSIGN_OR_RETURN(vpcflow::ByteSinkPtr copy, vpcflow::NewFileSink(tmp));
     return vpcflow::StorageUploadPtr(
         std::make_unique<MirroredUpload>(std::move(upload), std::move(copy), tmp, path));
   }

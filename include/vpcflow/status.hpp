@@ -113,16 +113,17 @@ class [[nodiscard]] Result {
 #define VPCFLOW_CONCAT_(a, b) VPCFLOW_CONCAT_INNER_(a, b)
 
 /// Returns the Status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                          \
+#define VPCFLOW_RETURN_IF_ERROR(expr)                  \
   do {                                                 \
     ::vpcflow::Status vpcflow_status_ = (expr);        \
     if (!vpcflow_status_.ok()) return vpcflow_status_; \
   } while (0)
 
-/// `ASSIGN_OR_RETURN(auto x, ResultExpr());` declares x from the value or returns the error.
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL_(VPCFLOW_CONCAT_(vpcflow_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                           \
-  if (!tmp.ok()) return tmp.status();          \
+/// `VPCFLOW_ASSIGN_OR_RETURN(auto x, ResultExpr());` declares x from the value or returns the
+/// error.
+#define VPCFLOW_ASSIGN_OR_RETURN(lhs, expr) \
+  VPCFLOW_ASSIGN_OR_RETURN_IMPL_(VPCFLOW_CONCAT_(vpcflow_result_, __LINE__), lhs, expr)
+#define VPCFLOW_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                   \
+  if (!tmp.ok()) return tmp.status();                  \
   lhs = std::move(tmp).value()

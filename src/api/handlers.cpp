@@ -248,8 +248,8 @@ void RunJob(ApiContext& ctx, const ApiRequest& request, const ApiResponder& resp
   if (IsAlreadyExists(st)) {
     // A redelivery (the first delivery timed out while the job waits): acknowledged at once,
     // so the bus stops delivering it; the first delivery gets the result.
-    return respond(JsonResponse(
-        202, "{\"id\":" + JsonQuote(job->id) + ",\"message\":\"already queued\"}"));
+    return respond(
+        JsonResponse(202, "{\"id\":" + JsonQuote(job->id) + ",\"message\":\"already queued\"}"));
   }
   // Full, or shutting down: either way the bus should deliver it again later.
   ctx.logger->Log(LogLevel::kWarn,
@@ -326,7 +326,7 @@ int64_t NowUnixSeconds(const ApiContext& ctx) {
 }
 
 Result<Window> StartedWindow(const ApiContext& ctx, const Window& window) {
-  RETURN_IF_ERROR(CheckWindowStarted(window, NowUnixSeconds(ctx)));
+  VPCFLOW_RETURN_IF_ERROR(CheckWindowStarted(window, NowUnixSeconds(ctx)));
   return window;
 }
 

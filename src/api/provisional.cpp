@@ -33,7 +33,7 @@ bool IsProvisionalAt(const Window& window, int64_t now_unix_s, int64_t settle_se
 
 Result<DigestStanding> StandingOf(Storage& storage, std::string_view id, const Window& window,
                                   int64_t now_unix_s, int64_t settle_seconds) {
-  ASSIGN_OR_RETURN(bool exists, storage.Exists(id));
+  VPCFLOW_ASSIGN_OR_RETURN(bool exists, storage.Exists(id));
   if (!exists) return DigestStanding::kAbsent;
   Result<std::string> manifest = storage.GetManifest(id);
   if (!manifest.ok()) {

@@ -60,7 +60,7 @@ Result<RowSourcePtr> OpenRows(ApiContext& ctx, std::string_view id, ObjectReader
   if (rows.ok()) return OpenStoredRows(std::move(rows->reader));
   if (!IsNotFound(rows.status()) && !IsUnimplemented(rows.status())) return rows.status();
   if (text == nullptr) {
-    ASSIGN_OR_RETURN(StoredDigest stored, ctx.storage->Get(id));
+    VPCFLOW_ASSIGN_OR_RETURN(StoredDigest stored, ctx.storage->Get(id));
     text = std::move(stored.reader);
   }
   return OpenStoredRows(std::move(text));

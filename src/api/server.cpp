@@ -190,7 +190,7 @@ class HttpServer::Impl {
     if (options_.port < 0 || options_.port > 65535) {
       return InvalidArgumentError("bad port " + std::to_string(options_.port));
     }
-    RETURN_IF_ERROR(LoadTls());
+    VPCFLOW_RETURN_IF_ERROR(LoadTls());
     const tcp::endpoint endpoint(address, static_cast<uint16_t>(options_.port));
     const std::string where = options_.address + ":" + std::to_string(options_.port);
     acceptor_.open(endpoint.protocol(), ec);

@@ -20,7 +20,8 @@ std::string Numbers(int count) {
 TEST(WriterStreamTest, ReadsWhatTheFunctionWritesInOrderThroughASmallBuffer) {
   WriterStream stream(
       [](ByteSink& sink) {
-        for (int i = 0; i < 5000; ++i) RETURN_IF_ERROR(sink.Append(std::to_string(i) + "\n"));
+        for (int i = 0; i < 5000; ++i)
+          VPCFLOW_RETURN_IF_ERROR(sink.Append(std::to_string(i) + "\n"));
         return OkStatus();
       },
       /*buffer_bytes=*/64);
@@ -31,7 +32,7 @@ TEST(WriterStreamTest, ReadsWhatTheFunctionWritesInOrderThroughASmallBuffer) {
 
 TEST(WriterStreamTest, AnErrorComesAfterTheBytesWrittenBeforeIt) {
   WriterStream stream([](ByteSink& sink) {
-    RETURN_IF_ERROR(sink.Append("abc"));
+    VPCFLOW_RETURN_IF_ERROR(sink.Append("abc"));
     return DataLossError("line 2 is bad");
   });
   char buffer[16];

@@ -52,15 +52,16 @@ Status CheckEach(const std::vector<std::string>& items, bool (*valid)(std::strin
 // An S3 source with the AWS SDK conventions of the environment (credentials chain, AWS_REGION,
 // AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); --region, --role and the prefetch options win.
 Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
-  ASSIGN_OR_RETURN(const Config config, S3AccessFromEnvironment(EnvironmentMap()));
+  VPCFLOW_ASSIGN_OR_RETURN(const Config config, S3AccessFromEnvironment(EnvironmentMap()));
   std::shared_ptr<HttpClient> http = NewCurlHttpClient({.ca_file = config.ca_file});
   S3ClientFactory clients(CredentialsSettingsFromConfig(config), S3EndpointFromConfig(config),
                           std::move(http), SystemClock());
-  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients.Make(args.region, args.role));
+  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients.Make(args.region, args.role));
   std::string prefix = url.prefix;
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   // Listing the root answers early, and clearly, for a missing bucket or refused credentials.
-  RETURN_IF_ERROR(client->ListObjectsV2(url.bucket, {.prefix = prefix, .max_keys = 1}).status());
+  VPCFLOW_RETURN_IF_ERROR(
+      client->ListObjectsV2(url.bucket, {.prefix = prefix, .max_keys = 1}).status());
   return NewS3ObjectSource(std::move(client),
                            {.bucket = url.bucket,
                             .prefix = std::move(prefix),
@@ -70,7 +71,7 @@ Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
 
 // The rows sidecar of `digest` (query/row_file.hpp) into the file at `path`.
 Status WriteRowsSidecar(const Digest& digest, const std::string& path) {
-  ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(path));
+  VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(path));
   RowSourcePtr rows = NewDigestRowSource(digest);
   Status st = WriteRowFile(*rows, *file);
   if (st.ok()) st = file->Close();

@@ -43,8 +43,8 @@ std::vector<std::string> Names(const std::string& dir) {
 
 Status WriteAll(const std::string& path, std::string_view bytes) {
   OutputFile out;
-  RETURN_IF_ERROR(out.Open(path));
-  RETURN_IF_ERROR(out.sink().Append(bytes));
+  VPCFLOW_RETURN_IF_ERROR(out.Open(path));
+  VPCFLOW_RETURN_IF_ERROR(out.sink().Append(bytes));
   return out.Commit();
 }
 

@@ -23,7 +23,7 @@ Result<RowSourcePtr> OpenStoredInput(const std::string& path) {
   if (path == "-") {
     reader = NewFdReader(dup(STDIN_FILENO), "stdin");
   } else {
-    ASSIGN_OR_RETURN(reader, OpenFileReader(path));
+    VPCFLOW_ASSIGN_OR_RETURN(reader, OpenFileReader(path));
   }
   Result<RowSourcePtr> rows = OpenStoredRows(std::move(reader));
   if (!rows.ok()) return rows.status().WithContext(path);

@@ -93,7 +93,7 @@ class GzipTextStream final : public TextStream {
   // are tolerated; anything else must be a valid member.
   Status StartNextMember(char* out, uint32_t want) {
     if (state_.avail_in == 0) {
-      RETURN_IF_ERROR(Fill());
+      VPCFLOW_RETURN_IF_ERROR(Fill());
       if (state_.avail_in == 0) {
         done_ = true;
         return OkStatus();
@@ -120,7 +120,7 @@ class GzipTextStream final : public TextStream {
       }
       state_.next_in += state_.avail_in;
       state_.avail_in = 0;
-      RETURN_IF_ERROR(Fill());
+      VPCFLOW_RETURN_IF_ERROR(Fill());
       if (state_.avail_in == 0) {
         done_ = true;
         return OkStatus();
@@ -195,14 +195,15 @@ Result<size_t> GunzipInto(std::string_view compressed, std::span<char> out) {
     if (written == out.size()) {
       // Full: any further text means the data is larger than the caller said.
       char probe;
-      ASSIGN_OR_RETURN(const size_t more, stream.Read(&probe, 1));
+      VPCFLOW_ASSIGN_OR_RETURN(const size_t more, stream.Read(&probe, 1));
       if (more != 0) {
         return DataLossError("gzip data holds more than the expected " +
                              std::to_string(out.size()) + " bytes");
       }
       return written;
     }
-    ASSIGN_OR_RETURN(const size_t n, stream.Read(out.data() + written, out.size() - written));
+    VPCFLOW_ASSIGN_OR_RETURN(const size_t n,
+                             stream.Read(out.data() + written, out.size() - written));
     if (n == 0) return written;
     written += n;
   }
@@ -282,7 +283,7 @@ bool LineReader::Refill() {
 Result<size_t> ReadFully(TextStream& stream, char* out, size_t size) {
   size_t done = 0;
   while (done < size) {
-    ASSIGN_OR_RETURN(size_t n, stream.Read(out + done, size - done));
+    VPCFLOW_ASSIGN_OR_RETURN(size_t n, stream.Read(out + done, size - done));
     if (n == 0) break;
     done += n;
   }

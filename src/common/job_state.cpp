@@ -59,7 +59,7 @@ std::string JobStateToJson(const JobState& s) {
 }
 
 Result<JobState> JobStateFromJson(std::string_view text) {
-  ASSIGN_OR_RETURN(json::value v, ParseJsonStrict(text));
+  VPCFLOW_ASSIGN_OR_RETURN(json::value v, ParseJsonStrict(text));
   const Status bad = InvalidArgumentError("not a job state");
   if (!v.is_object()) return bad;
   const json::object& o = v.as_object();

@@ -38,11 +38,11 @@ Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::
                                                      uint64_t tail_bytes, uint64_t max_read_bytes) {
   Result<RandomAccessObjectPtr> opened = source.OpenRandomAccess(key, tail_bytes);
   if (opened.ok() || !IsUnimplemented(opened.status())) return opened;
-  ASSIGN_OR_RETURN(ObjectReaderPtr reader, source.Open(key));
+  VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, source.Open(key));
   std::string bytes;
   std::vector<char> buffer(256 * 1024);
   for (;;) {
-    ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
+    VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
     if (n == 0) break;
     if (n > max_read_bytes - bytes.size()) {
       return ResourceExhaustedError("'" + std::string(key) + "' is larger than " +

@@ -45,7 +45,7 @@ Result<std::string> ReadAll(TextStream& stream, size_t read_size) {
   std::string out;
   std::string buf(read_size, '\0');
   for (;;) {
-    ASSIGN_OR_RETURN(size_t n, stream.Read(buf.data(), buf.size()));
+    VPCFLOW_ASSIGN_OR_RETURN(size_t n, stream.Read(buf.data(), buf.size()));
     if (n == 0) return out;
     out.append(buf.data(), n);
   }

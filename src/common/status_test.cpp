@@ -128,9 +128,9 @@ Result<int> Half(int x) {
 Status Check(int x) { return x < 0 ? InvalidArgumentError("negative") : OkStatus(); }
 
 Result<int> Quarter(int x) {
-  RETURN_IF_ERROR(Check(x));
-  ASSIGN_OR_RETURN(int h, Half(x));
-  ASSIGN_OR_RETURN(int q, Half(h));
+  VPCFLOW_RETURN_IF_ERROR(Check(x));
+  VPCFLOW_ASSIGN_OR_RETURN(int h, Half(x));
+  VPCFLOW_ASSIGN_OR_RETURN(int q, Half(h));
   return q;
 }
 

@@ -181,7 +181,7 @@ Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEnt
     y.owner = 0;
     return std::memcmp(&x, &y, sizeof(DigestKey)) < 0;
   });
-  for (const Ref& r : refs) RETURN_IF_ERROR(fn(*r.row));
+  for (const Ref& r : refs) VPCFLOW_RETURN_IF_ERROR(fn(*r.row));
   return OkStatus();
 }
 

@@ -133,7 +133,7 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
 
 // The csv header line.
 Status AppendCsvHeader(ByteSink& sink) {
-  RETURN_IF_ERROR(sink.Append(kCsvColumns));
+  VPCFLOW_RETURN_IF_ERROR(sink.Append(kCsvColumns));
   return sink.Append("\n");
 }
 

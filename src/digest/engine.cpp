@@ -196,7 +196,7 @@ class Worker {
       }
       return OkStatus();
     }
-    RETURN_IF_ERROR(table_->Merge(partial_));
+    VPCFLOW_RETURN_IF_ERROR(table_->Merge(partial_));
     for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
     ++totals_.objects_read;
     totals_.objects_parquet += parquet ? 1 : 0;
@@ -280,7 +280,7 @@ class Worker {
     outcomes_.resize(ParquetFlowReader::kMaxBatch);
     for (;;) {
       if (stop_.stop_requested()) return CancelledError("digest cancelled");
-      ASSIGN_OR_RETURN(const size_t n, (*reader)->Next(records_, outcomes_));
+      VPCFLOW_ASSIGN_OR_RETURN(const size_t n, (*reader)->Next(records_, outcomes_));
       if (n == 0) break;
       for (size_t i = 0; i < n; ++i) ++lines[Keep(outcomes_[i], records_[i])];
     }
@@ -361,11 +361,11 @@ Status Aggregation::Merge(PartialDigest& partial) {
 
 Status Aggregation::Spill() {
   if (!dir_) {
-    ASSIGN_OR_RETURN(dir_, SpillDir::Create(options_.spill_dir));
+    VPCFLOW_ASSIGN_OR_RETURN(dir_, SpillDir::Create(options_.spill_dir));
     if (options_.on_spill_dir) options_.on_spill_dir(dir_->path());
   }
   DigestTable& t = *table_;
-  ASSIGN_OR_RETURN(
+  VPCFLOW_ASSIGN_OR_RETURN(
       std::string path,
       WriteKeyedRunFile(
           *dir_, [&t](PartialWriter& writer) { return WriteRows(t, writer); }, DigestSummary{}));
@@ -383,11 +383,11 @@ Status Aggregation::WriteRows(DigestTable& table, PartialWriter& writer) {
 }
 
 Result<std::vector<std::unique_ptr<PartialReader>>> Aggregation::OpenRuns() {
-  if (table_->rows_added() > 0) RETURN_IF_ERROR(Spill());
+  if (table_->rows_added() > 0) VPCFLOW_RETURN_IF_ERROR(Spill());
   table_.reset();
   std::vector<std::unique_ptr<PartialReader>> readers;
   for (const std::string& path : runs_) {
-    ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
+    VPCFLOW_ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
     readers.push_back(std::move(reader));
   }
   return readers;
@@ -398,9 +398,9 @@ Result<Digest> Aggregation::Finish() {
     table_->Finish();
     return Digest(std::move(table_));
   }
-  ASSIGN_OR_RETURN(auto readers, OpenRuns());
-  ASSIGN_OR_RETURN(MergedRuns merged,
-                   MergeKeyedRuns(std::move(readers), dir_, limit_, options_.stop));
+  VPCFLOW_ASSIGN_OR_RETURN(auto readers, OpenRuns());
+  VPCFLOW_ASSIGN_OR_RETURN(MergedRuns merged,
+                           MergeKeyedRuns(std::move(readers), dir_, limit_, options_.stop));
   return std::move(merged.digest);
 }
 
@@ -409,20 +409,20 @@ Result<uint64_t> Aggregation::WritePartial(ByteSink& out, const DigestSummary& s
   DigestSummary with_keys = summary;
   if (runs_.empty()) {
     with_keys.keys = table_->rows_added();
-    RETURN_IF_ERROR(WriteRows(*table_, writer));
-    RETURN_IF_ERROR(writer.Finish(with_keys));
+    VPCFLOW_RETURN_IF_ERROR(WriteRows(*table_, writer));
+    VPCFLOW_RETURN_IF_ERROR(writer.Finish(with_keys));
     return writer.rows();
   }
-  ASSIGN_OR_RETURN(auto readers, OpenRuns());
+  VPCFLOW_ASSIGN_OR_RETURN(auto readers, OpenRuns());
   KeyedMerge merge(std::move(readers));
   KeyedRow row;
   for (;;) {
-    ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
+    VPCFLOW_ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
     if (!more) break;
-    RETURN_IF_ERROR(writer.Add(row));
+    VPCFLOW_RETURN_IF_ERROR(writer.Add(row));
   }
   with_keys.keys = writer.rows();
-  RETURN_IF_ERROR(writer.Finish(with_keys));
+  VPCFLOW_RETURN_IF_ERROR(writer.Finish(with_keys));
   return writer.rows();
 }
 
@@ -512,9 +512,9 @@ Result<DigestRun> RunDigest(ObjectSource& source, const Window& window,
   summary.objects_not_files = summary.problems.size();
   summary.list_seconds = SecondsSince(t0);
 
-  ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> table,
-                   ReadObjects(source, window, plan->objects, options, &summary));
-  ASSIGN_OR_RETURN(Digest digest, table->Finish());
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> table,
+                           ReadObjects(source, window, plan->objects, options, &summary));
+  VPCFLOW_ASSIGN_OR_RETURN(Digest digest, table->Finish());
   summary.keys = digest.size();
   summary.total_seconds = SecondsSince(t0);
   return DigestRun{std::move(digest), std::move(summary)};

@@ -109,7 +109,7 @@ Status PartialWriter::Write(std::string_view bytes) {
 
 Status PartialWriter::Add(const KeyedRow& row) {
   if (kind_ != PartialKind::kKeyed) return FailedPreconditionError("not a keyed run");
-  RETURN_IF_ERROR(status_);
+  VPCFLOW_RETURN_IF_ERROR(status_);
   const bool same_owner =
       rows_ > 0 && row.account == last_account_ && row.interface == last_interface_;
   if (rows_ > 0) {
@@ -156,7 +156,7 @@ Status PartialWriter::Add(const KeyedRow& row) {
 
 Status PartialWriter::Add(const OrderedRow& row) {
   if (kind_ != PartialKind::kOrdered) return FailedPreconditionError("not an ordered run");
-  RETURN_IF_ERROR(status_);
+  VPCFLOW_RETURN_IF_ERROR(status_);
   if (rows_ > 0 && !OutputOrderLess(OrderedRow{.bytes = last_bytes_, .line = last_line_}, row)) {
     return FailedPreconditionError("partial rows out of output order");
   }
@@ -182,7 +182,7 @@ Status PartialWriter::FlushBlock() {
     std::string header(kPartialMagic);
     PutU32(header, kPartialVersion);
     PutU32(header, static_cast<uint32_t>(kind_));
-    RETURN_IF_ERROR(Write(header));
+    VPCFLOW_RETURN_IF_ERROR(Write(header));
   }
   if (block_rows_ == 0) return OkStatus();
   uint32_t codec = kCodecNone;
@@ -202,8 +202,8 @@ Status PartialWriter::FlushBlock() {
   PutU32(header, block_rows_);
   PutU32(header, Crc32c(stored));
   PutU32(header, codec);
-  RETURN_IF_ERROR(Write(header));
-  RETURN_IF_ERROR(Write(stored));
+  VPCFLOW_RETURN_IF_ERROR(Write(header));
+  VPCFLOW_RETURN_IF_ERROR(Write(stored));
   raw_.clear();
   block_rows_ = 0;
   owner_in_block_ = false;
@@ -212,7 +212,7 @@ Status PartialWriter::FlushBlock() {
 }
 
 Status PartialWriter::Finish(const DigestSummary& summary) {
-  RETURN_IF_ERROR(FlushBlock());
+  VPCFLOW_RETURN_IF_ERROR(FlushBlock());
   std::string payload;
   PutU64(payload, rows_);
   PutU64(payload, blocks_);
@@ -225,7 +225,7 @@ Status PartialWriter::Finish(const DigestSummary& summary) {
   PutU32(header, static_cast<uint32_t>(payload.size()));
   PutU32(header, 0);
   PutU32(header, Crc32c(payload));
-  RETURN_IF_ERROR(Write(header));
+  VPCFLOW_RETURN_IF_ERROR(Write(header));
   return Write(payload);
 }
 
@@ -242,7 +242,7 @@ Result<std::unique_ptr<PartialReader>> PartialReader::Open(ObjectReaderPtr reade
   std::unique_ptr<PartialReader> r(new PartialReader(std::move(reader), kind));
   char header[kHeaderBytes];
   bool eof = false;
-  RETURN_IF_ERROR(r->ReadExactly(header, sizeof(header), &eof));
+  VPCFLOW_RETURN_IF_ERROR(r->ReadExactly(header, sizeof(header), &eof));
   if (eof || std::string_view(header, 8) != kPartialMagic) {
     return Corrupt("not a partial digest (bad magic)");
   }
@@ -269,7 +269,8 @@ Status PartialReader::ReadExactly(char* out, size_t n, bool* eof) {
   while (done < n) {
     if (in_pos_ == in_.size()) {
       in_.resize(kReadBufferBytes);
-      ASSIGN_OR_RETURN(const size_t got, reader_->Read(std::span<char>(in_.data(), in_.size())));
+      VPCFLOW_ASSIGN_OR_RETURN(const size_t got,
+                               reader_->Read(std::span<char>(in_.data(), in_.size())));
       in_.resize(got);
       in_pos_ = 0;
       if (got == 0) {
@@ -291,12 +292,12 @@ Status PartialReader::ReadExactly(char* out, size_t n, bool* eof) {
 Result<bool> PartialReader::NextBlock() {
   char tag_bytes[4];
   bool eof = false;
-  RETURN_IF_ERROR(ReadExactly(tag_bytes, 4, &eof));
+  VPCFLOW_RETURN_IF_ERROR(ReadExactly(tag_bytes, 4, &eof));
   if (eof) return Corrupt("truncated (no trailer)");
   const uint32_t tag = LoadLittleEndian32(tag_bytes);
   if (tag == kBlockTag) {
     char h[kBlockHeaderBytes - 4];
-    RETURN_IF_ERROR(ReadExactly(h, sizeof(h), &eof));
+    VPCFLOW_RETURN_IF_ERROR(ReadExactly(h, sizeof(h), &eof));
     if (eof) return Corrupt("truncated block header");
     const uint32_t stored_bytes = LoadLittleEndian32(h);
     const uint32_t raw_bytes = LoadLittleEndian32(h + 4);
@@ -310,7 +311,7 @@ Result<bool> PartialReader::NextBlock() {
       return Corrupt("bad block header");
     }
     stored_.resize(stored_bytes);
-    RETURN_IF_ERROR(ReadExactly(stored_.data(), stored_bytes, &eof));
+    VPCFLOW_RETURN_IF_ERROR(ReadExactly(stored_.data(), stored_bytes, &eof));
     if (eof) return Corrupt("truncated block");
     if (Crc32c(stored_) != crc) return Corrupt("block checksum mismatch");
     if (codec == kCodecNone) {
@@ -330,7 +331,7 @@ Result<bool> PartialReader::NextBlock() {
   }
   if (tag != kTrailerTag) return Corrupt("unknown record tag " + std::to_string(tag));
   char h[kTrailerHeaderBytes - 4];
-  RETURN_IF_ERROR(ReadExactly(h, sizeof(h), &eof));
+  VPCFLOW_RETURN_IF_ERROR(ReadExactly(h, sizeof(h), &eof));
   if (eof) return Corrupt("truncated trailer");
   const uint32_t bytes = LoadLittleEndian32(h);
   const uint32_t crc = LoadLittleEndian32(h + 8);
@@ -338,16 +339,16 @@ Result<bool> PartialReader::NextBlock() {
     return Corrupt("bad trailer header");
   }
   std::string payload(bytes, '\0');
-  RETURN_IF_ERROR(ReadExactly(payload.data(), bytes, &eof));
+  VPCFLOW_RETURN_IF_ERROR(ReadExactly(payload.data(), bytes, &eof));
   if (eof) return Corrupt("truncated trailer");
   if (Crc32c(payload) != crc) return Corrupt("trailer checksum mismatch");
   if (LoadLittleEndian64(payload.data()) != rows_ ||
       LoadLittleEndian64(payload.data() + 8) != blocks_) {
     return Corrupt("the trailer's counts differ from the rows read");
   }
-  ASSIGN_OR_RETURN(summary_, SummaryFromTrailerJson(std::string_view(payload).substr(16)));
+  VPCFLOW_ASSIGN_OR_RETURN(summary_, SummaryFromTrailerJson(std::string_view(payload).substr(16)));
   char extra;
-  RETURN_IF_ERROR(ReadExactly(&extra, 1, &eof));
+  VPCFLOW_RETURN_IF_ERROR(ReadExactly(&extra, 1, &eof));
   if (!eof) return Corrupt("bytes after the trailer");
   done_ = true;
   return false;
@@ -358,7 +359,7 @@ Result<bool> PartialReader::Next(KeyedRow* row) {
   if (done_) return false;
   while (block_rows_left_ == 0) {
     if (pos_ != raw_.size()) return Corrupt("bytes after a block's rows");
-    ASSIGN_OR_RETURN(const bool more, NextBlock());
+    VPCFLOW_ASSIGN_OR_RETURN(const bool more, NextBlock());
     if (!more) return false;
   }
   Cursor c(raw_, pos_);
@@ -426,7 +427,7 @@ Result<bool> PartialReader::Next(OrderedRow* row) {
   if (done_) return false;
   while (block_rows_left_ == 0) {
     if (pos_ != raw_.size()) return Corrupt("bytes after a block's rows");
-    ASSIGN_OR_RETURN(const bool more, NextBlock());
+    VPCFLOW_ASSIGN_OR_RETURN(const bool more, NextBlock());
     if (!more) return false;
   }
   Cursor c(raw_, pos_);

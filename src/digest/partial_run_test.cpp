@@ -81,14 +81,14 @@ std::string WriteKeyed(const std::vector<OwnedKeyedRow>& rows, PartialWriterOpti
 
 // Reads every keyed row; the first error otherwise.
 Result<std::vector<OwnedKeyedRow>> ReadKeyed(std::string bytes, DigestSummary* summary = nullptr) {
-  ASSIGN_OR_RETURN(auto reader,
-                   PartialReader::Open(
+  VPCFLOW_ASSIGN_OR_RETURN(
+      auto reader, PartialReader::Open(
                        NewSharedStringReader(std::make_shared<const std::string>(std::move(bytes))),
                        PartialKind::kKeyed));
   std::vector<OwnedKeyedRow> rows;
   KeyedRow row;
   for (;;) {
-    ASSIGN_OR_RETURN(const bool more, reader->Next(&row));
+    VPCFLOW_ASSIGN_OR_RETURN(const bool more, reader->Next(&row));
     if (!more) break;
     rows.push_back({std::string(row.account), std::string(row.interface), row.key, row.value});
   }

@@ -70,7 +70,7 @@ Result<std::string> WriteKeyedRunFile(SpillDir& dir,
                                       const std::function<Status(PartialWriter&)>& rows,
                                       const DigestSummary& summary) {
   std::string path = dir.NewFilePath();
-  ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+  VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
   PartialWriter writer(*sink, PartialKind::kKeyed);
   Status st = rows(writer);
   if (st.ok()) st = writer.Finish(summary);
@@ -120,7 +120,7 @@ Result<bool> KeyedMerge::Next(KeyedRow* row) {
   auto greater = [this](size_t a, size_t b) { return Greater(a, b); };
   if (!started_) {
     started_ = true;
-    for (size_t i = 0; i < runs_.size(); ++i) RETURN_IF_ERROR(Advance(i));
+    for (size_t i = 0; i < runs_.size(); ++i) VPCFLOW_RETURN_IF_ERROR(Advance(i));
   }
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end(), greater);
@@ -131,13 +131,13 @@ Result<bool> KeyedMerge::Next(KeyedRow* row) {
   if (out.interface != interface_) interface_.assign(out.interface);
   out.account = account_;
   out.interface = interface_;
-  RETURN_IF_ERROR(Advance(first));
+  VPCFLOW_RETURN_IF_ERROR(Advance(first));
   while (!heap_.empty() && CompareRowKeys(current_[heap_.front()], out) == 0) {
     std::pop_heap(heap_.begin(), heap_.end(), greater);
     const size_t same = heap_.back();
     heap_.pop_back();
     out.value.Add(current_[same].value);
-    RETURN_IF_ERROR(Advance(same));
+    VPCFLOW_RETURN_IF_ERROR(Advance(same));
   }
   *row = out;
   return true;
@@ -178,7 +178,7 @@ class FileSortedRows final : public SortedRows {
   Status ForEach(const std::function<bool(const OrderedRow&)>& fn) const override {
     std::vector<std::unique_ptr<PartialReader>> readers;
     for (const std::string& path : runs_) {
-      ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kOrdered));
+      VPCFLOW_ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kOrdered));
       readers.push_back(std::move(reader));
     }
     return MergeOrdered(readers, fn);
@@ -191,20 +191,20 @@ class FileSortedRows final : public SortedRows {
     std::vector<size_t> heap;
     auto greater = [&](size_t a, size_t b) { return OutputOrderLess(current[b], current[a]); };
     auto advance = [&](size_t i) -> Status {
-      ASSIGN_OR_RETURN(const bool more, readers[i]->Next(&current[i]));
+      VPCFLOW_ASSIGN_OR_RETURN(const bool more, readers[i]->Next(&current[i]));
       if (more) {
         heap.push_back(i);
         std::push_heap(heap.begin(), heap.end(), greater);
       }
       return OkStatus();
     };
-    for (size_t i = 0; i < readers.size(); ++i) RETURN_IF_ERROR(advance(i));
+    for (size_t i = 0; i < readers.size(); ++i) VPCFLOW_RETURN_IF_ERROR(advance(i));
     while (!heap.empty()) {
       std::pop_heap(heap.begin(), heap.end(), greater);
       const size_t i = heap.back();
       heap.pop_back();
       if (!fn(current[i])) return OkStatus();
-      RETURN_IF_ERROR(advance(i));
+      VPCFLOW_RETURN_IF_ERROR(advance(i));
     }
     return OkStatus();
   }
@@ -259,7 +259,7 @@ void OutputSorter::SortChunk() {
 Status OutputSorter::SpillChunk() {
   SortChunk();
   std::string path = dir_->NewFilePath();
-  ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+  VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
   PartialWriter writer(*sink, PartialKind::kOrdered);
   Status st;
   for (const Ref& r : refs_) {
@@ -285,17 +285,17 @@ Result<std::unique_ptr<SortedRows>> OutputSorter::Finish() {
     return std::unique_ptr<SortedRows>(
         std::make_unique<MemorySortedRows>(std::move(text_), std::move(refs_)));
   }
-  if (!refs_.empty()) RETURN_IF_ERROR(SpillChunk());
+  if (!refs_.empty()) VPCFLOW_RETURN_IF_ERROR(SpillChunk());
   // Too many runs to merge at once: merge the first ones into one until few enough remain.
   while (runs_.size() > options_.max_fan_in) {
     std::vector<std::unique_ptr<PartialReader>> readers;
     const size_t take = std::min(options_.max_fan_in, runs_.size() - options_.max_fan_in + 1);
     for (size_t i = 0; i < take; ++i) {
-      ASSIGN_OR_RETURN(auto reader, OpenRunFile(runs_[i], PartialKind::kOrdered));
+      VPCFLOW_ASSIGN_OR_RETURN(auto reader, OpenRunFile(runs_[i], PartialKind::kOrdered));
       readers.push_back(std::move(reader));
     }
     std::string path = dir_->NewFilePath();
-    ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
+    VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr sink, NewFileSink(path));
     PartialWriter writer(*sink, PartialKind::kOrdered);
     Status write_status;
     Status st = FileSortedRows::MergeOrdered(readers, [&](const OrderedRow& r) {
@@ -328,19 +328,20 @@ Result<MergedRuns> MergeKeyedRuns(std::vector<std::unique_ptr<PartialReader>> ru
     for (size_t i = 0; i < take; ++i) group.push_back(std::move(runs[i]));
     runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(take));
     KeyedMerge merge(std::move(group));
-    ASSIGN_OR_RETURN(std::string path, WriteKeyedRunFile(
-                                           *dir,
-                                           [&](PartialWriter& writer) -> Status {
-                                             KeyedRow row;
-                                             for (;;) {
-                                               ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
-                                               if (!more) return OkStatus();
-                                               RETURN_IF_ERROR(writer.Add(row));
-                                             }
-                                           },
-                                           DigestSummary{}));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string path, WriteKeyedRunFile(
+                                                   *dir,
+                                                   [&](PartialWriter& writer) -> Status {
+                                                     KeyedRow row;
+                                                     for (;;) {
+                                                       VPCFLOW_ASSIGN_OR_RETURN(const bool more,
+                                                                                merge.Next(&row));
+                                                       if (!more) return OkStatus();
+                                                       VPCFLOW_RETURN_IF_ERROR(writer.Add(row));
+                                                     }
+                                                   },
+                                                   DigestSummary{}));
     AddSummary(pre_merged, merge.summary());
-    ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
+    VPCFLOW_ASSIGN_OR_RETURN(auto reader, OpenRunFile(path, PartialKind::kKeyed));
     runs.push_back(std::move(reader));
     if (stop.stop_requested()) return CancelledError("digest cancelled");
   }
@@ -350,11 +351,11 @@ Result<MergedRuns> MergeKeyedRuns(std::vector<std::unique_ptr<PartialReader>> ru
       {.budget_bytes = static_cast<size_t>(memory_limit / 2), .max_fan_in = fan_in, .stop = stop});
   KeyedRow row;
   for (;;) {
-    ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
+    VPCFLOW_ASSIGN_OR_RETURN(const bool more, merge.Next(&row));
     if (!more) break;
-    RETURN_IF_ERROR(sorter.Add(row));
+    VPCFLOW_RETURN_IF_ERROR(sorter.Add(row));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<SortedRows> sorted, sorter.Finish());
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<SortedRows> sorted, sorter.Finish());
   MergedRuns out;
   out.summary = merge.summary();
   AddSummary(out.summary, pre_merged);

@@ -130,7 +130,7 @@ TEST(SpillTest, KeyedMergeSumsEqualKeysAcrossRuns) {
     return WriteKeyedRunFile(
         **dir,
         [&](PartialWriter& w) -> Status {
-          for (const KeyedRow& r : rows) RETURN_IF_ERROR(w.Add(r));
+          for (const KeyedRow& r : rows) VPCFLOW_RETURN_IF_ERROR(w.Add(r));
           return OkStatus();
         },
         summary);

@@ -59,8 +59,8 @@ Result<std::unique_ptr<ParquetFlowReader>> ParquetFlowReader::Open(
 
 Result<std::unique_ptr<ParquetFlowReader>> ParquetFlowReader::Open(
     RandomAccessObjectPtr file, const ParquetReadOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<parquet::FileReader> reader,
-                   parquet::FileReader::Open(file.get(), options.limits));
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<parquet::FileReader> reader,
+                           parquet::FileReader::Open(file.get(), options.limits));
   const parquet::FileMetaData& metadata = reader->metadata();
   std::vector<Column> columns;
   std::vector<bool> taken(static_cast<size_t>(Field::kUnknown), false);
@@ -114,7 +114,7 @@ Status ParquetFlowReader::NextRowGroup(bool* end) {
   }
   std::vector<size_t> leaves;
   for (const Column& c : columns_) leaves.push_back(c.leaf);
-  ASSIGN_OR_RETURN(group_, reader_->ReadRowGroup(next_group_++, leaves));
+  VPCFLOW_ASSIGN_OR_RETURN(group_, reader_->ReadRowGroup(next_group_++, leaves));
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i].reader = group_.columns()[i].get();
     columns_[i].pos = columns_[i].count = 0;
@@ -150,7 +150,7 @@ Status ParquetFlowReader::FinishRowGroup() {
   for (Column& c : columns_) {
     size_t more = c.count - c.pos;
     if (more == 0) {
-      ASSIGN_OR_RETURN(more, c.reader->Next(1));
+      VPCFLOW_ASSIGN_OR_RETURN(more, c.reader->Next(1));
     }
     if (more != 0) {
       return DataLossError(
@@ -171,16 +171,16 @@ Result<size_t> ParquetFlowReader::Next(std::span<FlowRecord> records,
   if (max == 0) return size_t{0};
   for (;;) {
     if (!in_group_ || rows_left_ == 0) {
-      if (in_group_) RETURN_IF_ERROR(FinishRowGroup());
+      if (in_group_) VPCFLOW_RETURN_IF_ERROR(FinishRowGroup());
       bool end = false;
-      RETURN_IF_ERROR(NextRowGroup(&end));
+      VPCFLOW_RETURN_IF_ERROR(NextRowGroup(&end));
       if (end) return size_t{0};
       continue;
     }
     size_t n = static_cast<size_t>(std::min<uint64_t>(max, rows_left_));
     for (Column& c : columns_) {
       if (c.pos == c.count) {
-        ASSIGN_OR_RETURN(c.count, c.reader->Next(parquet::ColumnChunkReader::kMaxRun));
+        VPCFLOW_ASSIGN_OR_RETURN(c.count, c.reader->Next(parquet::ColumnChunkReader::kMaxRun));
         c.pos = 0;
         if (c.count == 0) {
           return DataLossError(

@@ -88,14 +88,15 @@ std::string Describe(LineOutcome o, const FlowRecord& r) {
 
 Result<std::vector<std::string>> ReadRows(const std::string& file,
                                           const ParquetReadOptions& options = {}) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ParquetFlowReader> reader,
-                   ParquetFlowReader::Open(
-                       NewMemoryRandomAccessObject(std::make_shared<std::string>(file)), options));
+  VPCFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<ParquetFlowReader> reader,
+      ParquetFlowReader::Open(NewMemoryRandomAccessObject(std::make_shared<std::string>(file)),
+                              options));
   std::vector<std::string> rows;
   std::vector<FlowRecord> records(100);
   std::vector<LineOutcome> outcomes(100);
   for (;;) {
-    ASSIGN_OR_RETURN(const size_t n, reader->Next(records, outcomes));
+    VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Next(records, outcomes));
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) rows.push_back(Describe(outcomes[i], records[i]));
   }

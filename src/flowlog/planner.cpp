@@ -56,7 +56,7 @@ class Walker {
     if (!root.empty() && root.back() != '/') root += '/';
     root += "AWSLogs/";
     ListPage accounts;
-    RETURN_IF_ERROR(List(root, &accounts));
+    VPCFLOW_RETURN_IF_ERROR(List(root, &accounts));
     if (accounts.common_prefixes.empty() && accounts.objects.empty()) return NoAwsLogs(root);
     std::vector<RegionFolder> regions;
     for (const std::string& account_dir : accounts.common_prefixes) {
@@ -64,7 +64,7 @@ class Walker {
       bool hive = ConsumePrefix(&account, "aws-account-id=");
       if (!Contains(scan_.accounts, account)) continue;
       ListPage services;
-      RETURN_IF_ERROR(List(account_dir, &services));
+      VPCFLOW_RETURN_IF_ERROR(List(account_dir, &services));
       for (const std::string& service_dir : services.common_prefixes) {
         std::string_view service = FolderName(service_dir);
         bool wanted =
@@ -72,7 +72,7 @@ class Walker {
                  : service == "vpcflowlogs";
         if (!wanted) continue;
         ListPage region_page;
-        RETURN_IF_ERROR(List(service_dir, &region_page));
+        VPCFLOW_RETURN_IF_ERROR(List(service_dir, &region_page));
         for (const std::string& region_dir : region_page.common_prefixes) {
           std::string_view region = FolderName(region_dir);
           if (hive && !ConsumePrefix(&region, "aws-region=")) continue;
@@ -81,7 +81,7 @@ class Walker {
         }
       }
     }
-    RETURN_IF_ERROR(WalkDays(regions));
+    VPCFLOW_RETURN_IF_ERROR(WalkDays(regions));
     std::sort(plan_.objects.begin(), plan_.objects.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
     std::sort(plan_.problems.begin(), plan_.problems.end(),
@@ -102,11 +102,11 @@ class Walker {
     const std::string prefix = root.substr(0, root.size() - std::string_view("AWSLogs/").size());
     const std::string where = prefix.empty() ? "at the root" : "under \"" + prefix + "\"";
     std::string message = "no AWSLogs/ folder found " + where;
-    ASSIGN_OR_RETURN(std::string here, Holds(prefix));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string here, Holds(prefix));
     if (!here.empty())
       return NotFoundError(message + ", which holds " + here + " (is the prefix right?)");
     if (prefix.empty()) return NotFoundError(message + ": the source is empty");
-    ASSIGN_OR_RETURN(std::string top, Holds(""));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string top, Holds(""));
     if (top.empty()) return NotFoundError(message + ": the source is empty");
     return NotFoundError(message + ", which is empty; the root holds " + top +
                          " (is the prefix right?)");
@@ -188,7 +188,7 @@ class Walker {
     for (Task& task : tasks) {
       const ObjectPlan& part = task.walker->plan();
       plan_.list_requests += part.list_requests;
-      RETURN_IF_ERROR(task.status);
+      VPCFLOW_RETURN_IF_ERROR(task.status);
       plan_.listed += part.listed;
       plan_.ignored += part.ignored;
       plan_.out_of_range += part.out_of_range;
@@ -211,7 +211,7 @@ class Walker {
     }
     std::string day_dir = region.path + buf;
     ListPage page;
-    RETURN_IF_ERROR(List(day_dir, &page, /*files_expected=*/true));
+    VPCFLOW_RETURN_IF_ERROR(List(day_dir, &page, /*files_expected=*/true));
     Consider(page.objects);
     for (const std::string& hour_dir : page.common_prefixes) {
       std::string_view hour = FolderName(hour_dir);
@@ -226,7 +226,7 @@ class Walker {
       int h = (hour[0] - '0') * 10 + (hour[1] - '0');
       if (h > 23 || !std::binary_search(hours.begin(), hours.end(), day + h * kHour)) continue;
       ListPage hour_page;
-      RETURN_IF_ERROR(List(hour_dir, &hour_page, /*files_expected=*/true));
+      VPCFLOW_RETURN_IF_ERROR(List(hour_dir, &hour_page, /*files_expected=*/true));
       Consider(hour_page.objects);
       for (const std::string& folder : hour_page.common_prefixes) ConsiderFolder(folder);
     }
@@ -296,7 +296,7 @@ std::vector<int64_t> HoursTouched(const StampRange& range) { return StepsTouched
 Result<ObjectPlan> PlanObjects(ObjectSource& source, const Window& window,
                                const ScanOptions& scan) {
   Walker walker(source, FileStampRange(window), scan);
-  RETURN_IF_ERROR(walker.Run());
+  VPCFLOW_RETURN_IF_ERROR(walker.Run());
   return std::move(walker.plan());
 }
 

@@ -44,7 +44,7 @@ Status WriteFileAtomically(const fs::path& path, std::string_view bytes, bool gz
                            uint64_t* written) {
   fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
-    ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(tmp.string()));
+    VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(tmp.string()));
     ByteSinkPtr sink = gzip ? NewGzipSink(std::move(file), 1) : std::move(file);
     Status st = sink->Append(bytes);
     if (st.ok()) st = sink->Close();

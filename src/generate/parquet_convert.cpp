@@ -119,7 +119,7 @@ Result<std::string> FlowLogTextToParquet(std::string_view text,
         writer.SetInt(c, static_cast<int64_t>(v));
       }
     }
-    RETURN_IF_ERROR(writer.EndRow());
+    VPCFLOW_RETURN_IF_ERROR(writer.EndRow());
   }
   return writer.Finish();
 }

@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 
 Result<parquet::FileMetaData> Footer(const std::string& file) {
   RandomAccessObjectPtr object = NewMemoryRandomAccessObject(std::make_shared<std::string>(file));
-  ASSIGN_OR_RETURN(auto reader, parquet::FileReader::Open(object.get()));
+  VPCFLOW_ASSIGN_OR_RETURN(auto reader, parquet::FileReader::Open(object.get()));
   return reader->metadata();
 }
 

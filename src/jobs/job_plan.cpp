@@ -199,9 +199,9 @@ std::string JobPlanToJson(const JobPlan& plan) {
 }
 
 Result<JobPlan> JobPlanFromJson(std::string_view json) {
-  ASSIGN_OR_RETURN(boost::json::object o, ParseVersioned(json));
+  VPCFLOW_ASSIGN_OR_RETURN(boost::json::object o, ParseVersioned(json));
   JobPlan plan;
-  ASSIGN_OR_RETURN(plan.window, WindowFrom(o));
+  VPCFLOW_ASSIGN_OR_RETURN(plan.window, WindowFrom(o));
   const boost::json::value* planning = o.if_contains("planning");
   if (planning == nullptr || !planning->is_object()) return Bad("no planning summary");
   Result<DigestSummary> summary = SummaryFromTrailerJson(boost::json::serialize(*planning));
@@ -210,7 +210,7 @@ Result<JobPlan> JobPlanFromJson(std::string_view json) {
   const boost::json::value* shards = o.if_contains("shards");
   if (shards == nullptr || !shards->is_array()) return Bad("no shards");
   for (const boost::json::value& v : shards->get_array()) {
-    ASSIGN_OR_RETURN(Shard shard, ShardFrom(v));
+    VPCFLOW_ASSIGN_OR_RETURN(Shard shard, ShardFrom(v));
     plan.shards.push_back(std::move(shard));
   }
   return plan;
@@ -224,12 +224,12 @@ std::string ShardTaskToJson(const Window& window, const Shard& shard, std::strin
 }
 
 Result<ShardTask> ShardTaskFromJson(std::string_view json) {
-  ASSIGN_OR_RETURN(boost::json::object o, ParseVersioned(json));
+  VPCFLOW_ASSIGN_OR_RETURN(boost::json::object o, ParseVersioned(json));
   ShardTask task;
-  ASSIGN_OR_RETURN(task.window, WindowFrom(o));
+  VPCFLOW_ASSIGN_OR_RETURN(task.window, WindowFrom(o));
   const boost::json::value* shard = o.if_contains("shard");
   if (shard == nullptr) return Bad("no shard");
-  ASSIGN_OR_RETURN(task.shard, ShardFrom(*shard));
+  VPCFLOW_ASSIGN_OR_RETURN(task.shard, ShardFrom(*shard));
   if (const boost::json::value* plan = o.if_contains("plan"); plan != nullptr) {
     if (!plan->is_string()) return Bad("plan is not a string");
     task.plan_id = std::string(plan->as_string());

@@ -91,22 +91,23 @@ struct Sharded {
 // Plans `window` into shards of about `target` text bytes, runs each into a partial, merges.
 Result<Sharded> RunSharded(ObjectSource& source, const Window& window, uint64_t target,
                            uint64_t memory_limit, const std::string& spill_dir) {
-  ASSIGN_OR_RETURN(JobPlan plan, PlanJob(source, window, {}, {.target_text_bytes = target}));
+  VPCFLOW_ASSIGN_OR_RETURN(JobPlan plan,
+                           PlanJob(source, window, {}, {.target_text_bytes = target}));
   // Through JSON, as a worker gets it.
-  ASSIGN_OR_RETURN(plan, JobPlanFromJson(JobPlanToJson(plan)));
+  VPCFLOW_ASSIGN_OR_RETURN(plan, JobPlanFromJson(JobPlanToJson(plan)));
   std::vector<ObjectReaderPtr> partials;
   for (const Shard& shard : plan.shards) {
     StringSink sink;
-    ASSIGN_OR_RETURN(
+    VPCFLOW_ASSIGN_OR_RETURN(
         DigestSummary summary,
         RunShard(source, window, shard,
                  {.threads = 2, .memory_limit = memory_limit, .spill_dir = spill_dir}, sink));
     (void)summary;
     partials.push_back(NewSharedStringReader(std::make_shared<const std::string>(sink.Release())));
   }
-  ASSIGN_OR_RETURN(DigestRun run,
-                   MergePartials(std::move(partials), plan.planning,
-                                 {.memory_limit = memory_limit, .spill_dir = spill_dir}));
+  VPCFLOW_ASSIGN_OR_RETURN(DigestRun run,
+                           MergePartials(std::move(partials), plan.planning,
+                                         {.memory_limit = memory_limit, .spill_dir = spill_dir}));
   return Sharded{std::move(run), plan.shards.size()};
 }
 

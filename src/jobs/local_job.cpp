@@ -51,9 +51,9 @@ Result<DigestRun> RunPlannedJob(ObjectSource& source, const JobPlan& plan,
     digest_options.spill_dir = options.spill_dir;
     digest_options.on_progress = options.on_progress;
     DigestSummary summary = plan.planning;
-    ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> aggregation,
-                     ReadObjects(source, plan.window, objects, digest_options, &summary));
-    ASSIGN_OR_RETURN(Digest digest, aggregation->Finish());
+    VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> aggregation,
+                             ReadObjects(source, plan.window, objects, digest_options, &summary));
+    VPCFLOW_ASSIGN_OR_RETURN(Digest digest, aggregation->Finish());
     summary.keys = digest.size();
     summary.total_seconds = summary.list_seconds + SecondsSince(t0);
     return DigestRun{std::move(digest), std::move(summary)};
@@ -75,9 +75,9 @@ Result<DigestRun> RunPlannedJob(ObjectSource& source, const JobPlan& plan,
     const std::string context = "partial " + shard.name;
     Result<PartialUploadPtr> upload = options.storage->BeginPartial(options.id, shard.name);
     if (!upload.ok()) return upload.status().WithContext(context);
-    RETURN_IF_ERROR(
+    VPCFLOW_RETURN_IF_ERROR(
         RunShard(source, plan.window, shard, shard_options, (*upload)->body()).status());
-    RETURN_IF_ERROR((*upload)->Commit().WithContext(context));
+    VPCFLOW_RETURN_IF_ERROR((*upload)->Commit().WithContext(context));
     objects_done += shard.objects.size();
     bytes_done += shard.stored_bytes;
   }
@@ -87,10 +87,10 @@ Result<DigestRun> RunPlannedJob(ObjectSource& source, const JobPlan& plan,
     if (!reader.ok()) return reader.status().WithContext("partial " + shard.name);
     partials.push_back(std::move(reader).value());
   }
-  ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,
-                                                {.memory_limit = options.memory_limit,
-                                                 .spill_dir = options.spill_dir,
-                                                 .stop = options.stop}));
+  VPCFLOW_ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,
+                                                        {.memory_limit = options.memory_limit,
+                                                         .spill_dir = options.spill_dir,
+                                                         .stop = options.stop}));
   run.summary.total_seconds = plan.planning.list_seconds + SecondsSince(t0);
   return run;
 }

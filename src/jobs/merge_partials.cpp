@@ -17,10 +17,11 @@ Result<DigestRun> MergePartials(std::vector<ObjectReaderPtr> partials,
     if (!reader.ok()) return reader.status().WithContext("partial " + std::to_string(i));
     readers.push_back(std::move(reader).value());
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<SpillDir> dir, SpillDir::Create(options.spill_dir));
-  ASSIGN_OR_RETURN(MergedRuns merged,
-                   MergeKeyedRuns(std::move(readers), std::move(dir),
-                                  std::max(options.memory_limit, kMinMemoryLimit), options.stop));
+  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<SpillDir> dir, SpillDir::Create(options.spill_dir));
+  VPCFLOW_ASSIGN_OR_RETURN(
+      MergedRuns merged,
+      MergeKeyedRuns(std::move(readers), std::move(dir),
+                     std::max(options.memory_limit, kMinMemoryLimit), options.stop));
   DigestSummary summary = planning;
   AddSummary(summary, merged.summary);
   summary.window = planning.window;

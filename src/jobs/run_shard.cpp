@@ -21,11 +21,11 @@ Result<DigestSummary> RunShard(ObjectSource& source, const Window& window, const
   digest_options.on_progress = options.on_progress;
   DigestSummary summary;
   summary.window = window;
-  ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> aggregation,
-                   ReadObjects(source, window, shard.objects, digest_options, &summary));
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregation> aggregation,
+                           ReadObjects(source, window, shard.objects, digest_options, &summary));
   summary.total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ASSIGN_OR_RETURN(summary.keys, aggregation->WritePartial(out, summary));
+  VPCFLOW_ASSIGN_OR_RETURN(summary.keys, aggregation->WritePartial(out, summary));
   return summary;
 }
 

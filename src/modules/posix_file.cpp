@@ -153,7 +153,7 @@ Result<int64_t> FileMtimeMillis(const std::string& path) {
 }
 
 Status CheckWritable(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::string probe, WriteTempFile(dir, "ready", "ok"));
+  VPCFLOW_ASSIGN_OR_RETURN(std::string probe, WriteTempFile(dir, "ready", "ok"));
   return RemoveIfExists(probe);
 }
 

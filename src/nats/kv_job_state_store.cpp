@@ -17,7 +17,7 @@ class KvJobStateStore final : public JobStateStore {
       : bucket_(bucket), max_attempts_(max_attempts < 1 ? 1 : max_attempts) {}
 
   Result<JobState> Get(std::string_view id) override {
-    ASSIGN_OR_RETURN(KvEntry entry, bucket_->Get(id));
+    VPCFLOW_ASSIGN_OR_RETURN(KvEntry entry, bucket_->Get(id));
     Result<JobState> state = JobStateFromJson(entry.value);
     if (!state.ok()) return NotFoundError("unreadable state for job " + std::string(id));
     return state;
@@ -33,7 +33,7 @@ class KvJobStateStore final : public JobStateStore {
         Result<JobState> parsed = JobStateFromJson(entry->value);
         if (parsed.ok()) next = std::move(parsed).value();
       }
-      RETURN_IF_ERROR(change(next));
+      VPCFLOW_RETURN_IF_ERROR(change(next));
       next.updated_unix_ms = NowUnixMillis();
       const std::string value = JobStateToJson(next);
       Result<uint64_t> written =

@@ -82,36 +82,37 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsOption
   if (options.urls.empty()) return InvalidArgumentError("no NATS URL given");
   const std::string describe = DescribeNatsUrls(options);
   natsOptions* raw = nullptr;
-  RETURN_IF_ERROR(NatsError(natsOptions_Create(&raw), "NATS options"));
+  VPCFLOW_RETURN_IF_ERROR(NatsError(natsOptions_Create(&raw), "NATS options"));
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   std::vector<const char*> servers;
   for (const std::string& url : options.urls) servers.push_back(url.c_str());
-  RETURN_IF_ERROR(NatsError(
+  VPCFLOW_RETURN_IF_ERROR(NatsError(
       natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size())),
       "NATS servers " + describe));
   if (!options.user.empty()) {
-    RETURN_IF_ERROR(NatsError(
+    VPCFLOW_RETURN_IF_ERROR(NatsError(
         natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.c_str()),
         "NATS user"));
   }
   if (!options.token.empty()) {
-    RETURN_IF_ERROR(
+    VPCFLOW_RETURN_IF_ERROR(
         NatsError(natsOptions_SetToken(opts.get(), options.token.c_str()), "NATS token"));
   }
   if (!options.creds_file.empty()) {
-    RETURN_IF_ERROR(NatsError(
+    VPCFLOW_RETURN_IF_ERROR(NatsError(
         natsOptions_SetUserCredentialsFromFiles(opts.get(), options.creds_file.c_str(), nullptr),
         "NATS credentials file " + options.creds_file));
   }
-  RETURN_IF_ERROR(NatsError(natsOptions_SetName(opts.get(), options.name.c_str()), "NATS name"));
-  RETURN_IF_ERROR(
+  VPCFLOW_RETURN_IF_ERROR(
+      NatsError(natsOptions_SetName(opts.get(), options.name.c_str()), "NATS name"));
+  VPCFLOW_RETURN_IF_ERROR(
       NatsError(natsOptions_SetTimeout(opts.get(), options.connect_timeout_ms), "NATS timeout"));
   // Once connected, reconnect forever (-1): a restarted server is found again; the buffer keeps
   // what is published meanwhile until the publish times out.
-  RETURN_IF_ERROR(
+  VPCFLOW_RETURN_IF_ERROR(
       NatsError(natsOptions_SetMaxReconnect(opts.get(), -1), "NATS reconnect attempts"));
-  RETURN_IF_ERROR(NatsError(natsOptions_SetReconnectWait(opts.get(), options.reconnect_wait_ms),
-                            "NATS reconnect wait"));
+  VPCFLOW_RETURN_IF_ERROR(NatsError(
+      natsOptions_SetReconnectWait(opts.get(), options.reconnect_wait_ms), "NATS reconnect wait"));
 
   natsConnection* nc = nullptr;
   if (Status st = NatsError(natsConnection_Connect(&nc, opts.get()), "connect to " + describe);

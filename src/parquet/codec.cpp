@@ -77,8 +77,8 @@ Result<std::string> Compress(Codec codec, std::span<const uint8_t> in) {
     case Codec::kGzip: {
       StringSink out;
       ByteSinkPtr gzip = NewGzipSink(&out, 1);
-      RETURN_IF_ERROR(gzip->Append(AsChars(in)));
-      RETURN_IF_ERROR(gzip->Close());
+      VPCFLOW_RETURN_IF_ERROR(gzip->Append(AsChars(in)));
+      VPCFLOW_RETURN_IF_ERROR(gzip->Close());
       return out.Release();
     }
     case Codec::kSnappy: {

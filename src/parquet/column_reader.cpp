@@ -123,7 +123,7 @@ size_t ColumnChunkReader::value_width() const {
 
 Status ColumnChunkReader::Reserve(Buffer* buffer, size_t size, std::string_view what) {
   if (size <= buffer->capacity) return OkStatus();
-  RETURN_IF_ERROR(
+  VPCFLOW_RETURN_IF_ERROR(
       budget_->Take(size - buffer->capacity, "column '" + name_ + "': " + std::string(what)));
   buffer->data.reset(new uint8_t[size]);
   buffer->capacity = size;
@@ -132,7 +132,7 @@ Status ColumnChunkReader::Reserve(Buffer* buffer, size_t size, std::string_view 
 
 Status ColumnChunkReader::Account(uint64_t* accounted, uint64_t bytes, std::string_view what) {
   if (bytes <= *accounted) return OkStatus();
-  RETURN_IF_ERROR(
+  VPCFLOW_RETURN_IF_ERROR(
       budget_->Take(bytes - *accounted, "column '" + name_ + "': " + std::string(what)));
   *accounted = bytes;
   return OkStatus();
@@ -148,7 +148,7 @@ Result<std::span<const uint8_t>> ColumnChunkReader::PageBytes(std::span<const ui
     }
     return stored;
   }
-  RETURN_IF_ERROR(Reserve(buffer, size, "a page"));
+  VPCFLOW_RETURN_IF_ERROR(Reserve(buffer, size, "a page"));
   const std::span<uint8_t> out(buffer->data.get(), size);
   Status s = Decompress(codec_, stored, out);
   if (!s.ok()) return Corrupt(s.message());
@@ -162,9 +162,9 @@ Status ColumnChunkReader::ReadDictionary(const PageHeader& header,
   if (d.encoding != Encoding::kPlain && d.encoding != Encoding::kPlainDictionary) {
     return Corrupt("a dictionary in " + EncodingName(d.encoding));
   }
-  ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
-                   PageBytes(stored, static_cast<size_t>(header.uncompressed_page_size),
-                             codec_ != Codec::kUncompressed, &dictionary_page_));
+  VPCFLOW_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
+                           PageBytes(stored, static_cast<size_t>(header.uncompressed_page_size),
+                                     codec_ != Codec::kUncompressed, &dictionary_page_));
   decompressed_bytes_ += bytes.size();
   const size_t n = static_cast<size_t>(d.num_values);
   // The smallest PLAIN value takes 4 bytes (a length, or an INT32): more values than that
@@ -172,7 +172,7 @@ Status ColumnChunkReader::ReadDictionary(const PageHeader& header,
   const size_t min_width = type_ == PhysicalType::kByteArray ? 4 : value_width();
   if (n > bytes.size() / min_width) return Corrupt("a dictionary holds fewer values than it says");
   if (is_int()) {
-    RETURN_IF_ERROR(Account(&dictionary_accounted_, n * sizeof(int64_t), "the dictionary"));
+    VPCFLOW_RETURN_IF_ERROR(Account(&dictionary_accounted_, n * sizeof(int64_t), "the dictionary"));
     dictionary_ints_.resize(n);
     const size_t width = value_width();
     for (size_t i = 0; i < n; ++i) {
@@ -183,7 +183,8 @@ Status ColumnChunkReader::ReadDictionary(const PageHeader& header,
                      : static_cast<int64_t>(LoadLittleEndian64(&bytes[8 * i]));
     }
   } else {
-    RETURN_IF_ERROR(Account(&dictionary_accounted_, n * sizeof(ByteView), "the dictionary"));
+    VPCFLOW_RETURN_IF_ERROR(
+        Account(&dictionary_accounted_, n * sizeof(ByteView), "the dictionary"));
     dictionary_strings_.resize(n);
     size_t pos = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -220,13 +221,13 @@ Status ColumnChunkReader::LoadPage(bool* end) {
     const auto size = static_cast<size_t>(header.uncompressed_page_size);
 
     if (header.type == PageType::kDictionaryPage) {
-      RETURN_IF_ERROR(ReadDictionary(header, stored));
+      VPCFLOW_RETURN_IF_ERROR(ReadDictionary(header, stored));
       continue;
     }
     if (header.type == PageType::kDataPage) {
       const DataPageHeader& d = *header.data_page;
-      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
-                       PageBytes(stored, size, codec_ != Codec::kUncompressed, &page_));
+      VPCFLOW_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
+                               PageBytes(stored, size, codec_ != Codec::kUncompressed, &page_));
       decompressed_bytes_ += bytes.size();
       if (optional_) {
         if (d.definition_level_encoding != Encoding::kRle) {
@@ -240,7 +241,7 @@ Status ColumnChunkReader::LoadPage(bool* end) {
         bytes = bytes.subspan(4 + length);
       }
       seen_data_page_ = true;
-      RETURN_IF_ERROR(StartValues(d.encoding, bytes));
+      VPCFLOW_RETURN_IF_ERROR(StartValues(d.encoding, bytes));
       page_left_ = static_cast<uint64_t>(d.num_values);
       return OkStatus();
     }
@@ -252,12 +253,13 @@ Status ColumnChunkReader::LoadPage(bool* end) {
         return Corrupt("levels longer than their page");
       }
       if (optional_) levels_ = RleDecoder(stored.subspan(rep, def), 1);
-      ASSIGN_OR_RETURN(std::span<const uint8_t> bytes,
-                       PageBytes(stored.subspan(rep + def), size - rep - def,
-                                 d.is_compressed && codec_ != Codec::kUncompressed, &page_));
+      VPCFLOW_ASSIGN_OR_RETURN(
+          std::span<const uint8_t> bytes,
+          PageBytes(stored.subspan(rep + def), size - rep - def,
+                    d.is_compressed && codec_ != Codec::kUncompressed, &page_));
       decompressed_bytes_ += rep + def + bytes.size();
       seen_data_page_ = true;
-      RETURN_IF_ERROR(StartValues(d.encoding, bytes));
+      VPCFLOW_RETURN_IF_ERROR(StartValues(d.encoding, bytes));
       page_left_ = static_cast<uint64_t>(d.num_values);
       return OkStatus();
     }
@@ -335,7 +337,7 @@ Status ColumnChunkReader::StartValues(Encoding encoding, std::span<const uint8_t
 Result<size_t> ColumnChunkReader::Next(size_t max) {
   while (page_left_ == 0) {
     bool end = false;
-    RETURN_IF_ERROR(LoadPage(&end));
+    VPCFLOW_RETURN_IF_ERROR(LoadPage(&end));
     if (end) return size_t{0};
   }
   const size_t n = static_cast<size_t>(std::min<uint64_t>({page_left_, max, kMaxRun}));
@@ -351,7 +353,7 @@ Result<size_t> ColumnChunkReader::Next(size_t max) {
   } else {
     std::memset(present_, 1, n);
   }
-  RETURN_IF_ERROR(DecodeValues(present));
+  VPCFLOW_RETURN_IF_ERROR(DecodeValues(present));
   from_dictionary_ =
       encoding_ == Encoding::kPlainDictionary || encoding_ == Encoding::kRleDictionary;
   if (present < n) {
@@ -489,7 +491,7 @@ Status ColumnChunkReader::DecodeDeltaByteArray(size_t n) {
     }
     total += previous;
   }
-  RETURN_IF_ERROR(Account(&arena_accounted_, total, "DELTA_BYTE_ARRAY values"));
+  VPCFLOW_RETURN_IF_ERROR(Account(&arena_accounted_, total, "DELTA_BYTE_ARRAY values"));
   arena_.clear();
   arena_.reserve(total);
   for (size_t i = 0; i < n; ++i) {

@@ -33,7 +33,7 @@ Result<std::unique_ptr<FileReader>> FileReader::Open(RandomAccessObject* file,
     return DataLossError("not a Parquet file: " + std::to_string(size) + " bytes");
   }
   char tail[kTailBytes];
-  RETURN_IF_ERROR(file->ReadAt(size - kTailBytes, tail));
+  VPCFLOW_RETURN_IF_ERROR(file->ReadAt(size - kTailBytes, tail));
   if (std::memcmp(tail + 4, kEncryptedMagic, 4) == 0) {
     return DataLossError("encrypted Parquet (PARE) is not supported");
   }
@@ -51,7 +51,7 @@ Result<std::unique_ptr<FileReader>> FileReader::Open(RandomAccessObject* file,
   }
   const uint64_t data_end = size - kTailBytes - footer_size;
   std::vector<uint8_t> footer(footer_size);
-  RETURN_IF_ERROR(file->ReadAt(
+  VPCFLOW_RETURN_IF_ERROR(file->ReadAt(
       data_end, std::span<char>(reinterpret_cast<char*>(footer.data()), footer.size())));
   Result<FileMetaData> metadata = ParseFileMetaData(footer);
   if (!metadata.ok()) return DataLossError("Parquet footer: " + metadata.status().message());
@@ -101,9 +101,9 @@ Result<RowGroupReader> FileReader::ReadRowGroup(size_t index, std::span<const si
     }
   }
   for (const Range& r : merged) {
-    RETURN_IF_ERROR(out.budget_->Take(r.end - r.begin, "the column chunks"));
+    VPCFLOW_RETURN_IF_ERROR(out.budget_->Take(r.end - r.begin, "the column chunks"));
     uint8_t* bytes = out.ranges_.emplace_back(new uint8_t[r.end - r.begin]).get();
-    RETURN_IF_ERROR(
+    VPCFLOW_RETURN_IF_ERROR(
         file_->ReadAt(r.begin, std::span<char>(reinterpret_cast<char*>(bytes), r.end - r.begin)));
   }
   if (!magic_checked_) {
@@ -121,8 +121,8 @@ Result<RowGroupReader> FileReader::ReadRowGroup(size_t index, std::span<const si
     const uint8_t* bytes = out.ranges_[static_cast<size_t>(in - merged.begin())].get();
     const std::span<const uint8_t> span(bytes + (chunk.begin - in->begin), chunk.end - chunk.begin);
     const LeafColumn& leaf = metadata_.leaves[leaves[i]];
-    ASSIGN_OR_RETURN(auto reader,
-                     ColumnChunkReader::Make(metadata_.fields[leaf.field], leaf,
+    VPCFLOW_ASSIGN_OR_RETURN(
+        auto reader, ColumnChunkReader::Make(metadata_.fields[leaf.field], leaf,
                                              group.columns[leaves[i]], span, out.budget_.get()));
     out.columns_.push_back(std::move(reader));
   }

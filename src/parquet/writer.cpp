@@ -63,7 +63,8 @@ Status Writer::FlushRowGroup() {
   RowGroupMeta group;
   group.num_rows = rows_in_group_;
   group.columns.resize(columns_.size());
-  for (size_t c = 0; c < columns_.size(); ++c) RETURN_IF_ERROR(WriteChunk(c, &group.columns[c]));
+  for (size_t c = 0; c < columns_.size(); ++c)
+    VPCFLOW_RETURN_IF_ERROR(WriteChunk(c, &group.columns[c]));
   row_groups_.push_back(std::move(group));
   for (Column& col : columns_) col = Column();
   rows_in_group_ = 0;
@@ -71,7 +72,7 @@ Status Writer::FlushRowGroup() {
 }
 
 Result<std::string> Writer::Finish() {
-  RETURN_IF_ERROR(FlushRowGroup());
+  VPCFLOW_RETURN_IF_ERROR(FlushRowGroup());
   const std::string footer = EncodeFileMetaData(schema_, row_groups_, options_.created_by);
   file_.append(footer);
   PutU32(static_cast<uint32_t>(footer.size()), &file_);
@@ -134,13 +135,13 @@ Status Writer::WriteChunk(size_t c, ColumnChunkMeta* meta) {
         indices.push_back(index);
       }
       const int width = BitWidth(dictionary_size > 0 ? dictionary_size - 1 : 0);
-      RETURN_IF_ERROR(
+      VPCFLOW_RETURN_IF_ERROR(
           WritePage(c, row, rows, value, values, &indices, width, &pages, &used, &uncompressed));
       wrote_dictionary_page = true;
       // Past the size, later pages fall back to plain values (mid-chunk, like parquet-mr).
       if (dictionary.size() > options_.dictionary_max_bytes) use_dictionary = false;
     } else {
-      RETURN_IF_ERROR(
+      VPCFLOW_RETURN_IF_ERROR(
           WritePage(c, row, rows, value, values, nullptr, 0, &pages, &used, &uncompressed));
     }
     if (std::find(encodings.begin(), encodings.end(), used) == encodings.end()) {
@@ -151,7 +152,7 @@ Status Writer::WriteChunk(size_t c, ColumnChunkMeta* meta) {
 
   const auto chunk_start = static_cast<int64_t>(file_.size());
   if (wrote_dictionary_page) {
-    ASSIGN_OR_RETURN(std::string compressed, Compress(options_.codec, Bytes(dictionary)));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string compressed, Compress(options_.codec, Bytes(dictionary)));
     PageHeader header;
     header.type = PageType::kDictionaryPage;
     header.uncompressed_page_size = static_cast<int32_t>(dictionary.size());
@@ -242,7 +243,7 @@ Status Writer::WritePage(size_t c, size_t first_row, size_t rows, size_t first_v
   PageHeader header;
   std::string body;
   if (options_.data_page_v2) {
-    ASSIGN_OR_RETURN(std::string compressed, Compress(options_.codec, Bytes(encoded)));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string compressed, Compress(options_.codec, Bytes(encoded)));
     header.type = PageType::kDataPageV2;
     header.uncompressed_page_size = static_cast<int32_t>(definition.size() + encoded.size());
     header.data_page_v2 =
@@ -259,7 +260,7 @@ Status Writer::WritePage(size_t c, size_t first_row, size_t rows, size_t first_v
     PutU32(static_cast<uint32_t>(definition.size()), &plain);
     plain += definition;
     plain += encoded;
-    ASSIGN_OR_RETURN(body, Compress(options_.codec, Bytes(plain)));
+    VPCFLOW_ASSIGN_OR_RETURN(body, Compress(options_.codec, Bytes(plain)));
     header.type = PageType::kDataPage;
     header.uncompressed_page_size = static_cast<int32_t>(plain.size());
     header.data_page = DataPageHeader{.num_values = static_cast<int32_t>(rows),

@@ -91,7 +91,7 @@ class FilterParser {
   Status Run() {
     Next();
     if (token_.kind == Kind::kEnd) return OkStatus();  // empty: accept all
-    ASSIGN_OR_RETURN(out_->root_, ParseOr(0));
+    VPCFLOW_ASSIGN_OR_RETURN(out_->root_, ParseOr(0));
     if (token_.kind != Kind::kEnd)
       return Error("expected 'and', 'or' or the end, found " + Found());
     return OkStatus();
@@ -193,21 +193,21 @@ class FilterParser {
   }
 
   Result<int> ParseOr(int depth) {
-    ASSIGN_OR_RETURN(int left, ParseAnd(depth));
+    VPCFLOW_ASSIGN_OR_RETURN(int left, ParseAnd(depth));
     while (IsKeyword("or")) {
       Next();
-      ASSIGN_OR_RETURN(int right, ParseAnd(depth));
-      ASSIGN_OR_RETURN(left, AddNode(Filter::NodeKind::kOr, left, right));
+      VPCFLOW_ASSIGN_OR_RETURN(int right, ParseAnd(depth));
+      VPCFLOW_ASSIGN_OR_RETURN(left, AddNode(Filter::NodeKind::kOr, left, right));
     }
     return left;
   }
 
   Result<int> ParseAnd(int depth) {
-    ASSIGN_OR_RETURN(int left, ParseUnary(depth));
+    VPCFLOW_ASSIGN_OR_RETURN(int left, ParseUnary(depth));
     while (IsKeyword("and")) {
       Next();
-      ASSIGN_OR_RETURN(int right, ParseUnary(depth));
-      ASSIGN_OR_RETURN(left, AddNode(Filter::NodeKind::kAnd, left, right));
+      VPCFLOW_ASSIGN_OR_RETURN(int right, ParseUnary(depth));
+      VPCFLOW_ASSIGN_OR_RETURN(left, AddNode(Filter::NodeKind::kAnd, left, right));
     }
     return left;
   }
@@ -218,12 +218,12 @@ class FilterParser {
     }
     if (IsKeyword("not")) {
       Next();
-      ASSIGN_OR_RETURN(int child, ParseUnary(depth + 1));
+      VPCFLOW_ASSIGN_OR_RETURN(int child, ParseUnary(depth + 1));
       return AddNode(Filter::NodeKind::kNot, child, -1);
     }
     if (token_.kind == Kind::kLParen) {
       Next();
-      ASSIGN_OR_RETURN(int inner, ParseOr(depth + 1));
+      VPCFLOW_ASSIGN_OR_RETURN(int inner, ParseOr(depth + 1));
       if (token_.kind != Kind::kRParen) return Error("expected ')', found " + Found());
       Next();
       return inner;
@@ -269,7 +269,7 @@ class FilterParser {
 
   Result<int> ParseTest() {
     const std::string_view field_text = token_.text;
-    ASSIGN_OR_RETURN(Field field, ParseField());
+    VPCFLOW_ASSIGN_OR_RETURN(Field field, ParseField());
     Filter::Test test;
     test.field = field;
     const size_t op_pos = token_.pos;
@@ -281,7 +281,7 @@ class FilterParser {
     if (IsKeyword("in")) {
       test.op = Op::kIn;
       Next();
-      RETURN_IF_ERROR(ParseValues(&test, "in"));
+      VPCFLOW_RETURN_IF_ERROR(ParseValues(&test, "in"));
     } else if (token_.kind == Kind::kOp) {
       const std::string_view op = token_.text;
       test.op = op == "=" || op == "==" ? Op::kEq
@@ -306,7 +306,7 @@ class FilterParser {
       }
       const std::string op_text(op);
       Next();
-      RETURN_IF_ERROR(ParseValue(&test, op_text));
+      VPCFLOW_RETURN_IF_ERROR(ParseValue(&test, op_text));
     } else {
       return Error("expected an operator (=, !=, <, <=, >, >=, in) after " +
                    std::string(field_text) + ", found " + Found());
@@ -323,7 +323,7 @@ class FilterParser {
     if (token_.kind != Kind::kLParen) return ParseValue(test, after);
     Next();
     for (;;) {
-      RETURN_IF_ERROR(ParseValue(test, "a list"));
+      VPCFLOW_RETURN_IF_ERROR(ParseValue(test, "a list"));
       if (token_.kind == Kind::kRParen) break;
       if (token_.kind != Kind::kComma)
         return Error("expected ',' or ')' in the list, found " + Found());
@@ -350,7 +350,7 @@ class FilterParser {
       case Field::kDstAddr:
       case Field::kAddr: {
         Filter::Cidr cidr;
-        RETURN_IF_ERROR(ParseCidr(v, &cidr));
+        VPCFLOW_RETURN_IF_ERROR(ParseCidr(v, &cidr));
         test->cidrs.push_back(cidr);
         break;
       }
@@ -461,7 +461,7 @@ Result<Filter> Filter::Parse(std::string_view text) {
   Filter filter;
   filter.text_ = std::string(text);
   FilterParser parser(filter.text_, &filter);
-  RETURN_IF_ERROR(parser.Run());
+  VPCFLOW_RETURN_IF_ERROR(parser.Run());
   return filter;
 }
 

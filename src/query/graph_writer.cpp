@@ -196,7 +196,7 @@ class GraphWriter final : public ResultWriter {
       Flush(true);
       return status_;
     }
-    RETURN_IF_ERROR(status_);
+    VPCFLOW_RETURN_IF_ERROR(status_);
     Result<ProgramResult> run = RunProgram(
         {options_.dot_program, "-Tsvg"}, text_,
         {.timeout_ms = options_.timeout_ms, .max_output_bytes = options_.max_output_bytes});

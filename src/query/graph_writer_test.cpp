@@ -42,10 +42,10 @@ std::vector<Rec> Sample() {
 Result<std::string> Graph(const std::vector<Rec>& recs, const QueryParams& params,
                           const GraphOptions& graph = {}) {
   const Digest digest = MakeDigest(recs);
-  ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params));
+  VPCFLOW_ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params));
   RowSourcePtr rows = NewDigestRowSource(digest);
   StringSink sink;
-  RETURN_IF_ERROR(RunQuery(*rows, spec, sink, {.graph = graph}));
+  VPCFLOW_RETURN_IF_ERROR(RunQuery(*rows, spec, sink, {.graph = graph}));
   return sink.Release();
 }
 

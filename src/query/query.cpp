@@ -110,7 +110,7 @@ Status CheckRowsAnswer(const QuerySpec& spec, bool has_flows) {
 
 Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
                 const QueryOptions& options) {
-  RETURN_IF_ERROR(CheckFlows(spec, rows));
+  VPCFLOW_RETURN_IF_ERROR(CheckFlows(spec, rows));
   const ResultKind kind = spec.conversation ? ResultKind::kConversations : ResultKind::kRows;
   ResultWriterPtr writer = NewResultWriter(spec, kind, sink, options.graph);
   ResultSummary summary;
@@ -118,7 +118,7 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
   WindowTotals& totals = summary.totals;
 
   if (!spec.grouped() && spec.top == 0) {
-    RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
+    VPCFLOW_RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
       ++totals.rows_read;
       if (!spec.filter.Matches(row)) return true;
       totals.Add(row);
@@ -131,7 +131,7 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
 
   if (!spec.grouped()) {
     TopRows top(spec.by, spec.top, rows.has_flows());
-    RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
+    VPCFLOW_RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
       ++totals.rows_read;
       if (!spec.filter.Matches(row)) return true;
       top.Add(row, totals.rows);
@@ -144,7 +144,7 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
   }
 
   GroupTable groups(spec, rows.has_flows());
-  RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
+  VPCFLOW_RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
     ++totals.rows_read;
     if (!spec.filter.Matches(row)) return true;
     totals.Add(row);
@@ -177,8 +177,8 @@ Status RunQuery(RowSource& rows, const QuerySpec& spec, ByteSink& sink,
 
 Status RunDiff(RowSource& base, RowSource& current, const QuerySpec& spec, ByteSink& sink,
                const QueryOptions& options) {
-  RETURN_IF_ERROR(CheckFlows(spec, base));
-  RETURN_IF_ERROR(CheckFlows(spec, current));
+  VPCFLOW_RETURN_IF_ERROR(CheckFlows(spec, base));
+  VPCFLOW_RETURN_IF_ERROR(CheckFlows(spec, current));
   ResultSummary summary;
   summary.base.has_flows = base.has_flows();
   summary.totals.has_flows = current.has_flows();
@@ -194,9 +194,9 @@ Status RunDiff(RowSource& base, RowSource& current, const QuerySpec& spec, ByteS
     return status;
   };
   GroupTable before(spec, base.has_flows());
-  RETURN_IF_ERROR(aggregate(base, summary.base, before));
+  VPCFLOW_RETURN_IF_ERROR(aggregate(base, summary.base, before));
   GroupTable after(spec, current.has_flows());
-  RETURN_IF_ERROR(aggregate(current, summary.totals, after));
+  VPCFLOW_RETURN_IF_ERROR(aggregate(current, summary.totals, after));
 
   // Each change: the group in `after` (or -1) and in `before` (or -1).
   struct Change {

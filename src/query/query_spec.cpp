@@ -116,8 +116,8 @@ bool QuerySpec::plain() const {
 
 Result<QuerySpec> ParseQuery(const QueryParams& params, bool diff) {
   QuerySpec spec;
-  ASSIGN_OR_RETURN(spec.filter, Filter::Parse(params.filter));
-  ASSIGN_OR_RETURN(spec.group_by, ParseGroupBy(params.group_by));
+  VPCFLOW_ASSIGN_OR_RETURN(spec.filter, Filter::Parse(params.filter));
+  VPCFLOW_ASSIGN_OR_RETURN(spec.group_by, ParseGroupBy(params.group_by));
 
   const std::string_view conversation = Trim(params.conversation);
   if (conversation == "true" || conversation == "1") {

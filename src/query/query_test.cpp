@@ -33,9 +33,9 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 Result<std::string> Query(RowSource& rows, const QueryParams& params) {
-  ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params));
+  VPCFLOW_ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params));
   StringSink sink;
-  RETURN_IF_ERROR(RunQuery(rows, spec, sink));
+  VPCFLOW_RETURN_IF_ERROR(RunQuery(rows, spec, sink));
   return sink.Release();
 }
 Result<std::string> Query(const Digest& digest, const QueryParams& params) {
@@ -266,11 +266,11 @@ TEST(RunQueryTest, CorruptStoredDigestIsDataLoss) {
 }
 
 Result<std::string> Diff(const Digest& a, const Digest& b, const QueryParams& params) {
-  ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params, /*diff=*/true));
+  VPCFLOW_ASSIGN_OR_RETURN(QuerySpec spec, ParseQuery(params, /*diff=*/true));
   RowSourcePtr base = NewDigestRowSource(a);
   RowSourcePtr current = NewDigestRowSource(b);
   StringSink sink;
-  RETURN_IF_ERROR(RunDiff(*base, *current, spec, sink));
+  VPCFLOW_RETURN_IF_ERROR(RunDiff(*base, *current, spec, sink));
   return sink.Release();
 }
 

@@ -118,7 +118,7 @@ class RowFileWriter {
   }
 
   Status Finish() {
-    RETURN_IF_ERROR(Flush());
+    VPCFLOW_RETURN_IF_ERROR(Flush());
     std::string payload;
     PutU64(payload, rows_);
     PutU64(payload, blocks_);
@@ -136,7 +136,7 @@ class RowFileWriter {
       payload_ += c;
       c.clear();
     }
-    RETURN_IF_ERROR(Record(kKindBlock, block_rows_, payload_));
+    VPCFLOW_RETURN_IF_ERROR(Record(kKindBlock, block_rows_, payload_));
     rows_ += block_rows_;
     ++blocks_;
     block_rows_ = 0;
@@ -152,7 +152,7 @@ class RowFileWriter {
     PutU32(header, static_cast<uint32_t>(payload.size()));
     PutU32(header, rows);
     PutU32(header, Crc32c(payload));
-    RETURN_IF_ERROR(out_.Append(header));
+    VPCFLOW_RETURN_IF_ERROR(out_.Append(header));
     return out_.Append(payload);
   }
 
@@ -209,7 +209,7 @@ class RowFileSource final : public RowSource {
 
   Status ForEach(const std::function<bool(const RowView&)>& fn) override {
     char header[kFileHeaderBytes];
-    ASSIGN_OR_RETURN(size_t n, ReadFully(header, sizeof(header)));
+    VPCFLOW_ASSIGN_OR_RETURN(size_t n, ReadFully(header, sizeof(header)));
     if (n < sizeof(header) || std::string_view(header, 8) != kRowFileMagic) {
       return DataLossError("not a rows file (bad header)");
     }
@@ -223,7 +223,7 @@ class RowFileSource final : public RowSource {
     bool go_on = true;
     for (;;) {
       char record[kRecordHeaderBytes];
-      ASSIGN_OR_RETURN(n, ReadFully(record, sizeof(record)));
+      VPCFLOW_ASSIGN_OR_RETURN(n, ReadFully(record, sizeof(record)));
       if (n < sizeof(record)) return DataLossError("rows file truncated (no end record)");
       const uint32_t kind = GetU32(record);
       const uint32_t size = GetU32(record + 4);
@@ -233,7 +233,7 @@ class RowFileSource final : public RowSource {
         return DataLossError("rows file: bad record header after block " + std::to_string(blocks));
       }
       payload_.resize(size);
-      ASSIGN_OR_RETURN(n, ReadFully(payload_.data(), size));
+      VPCFLOW_ASSIGN_OR_RETURN(n, ReadFully(payload_.data(), size));
       if (n < size) return DataLossError("rows file truncated in block " + std::to_string(blocks));
       if (Crc32c(std::string_view(payload_.data(), size)) != GetU32(record + 12)) {
         return DataLossError("rows file: checksum mismatch in block " + std::to_string(blocks));
@@ -243,11 +243,11 @@ class RowFileSource final : public RowSource {
           return DataLossError("rows file: the end record does not match the blocks");
         }
         char extra;
-        ASSIGN_OR_RETURN(n, ReadFully(&extra, 1));
+        VPCFLOW_ASSIGN_OR_RETURN(n, ReadFully(&extra, 1));
         if (n != 0) return DataLossError("rows file: bytes after the end record");
         return OkStatus();
       }
-      RETURN_IF_ERROR(DecodeBlock(count, blocks, fn, &go_on));
+      VPCFLOW_RETURN_IF_ERROR(DecodeBlock(count, blocks, fn, &go_on));
       if (!go_on) return OkStatus();  // the caller has what it wanted
       rows += count;
       ++blocks;
@@ -346,14 +346,14 @@ Status WriteRowFile(RowSource& rows, ByteSink& sink) {
   BorrowedSink borrowed(sink);
   ByteSinkPtr gzip = NewGzipSink(&borrowed, 1);
   RowFileWriter writer(*gzip);
-  RETURN_IF_ERROR(writer.Begin());
+  VPCFLOW_RETURN_IF_ERROR(writer.Begin());
   Status added;
-  RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
+  VPCFLOW_RETURN_IF_ERROR(rows.ForEach([&](const RowView& row) {
     added = writer.Add(row);
     return added.ok();
   }));
-  RETURN_IF_ERROR(added);
-  RETURN_IF_ERROR(writer.Finish());
+  VPCFLOW_RETURN_IF_ERROR(added);
+  VPCFLOW_RETURN_IF_ERROR(writer.Finish());
   return gzip->Close();
 }
 

@@ -64,7 +64,8 @@ Result<std::string> AuthorizationToken(const std::string& file, const std::strin
 Result<AwsCredentials> FetchContainer(HttpClient& http, const std::string& url,
                                       const std::string& token_file, const std::string& token,
                                       const std::string& what, const Sleeper& sleep) {
-  ASSIGN_OR_RETURN(const std::string authorization, AuthorizationToken(token_file, token, what));
+  VPCFLOW_ASSIGN_OR_RETURN(const std::string authorization,
+                           AuthorizationToken(token_file, token, what));
   HttpRequest request{.method = "GET", .url = url, .timeout_ms = kContainerTimeoutMs};
   request.headers = {{"Accept", "application/json"}};
   if (!authorization.empty()) request.headers.emplace_back("Authorization", authorization);

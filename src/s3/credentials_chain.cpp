@@ -42,7 +42,7 @@ class ProfileProviders {
   Result<CredentialsProviderPtr> For(const AwsProfile& profile, std::vector<std::string> chain) {
     chain.push_back(profile.name);
     if (const std::string role = profile.Get("role_arn"); !role.empty()) {
-      ASSIGN_OR_RETURN(CredentialsProviderPtr base, SourceOf(profile, chain));
+      VPCFLOW_ASSIGN_OR_RETURN(CredentialsProviderPtr base, SourceOf(profile, chain));
       CredentialsSettings sts_settings = settings_;
       if (const std::string region = profile.Get("region"); sts_settings.region.empty()) {
         sts_settings.region = region;
@@ -53,7 +53,7 @@ class ProfileProviders {
     }
     if (!profile.Get("aws_access_key_id").empty() ||
         !profile.Get("aws_secret_access_key").empty()) {
-      ASSIGN_OR_RETURN(AwsCredentials keys, ProfileKeys(profile));
+      VPCFLOW_ASSIGN_OR_RETURN(AwsCredentials keys, ProfileKeys(profile));
       return NewStaticCredentialsProvider(std::move(keys), profile.source);
     }
     if (const std::string command = profile.Get("credential_process"); !command.empty()) {
@@ -82,7 +82,7 @@ class ProfileProviders {
     }
     if (source == profile.name) {
       // A profile that is its own source assumes the role with its own keys (as the SDKs do).
-      ASSIGN_OR_RETURN(AwsCredentials keys, ProfileKeys(profile));
+      VPCFLOW_ASSIGN_OR_RETURN(AwsCredentials keys, ProfileKeys(profile));
       return NewStaticCredentialsProvider(std::move(keys), profile.source);
     }
     if (std::find(chain.begin(), chain.end(), source) != chain.end() ||
@@ -96,7 +96,7 @@ class ProfileProviders {
       return FailedPreconditionError("source_profile " + source + " of " + profile.source + ": " +
                                      loaded.status().message());
     }
-    ASSIGN_OR_RETURN(CredentialsProviderPtr base, For(*loaded, chain));
+    VPCFLOW_ASSIGN_OR_RETURN(CredentialsProviderPtr base, For(*loaded, chain));
     if (base == nullptr) {
       return FailedPreconditionError("source_profile " + source + " of " + profile.source + ": " +
                                      loaded->source + " holds no credentials");

@@ -43,7 +43,7 @@ Result<std::string> ImdsToken(HttpClient& http, const std::string& endpoint,
                               const std::string& what, const Sleeper& sleep) {
   HttpRequest token_request{.method = "PUT", .url = endpoint + "/latest/api/token"};
   token_request.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
-  ASSIGN_OR_RETURN(
+  VPCFLOW_ASSIGN_OR_RETURN(
       HttpResponse token_response,
       ImdsCall(http, token_request, what, "session token (PUT /latest/api/token)", sleep));
   std::string token(TrimSpace(token_response.body));
@@ -54,7 +54,7 @@ Result<std::string> ImdsToken(HttpClient& http, const std::string& endpoint,
 // AWS EC2 User Guide, "Retrieve security credentials from instance metadata" (IMDSv2).
 Result<AwsCredentials> FetchImds(HttpClient& http, const std::string& endpoint,
                                  const std::string& what, const Sleeper& sleep) {
-  ASSIGN_OR_RETURN(const std::string token, ImdsToken(http, endpoint, what, sleep));
+  VPCFLOW_ASSIGN_OR_RETURN(const std::string token, ImdsToken(http, endpoint, what, sleep));
 
   const std::string base = endpoint + "/latest/meta-data/iam/security-credentials/";
   HttpRequest role_request{.method = "GET", .url = base};
@@ -74,8 +74,8 @@ Result<AwsCredentials> FetchImds(HttpClient& http, const std::string& endpoint,
 
   HttpRequest credentials_request{.method = "GET", .url = base + UriEncode(role, true)};
   credentials_request.headers = {{"X-aws-ec2-metadata-token", token}};
-  ASSIGN_OR_RETURN(HttpResponse answer,
-                   ImdsCall(http, credentials_request, what, "credentials of role " + role, sleep));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse answer, ImdsCall(http, credentials_request, what,
+                                                         "credentials of role " + role, sleep));
   boost::system::error_code ec;
   const boost::json::value json = boost::json::parse(answer.body, ec);
   if (ec || !json.is_object()) {
@@ -107,10 +107,12 @@ CredentialsProviderPtr NewImdsProvider(const CredentialsSettings& settings,
 Result<std::string> ImdsRegion(const CredentialsSettings& settings, HttpClient& http) {
   const std::string endpoint = ImdsEndpoint(settings);
   const std::string what = "imds " + endpoint;
-  ASSIGN_OR_RETURN(const std::string token, ImdsToken(http, endpoint, what, settings.sleep));
+  VPCFLOW_ASSIGN_OR_RETURN(const std::string token,
+                           ImdsToken(http, endpoint, what, settings.sleep));
   HttpRequest request{.method = "GET", .url = endpoint + "/latest/meta-data/placement/region"};
   request.headers = {{"X-aws-ec2-metadata-token", token}};
-  ASSIGN_OR_RETURN(HttpResponse answer, ImdsCall(http, request, what, "region", settings.sleep));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse answer,
+                           ImdsCall(http, request, what, "region", settings.sleep));
   const std::string_view region = TrimSpace(answer.body);
   if (!IsAwsRegionName(region)) {
     return InvalidArgumentError(what + ": region: the answer is not a region name");

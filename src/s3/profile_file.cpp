@@ -95,9 +95,10 @@ std::string ConfigFilePath(const CredentialsSettings& settings) {
 Result<AwsProfile> LoadProfile(const CredentialsSettings& settings, const std::string& name) {
   const std::string credentials_path = CredentialsFilePath(settings);
   const std::string config_path = ConfigFilePath(settings);
-  ASSIGN_OR_RETURN(ProfileSections config, ReadProfileFile(config_path, ProfileFileKind::kConfig));
-  ASSIGN_OR_RETURN(ProfileSections credentials,
-                   ReadProfileFile(credentials_path, ProfileFileKind::kCredentials));
+  VPCFLOW_ASSIGN_OR_RETURN(ProfileSections config,
+                           ReadProfileFile(config_path, ProfileFileKind::kConfig));
+  VPCFLOW_ASSIGN_OR_RETURN(ProfileSections credentials,
+                           ReadProfileFile(credentials_path, ProfileFileKind::kCredentials));
   AwsProfile profile{.name = name};
   std::string files;
   if (auto it = config.find(name); it != config.end()) {

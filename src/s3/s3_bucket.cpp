@@ -22,7 +22,7 @@ Result<std::shared_ptr<S3Client>> S3ClientFactory::Make(const std::string& regio
     // The region first: STS (a profile's role_arn) is asked in it.
     region_ = ResolveRegion(settings_, *http_);
     settings_.region = region_.region;
-    ASSIGN_OR_RETURN(base_, NewDefaultCredentialsChain(settings_, http_, clock_));
+    VPCFLOW_ASSIGN_OR_RETURN(base_, NewDefaultCredentialsChain(settings_, http_, clock_));
   }
   CredentialsProviderPtr credentials = base_;
   if (!role_arn.empty()) {

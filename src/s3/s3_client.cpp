@@ -259,7 +259,7 @@ class S3ObjectReader final : public ObjectReader {
  private:
   Status FetchNext() {
     S3Range range{next_, std::min(next_ + chunk_bytes_, object_size_) - 1};
-    ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
+    VPCFLOW_ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
     const uint64_t expected = range.last - range.first + 1;
     if (got.object_size != object_size_) {
       return FailedPreconditionError("S3 GetObject s3://" + bucket_ + "/" + key_ +
@@ -319,7 +319,7 @@ class S3RandomAccess final : public RandomAccessObject {
       if (out.empty()) return OkStatus();
     }
     const S3Range range{offset, offset + out.size() - 1};
-    ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
+    VPCFLOW_ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
     if (got.object_size != size_) {
       return FailedPreconditionError("S3 GetObject s3://" + bucket_ + "/" + key_ +
                                      ": the object changed while it was read");
@@ -401,9 +401,10 @@ class S3Upload final : public S3UploadSink {
 
   Status SendPart(std::string_view part) {
     if (upload_id_.empty()) {
-      ASSIGN_OR_RETURN(upload_id_, client_->CreateMultipartUpload(bucket_, key_, content_type_));
+      VPCFLOW_ASSIGN_OR_RETURN(upload_id_,
+                               client_->CreateMultipartUpload(bucket_, key_, content_type_));
     }
-    ASSIGN_OR_RETURN(
+    VPCFLOW_ASSIGN_OR_RETURN(
         std::string etag,
         client_->UploadPart(bucket_, key_, upload_id_, static_cast<int>(etags_.size()) + 1, part));
     etags_.push_back(std::move(etag));
@@ -572,12 +573,12 @@ Result<ListPage> S3Client::ListObjectsV2(std::string_view bucket, const ListRequ
   }
   call.query.emplace_back("max-keys",
                           std::to_string(std::clamp(request.max_keys, 1, kMaxKeysLimit)));
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
 
   const std::string name = call.Name();
   pugi::xml_document doc;
-  ASSIGN_OR_RETURN(pugi::xml_node result,
-                   ParseAnswer(doc, response.body, "ListBucketResult", name));
+  VPCFLOW_ASSIGN_OR_RETURN(pugi::xml_node result,
+                           ParseAnswer(doc, response.body, "ListBucketResult", name));
   ListPage page;
   for (pugi::xml_node contents : result.children("Contents")) {
     ObjectInfo info;
@@ -608,13 +609,13 @@ Result<S3GetResult> S3Client::GetObject(std::string_view bucket, std::string_vie
         "Range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->last));
   }
   if (!if_match.empty()) call.headers.emplace_back("If-Match", std::string(if_match));
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   return GetResultFrom(call.Name(), std::move(response), range, /*cut_to_range=*/true);
 }
 
 Result<S3ObjectMeta> S3Client::HeadObject(std::string_view bucket, std::string_view key) {
   Call call{.operation = "HeadObject", .method = "HEAD", .bucket = bucket, .key = key};
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   S3ObjectMeta meta;
   meta.etag = response.Header("etag");
   if (!ParseUint64(response.Header("content-length"), meta.size)) {
@@ -639,7 +640,7 @@ Status S3Client::CreateBucket(std::string_view bucket) {
     call.body = body;
   }
   call.accept = {409};
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   if (response.status != 409) return OkStatus();
   S3ErrorBody error = ParseErrorBody(response.body).value_or(S3ErrorBody{});
   if (error.code == "BucketAlreadyOwnedByYou") return OkStatus();
@@ -689,7 +690,7 @@ Status S3Client::PutObject(std::string_view bucket, std::string_view key, std::s
 Status S3Client::DeleteObject(std::string_view bucket, std::string_view key) {
   Call call{.operation = "DeleteObject", .method = "DELETE", .bucket = bucket, .key = key};
   call.accept = {404};
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   if (response.status == 404) {
     // An absent key is fine (S3 itself answers 204); an absent bucket is not.
     S3ErrorBody error = ParseErrorBody(response.body).value_or(S3ErrorBody{});
@@ -705,10 +706,11 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   Call call{.operation = "CreateMultipartUpload", .method = "POST", .bucket = bucket, .key = key};
   call.query.emplace_back("uploads", "");
   if (!content_type.empty()) call.headers.emplace_back("Content-Type", std::string(content_type));
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   pugi::xml_document doc;
-  ASSIGN_OR_RETURN(pugi::xml_node result,
-                   ParseAnswer(doc, response.body, "InitiateMultipartUploadResult", call.Name()));
+  VPCFLOW_ASSIGN_OR_RETURN(
+      pugi::xml_node result,
+      ParseAnswer(doc, response.body, "InitiateMultipartUploadResult", call.Name()));
   std::string upload_id = result.child_value("UploadId");
   if (upload_id.empty()) return DataLossError(call.Name() + ": the answer has no <UploadId>");
   return upload_id;
@@ -720,7 +722,7 @@ Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_vi
   Call call{.operation = "UploadPart", .method = "PUT", .bucket = bucket, .key = key, .body = body};
   call.query.emplace_back("partNumber", std::to_string(part_number));
   call.query.emplace_back("uploadId", std::string(upload_id));
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   std::string etag = response.Header("etag");
   if (etag.empty()) {
     return DataLossError(call.Name() + ": part " + std::to_string(part_number) +
@@ -759,7 +761,7 @@ Status S3Client::AbortMultipartUpload(std::string_view bucket, std::string_view 
 
 Result<ObjectReaderPtr> S3Client::OpenReader(std::string_view bucket, std::string_view key,
                                              uint64_t chunk_bytes) {
-  ASSIGN_OR_RETURN(S3OpenedObject opened, Open(bucket, key, chunk_bytes));
+  VPCFLOW_ASSIGN_OR_RETURN(S3OpenedObject opened, Open(bucket, key, chunk_bytes));
   return std::move(opened.reader);
 }
 
@@ -771,12 +773,12 @@ Result<S3OpenedObject> S3Client::Open(std::string_view bucket, std::string_view 
   call.headers.emplace_back("Range", "bytes=0-" + std::to_string(range.last));
   // 416 InvalidRange: the object is empty (no byte 0), so a ranged GET cannot answer it.
   call.accept = {416};
-  ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
   S3GetResult first;
   if (response.status == 416) {
-    ASSIGN_OR_RETURN(first, GetObject(bucket, key));
+    VPCFLOW_ASSIGN_OR_RETURN(first, GetObject(bucket, key));
   } else {
-    ASSIGN_OR_RETURN(
+    VPCFLOW_ASSIGN_OR_RETURN(
         first, GetResultFrom(call.Name(), std::move(response), range, /*cut_to_range=*/false));
   }
   S3OpenedObject opened{.size = first.object_size, .etag = first.etag};
@@ -790,7 +792,7 @@ Result<RandomAccessObjectPtr> S3Client::OpenRandomAccess(std::string_view bucket
                                                          uint64_t tail_bytes) {
   S3GetResult first;
   if (tail_bytes == 0) {
-    ASSIGN_OR_RETURN(S3ObjectMeta meta, HeadObject(bucket, key));
+    VPCFLOW_ASSIGN_OR_RETURN(S3ObjectMeta meta, HeadObject(bucket, key));
     first.object_size = meta.size;
     first.etag = std::move(meta.etag);
   } else {
@@ -798,10 +800,10 @@ Result<RandomAccessObjectPtr> S3Client::OpenRandomAccess(std::string_view bucket
     call.headers.emplace_back("Range", "bytes=-" + std::to_string(tail_bytes));
     // 416 InvalidRange: the object is empty (it has no last bytes).
     call.accept = {416};
-    ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+    VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
     if (response.status != 416) {
-      ASSIGN_OR_RETURN(first, GetResultFrom(call.Name(), std::move(response), std::nullopt,
-                                            /*cut_to_range=*/false));
+      VPCFLOW_ASSIGN_OR_RETURN(first, GetResultFrom(call.Name(), std::move(response), std::nullopt,
+                                                    /*cut_to_range=*/false));
     }
     if (first.body.size() > first.object_size) {
       return DataLossError(call.Name() + ": " + std::to_string(first.body.size()) +

@@ -32,12 +32,12 @@ class S3Marker final : public Marker {
   // Checks whether the server honours If-None-Match on PUT (and that the bucket is writable).
   Result<bool> ProbeConditionalPut() {
     const std::string key = prefix_ + ".vpcflow-probe-" + NewInstanceId();
-    RETURN_IF_ERROR(client_->PutObject(bucket_, key, "probe", {.if_none_match = true}));
+    VPCFLOW_RETURN_IF_ERROR(client_->PutObject(bucket_, key, "probe", {.if_none_match = true}));
     Status second = client_->PutObject(bucket_, key, "probe", {.if_none_match = true});
     Status cleanup = client_->DeleteObject(bucket_, key);
     if (second.ok()) return false;
     if (second.code() != StatusCode::kAlreadyExists) return second;
-    RETURN_IF_ERROR(cleanup);
+    VPCFLOW_RETURN_IF_ERROR(cleanup);
     return true;
   }
 
@@ -54,9 +54,9 @@ class S3Marker final : public Marker {
   }
 
   Status Refresh(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     const std::string key = MarkerKey(id);
-    ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
     if (!current) return NotFoundError("no marker for " + std::string(id));
     if (!HeldBy(current->mark, owner_)) {
       return FailedPreconditionError("the marker of " + std::string(id) + " has another holder");
@@ -73,21 +73,22 @@ class S3Marker final : public Marker {
   }
 
   Status Unmark(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     return client_->DeleteObject(bucket_, MarkerKey(id));
   }
 
   Status Fail(std::string_view id, std::string_view reason) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     // The record: the time it was written on the first line, then the reason.
-    RETURN_IF_ERROR(client_->PutObject(bucket_, FailedKey(id), Now() + "\n" + std::string(reason),
-                                       {.content_type = "text/plain"}));
+    VPCFLOW_RETURN_IF_ERROR(client_->PutObject(bucket_, FailedKey(id),
+                                               Now() + "\n" + std::string(reason),
+                                               {.content_type = "text/plain"}));
     return client_->DeleteObject(bucket_, MarkerKey(id));
   }
 
   Result<MarkInfo> State(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(std::optional<Current> current, Read(MarkerKey(id)));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(MarkerKey(id)));
     if (current) return std::move(current->mark);
     MarkInfo info;
     Result<S3GetResult> failed = client_->GetObject(bucket_, FailedKey(id));
@@ -113,7 +114,7 @@ class S3Marker final : public Marker {
     std::vector<std::string> ids;
     ListRequest request{.prefix = prefix_, .delimiter = "/"};
     do {
-      ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(bucket_, request));
+      VPCFLOW_ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(bucket_, request));
       for (const ObjectInfo& object : page.objects) {
         std::string_view name = std::string_view(object.key).substr(prefix_.size());
         if (!name.ends_with(kMarkerSuffix)) continue;
@@ -124,7 +125,7 @@ class S3Marker final : public Marker {
     } while (!request.continuation_token.empty());
     std::vector<MarkedDigest> out;
     for (std::string& id : ids) {
-      ASSIGN_OR_RETURN(std::optional<Current> current, Read(MarkerKey(id)));
+      VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(MarkerKey(id)));
       if (current) out.push_back({.id = std::move(id), .info = std::move(current->mark)});
     }
     return out;
@@ -160,22 +161,22 @@ class S3Marker final : public Marker {
   // ETag judged>", so of racing writers exactly one wins.
   template <typename MayReplace>
   Status Take(std::string_view id, const Window& window, MarkPhase phase, MayReplace may_replace) {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     const std::string key = MarkerKey(id);
     for (int round = 0; round < kMarkRounds; ++round) {
       if (!atomic_) {
-        ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
+        VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
         if (current && !may_replace(current->mark)) {
           return AlreadyExistsError(Named(id) + " is in progress");
         }
-        RETURN_IF_ERROR(client_->PutObject(bucket_, key, NewBody(window, phase)));
+        VPCFLOW_RETURN_IF_ERROR(client_->PutObject(bucket_, key, NewBody(window, phase)));
         return ClearFailure(id);
       }
       Status created =
           client_->PutObject(bucket_, key, NewBody(window, phase), {.if_none_match = true});
       if (created.ok()) return ClearFailure(id);
       if (created.code() != StatusCode::kAlreadyExists) return created.WithContext(Named(id));
-      ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
+      VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
       if (!current) continue;  // removed meanwhile: try to create again
       if (!may_replace(current->mark)) return AlreadyExistsError(Named(id) + " is in progress");
       // Replace it only if it is still the one judged, so one racer wins.
@@ -220,7 +221,7 @@ Result<MarkerPtr> NewS3Marker(std::shared_ptr<S3Client> client, std::string buck
                               MarkerOptions options, std::string prefix, bool* atomic) {
   if (client == nullptr) return InvalidArgumentError("S3 marker: no client");
   if (bucket.empty()) return InvalidArgumentError("S3 marker: no bucket");
-  ASSIGN_OR_RETURN(options, CompleteMarkerOptions(std::move(options), "S3 marker"));
+  VPCFLOW_ASSIGN_OR_RETURN(options, CompleteMarkerOptions(std::move(options), "S3 marker"));
   auto marker = std::make_unique<S3Marker>(std::move(client), std::move(bucket), std::move(prefix),
                                            std::move(options));
   Result<bool> conditional = marker->ProbeConditionalPut();

@@ -195,7 +195,7 @@ class S3ObjectSource final : public ObjectSource {
     ListRequest full = request;
     full.prefix = options_.prefix + request.prefix;
     if (!request.start_after.empty()) full.start_after = options_.prefix + request.start_after;
-    ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(options_.bucket, full));
+    VPCFLOW_ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(options_.bucket, full));
     if (options_.prefix.empty()) return page;
     const size_t cut = options_.prefix.size();
     for (ObjectInfo& object : page.objects) object.key.erase(0, cut);
@@ -224,8 +224,9 @@ class S3ObjectSource final : public ObjectSource {
 
   Result<uint64_t> Size(std::string_view key) override {
     if (key.empty()) return NotFoundError("an empty key names no object");
-    ASSIGN_OR_RETURN(S3ObjectMeta meta,
-                     client_->HeadObject(options_.bucket, options_.prefix + std::string(key)));
+    VPCFLOW_ASSIGN_OR_RETURN(
+        S3ObjectMeta meta,
+        client_->HeadObject(options_.bucket, options_.prefix + std::string(key)));
     return meta.size;
   }
 

@@ -217,11 +217,11 @@ TEST_F(RgwTest, ConditionalPutsAreHonoured) {
 
 // The digest of the files in `dir`, read locally; its flowlog encoding in `*text`.
 Result<DigestRun> DigestLocally(const std::string& dir, const Window& window, StringSink* text) {
-  ASSIGN_OR_RETURN(ObjectSourcePtr local, NewLocalDirSource(dir));
+  VPCFLOW_ASSIGN_OR_RETURN(ObjectSourcePtr local, NewLocalDirSource(dir));
   DigestOptions options;
   options.threads = 2;
-  ASSIGN_OR_RETURN(DigestRun run, RunDigest(*local, window, options));
-  RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *text));
+  VPCFLOW_ASSIGN_OR_RETURN(DigestRun run, RunDigest(*local, window, options));
+  VPCFLOW_RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *text));
   return run;
 }
 
@@ -369,9 +369,9 @@ INSTANTIATE_TEST_SUITE_P(
                                              const std::string&) -> Result<ObjectSourcePtr> {
       std::shared_ptr<S3Client> client = NewRgwClient(Env());
       const std::string bucket = UniqueBucketName("src");
-      RETURN_IF_ERROR(client->CreateBucket(bucket));
+      VPCFLOW_RETURN_IF_ERROR(client->CreateBucket(bucket));
       for (const TestObject& o : objects)
-        RETURN_IF_ERROR(client->PutObject(bucket, o.key, o.bytes));
+        VPCFLOW_RETURN_IF_ERROR(client->PutObject(bucket, o.key, o.bytes));
       return NewS3ObjectSource(client, {.bucket = bucket});
     })));
 
@@ -380,7 +380,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(StorageFactory([](const std::string& scratch_dir) -> Result<StoragePtr> {
       std::shared_ptr<S3Client> client = NewRgwClient(Env());
       const std::string bucket = BucketForDir("dig", scratch_dir);
-      RETURN_IF_ERROR(client->CreateBucket(bucket));
+      VPCFLOW_RETURN_IF_ERROR(client->CreateBucket(bucket));
       return NewS3Storage(client, bucket, "", 5 << 20);
     })));
 
@@ -391,7 +391,7 @@ INSTANTIATE_TEST_SUITE_P(
       std::shared_ptr<S3Client> client = NewRgwClient(Env());
       // One bucket per test: its markers share it, as instances share a progress bucket.
       const std::string bucket = BucketForDir("mark", scratch_dir);
-      RETURN_IF_ERROR(client->CreateBucket(bucket));
+      VPCFLOW_RETURN_IF_ERROR(client->CreateBucket(bucket));
       return NewS3Marker(client, bucket, std::move(options));
     })));
 

@@ -30,15 +30,16 @@ class S3StorageUpload final : public StorageUpload {
     if (committed_) return FailedPreconditionError("the upload was already committed");
     committed_ = true;
     // A body that already failed (a part that could not be sent) is never committed.
-    RETURN_IF_ERROR(body_.error().WithContext("storing the digest in s3://" + bucket_));
-    RETURN_IF_ERROR(rows_body_.error().WithContext("storing the rows sidecar in s3://" + bucket_));
+    VPCFLOW_RETURN_IF_ERROR(body_.error().WithContext("storing the digest in s3://" + bucket_));
+    VPCFLOW_RETURN_IF_ERROR(
+        rows_body_.error().WithContext("storing the rows sidecar in s3://" + bucket_));
     // The old sidecar goes before the digest changes, the new one comes after it: a sidecar
     // seen is always the one of the digest beside it.
-    RETURN_IF_ERROR(client_->DeleteObject(bucket_, rows_key_)
-                        .WithContext("removing the old rows sidecar in s3://" + bucket_));
+    VPCFLOW_RETURN_IF_ERROR(client_->DeleteObject(bucket_, rows_key_)
+                                .WithContext("removing the old rows sidecar in s3://" + bucket_));
     // The manifest first: a reader that finds the digest finds its manifest.
-    RETURN_IF_ERROR(client_->PutObject(bucket_, manifest_key_, manifest_json,
-                                       {.content_type = "application/json"}));
+    VPCFLOW_RETURN_IF_ERROR(client_->PutObject(bucket_, manifest_key_, manifest_json,
+                                               {.content_type = "application/json"}));
     Status completed = sink_->Close();
     if (!completed.ok()) {
       // Best effort: take the manifest back so nothing new is visible.
@@ -120,27 +121,27 @@ class S3Storage final : public Storage {
         part_size_(part_size) {}
 
   Result<StoredDigest> Get(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     // Size and first bytes from one answer: a HEAD first would cost a round trip, and the
     // object could change between the two.
-    ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, DigestKey(id)));
+    VPCFLOW_ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, DigestKey(id)));
     return StoredDigest{.reader = std::move(opened.reader), .size = opened.size};
   }
 
   Result<StoredDigest> GetRows(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, Key(id, ".rows.gz")));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(S3OpenedObject opened, client_->Open(bucket_, Key(id, ".rows.gz")));
     return StoredDigest{.reader = std::move(opened.reader), .size = opened.size};
   }
 
   Result<std::string> GetManifest(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, ManifestKey(id)));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, ManifestKey(id)));
     return std::move(got.body);
   }
 
   Result<bool> Exists(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     Result<S3ObjectMeta> meta = client_->HeadObject(bucket_, DigestKey(id));
     if (meta.ok()) return true;
     if (meta.status().code() == StatusCode::kNotFound) return false;
@@ -148,7 +149,7 @@ class S3Storage final : public Storage {
   }
 
   Result<StorageUploadPtr> Begin(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     return StorageUploadPtr(std::make_unique<S3StorageUpload>(
         client_, bucket_, DigestKey(id), ManifestKey(id), Key(id, ".rows.gz"), part_size_));
   }
@@ -156,27 +157,27 @@ class S3Storage final : public Storage {
   Status Ready() override { return client_->HeadBucket(bucket_); }
 
   Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    RETURN_IF_ERROR(ValidatePartialName(name));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
     return PartialUploadPtr(std::make_unique<S3PartialUpload>(
         client_, bucket_, PartialsPrefix(id) + std::string(name), part_size_));
   }
 
   Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    RETURN_IF_ERROR(ValidatePartialName(name));
-    ASSIGN_OR_RETURN(S3OpenedObject opened,
-                     client_->Open(bucket_, PartialsPrefix(id) + std::string(name)));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
+    VPCFLOW_ASSIGN_OR_RETURN(S3OpenedObject opened,
+                             client_->Open(bucket_, PartialsPrefix(id) + std::string(name)));
     return std::move(opened.reader);
   }
 
   Result<std::vector<std::string>> ListPartials(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     const std::string prefix = PartialsPrefix(id);
     std::vector<std::string> names;
     ListRequest request{.prefix = prefix};
     for (;;) {
-      ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(bucket_, request));
+      VPCFLOW_ASSIGN_OR_RETURN(ListPage page, client_->ListObjectsV2(bucket_, request));
       for (const ObjectInfo& o : page.objects) names.push_back(o.key.substr(prefix.size()));
       if (page.next_token.empty()) break;
       request.continuation_token = page.next_token;
@@ -185,9 +186,9 @@ class S3Storage final : public Storage {
   }
 
   Status DeletePartials(std::string_view id) override {
-    ASSIGN_OR_RETURN(std::vector<std::string> names, ListPartials(id));
+    VPCFLOW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListPartials(id));
     for (const std::string& name : names) {
-      RETURN_IF_ERROR(client_->DeleteObject(bucket_, PartialsPrefix(id) + name));
+      VPCFLOW_RETURN_IF_ERROR(client_->DeleteObject(bucket_, PartialsPrefix(id) + name));
     }
     return OkStatus();
   }

@@ -341,7 +341,7 @@ Result<Config> ConfigFromEnvironment(const std::map<std::string, std::string>& e
     r.Problem("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
   }
   ReadS3Access(r, env, c);
-  RETURN_IF_ERROR(ProblemsStatus(r));
+  VPCFLOW_RETURN_IF_ERROR(ProblemsStatus(r));
   return c;
 }
 
@@ -349,7 +349,7 @@ Result<Config> S3AccessFromEnvironment(const std::map<std::string, std::string>&
   EnvReader r(env);
   Config c;
   ReadS3Access(r, env, c);
-  RETURN_IF_ERROR(ProblemsStatus(r));
+  VPCFLOW_RETURN_IF_ERROR(ProblemsStatus(r));
   return c;
 }
 

@@ -211,12 +211,12 @@ Status JobRunner::Store(const Job& job, const DigestRun& run, bool provisional, 
   if (!upload.ok()) return upload.status().WithContext("storage");
   UploadBodySink body((*upload)->body());
   ByteSinkPtr gzip = NewGzipSink(&body);
-  RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *gzip).WithContext("storage"));
-  RETURN_IF_ERROR(gzip->Close().WithContext("storage"));
+  VPCFLOW_RETURN_IF_ERROR(run.digest.Encode(DigestFormat::kFlowLog, *gzip).WithContext("storage"));
+  VPCFLOW_RETURN_IF_ERROR(gzip->Close().WithContext("storage"));
   // The rows sidecar (what queries need that the text lacks), when the store keeps them.
   if (ByteSink* rows_body = (*upload)->rows_body(); rows_body != nullptr) {
     RowSourcePtr rows = NewDigestRowSource(run.digest);
-    RETURN_IF_ERROR(WriteRowFile(*rows, *rows_body).WithContext("storage (rows sidecar)"));
+    VPCFLOW_RETURN_IF_ERROR(WriteRowFile(*rows, *rows_body).WithContext("storage (rows sidecar)"));
   }
   *digest_bytes = body.bytes();
   const int64_t now = d.clock->MonotonicMillis();

@@ -26,8 +26,8 @@ class S3ModuleFactoryImpl {
   // the bucket exists, is in the region given and the keys are good).
   Result<std::shared_ptr<S3Client>> Client(const BucketConfig& b, bool head) {
     if (b.bucket.empty()) return InvalidArgumentError("no bucket named");
-    ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients_.Make(b.region, b.role));
-    if (head) RETURN_IF_ERROR(client->HeadBucket(b.bucket));
+    VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients_.Make(b.region, b.role));
+    if (head) VPCFLOW_RETURN_IF_ERROR(client->HeadBucket(b.bucket));
     return client;
   }
 
@@ -43,7 +43,7 @@ S3ModuleFactory::S3ModuleFactory(const Config& config, std::shared_ptr<HttpClien
 S3ModuleFactory::~S3ModuleFactory() = default;
 
 Result<ObjectSourcePtr> S3ModuleFactory::NewObjectSource(const BucketConfig& bucket) {
-  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, true));
+  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, true));
   const Config& c = impl_->config_;
   return NewS3ObjectSource(std::move(client),
                            {.bucket = bucket.bucket,
@@ -53,13 +53,13 @@ Result<ObjectSourcePtr> S3ModuleFactory::NewObjectSource(const BucketConfig& buc
 }
 
 Result<StoragePtr> S3ModuleFactory::NewStorage(const BucketConfig& bucket) {
-  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, true));
+  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, true));
   return NewS3Storage(std::move(client), bucket.bucket, bucket.prefix);
 }
 
 Result<MarkerPtr> S3ModuleFactory::NewMarker(const BucketConfig& bucket, bool* atomic) {
   // No HEAD: the marker's probe write checks the bucket, and that it is writable.
-  ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, false));
+  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, impl_->Client(bucket, false));
   bool honoured = true;
   Result<MarkerPtr> marker =
       NewS3Marker(std::move(client), bucket.bucket, MarkerOptionsFor(impl_->config_, impl_->clock_),

@@ -195,10 +195,10 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
 // state in a key-value bucket every process shares.
 Status ServiceImpl::OpenNats() {
   const Config& c = config_;
-  ASSIGN_OR_RETURN(NatsOptions options,
-                   NatsOptionsFromUrls(c.queue_url, c.nats_creds, c.nats_token));
-  ASSIGN_OR_RETURN(nats_, NatsConnection::Connect(options));
-  ASSIGN_OR_RETURN(jobs_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_jobs"}));
+  VPCFLOW_ASSIGN_OR_RETURN(NatsOptions options,
+                           NatsOptionsFromUrls(c.queue_url, c.nats_creds, c.nats_token));
+  VPCFLOW_ASSIGN_OR_RETURN(nats_, NatsConnection::Connect(options));
+  VPCFLOW_ASSIGN_OR_RETURN(jobs_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_jobs"}));
   job_states_ = NewKvJobStateStore(jobs_kv_.get());
   NatsQueuerOptions q;
   q.queue.ack_wait_ms = c.nats_ack_wait_ms;
@@ -210,8 +210,8 @@ Status ServiceImpl::OpenNats() {
                           const std::stop_token& stop) {
     return sharded_->RunTask(subject, data, delivered, stop);
   };
-  ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));
-  ASSIGN_OR_RETURN(shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards"}));
+  VPCFLOW_ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));
+  VPCFLOW_ASSIGN_OR_RETURN(shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards"}));
   ledger_ = NewKvLedgerStore(shards_kv_.get());
   publisher_ = NewWorkQueuePublisher(tasks_.get());
   queuer_ = NewNatsQueuer(nats_.get(), tasks_.get(), std::move(q));
@@ -291,7 +291,7 @@ Status ServiceImpl::Start() {
       std::future<Status> done = result->get_future();
       Status submitted = pool_->Submit(job, [result](const Status& st) { result->set_value(st); });
       if (IsAlreadyExists(submitted)) return OkStatus();  // delivered again: it waits here
-      RETURN_IF_ERROR(submitted);
+      VPCFLOW_RETURN_IF_ERROR(submitted);
       return done.get();
     });
   }

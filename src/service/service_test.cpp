@@ -60,7 +60,7 @@ class SlowReadStorage : public StorageWrapper {
   explicit SlowReadStorage(StoragePtr owned)
       : StorageWrapper(owned.get()), owned_(std::move(owned)) {}
   Result<StoredDigest> Get(std::string_view id) override {
-    ASSIGN_OR_RETURN(StoredDigest stored, StorageWrapper::Get(id));
+    VPCFLOW_ASSIGN_OR_RETURN(StoredDigest stored, StorageWrapper::Get(id));
     stored.reader = std::make_unique<Reader>(&gate, std::move(stored.reader));
     return stored;
   }

@@ -24,7 +24,7 @@ Result<std::string> ReadAll(ObjectReader& reader) {
   std::string out;
   std::array<char, size_t{64} * 1024> buffer;
   for (;;) {
-    ASSIGN_OR_RETURN(size_t n, reader.Read(buffer));
+    VPCFLOW_ASSIGN_OR_RETURN(size_t n, reader.Read(buffer));
     if (n == 0) return out;
     out.append(buffer.data(), n);
   }
@@ -34,7 +34,7 @@ class KvLedgerStore final : public LedgerStore {
  public:
   explicit KvLedgerStore(KvBucket* bucket) : bucket_(bucket) {}
   Result<LedgerEntry> Get(std::string_view key) override {
-    ASSIGN_OR_RETURN(KvEntry entry, bucket_->Get(key));
+    VPCFLOW_ASSIGN_OR_RETURN(KvEntry entry, bucket_->Get(key));
     return LedgerEntry{.value = std::move(entry.value), .revision = entry.revision};
   }
   Result<uint64_t> Create(std::string_view key, std::string_view value) override {
@@ -110,8 +110,8 @@ Status ShardedJobs::HandOff(const Job& job, const JobPlan& plan, bool provisiona
   if (existing.ok()) {
     // Planned before (a redelivered plan task, a job re-queued by recovery): the stored plan
     // and ledger stand; publish again what is not done (message ids drop duplicates).
-    ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(existing->value));
-    ASSIGN_OR_RETURN(JobPlan stored, LoadPlan(job.id));
+    VPCFLOW_ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(existing->value));
+    VPCFLOW_ASSIGN_OR_RETURN(JobPlan stored, LoadPlan(job.id));
     return PublishShards(job, stored, ledger);
   }
   if (!IsNotFound(existing.status())) return existing.status().WithContext("shard ledger");
@@ -119,8 +119,8 @@ Status ShardedJobs::HandOff(const Job& job, const JobPlan& plan, bool provisiona
   const std::string context = "partial " + std::string(kPlanPartialName);
   Result<PartialUploadPtr> upload = d.storage->BeginPartial(job.id, kPlanPartialName);
   if (!upload.ok()) return upload.status().WithContext(context);
-  RETURN_IF_ERROR((*upload)->body().Append(JobPlanToJson(plan)).WithContext(context));
-  RETURN_IF_ERROR((*upload)->Commit().WithContext(context));
+  VPCFLOW_RETURN_IF_ERROR((*upload)->body().Append(JobPlanToJson(plan)).WithContext(context));
+  VPCFLOW_RETURN_IF_ERROR((*upload)->Commit().WithContext(context));
 
   ShardLedger ledger{.plan_id = NewInstanceId(),
                      .total = static_cast<int64_t>(plan.shards.size()),
@@ -140,7 +140,7 @@ Status ShardedJobs::PublishShards(const Job& job, const JobPlan& plan, const Sha
   if (static_cast<int64_t>(ledger.done.size()) >= ledger.total) return PublishMerge(job, ledger);
   for (const Shard& shard : plan.shards) {
     if (ledger.done.contains(shard.name)) continue;
-    RETURN_IF_ERROR(deps_.publisher->Publish(
+    VPCFLOW_RETURN_IF_ERROR(deps_.publisher->Publish(
         kShardTaskSubject, ShardTaskToJson(plan.window, shard, ledger.plan_id),
         job.id + "." + ledger.plan_id + ".shard." + shard.name));
   }
@@ -173,7 +173,7 @@ Status ShardedJobs::RunTask(std::string_view subject, std::string_view data, uin
 
 Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std::stop_token stop) {
   const JobRunnerDeps& d = deps_.runner->deps();
-  ASSIGN_OR_RETURN(ShardTask task, ShardTaskFromJson(data));
+  VPCFLOW_ASSIGN_OR_RETURN(ShardTask task, ShardTaskFromJson(data));
   const Job job{.id = DigestId(task.window), .window = task.window};
   const Shard& shard = task.shard;
   Result<LedgerEntry> entry = deps_.ledger->Get(job.id);
@@ -183,7 +183,7 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
     return OkStatus();
   }
   if (!entry.ok()) return MaybeFail(job, entry.status().WithContext("shard ledger"), delivered);
-  ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
+  VPCFLOW_ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
   if (ledger.plan_id != task.plan_id) {
     // A task of an earlier plan of the job (it failed, and was asked for again): not this one's.
     d.logger->Log(LogLevel::kInfo, "shard-dropped",
@@ -212,7 +212,8 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
     Status st = [&]() -> Status {
       Result<PartialUploadPtr> upload = d.storage->BeginPartial(job.id, shard.name);
       if (!upload.ok()) return upload.status().WithContext(context);
-      RETURN_IF_ERROR(RunShard(*d.source, job.window, shard, options, (*upload)->body()).status());
+      VPCFLOW_RETURN_IF_ERROR(
+          RunShard(*d.source, job.window, shard, options, (*upload)->body()).status());
       return (*upload)->Commit().WithContext(context);
     }();
     if (st.ok()) {
@@ -250,7 +251,7 @@ Status ShardedJobs::RecordDone(std::string_view id, std::string_view plan_id,
       return OkStatus();
     }
     if (!entry.ok()) return entry.status().WithContext("shard ledger");
-    ASSIGN_OR_RETURN(*ledger, ShardLedgerFromJson(entry->value));
+    VPCFLOW_ASSIGN_OR_RETURN(*ledger, ShardLedgerFromJson(entry->value));
     if (ledger->plan_id != plan_id) {
       *ended = true;
       return OkStatus();
@@ -277,7 +278,7 @@ Status ShardedJobs::RecordDone(std::string_view id, std::string_view plan_id,
 
 Status ShardedJobs::RunMergeTask(std::string_view data, uint64_t delivered, std::stop_token stop) {
   const JobRunnerDeps& d = deps_.runner->deps();
-  ASSIGN_OR_RETURN(Job job, JobFromJson(data, deps_.max_window_seconds));
+  VPCFLOW_ASSIGN_OR_RETURN(Job job, JobFromJson(data, deps_.max_window_seconds));
   Result<bool> stored = d.storage->Exists(job.id);
   if (stored.ok() && *stored) {
     // Merged before (a redelivered merge killed after storing): finish the clean-up.
@@ -291,7 +292,7 @@ Status ShardedJobs::RunMergeTask(std::string_view data, uint64_t delivered, std:
     return OkStatus();
   }
   if (!entry.ok()) return MaybeFail(job, entry.status().WithContext("shard ledger"), delivered);
-  ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
+  VPCFLOW_ASSIGN_OR_RETURN(ShardLedger ledger, ShardLedgerFromJson(entry->value));
   if (static_cast<int64_t>(ledger.done.size()) < ledger.total) {
     // An earlier plan's merge (that plan failed; the job was planned anew and is not done):
     // this plan's last shard publishes its own.
@@ -311,21 +312,22 @@ Status ShardedJobs::RunMergeTask(std::string_view data, uint64_t delivered, std:
 Status ShardedJobs::Merge(const Job& job, const ShardLedger& ledger, std::stop_token stop) {
   const JobRunnerDeps& d = deps_.runner->deps();
   const int64_t t0 = d.clock->MonotonicMillis();
-  ASSIGN_OR_RETURN(JobPlan plan, LoadPlan(job.id));
+  VPCFLOW_ASSIGN_OR_RETURN(JobPlan plan, LoadPlan(job.id));
   std::vector<ObjectReaderPtr> partials;
   for (const Shard& shard : plan.shards) {
     Result<ObjectReaderPtr> reader = d.storage->OpenPartial(job.id, shard.name);
     if (!reader.ok()) return reader.status().WithContext("partial " + shard.name);
     partials.push_back(std::move(reader).value());
   }
-  ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,
-                                                {.memory_limit = d.memory_limit,
-                                                 .spill_dir = d.spill_dir,
-                                                 .stop = std::move(stop)}));
+  VPCFLOW_ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,
+                                                        {.memory_limit = d.memory_limit,
+                                                         .spill_dir = d.spill_dir,
+                                                         .stop = std::move(stop)}));
   JobTimings timings;
   timings.digest_seconds = static_cast<double>(d.clock->MonotonicMillis() - t0) / 1000.0;
   uint64_t digest_bytes = 0;
-  RETURN_IF_ERROR(deps_.runner->Store(job, run, ledger.provisional, &timings, t0, &digest_bytes));
+  VPCFLOW_RETURN_IF_ERROR(
+      deps_.runner->Store(job, run, ledger.provisional, &timings, t0, &digest_bytes));
   Cleanup(job.id);
   if (Status unmark = d.marker->Unmark(job.id); !unmark.ok()) {
     d.logger->Log(LogLevel::kWarn, "dependency-failure",

@@ -35,7 +35,7 @@ std::optional<MarkInfo> MemoryMarker::Judged(const MemoryMarkerStore::Entry& ent
 }
 
 Status MemoryMarker::Mark(std::string_view id, const Window& window) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   MemoryMarkerStore::Entry& entry = store_->entries_[std::string(id)];
   std::optional<MarkInfo> current = Judged(entry);
@@ -49,7 +49,7 @@ Status MemoryMarker::Mark(std::string_view id, const Window& window) {
 }
 
 Status MemoryMarker::Claim(std::string_view id, const Window& window) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   MemoryMarkerStore::Entry& entry = store_->entries_[std::string(id)];
   std::optional<MarkInfo> current = Judged(entry);
@@ -63,7 +63,7 @@ Status MemoryMarker::Claim(std::string_view id, const Window& window) {
 }
 
 Status MemoryMarker::Refresh(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   auto it = store_->entries_.find(id);
   if (it == store_->entries_.end() || !it->second.marked) {
@@ -79,7 +79,7 @@ Status MemoryMarker::Refresh(std::string_view id) {
 }
 
 Status MemoryMarker::Unmark(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   auto it = store_->entries_.find(id);
   if (it != store_->entries_.end()) it->second.marked = false;
@@ -87,7 +87,7 @@ Status MemoryMarker::Unmark(std::string_view id) {
 }
 
 Status MemoryMarker::Fail(std::string_view id, std::string_view reason) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   store_->entries_[std::string(id)] = {
       .failed = true, .failed_ms = options_.clock->NowUnixMillis(), .failure = std::string(reason)};
@@ -95,7 +95,7 @@ Status MemoryMarker::Fail(std::string_view id, std::string_view reason) {
 }
 
 Result<MarkInfo> MemoryMarker::State(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(store_->mu_);
   MarkInfo info;
   auto it = store_->entries_.find(id);

@@ -139,7 +139,7 @@ Result<MemoryObjectSource::Opened> MemoryObjectSource::OpenLocked(std::string_vi
 
 Result<ObjectReaderPtr> MemoryObjectSource::Open(std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
+  VPCFLOW_ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
   if (!opened.read_fault.ok()) {
     return ObjectReaderPtr(std::make_unique<FailingReader>(opened.read_fault));
   }
@@ -148,7 +148,7 @@ Result<ObjectReaderPtr> MemoryObjectSource::Open(std::string_view key) {
 
 Result<RandomAccessObjectPtr> MemoryObjectSource::OpenRandomAccess(std::string_view key, uint64_t) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
+  VPCFLOW_ASSIGN_OR_RETURN(Opened opened, OpenLocked(key));
   if (!opened.read_fault.ok()) {
     return RandomAccessObjectPtr(
         std::make_unique<FailingRandomAccess>(opened.bytes->size(), opened.read_fault));

@@ -16,7 +16,7 @@ class MemoryUpload final : public StorageUpload {
   Status Commit(std::string_view manifest_json) override {
     if (ended_) return FailedPreconditionError("upload of " + id_ + " already ended");
     ended_ = true;
-    RETURN_IF_ERROR(sink_.Close());
+    VPCFLOW_RETURN_IF_ERROR(sink_.Close());
     std::optional<std::string> rows;
     if (!rows_.data().empty()) rows = rows_.Release();
     storage_->Publish(id_, sink_.Release(), std::string(manifest_json), std::move(rows));
@@ -41,7 +41,7 @@ class MemoryPartialUpload final : public PartialUpload {
   Status Commit() override {
     if (ended_) return FailedPreconditionError("upload of " + name_ + " already ended");
     ended_ = true;
-    RETURN_IF_ERROR(sink_.Close());
+    VPCFLOW_RETURN_IF_ERROR(sink_.Close());
     storage_->PublishPartial(id_, name_, sink_.Release());
     return OkStatus();
   }
@@ -61,15 +61,15 @@ void MemoryStorage::PublishPartial(const std::string& id, const std::string& nam
 }
 
 Result<PartialUploadPtr> MemoryStorage::BeginPartial(std::string_view id, std::string_view name) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
-  RETURN_IF_ERROR(ValidatePartialName(name));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
   return PartialUploadPtr(
       std::make_unique<MemoryPartialUpload>(this, std::string(id), std::string(name)));
 }
 
 Result<ObjectReaderPtr> MemoryStorage::OpenPartial(std::string_view id, std::string_view name) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
-  RETURN_IF_ERROR(ValidatePartialName(name));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
   std::lock_guard lock(mu_);
   auto it = partials_.find(id);
   if (it != partials_.end()) {
@@ -80,7 +80,7 @@ Result<ObjectReaderPtr> MemoryStorage::OpenPartial(std::string_view id, std::str
 }
 
 Result<std::vector<std::string>> MemoryStorage::ListPartials(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   std::vector<std::string> names;
   auto it = partials_.find(id);
@@ -91,14 +91,14 @@ Result<std::vector<std::string>> MemoryStorage::ListPartials(std::string_view id
 }
 
 Status MemoryStorage::DeletePartials(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   if (auto it = partials_.find(id); it != partials_.end()) partials_.erase(it);
   return OkStatus();
 }
 
 Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return NotFoundError("digest " + std::string(id) + " is not stored");
@@ -109,7 +109,7 @@ Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
 }
 
 Result<StoredDigest> MemoryStorage::GetRows(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || it->second.rows == nullptr) {
@@ -122,7 +122,7 @@ Result<StoredDigest> MemoryStorage::GetRows(std::string_view id) {
 }
 
 Result<std::string> MemoryStorage::GetManifest(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return NotFoundError("manifest " + std::string(id) + " is not stored");
@@ -130,13 +130,13 @@ Result<std::string> MemoryStorage::GetManifest(std::string_view id) {
 }
 
 Result<bool> MemoryStorage::Exists(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);
   return entries_.find(id) != entries_.end();
 }
 
 Result<StorageUploadPtr> MemoryStorage::Begin(std::string_view id) {
-  RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   return StorageUploadPtr(std::make_unique<MemoryUpload>(this, std::string(id)));
 }
 

@@ -34,14 +34,15 @@ Result<std::string> LoadNatsUrlFile(const std::string& path) {
 }
 
 Result<std::unique_ptr<NatsConnection>> ConnectToTestNats() {
-  ASSIGN_OR_RETURN(std::string url, LoadNatsUrl());
-  ASSIGN_OR_RETURN(NatsOptions options, NatsOptionsFromUrls(url));
+  VPCFLOW_ASSIGN_OR_RETURN(std::string url, LoadNatsUrl());
+  VPCFLOW_ASSIGN_OR_RETURN(NatsOptions options, NatsOptionsFromUrls(url));
   return NatsConnection::Connect(options);
 }
 
 Status RunNatsScript(const std::string& script, const std::string& command,
                      const std::string& dir) {
-  ASSIGN_OR_RETURN(ProgramResult r, RunProgram({script, command, dir}, "", {.timeout_ms = 60000}));
+  VPCFLOW_ASSIGN_OR_RETURN(ProgramResult r,
+                           RunProgram({script, command, dir}, "", {.timeout_ms = 60000}));
   if (r.exit_code != 0) return InternalError("nats.sh " + command + ": " + r.err);
   return OkStatus();
 }

@@ -49,9 +49,9 @@ class StorageConformanceTest : public ::testing::TestWithParam<StorageFactory> {
   }
 
   Status Store(const std::string& id, const std::string& digest, const std::string& manifest) {
-    ASSIGN_OR_RETURN(StorageUploadPtr upload, storage_->Begin(id));
+    VPCFLOW_ASSIGN_OR_RETURN(StorageUploadPtr upload, storage_->Begin(id));
     for (size_t i = 0; i < digest.size(); i += 7919) {
-      RETURN_IF_ERROR(upload->body().Append(std::string_view(digest).substr(i, 7919)));
+      VPCFLOW_RETURN_IF_ERROR(upload->body().Append(std::string_view(digest).substr(i, 7919)));
     }
     return upload->Commit(manifest);
   }
@@ -60,7 +60,7 @@ class StorageConformanceTest : public ::testing::TestWithParam<StorageFactory> {
     std::string out;
     char buffer[4096];
     for (;;) {
-      ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer, sizeof(buffer))));
+      VPCFLOW_ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer, sizeof(buffer))));
       if (n == 0) return out;
       out.append(buffer, n);
     }

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kT0 = 1546300800;  // 2019-01-01T00:00:00Z
 
 Result<DigestRun> Digest(const fs::path& dir, const Window& window) {
-  ASSIGN_OR_RETURN(ObjectSourcePtr source, NewLocalDirSource(dir.string()));
+  VPCFLOW_ASSIGN_OR_RETURN(ObjectSourcePtr source, NewLocalDirSource(dir.string()));
   DigestOptions options;
   options.threads = 2;
   return RunDigest(*source, window, options);

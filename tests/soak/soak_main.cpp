@@ -601,7 +601,7 @@ Result<std::vector<std::string>> KeysOf(S3Client& s3, const std::string& bucket)
   std::vector<std::string> keys;
   ListRequest request;
   do {
-    ASSIGN_OR_RETURN(ListPage page, s3.ListObjectsV2(bucket, request));
+    VPCFLOW_ASSIGN_OR_RETURN(ListPage page, s3.ListObjectsV2(bucket, request));
     for (const ObjectInfo& o : page.objects) keys.push_back(o.key);
     request.continuation_token = page.next_token;
   } while (!request.continuation_token.empty());

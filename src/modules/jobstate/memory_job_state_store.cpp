@@ -22,7 +22,7 @@ class MemoryJobStateStore final : public JobStateStore {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(id);
     JobState next = it == jobs_.end() ? JobState{} : it->second;
-    RETURN_IF_ERROR(change(next));
+    VPCFLOW_RETURN_IF_ERROR(change(next));
     next.updated_unix_ms = SystemClock()->NowUnixMillis();
     jobs_.insert_or_assign(std::string(id), next);
     return next;

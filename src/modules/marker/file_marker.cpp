@@ -23,60 +23,61 @@ class FileMarker final : public Marker {
       : dir_(std::move(dir)), options_(std::move(options)), owner_(*options_.owner) {}
 
   Status Mark(std::string_view id, const Window& window) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
     if (current && current->state == MarkState::kInProgress) {
       return AlreadyExistsError("digest " + std::string(id) + " is in progress since " +
                                 FormatRfc3339Millis(current->written_unix_ms));
     }
-    RETURN_IF_ERROR(Write(id, window, MarkPhase::kQueued, current.has_value()));
+    VPCFLOW_RETURN_IF_ERROR(Write(id, window, MarkPhase::kQueued, current.has_value()));
     return RemoveIfExists(FailedPath(id));
   }
 
   Status Claim(std::string_view id, const Window& window) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
     if (current && !MayClaim(*current, owner_)) {
       return AlreadyExistsError("digest " + std::string(id) + " is running elsewhere");
     }
-    RETURN_IF_ERROR(Write(id, window, MarkPhase::kRunning, current.has_value()));
+    VPCFLOW_RETURN_IF_ERROR(Write(id, window, MarkPhase::kRunning, current.has_value()));
     return RemoveIfExists(FailedPath(id));
   }
 
   Status Refresh(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
     if (!current) return NotFoundError("no in-progress marker for " + std::string(id));
     if (!HeldBy(*current, owner_)) {
       return FailedPreconditionError("the marker of " + std::string(id) + " has another holder");
     }
     current->written_unix_ms = options_.clock->NowUnixMillis();
     current->heartbeat_ms = options_.heartbeat_ms;
-    ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, *current));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, *current));
     return RenameInto(temp, MarkerPath(id));
   }
 
   Status Unmark(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     {
-      ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-      RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
+      VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+      VPCFLOW_RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
     }
     (void)RemoveStaleTempFiles(dir_);  // a job ended: what killed writers left
     return OkStatus();
   }
 
   Status Fail(std::string_view id, std::string_view reason) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     {
-      ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
-      ASSIGN_OR_RETURN(std::string temp, WriteTempFile(dir_, std::string(id) + "_failed", reason,
-                                                       options_.clock->NowUnixMillis()));
-      RETURN_IF_ERROR(RenameInto(temp, FailedPath(id)));
-      RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
+      VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+      VPCFLOW_ASSIGN_OR_RETURN(std::string temp,
+                               WriteTempFile(dir_, std::string(id) + "_failed", reason,
+                                             options_.clock->NowUnixMillis()));
+      VPCFLOW_RETURN_IF_ERROR(RenameInto(temp, FailedPath(id)));
+      VPCFLOW_RETURN_IF_ERROR(RemoveIfExists(MarkerPath(id)));
     }
     (void)RemoveStaleTempFiles(dir_);
     return OkStatus();
@@ -84,8 +85,8 @@ class FileMarker final : public Marker {
 
   // Lock-free: every file is replaced whole (rename/link), so a reader sees an old or a new one.
   Result<MarkInfo> State(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_ASSIGN_OR_RETURN(std::optional<MarkInfo> current, Read(id));
     if (current) return *std::move(current);
     MarkInfo info;
     std::string failed = FailedPath(id);
@@ -113,14 +114,14 @@ class FileMarker final : public Marker {
     }
     std::vector<MarkedDigest> out;
     for (std::string& id : ids) {
-      ASSIGN_OR_RETURN(std::optional<MarkInfo> mark, Read(id));
+      VPCFLOW_ASSIGN_OR_RETURN(std::optional<MarkInfo> mark, Read(id));
       if (mark) out.push_back({.id = std::move(id), .info = *std::move(mark)});
     }
     return out;
   }
 
   Status Ready() override {
-    ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
+    VPCFLOW_ASSIGN_OR_RETURN(UniqueFd lock, LockDirectory());
     return CheckWritable(dir_);
   }
 
@@ -174,7 +175,7 @@ class FileMarker final : public Marker {
   Status Write(std::string_view id, const Window& window, MarkPhase phase, bool replace) {
     const MarkInfo mark =
         NewMark(window, phase, owner_, options_.clock->NowUnixMillis(), options_.heartbeat_ms);
-    ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, mark));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string temp, WriteTemp(id, mark));
     const std::string marker = MarkerPath(id);
     int rc =
         replace ? ::rename(temp.c_str(), marker.c_str()) : ::link(temp.c_str(), marker.c_str());
@@ -206,10 +207,10 @@ class FileMarker final : public Marker {
 
 Result<MarkerPtr> NewFileMarker(std::string dir, MarkerOptions options) {
   if (dir.empty()) return InvalidArgumentError("progress directory is empty");
-  ASSIGN_OR_RETURN(options, CompleteMarkerOptions(std::move(options), "progress store"));
+  VPCFLOW_ASSIGN_OR_RETURN(options, CompleteMarkerOptions(std::move(options), "progress store"));
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  RETURN_IF_ERROR(MakeDirectories(dir).WithContext("progress store"));
-  RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("progress store"));
+  VPCFLOW_RETURN_IF_ERROR(MakeDirectories(dir).WithContext("progress store"));
+  VPCFLOW_RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("progress store"));
   return MarkerPtr(std::make_unique<FileMarker>(std::move(dir), std::move(options)));
 }
 

@@ -30,7 +30,7 @@ Result<Job> JobFromJson(std::string_view text, int64_t max_window_seconds) {
   if (!start || !stop) {
     return InvalidArgumentError(R"(the job needs "start" and "stop" as RFC 3339 strings)");
   }
-  ASSIGN_OR_RETURN(Window window, MakeWindow(*start, *stop, max_window_seconds));
+  VPCFLOW_ASSIGN_OR_RETURN(Window window, MakeWindow(*start, *stop, max_window_seconds));
   Job job{.id = DigestId(window), .window = window};
   if (json.contains("id")) {
     const std::optional<std::string_view> id = string_field("id");

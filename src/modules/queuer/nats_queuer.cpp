@@ -173,7 +173,8 @@ int64_t NatsRetryDelayMs(uint64_t delivered, int64_t ack_wait_ms) {
 }
 
 Result<QueuerPtr> NewNatsQueuer(NatsConnection* connection, NatsQueuerOptions options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<WorkQueue> queue, WorkQueue::Open(connection, options.queue));
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<WorkQueue> queue,
+                           WorkQueue::Open(connection, options.queue));
   WorkQueue* raw = queue.get();
   return QueuerPtr(
       std::make_unique<NatsQueuer>(connection, std::move(queue), raw, std::move(options)));

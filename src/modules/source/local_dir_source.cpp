@@ -151,7 +151,8 @@ class LocalDirSource final : public ObjectSource {
     }
     std::vector<DirId> ancestors;
     if (!missing) missing = !FoldersAbove(folder, &ancestors);
-    if (!missing) RETURN_IF_ERROR(Walk(path, std::string(folder), builder, &missing, ancestors));
+    if (!missing)
+      VPCFLOW_RETURN_IF_ERROR(Walk(path, std::string(folder), builder, &missing, ancestors));
     // A missing folder is an empty listing; a missing root is an error.
     if (missing && !IsDirectory(root_)) {
       return NotFoundError(Describe() + ": the root is not a directory");
@@ -160,19 +161,19 @@ class LocalDirSource final : public ObjectSource {
   }
 
   Result<ObjectReaderPtr> Open(std::string_view key) override {
-    ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
+    VPCFLOW_ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
     ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return ObjectReaderPtr(std::make_unique<FileReader>(file.fd, std::move(file.path)));
   }
 
   Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view key, uint64_t) override {
-    ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
+    VPCFLOW_ASSIGN_OR_RETURN(OpenFile file, OpenRegular(key));
     return RandomAccessObjectPtr(
         std::make_unique<FileRandomAccess>(file.fd, file.size, std::move(file.path)));
   }
 
   Result<uint64_t> Size(std::string_view key) override {
-    ASSIGN_OR_RETURN(std::string path, PathOf(key));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string path, PathOf(key));
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return NoSuchKey(key);
@@ -253,7 +254,7 @@ class LocalDirSource final : public ObjectSource {
 
   // Opens the regular file of `key` (the caller owns the descriptor).
   Result<OpenFile> OpenRegular(std::string_view key) const {
-    ASSIGN_OR_RETURN(std::string path, PathOf(key));
+    VPCFLOW_ASSIGN_OR_RETURN(std::string path, PathOf(key));
     // O_NONBLOCK: a FIFO put in place since the listing must not hang the caller (no effect
     // on regular files).
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -286,7 +287,7 @@ class LocalDirSource final : public ObjectSource {
   Status Walk(const std::string& path, const std::string& key_prefix, ListPageBuilder& builder,
               bool* missing, std::vector<DirId>& ancestors) const {
     std::vector<Entry> entries;
-    RETURN_IF_ERROR(ReadDir(path, key_prefix, builder, &entries, missing, ancestors));
+    VPCFLOW_RETURN_IF_ERROR(ReadDir(path, key_prefix, builder, &entries, missing, ancestors));
     if (*missing) return OkStatus();
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.name < b.name; });
@@ -299,7 +300,7 @@ class LocalDirSource final : public ObjectSource {
         std::string child = path + "/" + entry.name;
         child.pop_back();
         bool gone = false;
-        RETURN_IF_ERROR(Walk(child, key, builder, &gone, ancestors));
+        VPCFLOW_RETURN_IF_ERROR(Walk(child, key, builder, &gone, ancestors));
       } else if (builder.Offer(key)) {
         if (!entry.problem.empty()) {
           builder.AddObject(key, 0, entry.problem);

@@ -85,7 +85,7 @@ class FileSink final : public ByteSink {
     if (closed_) return status_ = FailedPreconditionError("append after close: " + path_);
     bytes_ += bytes.size();
     if (buffer_.size() + bytes.size() > kWriteBufferBytes) {
-      RETURN_IF_ERROR(Flush());
+      VPCFLOW_RETURN_IF_ERROR(Flush());
       if (bytes.size() >= kWriteBufferBytes) return status_ = WriteFully(fd_, bytes, path_);
     }
     buffer_.append(bytes);
@@ -161,12 +161,13 @@ class FileUpload final : public StorageUpload {
 
  private:
   Status Publish(std::string_view manifest_json) {
-    RETURN_IF_ERROR(sink_.Close());
+    VPCFLOW_RETURN_IF_ERROR(sink_.Close());
     if (::close(fd_.Release()) != 0) return ErrnoStatus("close " + temp_path_, errno);
-    RETURN_IF_ERROR(rows_sink_.Close());
+    VPCFLOW_RETURN_IF_ERROR(rows_sink_.Close());
     if (::close(rows_fd_.Release()) != 0) return ErrnoStatus("close " + paths_.rows_temp, errno);
-    ASSIGN_OR_RETURN(std::string manifest_temp,
-                     WriteTempFile(paths_.dir, paths_.id + ".manifest.json", manifest_json));
+    VPCFLOW_ASSIGN_OR_RETURN(
+        std::string manifest_temp,
+        WriteTempFile(paths_.dir, paths_.id + ".manifest.json", manifest_json));
     // The old sidecar goes before the digest changes, the new one comes after it: a sidecar
     // seen is always the one of the digest beside it.
     if (::unlink(paths_.rows.c_str()) != 0 && errno != ENOENT) {
@@ -262,22 +263,22 @@ class FileStorage final : public Storage {
   explicit FileStorage(std::string dir) : dir_(std::move(dir)) {}
 
   Result<StoredDigest> Get(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     return OpenStoredFile(DigestPath(id), "digest");
   }
 
   Result<StoredDigest> GetRows(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     return OpenStoredFile(Path(id, ".rows.gz"), "rows sidecar");
   }
 
   Result<std::string> GetManifest(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     return ReadWholeFile(ManifestPath(id));
   }
 
   Result<bool> Exists(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     std::string path = DigestPath(id);
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) return true;
@@ -286,7 +287,7 @@ class FileStorage final : public Storage {
   }
 
   Result<StorageUploadPtr> Begin(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     FileUpload::Paths paths{.digest = DigestPath(id),
                             .manifest = ManifestPath(id),
                             .rows = Path(id, ".rows.gz"),
@@ -312,10 +313,10 @@ class FileStorage final : public Storage {
   std::string Describe() const override { return "dir:" + dir_; }
 
   Result<PartialUploadPtr> BeginPartial(std::string_view id, std::string_view name) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    RETURN_IF_ERROR(ValidatePartialName(name));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
     const std::string dir = PartialsDir(id);
-    RETURN_IF_ERROR(MakeDirectories(dir));
+    VPCFLOW_RETURN_IF_ERROR(MakeDirectories(dir));
     std::string temp = UniqueTempPath(dir, std::string(name));
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return ErrnoStatus("create " + temp, errno);
@@ -324,8 +325,8 @@ class FileStorage final : public Storage {
   }
 
   Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
-    RETURN_IF_ERROR(ValidatePartialName(name));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
     std::string path = PartialsDir(id) + "/" + std::string(name);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return ErrnoStatus("open partial " + path, errno);
@@ -333,7 +334,7 @@ class FileStorage final : public Storage {
   }
 
   Result<std::vector<std::string>> ListPartials(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     std::vector<std::string> names;
     const std::string dir = PartialsDir(id);
     DIR* d = ::opendir(dir.c_str());
@@ -350,7 +351,7 @@ class FileStorage final : public Storage {
   }
 
   Status DeletePartials(std::string_view id) override {
-    RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     const std::string dir = PartialsDir(id);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
@@ -376,8 +377,8 @@ class FileStorage final : public Storage {
 Result<StoragePtr> NewFileStorage(std::string dir) {
   if (dir.empty()) return InvalidArgumentError("digest storage directory is empty");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  RETURN_IF_ERROR(MakeDirectories(dir).WithContext("digest storage"));
-  RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("digest storage"));
+  VPCFLOW_RETURN_IF_ERROR(MakeDirectories(dir).WithContext("digest storage"));
+  VPCFLOW_RETURN_IF_ERROR(RemoveStaleTempFiles(dir).status().WithContext("digest storage"));
   return StoragePtr(std::make_unique<FileStorage>(std::move(dir)));
 }
 

@@ -123,7 +123,10 @@ class [[nodiscard]] Result {
 /// error.
 #define VPCFLOW_ASSIGN_OR_RETURN(lhs, expr) \
   VPCFLOW_ASSIGN_OR_RETURN_IMPL_(VPCFLOW_CONCAT_(vpcflow_result_, __LINE__), lhs, expr)
+// `tmp` and `lhs` are declarations, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VPCFLOW_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return tmp.status();                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -129,8 +129,8 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     return DependencyFailure(ctx, "storage", after.status());
   }
   ctx.tracker->Queued(job.id);
-  // AlreadyExists: this process has the job waiting already (the pool runs a job asked for while
-  // one of its id runs once that one ended): it starts after this mark.
+  // AlreadyExists: this process has the job waiting already (the in-process queue runs a job
+  // asked for while one of its id runs once that one ended), or runs it for the bus: it goes on.
   if (Status st = ctx.queuer->Queue(job); !st.ok() && !IsAlreadyExists(st)) {
     ctx.tracker->Forget(job.id);
     release();
@@ -246,10 +246,10 @@ void RunJob(ApiContext& ctx, const ApiRequest& request, const ApiResponder& resp
       *job, [respond](const Status& result) { respond(JobResultResponse(result)); });
   if (st.ok()) return;
   if (IsAlreadyExists(st)) {
-    // A redelivery (the first delivery timed out while the job waits): acknowledged at once,
-    // so the bus stops delivering it; the first delivery gets the result.
-    return respond(
-        JsonResponse(202, "{\"id\":" + JsonQuote(job->id) + ",\"message\":\"already queued\"}"));
+    // A redelivery (the first delivery timed out while the job waits or runs): acknowledged
+    // at once, so the bus stops delivering it; the first delivery gets the result.
+    return respond(JsonResponse(
+        202, "{\"id\":" + JsonQuote(job->id) + ",\"message\":\"already queued or running\"}"));
   }
   // Full, or shutting down: either way the bus should deliver it again later.
   ctx.logger->Log(LogLevel::kWarn,

@@ -290,7 +290,7 @@ Status ServiceImpl::Start() {
       auto result = std::make_shared<std::promise<Status>>();
       std::future<Status> done = result->get_future();
       Status submitted = pool_->Submit(job, [result](const Status& st) { result->set_value(st); });
-      if (IsAlreadyExists(submitted)) return OkStatus();  // delivered again: it waits here
+      if (IsAlreadyExists(submitted)) return OkStatus();  // delivered again: it runs here
       VPCFLOW_RETURN_IF_ERROR(submitted);
       return done.get();
     });

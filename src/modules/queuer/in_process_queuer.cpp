@@ -11,7 +11,7 @@ class WorkerPoolQueuer final : public Queuer {
   ~WorkerPoolQueuer() override { pool_->Shutdown(0); }
 
   void SetHandler(JobHandler handler) override { pool_->SetHandler(std::move(handler)); }
-  Status Queue(const Job& job) override { return pool_->Submit(job); }
+  Status Queue(const Job& job) override { return pool_->Resubmit(job); }
   std::vector<Job> Shutdown(int64_t grace_ms) override { return pool_->Shutdown(grace_ms); }
   std::string Describe() const override { return "in-process (" + pool_->Describe() + ")"; }
 

@@ -27,13 +27,21 @@ void WorkerPool::SetHandler(JobHandler handler) {
 }
 
 Status WorkerPool::Submit(const Job& job, Done done) {
+  return Add(job, std::move(done), /*behind_running=*/false);
+}
+
+Status WorkerPool::Resubmit(const Job& job, Done done) {
+  return Add(job, std::move(done), /*behind_running=*/true);
+}
+
+Status WorkerPool::Add(const Job& job, Done done, bool behind_running) {
   std::lock_guard lock(mu_);
   if (closed_) return FailedPreconditionError("the job queue is shut down");
   if (handler_ == nullptr || !*handler_) {
     return FailedPreconditionError("the job queue has no handler");
   }
-  if (waiting_ids_.contains(job.id)) {
-    return AlreadyExistsError("digest " + job.id + " is already queued");
+  if (waiting_ids_.contains(job.id) || (!behind_running && running_ids_.contains(job.id))) {
+    return AlreadyExistsError("digest " + job.id + " is already queued or running");
   }
   // Counted with the running jobs: a job just submitted waits until a free worker wakes up.
   if (static_cast<size_t>(running_) + waiting_.size() >=

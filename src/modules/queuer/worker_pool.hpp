@@ -70,14 +70,16 @@ class WorkerPool {
 
   /// Adds `job`; `done` (may be empty) is later called exactly once: with the handler's result,
   /// or Cancelled when Shutdown hands the job back before it started. Returns AlreadyExists
-  /// when a job of the same id is waiting (it is not added twice: a bus delivering a job again
-  /// is told at once). A job of the same id as a running one is added and starts only once that
-  /// one ended: it may have been asked for again after the running one's outcome was decided
-  /// (a failure recorded, then a new POST), and must not be lost. ResourceExhausted when the
-  /// pool is full (Load().full():
+  /// when a job of the same id is waiting or running (it is not added twice: a bus delivering a
+  /// job again is told at once), ResourceExhausted when the pool is full (Load().full():
   /// `workers` jobs running or about to, and `capacity` more waiting),
   /// FailedPrecondition without a handler or after Shutdown; `done` is then never called.
   [[nodiscard]] Status Submit(const Job& job, Done done = nullptr);
+  /// As Submit, but a job of the same id as a running one is added, and starts only once that
+  /// one ended: the caller asks for the job anew (POST / marked it after the running one's
+  /// outcome was decided, e.g. its failure recorded), so it must not be taken for a redelivery
+  /// and lost. AlreadyExists only when a job of the same id is waiting.
+  [[nodiscard]] Status Resubmit(const Job& job, Done done = nullptr);
 
   /// Stops taking jobs; hands back the waiting ones at once (their `done` gets Cancelled);
   /// gives running ones `grace_ms` to finish, then requests stop and joins the workers.
@@ -94,6 +96,7 @@ class WorkerPool {
     Done done;
   };
 
+  Status Add(const Job& job, Done done, bool behind_running);
   void Work(std::stop_token stop);
   void PublishLocked();
 
@@ -114,7 +117,7 @@ class WorkerPool {
   std::vector<std::jthread> workers_;  // last: joined before the members above go
 };
 
-/// A Queuer over `pool` (not owned, must outlive it): Queue is Submit without a callback,
+/// A Queuer over `pool` (not owned, must outlive it): Queue is Resubmit without a callback,
 /// Shutdown is the pool's, SetHandler sets the pool's handler.
 QueuerPtr NewWorkerPoolQueuer(WorkerPool* pool);
 

@@ -78,7 +78,7 @@ TEST(WorkerPoolTest, RunsAtMostWorkersAtOnceAndRefusesBeyondTheQueue) {
   EXPECT_TRUE(pool.Shutdown(60000).empty());
 }
 
-TEST(WorkerPoolTest, AJobWaitingIsNotAddedTwiceAndOneAskedForWhileItRunsRunsAgainAfter) {
+TEST(WorkerPoolTest, AJobIsNotAddedTwiceButOneResubmittedWhileItRunsRunsAgainAfter) {
   Gate gate;
   Results results;
   WorkerPool pool({.workers = 2, .capacity = 2});
@@ -100,8 +100,12 @@ TEST(WorkerPoolTest, AJobWaitingIsNotAddedTwiceAndOneAskedForWhileItRunsRunsAgai
   ASSERT_TRUE(gate.WaitEntered(1));
   // Asked for again while it runs (its outcome may be decided already): it waits for the
   // running one, never beside it, although a worker is free.
-  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(10)));
-  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(11)), StatusIs(StatusCode::kAlreadyExists));
+  // Submit (a bus's delivery) refuses it: it runs already.
+  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(12)), StatusIs(StatusCode::kAlreadyExists));
+  ASSERT_OK(pool.Resubmit(TestJob(0), results.Callback(10)));
+  EXPECT_THAT(pool.Resubmit(TestJob(0), results.Callback(11)),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(pool.Submit(TestJob(0), results.Callback(13)), StatusIs(StatusCode::kAlreadyExists));
   ASSERT_OK(pool.Submit(TestJob(1), results.Callback(1)));
   ASSERT_TRUE(gate.WaitEntered(2));  // job 1 takes the free worker; the second job 0 waits
   EXPECT_EQ(pool.Load().running, 2);
@@ -111,8 +115,9 @@ TEST(WorkerPoolTest, AJobWaitingIsNotAddedTwiceAndOneAskedForWhileItRunsRunsAgai
   EXPECT_EQ(gate.entered(), 3);
   EXPECT_EQ(same_id_at_once, 1u);
   pool.Shutdown(60000);
-  EXPECT_EQ(results.results().size(), 3u);  // the refused one is never called back
-  EXPECT_EQ(results.results().count(11), 0u);
+  EXPECT_EQ(results.results().size(), 3u);  // the refused ones are never called back
+  EXPECT_EQ(results.results().count(11) + results.results().count(12) + results.results().count(13),
+            0u);
 }
 
 TEST(WorkerPoolTest, ShutdownCancelsTheCallbacksOfWaitingJobs) {

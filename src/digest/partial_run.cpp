@@ -462,26 +462,73 @@ Result<bool> PartialReader::Next(OrderedRow* row) {
 // ---------------------------------------------------------------------------------------------
 // Summary
 
+namespace {
+
+// The summary's counters and timings, in the trailer's order: one list for writing, reading and
+// adding them, so a field added to DigestSummary is added here once.
+struct CountField {
+  const char* name;
+  uint64_t DigestSummary::*member;
+};
+constexpr CountField kCountFields[] = {
+    {"objects_listed", &DigestSummary::objects_listed},
+    {"objects_ignored", &DigestSummary::objects_ignored},
+    {"objects_out_of_range", &DigestSummary::objects_out_of_range},
+    {"objects_empty", &DigestSummary::objects_empty},
+    {"objects_read", &DigestSummary::objects_read},
+    {"objects_parquet", &DigestSummary::objects_parquet},
+    {"objects_failed", &DigestSummary::objects_failed},
+    {"objects_vanished", &DigestSummary::objects_vanished},
+    {"objects_not_files", &DigestSummary::objects_not_files},
+    {"list_requests", &DigestSummary::list_requests},
+    {"bytes_compressed", &DigestSummary::bytes_compressed},
+    {"bytes_uncompressed", &DigestSummary::bytes_uncompressed},
+    {"keys", &DigestSummary::keys},
+};
+struct SecondsField {
+  const char* name;
+  double DigestSummary::*member;
+};
+constexpr SecondsField kSecondsFields[] = {
+    {"list_seconds", &DigestSummary::list_seconds},
+    {"read_seconds", &DigestSummary::read_seconds},
+    {"total_seconds", &DigestSummary::total_seconds},
+};
+
+// A JSON number as a count: a non-negative integer.
+bool AsCount(const boost::json::value& v, uint64_t* out) {
+  if (v.is_uint64()) {
+    *out = v.get_uint64();
+    return true;
+  }
+  if (v.is_int64() && v.get_int64() >= 0) {
+    *out = static_cast<uint64_t>(v.get_int64());
+    return true;
+  }
+  return false;
+}
+
+// A JSON number as an int64_t.
+bool AsInt64(const boost::json::value& v, int64_t* out) {
+  if (v.is_int64()) {
+    *out = v.get_int64();
+    return true;
+  }
+  if (v.is_uint64() && v.get_uint64() <= INT64_MAX) {
+    *out = static_cast<int64_t>(v.get_uint64());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string SummaryToTrailerJson(const DigestSummary& s) {
   boost::json::object o;
   o["window_start"] = s.window.start;
   o["window_stop"] = s.window.stop;
-  o["objects_listed"] = s.objects_listed;
-  o["objects_ignored"] = s.objects_ignored;
-  o["objects_out_of_range"] = s.objects_out_of_range;
-  o["objects_empty"] = s.objects_empty;
-  o["objects_read"] = s.objects_read;
-  o["objects_parquet"] = s.objects_parquet;
-  o["objects_failed"] = s.objects_failed;
-  o["objects_vanished"] = s.objects_vanished;
-  o["objects_not_files"] = s.objects_not_files;
-  o["list_requests"] = s.list_requests;
-  o["bytes_compressed"] = s.bytes_compressed;
-  o["bytes_uncompressed"] = s.bytes_uncompressed;
-  o["keys"] = s.keys;
-  o["list_seconds"] = s.list_seconds;
-  o["read_seconds"] = s.read_seconds;
-  o["total_seconds"] = s.total_seconds;
+  for (const CountField& f : kCountFields) o[f.name] = s.*f.member;
+  for (const SecondsField& f : kSecondsFields) o[f.name] = s.*f.member;
   boost::json::array lines;
   for (uint64_t n : s.lines) lines.emplace_back(n);
   o["lines"] = std::move(lines);
@@ -500,63 +547,32 @@ Result<DigestSummary> SummaryFromTrailerJson(std::string_view json) {
   const boost::json::object* o = parsed->if_object();
   if (o == nullptr) return Corrupt("summary is not an object");
   DigestSummary s;
+  auto field = [o](const char* name) { return o->if_contains(name); };
   bool ok = true;
-  auto u64 = [&](std::string_view name, uint64_t& out) {
-    const boost::json::value* v = o->if_contains(name);
-    if (v != nullptr && v->is_uint64()) {
-      out = v->get_uint64();
-    } else if (v != nullptr && v->is_int64() && v->get_int64() >= 0) {
-      out = static_cast<uint64_t>(v->get_int64());
-    } else {
+  const boost::json::value* start = field("window_start");
+  const boost::json::value* stop = field("window_stop");
+  ok = start != nullptr && AsInt64(*start, &s.window.start) && stop != nullptr &&
+       AsInt64(*stop, &s.window.stop);
+  for (const CountField& f : kCountFields) {
+    const boost::json::value* v = field(f.name);
+    ok = ok && v != nullptr && AsCount(*v, &(s.*f.member));
+  }
+  for (const SecondsField& f : kSecondsFields) {
+    const boost::json::value* v = field(f.name);
+    if (v == nullptr || !v->is_number()) {
       ok = false;
-    }
-  };
-  auto i64 = [&](std::string_view name, int64_t& out) {
-    const boost::json::value* v = o->if_contains(name);
-    if (v != nullptr && v->is_int64()) {
-      out = v->get_int64();
-    } else if (v != nullptr && v->is_uint64() && v->get_uint64() <= INT64_MAX) {
-      out = static_cast<int64_t>(v->get_uint64());
     } else {
-      ok = false;
+      s.*f.member = v->to_number<double>();
     }
-  };
-  auto dbl = [&](std::string_view name, double& out) {
-    const boost::json::value* v = o->if_contains(name);
-    if (v != nullptr && v->is_number()) {
-      out = v->to_number<double>();
-    } else {
-      ok = false;
-    }
-  };
-  i64("window_start", s.window.start);
-  i64("window_stop", s.window.stop);
-  u64("objects_listed", s.objects_listed);
-  u64("objects_ignored", s.objects_ignored);
-  u64("objects_out_of_range", s.objects_out_of_range);
-  u64("objects_empty", s.objects_empty);
-  u64("objects_read", s.objects_read);
-  u64("objects_parquet", s.objects_parquet);
-  u64("objects_failed", s.objects_failed);
-  u64("objects_vanished", s.objects_vanished);
-  u64("objects_not_files", s.objects_not_files);
-  u64("list_requests", s.list_requests);
-  u64("bytes_compressed", s.bytes_compressed);
-  u64("bytes_uncompressed", s.bytes_uncompressed);
-  u64("keys", s.keys);
-  dbl("list_seconds", s.list_seconds);
-  dbl("read_seconds", s.read_seconds);
-  dbl("total_seconds", s.total_seconds);
-  const boost::json::value* lines = o->if_contains("lines");
+  }
+  const boost::json::value* lines = field("lines");
   if (lines == nullptr || !lines->is_array() || lines->get_array().size() != kLineOutcomeCount) {
     return Corrupt("summary: bad lines");
   }
   for (size_t i = 0; i < kLineOutcomeCount; ++i) {
-    const boost::json::value& v = lines->get_array()[i];
-    if (!v.is_uint64() && !(v.is_int64() && v.get_int64() >= 0)) return Corrupt("summary: lines");
-    s.lines[i] = v.is_uint64() ? v.get_uint64() : static_cast<uint64_t>(v.get_int64());
+    if (!AsCount(lines->get_array()[i], &s.lines[i])) return Corrupt("summary: lines");
   }
-  const boost::json::value* problems = o->if_contains("problems");
+  const boost::json::value* problems = field("problems");
   if (problems == nullptr || !problems->is_array()) return Corrupt("summary: bad problems");
   for (const boost::json::value& v : problems->get_array()) {
     const boost::json::object* p = v.if_object();
@@ -576,23 +592,9 @@ Result<DigestSummary> SummaryFromTrailerJson(std::string_view json) {
 }
 
 void AddSummary(DigestSummary& a, const DigestSummary& b) {
-  a.objects_listed += b.objects_listed;
-  a.objects_ignored += b.objects_ignored;
-  a.objects_out_of_range += b.objects_out_of_range;
-  a.objects_empty += b.objects_empty;
-  a.objects_read += b.objects_read;
-  a.objects_parquet += b.objects_parquet;
-  a.objects_failed += b.objects_failed;
-  a.objects_vanished += b.objects_vanished;
-  a.objects_not_files += b.objects_not_files;
-  a.list_requests += b.list_requests;
-  a.bytes_compressed += b.bytes_compressed;
-  a.bytes_uncompressed += b.bytes_uncompressed;
+  for (const CountField& f : kCountFields) a.*f.member += b.*f.member;
+  for (const SecondsField& f : kSecondsFields) a.*f.member += b.*f.member;
   for (size_t i = 0; i < kLineOutcomeCount; ++i) a.lines[i] += b.lines[i];
-  a.keys += b.keys;
-  a.list_seconds += b.list_seconds;
-  a.read_seconds += b.read_seconds;
-  a.total_seconds += b.total_seconds;
   a.problems.insert(a.problems.end(), b.problems.begin(), b.problems.end());
 }
 

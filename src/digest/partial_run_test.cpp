@@ -212,6 +212,41 @@ TEST(PartialRunTest, WrongKindAndNotARunAreDataLoss) {
   EXPECT_THAT(ReadKeyed(sink.Release()), StatusIs(StatusCode::kDataLoss, HasSubstr("kind")));
 }
 
+// Every field distinct and set, so a field the trailer forgets shows.
+DigestSummary FullSummary() {
+  DigestSummary s = SomeSummary();
+  uint64_t n = 100;
+  for (uint64_t* count : {&s.objects_listed, &s.objects_ignored, &s.objects_out_of_range,
+                          &s.objects_empty, &s.objects_read, &s.objects_parquet, &s.objects_failed,
+                          &s.objects_vanished, &s.objects_not_files, &s.list_requests,
+                          &s.bytes_compressed, &s.bytes_uncompressed, &s.keys}) {
+    *count = n++;
+  }
+  for (uint64_t& line : s.lines) line = n++;
+  s.list_seconds = 0.25;
+  s.read_seconds = 1.5;
+  s.total_seconds = 2.75;
+  s.problems.push_back({"AWSLogs/y.log.gz", "gone", ProblemKind::kVanished});
+  return s;
+}
+
+TEST(PartialRunTest, TheTrailerKeepsEverySummaryField) {
+  const DigestSummary full = FullSummary();
+  Result<DigestSummary> back = SummaryFromTrailerJson(SummaryToTrailerJson(full));
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->ToJson(), full.ToJson());
+  EXPECT_EQ(back->keys, full.keys);
+  EXPECT_EQ(back->total_seconds, full.total_seconds);
+}
+
+TEST(PartialRunTest, ATrailerSummaryWithoutACountIsCorrupt) {
+  std::string json = SummaryToTrailerJson(FullSummary());
+  const std::string field = "\"objects_vanished\":";
+  json.replace(json.find(field), field.size(), "\"objects_gone\":");
+  EXPECT_THAT(SummaryFromTrailerJson(json),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("a count is missing")));
+}
+
 TEST(PartialRunTest, SummariesAdd) {
   DigestSummary a = SomeSummary();
   AddSummary(a, SomeSummary());
@@ -219,6 +254,27 @@ TEST(PartialRunTest, SummariesAdd) {
   EXPECT_EQ(a.lines[0], 198u);
   EXPECT_EQ(a.problems.size(), 2u);
   EXPECT_EQ(a.window, SomeSummary().window);
+  // Every counter and timing adds.
+  DigestSummary twice = FullSummary();
+  AddSummary(twice, FullSummary());
+  DigestSummary doubled = FullSummary();
+  for (uint64_t* count :
+       {&doubled.objects_listed, &doubled.objects_ignored, &doubled.objects_out_of_range,
+        &doubled.objects_empty, &doubled.objects_read, &doubled.objects_parquet,
+        &doubled.objects_failed, &doubled.objects_vanished, &doubled.objects_not_files,
+        &doubled.list_requests, &doubled.bytes_compressed, &doubled.bytes_uncompressed,
+        &doubled.keys}) {
+    *count *= 2;
+  }
+  for (uint64_t& line : doubled.lines) line *= 2;
+  doubled.list_seconds *= 2;
+  doubled.read_seconds *= 2;
+  doubled.total_seconds *= 2;
+  const std::vector<ObjectProblem> problems = FullSummary().problems;
+  doubled.problems.insert(doubled.problems.end(), problems.begin(), problems.end());
+  EXPECT_EQ(twice.ToJson(), doubled.ToJson());
+  EXPECT_EQ(twice.keys, doubled.keys);
+  EXPECT_EQ(twice.total_seconds, doubled.total_seconds);
 }
 
 }  // namespace

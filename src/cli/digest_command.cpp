@@ -19,16 +19,12 @@
 #include "query/query.hpp"
 #include "query/row_file.hpp"
 #include "query/row_source.hpp"
-#include "s3/credentials.hpp"
 #include "s3/s3_client.hpp"
-#include "s3/s3_modules.hpp"
 #include "service/config.hpp"
-#include "service/s3_stores.hpp"
 #include "vpcflow/byte_sink.hpp"
-#include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
-#include "vpcflow/http_client.hpp"
 #include "vpcflow/object_source.hpp"
+#include "vpcflow/s3.hpp"
 #include "vpcflow/status.hpp"
 #include "vpcflow/window.hpp"
 
@@ -52,21 +48,15 @@ Status CheckEach(const std::vector<std::string>& items, bool (*valid)(std::strin
 // An S3 source with the AWS SDK conventions of the environment (credentials chain, AWS_REGION,
 // AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); --region, --role and the prefetch options win.
 Result<ObjectSourcePtr> OpenS3Source(const S3Url& url, const DigestArgs& args) {
-  VPCFLOW_ASSIGN_OR_RETURN(const Config config, S3AccessFromEnvironment(EnvironmentMap()));
-  std::shared_ptr<HttpClient> http = NewCurlHttpClient({.ca_file = config.ca_file});
-  S3ClientFactory clients(CredentialsSettingsFromConfig(config), S3EndpointFromConfig(config),
-                          std::move(http), SystemClock());
-  VPCFLOW_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, clients.Make(args.region, args.role));
+  VPCFLOW_ASSIGN_OR_RETURN(Config config, S3AccessFromEnvironment(EnvironmentMap()));
+  config.max_bytes_prefetch = args.prefetch_bytes;
+  config.max_concurrent_prefetch = args.prefetch_concurrency;
   std::string prefix = url.prefix;
   if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
-  // Listing the root answers early, and clearly, for a missing bucket or refused credentials.
-  VPCFLOW_RETURN_IF_ERROR(
-      client->ListObjectsV2(url.bucket, {.prefix = prefix, .max_keys = 1}).status());
-  return NewS3ObjectSource(std::move(client),
-                           {.bucket = url.bucket,
-                            .prefix = std::move(prefix),
-                            .max_bytes_prefetch = args.prefetch_bytes,
-                            .max_concurrent_prefetch = args.prefetch_concurrency});
+  // The factory's HEAD of the bucket answers early, and clearly, for a missing bucket or refused
+  // credentials; the module outlives the factory.
+  return S3ModuleFactory(config).NewObjectSource(
+      {.bucket = url.bucket, .region = args.region, .role = args.role, .prefix = prefix});
 }
 
 // The rows sidecar of `digest` (query/row_file.hpp) into the file at `path`.

@@ -34,7 +34,10 @@ GroupTable::GroupTable(const QuerySpec& spec, bool has_flows)
       group_by_(spec.group_by),
       conversation_(spec.conversation),
       has_flows_(has_flows),
-      no_owner_(table_.InternOwner("", "")) {}
+      no_owner_(table_.InternOwner("", "")) {
+  filling_.reserve(kBatch);
+  handed_.reserve(kBatch);
+}
 
 void GroupTable::Add(const RowView& row) {
   const FlowRecord& r = row.record;
@@ -79,22 +82,64 @@ void GroupTable::Add(const RowView& row) {
     }
   }
   e.value = {r.packets, r.bytes, row.flows, r.start, r.end};
-  const uint64_t hash = HashDigestKey(k);
-  table_.PrefetchSlot(hash);
-  if (pending_count_ == kLag) {
-    Insert(pending_[pending_head_]);
-    pending_[pending_head_] = {e, hash, reversed};
-    pending_head_ = (pending_head_ + 1) % kLag;
-    table_.PrefetchEntry(pending_[(pending_head_ + kLag / 2) % kLag].hash);
-  } else {
-    pending_[(pending_head_ + pending_count_++) % kLag] = {e, hash, reversed};
+  filling_.push_back({e, HashDigestKey(k), reversed});
+  if (filling_.size() == kBatch) HandOff();
+}
+
+void GroupTable::HandOff() {
+  std::unique_lock lock(mutex_);
+  if (!inserter_.joinable()) inserter_ = std::thread([this] { InserterLoop(); });
+  changed_.wait(lock, [this] { return !inserting_; });
+  std::swap(filling_, handed_);
+  filling_.clear();
+  inserting_ = true;
+  changed_.notify_all();
+}
+
+void GroupTable::InserterLoop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return inserting_ || stopping_; });
+    if (!inserting_) return;
+    lock.unlock();
+    try {
+      if (!failure_) InsertBatch(handed_);
+    } catch (...) {  // std::bad_alloc: rethrown by Finish on the caller's thread
+      failure_ = std::current_exception();
+    }
+    lock.lock();
+    inserting_ = false;
+    changed_.notify_all();
   }
 }
 
+void GroupTable::StopInserter() {
+  if (!inserter_.joinable()) return;
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !inserting_; });
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  inserter_.join();
+  stopping_ = false;
+}
+
 void GroupTable::Finish() {
-  for (; pending_count_ > 0; --pending_count_) {
-    Insert(pending_[pending_head_]);
-    pending_head_ = (pending_head_ + 1) % kLag;
+  StopInserter();
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+  InsertBatch(filling_);
+  filling_.clear();
+}
+
+GroupTable::~GroupTable() { StopInserter(); }
+
+void GroupTable::InsertBatch(const std::vector<Pending>& batch) {
+  const size_t n = batch.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kLag < n) table_.PrefetchSlot(batch[i + kLag].hash);
+    if (i + kLag / 2 < n) table_.PrefetchEntry(batch[i + kLag / 2].hash);
+    Insert(batch[i]);
   }
 }
 

@@ -4,15 +4,20 @@
 /// lower end first, with what each end sent). Values are summed, start kept as the minimum and
 /// end as the maximum (DigestValue::Add).
 ///
-/// Memory is proportional to the number of groups (a DigestEntry, about 100 bytes, each).
-/// Not thread-safe.
+/// Memory is proportional to the number of groups (a DigestEntry, about 100 bytes, each), plus
+/// two batches of rows in flight. Not thread-safe (it runs one thread of its own while rows are
+/// added, stopped by Finish() or the destructor).
 
-#include <array>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "digest/digest_table.hpp"
+#include "digest/huge_pages.hpp"
 #include "query/query_spec.hpp"
 #include "query/result_writer.hpp"
 
@@ -24,11 +29,16 @@ class GroupTable {
   /// only the two directions of a row), as conversations when `spec.conversation`. `has_flows`:
   /// whether the rows added carry flows.
   GroupTable(const QuerySpec& spec, bool has_flows);
+  ~GroupTable();
+  GroupTable(const GroupTable&) = delete;
+  GroupTable& operator=(const GroupTable&) = delete;
 
-  /// Adds a row to its group. Rows wait in a short queue before they reach the table (so that
-  /// the table's memory they touch is loaded meanwhile): call Finish() after the last one.
+  /// Adds a row to its group. The row's group key is built here; rows then go in batches to a
+  /// second thread that adds them to the table (the table's cache misses and page faults are
+  /// most of a grouping's time), so call Finish() after the last one.
   void Add(const RowView& row);
-  /// Adds the rows still queued. Call it before reading the groups (what follows).
+  /// Adds the rows still in flight and stops the second thread. Call it before reading the
+  /// groups (what follows). Throws std::bad_alloc as Add would when the table cannot grow.
   void Finish();
   /// The groups, in the order they were first seen.
   size_t size() const { return table_.entries().size(); }
@@ -54,21 +64,38 @@ class GroupTable {
   bool has_flows_;
   PartialDigest table_;
   uint32_t no_owner_;  // the owner of groups that keep neither account_id nor interface_id
-  std::vector<std::pair<uint64_t, uint64_t>> dst_sent_;  // per group: packets, bytes
+  // Per group: packets, bytes (huge pages when large, as the table's entries).
+  std::vector<std::pair<uint64_t, uint64_t>, HugePageAllocator<std::pair<uint64_t, uint64_t>>>
+      dst_sent_;
 
-  // Rows built but not added yet, oldest at pending_head_: each row's slot is prefetched when it
-  // is queued, its entry half-way, and it is added kLag rows later (a table of millions of
-  // groups otherwise waits for two cache misses at every row).
+  // A row whose group key is built, waiting to be added.
   struct Pending {
     DigestEntry entry;
     uint64_t hash = 0;
     bool reversed = false;
   };
+  static constexpr size_t kBatch = 4096;
+  // Adds a batch, prefetching each row's slot kLag rows ahead and its entry half-way (a table
+  // of millions of groups otherwise waits for two cache misses at every row).
   static constexpr size_t kLag = 16;
+  void InsertBatch(const std::vector<Pending>& batch);
   void Insert(const Pending& p);
-  std::array<Pending, kLag> pending_{};
-  size_t pending_head_ = 0;
-  size_t pending_count_ = 0;
+  // Hands filling_ to the inserter (started on the first full batch), after the previous one.
+  void HandOff();
+  void InserterLoop();
+  // Waits for the batch in flight, then stops the inserter (if it was started).
+  void StopInserter();
+
+  std::vector<Pending> filling_;  // built by Add
+  // The inserter's batch; `inserting_` while it works on it. Only filling_ and the owner
+  // interner are touched by Add's thread meanwhile, only the rest of table_ by the inserter.
+  std::vector<Pending> handed_;
+  bool inserting_ = false;
+  bool stopping_ = false;
+  std::exception_ptr failure_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::thread inserter_;
 };
 
 }  // namespace vpcflow

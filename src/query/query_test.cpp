@@ -190,11 +190,11 @@ TEST(RunQueryTest, ConversationsOfGroupedPrefixes) {
 }
 
 TEST(RunQueryTest, GroupingManyRowsSumsEachGroupsRows) {
-  // More rows than the group table's queue holds (GroupTable::kLag), both directions of each
-  // pair: every row reaches its group once.
+  // More rows than three of the group table's batches (GroupTable::kBatch, added by its second
+  // thread), both directions of each pair: every row reaches its group once.
   std::vector<Rec> recs;
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> expected;
-  for (uint16_t i = 0; i < 600; ++i) {
+  for (uint16_t i = 0; i < 7000; ++i) {
     const std::string a = "10.0.0." + std::to_string(i % 40);
     const std::string b = "10.1.0." + std::to_string(i % 30);
     recs.push_back(R(a, b, i, 443, 100 + i));

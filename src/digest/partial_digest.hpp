@@ -48,6 +48,13 @@ class PartialDigest {
   uint32_t InternOwner(std::string_view account, std::string_view interface) {
     return owners_.Intern(account, interface, HashOwner(account, interface));
   }
+  /// Reserves room for `entries` entries without moving them as the table grows. The room is
+  /// mapped, not touched (huge-page blocks come from mmap), so it costs address space, not
+  /// resident memory, until used. Throws std::bad_alloc when the room cannot be mapped.
+  void Reserve(size_t entries) {
+    entries_.reserve(entries);
+    hashes_.reserve(entries);
+  }
   /// Forgets the records (keeps capacity).
   void Clear();
   /// Distinct keys so far.

@@ -75,6 +75,8 @@ class GroupTable {
     bool reversed = false;
   };
   static constexpr size_t kBatch = 4096;
+  // Groups whose room is reserved (address space, about 1 GB, not memory: see the constructor).
+  static constexpr size_t kReservedGroups = size_t{1} << 23;
   // Adds a batch, prefetching each row's slot kLag rows ahead and its entry half-way (a table
   // of millions of groups otherwise waits for two cache misses at every row).
   static constexpr size_t kLag = 16;

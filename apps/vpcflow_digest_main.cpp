@@ -150,6 +150,40 @@ int Main(int argc, char** argv) {
   gen->add_option("--parquet-codec", g.parquet_codec,
                   "Parquet pages: gzip (default, as AWS), snappy, zstd or none")
       ->type_name("CODEC");
+  // The shape of the corpus (GenerateShape): the defaults give earlier versions' corpus.
+  GenerateShape& shape = g.shape;
+  gen->add_option("--regions", shape.regions_per_account, "Regions per account (default 2)")
+      ->type_name("N");
+  gen->add_option("--flow-logs-per-region", shape.flow_logs_per_region,
+                  "Flow logs per region (default 0: 1 or 2 at random)")
+      ->type_name("N");
+  gen->add_flag("--default-format-only", shape.default_format_only,
+                "Every flow log in the default format (default: a mix of four formats)");
+  gen->add_option("--interfaces", shape.interfaces,
+                  "Interfaces (ENIs) per account (default 0: a fifth of the hosts)")
+      ->type_name("N");
+  gen->add_option("--ipv6", shape.ipv6, "Share of hosts that are IPv6 (default 0.15)")
+      ->type_name("F");
+  gen->add_option("--nodata", shape.nodata, "Share of NODATA/SKIPDATA lines (default 0.004)")
+      ->type_name("F");
+  gen->add_option("--scans", shape.scans, "Share of refused scans (default 0.096)")->type_name("F");
+  gen->add_option("--scanners", shape.scanners,
+                  "Scanner addresses per account (default 0: the account's external hosts)")
+      ->type_name("N");
+  gen->add_option("--peers", shape.peers,
+                  "Peers per interface (default 0: any host of the account, Zipf)")
+      ->type_name("N");
+  gen->add_option("--port-skew", shape.port_skew,
+                  "Zipf exponent of the service ports (default 1.1)")
+      ->type_name("F");
+  gen->add_option("--ephemeral-min", shape.ephemeral_min,
+                  "Lowest client port (default 32768; AWS's clients use 1024-65535)")
+      ->type_name("PORT");
+  gen->add_option("--stamp-minutes", shape.stamp_minutes,
+                  "One object per flow log every N minutes (default 5)")
+      ->type_name("N");
+  gen->add_option("--gzip-level", shape.gzip_level, "gzip level of text objects (default 1)")
+      ->type_name("N");
   app.footer(
       "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments, 130 SIGINT, "
       "143 SIGTERM.\n"

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "generate/generator.hpp"
 #include "query/query.hpp"
 
 namespace vpcflow {
@@ -81,6 +82,7 @@ struct GenerateArgs {
   std::string prefix;
   std::string format = "text";
   std::string parquet_codec = "gzip";
+  GenerateShape shape;
 };
 
 /// Digests the window of `args` (a directory or s3:// URL) into the output, applying `query`

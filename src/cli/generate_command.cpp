@@ -41,7 +41,8 @@ int RunGenerateCommand(const GenerateArgs& args) {
                           .threads = args.threads,
                           .prefix = args.prefix,
                           .format = *format,
-                          .parquet_codec = *codec};
+                          .parquet_codec = *codec,
+                          .shape = args.shape};
   const auto t0 = Clock::now();
   Result<GenerateReport> report = GenerateCorpus(options);
   if (!report.ok()) {

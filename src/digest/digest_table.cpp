@@ -191,7 +191,7 @@ void DigestTable::Finish() {
     total += shards_[s].rows.size();
     shards_[s].index.Release();  // no more lookups: its memory serves the sort instead
   }
-  std::vector<std::pair<uint64_t, const DigestEntry*>> rows;
+  OrderVector rows;
   rows.reserve(total);
   uint64_t max_bytes = 0;
   for (size_t s = 0; s < kShardCount; ++s) {

@@ -74,7 +74,7 @@ TEST(TokenizerTest, StopsAfterTheLimit) {
   EXPECT_EQ(count, 0u);
 }
 
-TEST(TokenizerTest, FastAgreesWithScalarOnRandomLines) {
+TEST(TokenizerTest, FastAndSse2AgreeWithScalarOnRandomLines) {
   std::mt19937 rng(99);
   const char other[] = {'a', '1', '-', '.', '\r', '\t', ':', '\0'};
   const unsigned kSpacePercent[] = {10, 35, 70};
@@ -91,6 +91,16 @@ TEST(TokenizerTest, FastAgreesWithScalarOnRandomLines) {
     auto fast = Split(line, limit, true, &fast_count);
     auto slow = Split(line, limit, false, &slow_count);
     ASSERT_EQ(fast_count, slow_count) << "'" << line << "' limit " << limit;
+    // The fallback of processors without POPCNT/AVX2 returns the same bounds.
+    std::vector<uint32_t> fast_bounds(2 * limit + kTokenBoundsSlack);
+    std::vector<uint32_t> sse2_bounds(2 * limit + kTokenBoundsSlack);
+    ASSERT_EQ(SplitOnSpacesSse2(line, limit, sse2_bounds.data()),
+              SplitOnSpaces(line, limit, fast_bounds.data()));
+    if (fast_count <= limit) {
+      sse2_bounds.resize(2 * fast_count);
+      fast_bounds.resize(2 * fast_count);
+      ASSERT_EQ(sse2_bounds, fast_bounds) << "'" << line << "'";
+    }
     if (fast_count <= limit) {
       ASSERT_EQ(fast, slow) << "'" << line << "'";
     }

@@ -24,7 +24,6 @@ using generate::BuildCorpus;
 using generate::Corpus;
 using generate::FileName;
 using generate::FlowLog;
-using generate::kStampSeconds;
 using generate::Mix;
 using generate::ObjectDir;
 using generate::Rng;
@@ -39,13 +38,13 @@ struct ObjectSpec {
   int64_t stamp = 0;
 };
 
-// Writes `bytes` to `path` through a temporary name, gzipped when `gzip`.
-Status WriteFileAtomically(const fs::path& path, std::string_view bytes, bool gzip,
+// Writes `bytes` to `path` through a temporary name, gzipped at `gzip_level` unless it is 0.
+Status WriteFileAtomically(const fs::path& path, std::string_view bytes, int gzip_level,
                            uint64_t* written) {
   fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
     VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(tmp.string()));
-    ByteSinkPtr sink = gzip ? NewGzipSink(std::move(file), 1) : std::move(file);
+    ByteSinkPtr sink = gzip_level > 0 ? NewGzipSink(std::move(file), gzip_level) : std::move(file);
     Status st = sink->Append(bytes);
     if (st.ok()) st = sink->Close();
     if (!st.ok()) {
@@ -104,11 +103,29 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
     return InvalidArgumentError("the window is empty (start must be before stop)");
   }
   if (options.out_dir.empty()) return InvalidArgumentError("no output directory");
+  const GenerateShape& shape = options.shape;
+  if (shape.regions_per_account < 1 || shape.regions_per_account > 10 ||
+      shape.flow_logs_per_region < 0 || shape.flow_logs_per_region > 4) {
+    return InvalidArgumentError("regions per account must be 1..10, flow logs per region 0..4");
+  }
+  if (shape.interfaces < 0 || shape.scanners < 0 || shape.peers < 0 ||
+      !(shape.port_skew > 0 && shape.port_skew <= 10) || !(shape.ipv6 >= 0 && shape.ipv6 <= 1) ||
+      !(shape.nodata >= 0 && shape.scans >= 0 && shape.nodata + shape.scans <= 1)) {
+    return InvalidArgumentError(
+        "interfaces, scanners and peers must be >= 0, the port skew in (0, 10], the IPv6, NODATA "
+        "and scan shares in 0..1 (summing to <= 1)");
+  }
+  if (shape.ephemeral_min < 1 || shape.ephemeral_min > 65535 || shape.stamp_minutes < 1 ||
+      shape.stamp_minutes > 60 || shape.gzip_level < 1 || shape.gzip_level > 9) {
+    return InvalidArgumentError(
+        "ephemeral ports must start in 1..65535, stamp minutes be 1..60, gzip level 1..9");
+  }
+  const int64_t stamp_seconds = 60LL * shape.stamp_minutes;
 
   const Corpus corpus = BuildCorpus(options);
   std::vector<ObjectSpec> specs;
-  for (int64_t t = FloorTo(options.window.start, kStampSeconds); t < options.window.stop;
-       t += kStampSeconds) {
+  for (int64_t t = FloorTo(options.window.start, stamp_seconds); t < options.window.stop;
+       t += stamp_seconds) {
     for (uint32_t f = 0; f < corpus.flow_logs.size(); ++f) specs.push_back({f, t});
   }
   const double bytes_per_object = options.size_mb * 1e6 / static_cast<double>(specs.size());
@@ -147,7 +164,7 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
       const Account& account = corpus.accounts[fl.account];
       Rng rng(Mix(options.seed, 0x6f626a00 + i));
       text.Clear();
-      mine.records += WriteObjectText(account, fl, spec.stamp,
+      mine.records += WriteObjectText(account, fl, shape, spec.stamp,
                                       static_cast<size_t>(bytes_per_object), rng, text);
       uint64_t compressed = 0;
       fs::path path = fs::path(options.out_dir) / dirs[i] /
@@ -156,10 +173,10 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
       if (options.format == GenerateFormat::kParquet) {
         Result<std::string> parquet =
             FlowLogTextToParquet(text.view(), {.codec = options.parquet_codec});
-        st = parquet.ok() ? WriteFileAtomically(path, *parquet, /*gzip=*/false, &compressed)
+        st = parquet.ok() ? WriteFileAtomically(path, *parquet, /*gzip_level=*/0, &compressed)
                           : parquet.status();
       } else {
-        st = WriteFileAtomically(path, text.view(), /*gzip=*/true, &compressed);
+        st = WriteFileAtomically(path, text.view(), shape.gzip_level, &compressed);
       }
       if (!st.ok()) {
         std::lock_guard lock(mu);

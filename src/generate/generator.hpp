@@ -23,6 +23,30 @@ enum class GenerateLayout { kDaily, kHourly, kHive };
 /// records, see parquet_convert.hpp).
 enum class GenerateFormat { kText, kParquet };
 
+/// The mix of records and objects. The defaults give the corpus of earlier versions byte for
+/// byte; `make bench` sets them to the shape of real corpora (issue 14: one stream per account,
+/// the default format, few IPv6 hosts, scans of one key each, ephemeral ports from 1024, 10-minute
+/// objects, gzip level 6).
+struct GenerateShape {
+  int regions_per_account = 2;       ///< 1..10
+  int flow_logs_per_region = 0;      ///< 0: 1 or 2 at random; else that many (1..4)
+  bool default_format_only = false;  ///< every flow log writes the default (version 2) format
+  int interfaces = 0;                ///< interfaces per account (0: a fifth of the hosts)
+  double ipv6 = 0.15;                ///< share of the hosts that are IPv6, 0..1
+  double nodata = 0.004;             ///< share of events that are NODATA/SKIPDATA lines
+  double scans = 0.096;              ///< share of events that are refused scans
+  /// Scanner addresses per account: 0 = the account's external hosts; else scans come from that
+  /// many random public addresses (a large pool makes nearly every scan its own key).
+  int scanners = 0;
+  /// Peers an interface talks to: 0 = any host of its family (Zipf); else that many, fixed per
+  /// interface and drawn uniformly (fewer peers, fewer keys).
+  int peers = 0;
+  double port_skew = 1.1;     ///< Zipf exponent of the service ports (larger: 443 dominates)
+  int ephemeral_min = 32768;  ///< client ports drawn from [ephemeral_min, 65535]
+  int stamp_minutes = 5;      ///< one object per flow log every N minutes (1..60)
+  int gzip_level = 1;         ///< of the text objects, 1..9
+};
+
 struct GenerateOptions {
   std::string out_dir;   ///< root of the bucket-like tree (created)
   Window window;         ///< file stamps cover [start, stop) in 5-minute steps
@@ -39,6 +63,7 @@ struct GenerateOptions {
   GenerateFormat format = GenerateFormat::kText;
   /// Parquet only: the pages' codec (GZIP as AWS writes; SNAPPY, ZSTD, UNCOMPRESSED).
   parquet::Codec parquet_codec = parquet::Codec::kGzip;
+  GenerateShape shape;
 };
 
 struct GenerateReport {
@@ -49,7 +74,7 @@ struct GenerateReport {
 };
 
 /// Writes the corpus. Returns InvalidArgument for bad options (size <= 0, accounts < 1,
-/// hosts < 2) and the file system's error when writing fails.
+/// hosts < 2, a shape field out of its range) and the file system's error when writing fails.
 Result<GenerateReport> GenerateCorpus(const GenerateOptions& options);
 
 /// Parses "daily" | "hourly" | "hive".

@@ -16,6 +16,7 @@
 #include "flowlog/format.hpp"
 #include "flowlog/line_parser.hpp"
 #include "flowlog/object_key.hpp"
+#include "generate/traffic_model.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 #include "vpcflow/object_source.hpp"
@@ -223,6 +224,74 @@ TEST_F(GeneratorTest, HostsBoundTheDistinctAddressesOfAnAccount) {
   EXPECT_GT(many, 500u);
 }
 
+TEST_F(GeneratorTest, ShapeSetsStreamsFormatInterfacesPeersScansPortsAndStamps) {
+  GenerateOptions o = Options("shape");
+  o.accounts = 3;
+  o.hosts = 400;
+  o.shape = GenerateShape{.regions_per_account = 1,
+                          .flow_logs_per_region = 1,
+                          .default_format_only = true,
+                          .interfaces = 7,
+                          .ipv6 = 0,
+                          .nodata = 0,
+                          .scans = 0.3,
+                          .scanners = 1000000,
+                          .peers = 3,
+                          .ephemeral_min = 1024,
+                          .stamp_minutes = 10,
+                          .gzip_level = 6};
+  auto report = GenerateCorpus(o);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->objects, 3u * 3u);  // one stream per account, 3 stamps in 30 minutes
+  auto source = NewLocalDirSource(o.out_dir);
+  ASSERT_THAT(source, IsOk());
+  auto listing = ListAll(**source, ListRequest{});
+  ASSERT_THAT(listing, IsOk());
+  std::map<std::string, std::set<std::string>> enis;     // account -> interfaces
+  std::map<std::string, int> scanners;                   // REJECTed source -> records
+  std::map<std::string, std::set<std::string>> talkers;  // interface -> addresses it accepted
+  int records = 0, low_client_ports = 0, rejects = 0;
+  for (const ObjectInfo& info : listing->objects) {
+    auto key = ParseFlowLogKey(info.key);
+    ASSERT_TRUE(key.has_value()) << info.key;
+    EXPECT_EQ(key->file_time % 600, 0) << info.key;
+    std::vector<std::string> lines = ObjectLines(**source, info.key);
+    ASSERT_GE(lines.size(), 2u);
+    auto format = FlowFormat::FromHeader(lines[0]);
+    ASSERT_TRUE(format.has_value());
+    EXPECT_EQ(lines[0], generate::kFormats[0].header);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      FlowRecord rec;
+      ASSERT_EQ(ParseFlowLine(*format, lines[i], &rec), LineOutcome::kUsed) << lines[i];
+      ++records;
+      EXPECT_TRUE(rec.srcaddr.v4) << lines[i];
+      EXPECT_GE(rec.end, key->file_time) << lines[i];
+      EXPECT_LT(rec.end, key->file_time + 600) << lines[i];
+      enis[std::string(key->account)].insert(std::string(rec.interface_id));
+      const uint16_t client = std::max(rec.srcport, rec.dstport);
+      low_client_ports += client > 0 && client < 32768;
+      char src[kMaxIpTextLength], dst[kMaxIpTextLength];
+      const std::string src_text(src, FormatIpAddress(rec.srcaddr, src));
+      const std::string dst_text(dst, FormatIpAddress(rec.dstaddr, dst));
+      if (rec.action == Action::kReject) {
+        ++rejects;
+        scanners[src_text]++;
+      } else {
+        talkers[std::string(rec.interface_id)].insert({src_text, dst_text});
+      }
+    }
+  }
+  EXPECT_EQ(enis.size(), 3u);
+  for (const auto& [account, set] : enis) EXPECT_LE(set.size(), 7u) << account;
+  EXPECT_GT(low_client_ports, records / 4);  // half the client ports are below 32768
+  // Scans come from fresh addresses: nearly every REJECT has its own source.
+  EXPECT_GT(rejects, records / 8);  // 30% of events, most others being two lines
+  EXPECT_GT(scanners.size(), static_cast<size_t>(rejects) * 8 / 10);
+  // Three peers per interface: its own address and at most three others.
+  ASSERT_FALSE(talkers.empty());
+  for (const auto& [eni, addresses] : talkers) EXPECT_LE(addresses.size(), 4u) << eni;
+}
+
 TEST_F(GeneratorTest, RejectsBadOptions) {
   GenerateOptions o = Options("bad");
   o.size_mb = 0;
@@ -232,6 +301,15 @@ TEST_F(GeneratorTest, RejectsBadOptions) {
   EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
   o = Options("bad");
   o.hosts = 1;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.shape.stamp_minutes = 0;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.shape.scans = 0.999;
+  EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  o = Options("bad");
+  o.shape.gzip_level = 10;
   EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
   o = Options("bad");
   o.window.stop = o.window.start;

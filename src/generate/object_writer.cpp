@@ -1,6 +1,7 @@
 #include "generate/object_writer.hpp"
 
 #include <cmath>
+#include <string>
 #include <utility>
 
 namespace vpcflow::generate {
@@ -12,6 +13,7 @@ struct Record {
   const Host* src = nullptr;
   const Host* dst = nullptr;
   const Local* local = nullptr;
+  std::string_view scanner;  // a fresh scanner's address (src is then only its family)
   uint8_t src_spelling = 0;
   uint8_t dst_spelling = 0;
   uint16_t srcport = 0;
@@ -31,8 +33,14 @@ struct Record {
 
 class ObjectWriter {
  public:
-  ObjectWriter(const Account& account, const FlowLog& fl, Rng& rng, TextBuffer& out)
-      : account_(account), fl_(fl), rng_(rng), out_(out) {}
+  ObjectWriter(const Account& account, const FlowLog& fl, const GenerateShape& shape, Rng& rng,
+               TextBuffer& out)
+      : account_(account),
+        fl_(fl),
+        shape_(shape),
+        rng_(rng),
+        out_(out),
+        scanner_salt_(Mix(std::stoull(account.id), 0x7363616e)) {}
 
   void Header() {
     out_.Reserve(1024);
@@ -40,26 +48,33 @@ class ObjectWriter {
     out_.Put('\n');
   }
 
-  // Writes one event (1 or 2 lines) ending in [stamp, stamp + 300). Returns the line count.
+  // Writes one event (1 or 2 lines) ending in [stamp, stamp + stamp_minutes). Returns the line
+  // count.
   int Event(int64_t stamp) {
     Record rec;
-    rec.end = stamp + rng_.Below(kStampSeconds);
+    rec.end = stamp + rng_.Below(60 * static_cast<uint32_t>(shape_.stamp_minutes));
     rec.start = rec.end - StartLag();
     rec.local = &account_.locals[fl_.locals[fl_.local_zipf.Sample(rng_)]];
     const Host& local = account_.hosts[rec.local->host];
     const int fam = local.v6;
     double kind = rng_.Unit();
-    if (kind < 0.004) {
+    if (kind < shape_.nodata) {
       rec.status = rng_.Chance(0.8) ? Status3::kNoData : Status3::kSkipData;
       Write(rec);
       return 1;
     }
-    if (kind < 0.10) {  // a scanner probing the interface, refused
+    if (kind < shape_.nodata + shape_.scans) {  // a scanner probing the interface, refused
       const auto& ext =
           account_.external[fam].empty() ? account_.family[fam] : account_.external[fam];
       const auto& zipf =
           account_.external[fam].empty() ? account_.family_zipf[fam] : account_.external_zipf[fam];
       rec.src = &account_.hosts[ext[zipf.Sample(rng_)]];
+      if (shape_.scanners > 0) {
+        // Scanner i of the account: its address drawn from a generator of its own.
+        Rng scanner(Mix(scanner_salt_, rng_.Below(static_cast<uint32_t>(shape_.scanners))));
+        scanner_len_ = FormatIpAddress(RandomPublicAddress(scanner, rec.src->v6), scanner_);
+        rec.scanner = std::string_view(scanner_, scanner_len_);
+      }
       rec.dst = &local;
       rec.reject = true;
       rec.srcport = Ephemeral();
@@ -130,7 +145,10 @@ class ObjectWriter {
     if (u < 0.95) return 60 + rng_.Below(241);
     return 300 + rng_.Below(301);  // started in the previous interval
   }
-  uint16_t Ephemeral() { return static_cast<uint16_t>(32768 + rng_.Below(32768)); }
+  uint16_t Ephemeral() {
+    const auto low = static_cast<uint32_t>(shape_.ephemeral_min);
+    return static_cast<uint16_t>(low + rng_.Below(65536 - low));
+  }
   uint64_t Packets() {
     // Pareto-like tail: most flows are a few packets, a few are huge.
     double p = std::pow(rng_.Unit(), -1.0 / 1.1);
@@ -139,6 +157,13 @@ class ObjectWriter {
   const Host* PickPeer(int fam, uint32_t self) {
     const auto& pool = account_.family[fam];
     if (pool.size() < 2) return nullptr;
+    if (shape_.peers > 0) {
+      // The interface's own peers: slot k names pool[Mix(self, k) % size].
+      for (uint64_t k = rng_.Below(static_cast<uint32_t>(shape_.peers));; k += 0x10000) {
+        const uint32_t h = pool[Mix(self, k) % pool.size()];
+        if (h != self) return &account_.hosts[h];
+      }
+    }
     for (;;) {
       uint32_t h = pool[account_.family_zipf[fam].Sample(rng_)];
       if (h != self) return &account_.hosts[h];
@@ -174,7 +199,11 @@ class ObjectWriter {
           break;
         case Field::kSrcAddr:
         case Field::kPktSrcAddr:
-          PutAddress(ok ? rec.src : nullptr, f == Field::kSrcAddr ? rec.src_spelling : 0);
+          if (ok && !rec.scanner.empty()) {
+            out_.Put(rec.scanner);
+          } else {
+            PutAddress(ok ? rec.src : nullptr, f == Field::kSrcAddr ? rec.src_spelling : 0);
+          }
           break;
         case Field::kDstAddr:
         case Field::kPktDstAddr:
@@ -265,15 +294,19 @@ class ObjectWriter {
 
   const Account& account_;
   const FlowLog& fl_;
+  const GenerateShape& shape_;
   Rng& rng_;
   TextBuffer& out_;
+  uint64_t scanner_salt_;
+  char scanner_[kMaxIpTextLength];
+  size_t scanner_len_ = 0;
 };
 
 }  // namespace
 
-uint64_t WriteObjectText(const Account& account, const FlowLog& fl, int64_t stamp,
-                         size_t target_bytes, Rng& rng, TextBuffer& out) {
-  ObjectWriter writer(account, fl, rng, out);
+uint64_t WriteObjectText(const Account& account, const FlowLog& fl, const GenerateShape& shape,
+                         int64_t stamp, size_t target_bytes, Rng& rng, TextBuffer& out) {
+  ObjectWriter writer(account, fl, shape, rng, out);
   writer.Header();
   uint64_t records = 0;
   while (out.size() < target_bytes) records += writer.Event(stamp);

@@ -40,10 +40,10 @@ class TextBuffer {
 };
 
 /// Writes the object of flow log `fl` of `account` stamped `stamp` into `out` (appended): its
-/// header line, then events ending in [stamp, stamp + kStampSeconds) until `out` holds at least
-/// `target_bytes`. Draws from `rng` only, so the same seed gives the same bytes. Returns the
-/// number of records written.
-uint64_t WriteObjectText(const Account& account, const FlowLog& fl, int64_t stamp,
-                         size_t target_bytes, Rng& rng, TextBuffer& out);
+/// header line, then events of the mix `shape` ending in [stamp, stamp + shape.stamp_minutes)
+/// until `out` holds at least `target_bytes`. Draws from `rng` only, so the same seed gives the
+/// same bytes. Returns the number of records written.
+uint64_t WriteObjectText(const Account& account, const FlowLog& fl, const GenerateShape& shape,
+                         int64_t stamp, size_t target_bytes, Rng& rng, TextBuffer& out);
 
 }  // namespace vpcflow::generate

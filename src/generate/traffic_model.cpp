@@ -9,21 +9,10 @@
 namespace vpcflow::generate {
 namespace {
 
-constexpr int kRegionsPerAccount = 2;
-
 constexpr const char* kRegions[] = {
     "us-east-1",      "eu-west-1",    "us-west-2", "eu-central-1", "ap-southeast-2",
     "ap-northeast-1", "ca-central-1", "sa-east-1", "eu-north-1",   "ap-south-1"};
 constexpr int kRegionCount = sizeof(kRegions) / sizeof(kRegions[0]);
-
-const AliasTable& ServerPortZipf() {
-  static const AliasTable table = [] {
-    AliasTable t;
-    t.BuildZipf(std::size(kServerPorts), 1.1);
-    return t;
-  }();
-  return table;
-}
 
 uint32_t AppendHexId(std::string& arena, std::string_view prefix, uint64_t value) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -154,8 +143,13 @@ std::string AzPrefix(std::string_view region) {
 
 }  // namespace
 
+IpAddress RandomPublicAddress(Rng& rng, bool v6) { return v6 ? V6(rng, false) : PublicV4(rng); }
+
 Corpus BuildCorpus(const GenerateOptions& options) {
   Corpus corpus;
+  const GenerateShape& shape = options.shape;
+  AliasTable port_zipf;
+  port_zipf.BuildZipf(std::size(kServerPorts), shape.port_skew);
   // Accounts, regions and flow logs do not depend on the host count.
   Rng layout(Mix(options.seed, 0x61636374));
   std::unordered_set<uint64_t> account_ids;
@@ -170,9 +164,10 @@ Corpus BuildCorpus(const GenerateOptions& options) {
     // Regions and flow logs (1 or 2 per region, each with its own format).
     int first_region = static_cast<int>(layout.Below(kRegionCount));
     std::vector<size_t> account_flow_logs;
-    for (int r = 0; r < kRegionsPerAccount; ++r) {
+    for (int r = 0; r < shape.regions_per_account; ++r) {
       std::string region = kRegions[(first_region + r * 3) % kRegionCount];
-      int count = 1 + static_cast<int>(layout.Below(2));
+      int count = shape.flow_logs_per_region > 0 ? shape.flow_logs_per_region
+                                                 : 1 + static_cast<int>(layout.Below(2));
       for (int f = 0; f < count; ++f) {
         FlowLog fl;
         fl.account = a;
@@ -180,7 +175,9 @@ Corpus BuildCorpus(const GenerateOptions& options) {
         fl.az_prefix = AzPrefix(region);
         fl.id = HexId("fl-", layout.Next());
         fl.vpc = HexId("vpc-", layout.Next());
-        fl.format = static_cast<int>(corpus.flow_logs.size() % kFormatCount);
+        fl.format = shape.default_format_only
+                        ? 0
+                        : static_cast<int>(corpus.flow_logs.size() % kFormatCount);
         fl.columns = ColumnsOf(kFormats[fl.format].header);
         account_flow_logs.push_back(corpus.flow_logs.size());
         corpus.flow_logs.push_back(std::move(fl));
@@ -188,11 +185,13 @@ Corpus BuildCorpus(const GenerateOptions& options) {
     }
 
     Rng rng(Mix(options.seed, 0x686f7374 + static_cast<uint64_t>(a)));
-    // Hosts: a fifth of them are the account's own interfaces, the rest are peers; about 15%
-    // IPv6. Ranks (popularity) follow creation order, which interleaves the kinds.
+    // Hosts: a fifth of them (or shape.interfaces) are the account's own interfaces, the rest
+    // are peers; shape.ipv6 of them (15%) IPv6. Ranks (popularity) follow creation order, which
+    // interleaves the kinds.
     const uint32_t n = static_cast<uint32_t>(options.hosts);
     const uint32_t n_fl = static_cast<uint32_t>(account_flow_logs.size());
-    uint32_t n_local = std::clamp<uint32_t>(n / 5, std::min(n_fl, n - 1), n - 1);
+    const uint32_t wanted = shape.interfaces > 0 ? static_cast<uint32_t>(shape.interfaces) : n / 5;
+    uint32_t n_local = std::clamp<uint32_t>(wanted, std::min(n_fl, n - 1), n - 1);
     std::vector<bool> is_local(n, false);
     for (uint32_t i = 0, placed = 0; placed < n_local; ++i) {
       // Spread the locals evenly over the ranks.
@@ -204,7 +203,7 @@ Corpus BuildCorpus(const GenerateOptions& options) {
     }
     std::vector<bool> v6(n);
     uint32_t v6_count = 0;
-    for (uint32_t i = 0; i < n; ++i) v6_count += (v6[i] = rng.Chance(0.15));
+    for (uint32_t i = 0; i < n; ++i) v6_count += (v6[i] = rng.Chance(shape.ipv6));
     if (v6_count < 2) v6.assign(n, false);
 
     std::unordered_set<std::string> seen;
@@ -229,9 +228,9 @@ Corpus BuildCorpus(const GenerateOptions& options) {
       account.hosts.push_back(AddHost(account, ip));
       // Each host serves one port, some two (80 and 443, say).
       Host& host = account.hosts.back();
-      host.services[0] = static_cast<uint8_t>(ServerPortZipf().Sample(rng));
+      host.services[0] = static_cast<uint8_t>(port_zipf.Sample(rng));
       host.services[1] =
-          rng.Chance(0.3) ? static_cast<uint8_t>(ServerPortZipf().Sample(rng)) : host.services[0];
+          rng.Chance(0.3) ? static_cast<uint8_t>(port_zipf.Sample(rng)) : host.services[0];
       account.family[v6[i]].push_back(h);
       if (is_local[i]) {
         Local local;

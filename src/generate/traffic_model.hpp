@@ -9,13 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "flowlog/address.hpp"
 #include "flowlog/format.hpp"
 #include "generate/generator.hpp"
 #include "generate/random.hpp"
 
 namespace vpcflow::generate {
 
-/// Objects are stamped every 5 minutes, as AWS delivers them.
+/// Objects are stamped every 5 minutes by default (GenerateShape::stamp_minutes), as AWS
+/// delivers them.
 inline constexpr int64_t kStampSeconds = 300;
 
 // An address with its spellings stored in the account's text arena. IPv6 hosts have three:
@@ -108,6 +110,9 @@ struct Corpus {
   std::vector<Account> accounts;
   std::vector<FlowLog> flow_logs;
 };
+
+/// A public IPv4 address, or an IPv6 one with zero runs, drawn from `rng`.
+IpAddress RandomPublicAddress(Rng& rng, bool v6);
 
 /// The accounts and flow logs of `options` (seed, accounts, hosts); the same options give the
 /// same corpus.

@@ -210,6 +210,7 @@ Status ServiceImpl::OpenNats() {
                           const std::stop_token& stop) {
     return sharded_->RunTask(subject, data, delivered, stop);
   };
+  q.pool = pool_.get();  // shard and merge tasks within the one bound, DIGEST_WORKERS
   VPCFLOW_ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));
   VPCFLOW_ASSIGN_OR_RETURN(shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards"}));
   ledger_ = NewKvLedgerStore(shards_kv_.get());

@@ -154,8 +154,8 @@ TEST(WorkerPoolTest, TasksAndJobsShareTheBoundAndTasksAreNotHandedBack) {
   EXPECT_THAT(pool.SubmitTask(task), StatusIs(StatusCode::kResourceExhausted));
   EXPECT_EQ(pool.Load().waiting, 2u);
   gate.Open();
-  EXPECT_OK(pool.RunTask(task));  // waits for its turn, then its result
   ASSERT_TRUE(results.WaitFor(3));
+  EXPECT_OK(pool.RunTask(task));  // waits for its turn, then its result
   EXPECT_EQ(gate.entered(), 4);
   EXPECT_EQ(gate.max_inside(), 1);
 

@@ -1,8 +1,9 @@
-// Scaling out, end to end: the real vpcflow-digesterd as one API process and three worker
-// processes on a real nats-server (fixture "nats_own": the service's stream has a fixed name)
-// and the file-system stores. One worker is killed with SIGKILL while it digests; its job goes
-// to another worker after NATS_ACK_WAIT, and every digest equals vpcflow-digest's, with no
-// marker or temporary file left.
+// Scaling out, end to end: the real vpcflow-digesterd as one API process and two or three
+// worker processes on a real nats-server (fixture "nats_own": the service's stream has a fixed
+// name) and the file-system stores (one test: every store on the Ceph RGW of fixture "rgw").
+// Workers are killed with SIGKILL while they digest, hold a shard or hold the merge; their
+// tasks go to other workers after NATS_ACK_WAIT, and every digest equals vpcflow-digest's, with
+// no marker, partial, shard ledger or temporary file left.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

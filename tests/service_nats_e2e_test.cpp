@@ -18,6 +18,7 @@
 #include "service_harness.hpp"
 #include "testing/matchers.hpp"
 #include "testing/nats_env.hpp"
+#include "testing/poll.hpp"
 #include "testing/rgw_env.hpp"
 #include "testing/s3_rgw.hpp"
 #include "testing/scratch_dir.hpp"
@@ -122,9 +123,11 @@ class ServiceNatsE2eTest : public ::testing::Test {
         << "the digest of " << w.query() << " differs from the CLI's";
   }
 
-  // Nothing of a finished job is left: no marker, failure record, temporary or partial.
+  // Nothing of a finished job is left: no marker, failure record, temporary or partial. The
+  // digest is served before its job's clean-up ends, whose last step removes the marker: waits
+  // for that first (at most 30 s).
   void ExpectNothingLeft() {
-    EXPECT_THAT(NamesIn(progress(), "_in_progress"), IsEmpty());
+    EXPECT_TRUE(PollUntil([&] { return NamesIn(progress(), "_in_progress").empty(); }, 30000));
     EXPECT_THAT(NamesIn(progress(), "_failed"), IsEmpty());
     EXPECT_THAT(NamesIn(digests(), ".tmp"), IsEmpty());
     EXPECT_THAT(NamesIn(digests() / "partials", ""), IsEmpty());
@@ -320,9 +323,10 @@ TEST_F(ServiceNatsE2eTest, AShardedJobWithEveryStoreOnTheRgwSurvivesAWorkerKille
     }
     return out;
   };
+  // The marker goes last in the clean-up after the digest is served: wait for it (30 s).
+  EXPECT_TRUE(PollUntil([&] { return keys(progress).empty(); }, 30000));
   EXPECT_THAT(keys(digests), ::testing::UnorderedElementsAre(id + ".log.gz", id + ".rows.gz",
                                                              id + ".manifest.json"));
-  EXPECT_THAT(keys(progress), IsEmpty());
   ExpectNoLedger();
   api->Signal(SIGTERM);
   EXPECT_EQ(api->Wait(), 0);

@@ -107,7 +107,7 @@ std::string ShardPartialName(std::string_view plan_id, std::string_view shard);
 /// gone stale, makes the marker keeper queue the job again, planned anew. A live job touches
 /// its ledger at every shard done, so only a single shard running longer than this is planned
 /// again (its work is lost, not its result: the new plan redoes it).
-inline constexpr int64_t kMinShardLedgerTtlMs = 3600 * 1000;
+inline constexpr int64_t kMinShardLedgerTtlMs = int64_t{3600} * 1000;
 int64_t ShardLedgerTtlMs(int64_t ack_wait_ms, int64_t max_deliver);
 
 /// What the coordinator uses besides the job runner's deps (source, storage, marker, logger,

@@ -22,12 +22,13 @@ set_tests_properties(nats_stop PROPERTIES FIXTURES_CLEANUP nats LABELS nats TIME
 add_test(NAME nats_own_stop COMMAND ${VPCFLOW_NATS_SCRIPT} stop ${VPCFLOW_NATS_OWN_DIR})
 set_tests_properties(nats_own_stop PROPERTIES FIXTURES_CLEANUP nats_own LABELS nats TIMEOUT 60)
 
-# vpcflow_add_nats_test(NAME SOURCES ... LIBS ... [LABELS ...] [OWN]): a GoogleTest binary whose
-# tests all need a NATS server: they require the fixture "nats" and get the label "nats" plus
-# LABELS. OWN: its tests also start and stop a server of their own in VPCFLOW_NATS_OWN_DIR
-# (fixture "nats_own", one test at a time).
+# vpcflow_add_nats_test(NAME SOURCES ... LIBS ... [LABELS ...] [OWN] [RGW]): a GoogleTest binary
+# whose tests all need a NATS server: they require the fixture "nats" and get the label "nats"
+# plus LABELS. OWN: its tests also start and stop a server of their own in VPCFLOW_NATS_OWN_DIR
+# (fixture "nats_own", one test at a time). RGW: they also need the Ceph RGW of the fixture
+# "rgw" (cmake/rgw.cmake; its env file in $VPCFLOW_RGW_ENV) and get the label "rgw".
 function(vpcflow_add_nats_test name)
-  cmake_parse_arguments(T "OWN" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "OWN;RGW" "" "SOURCES;LIBS;LABELS" ${ARGN})
   set(fixtures nats)
   set(lock "")
   if(T_OWN)
@@ -45,11 +46,17 @@ function(vpcflow_add_nats_test name)
   # Lists (labels, fixtures) are set after discovery: gtest_discover_tests cannot pass a list
   # as one property value.
   set(labels nats ${T_LABELS})
+  set(rgw "")
+  if(T_RGW)
+    list(APPEND fixtures rgw)
+    list(APPEND labels rgw)
+    set(rgw " ENVIRONMENT \"VPCFLOW_NATS_ENV=${VPCFLOW_NATS_DIR}/env;VPCFLOW_RGW_ENV=${VPCFLOW_RGW_DIR}/env\"")
+  endif()
   set(script ${CMAKE_CURRENT_BINARY_DIR}/${name}_nats_labels.cmake)
   file(WRITE ${script}
     "if(${name}_TESTS)\n"
     "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\"\n"
-    "    FIXTURES_REQUIRED \"${fixtures}\"${lock})\n"
+    "    FIXTURES_REQUIRED \"${fixtures}\"${lock}${rgw})\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
 endfunction()

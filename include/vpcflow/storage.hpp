@@ -110,6 +110,8 @@ class Storage {
   [[nodiscard]] virtual Result<std::vector<std::string>> ListPartials(std::string_view id);
   /// Deletes every partial of `id` (OK when there are none).
   [[nodiscard]] virtual Status DeletePartials(std::string_view id);
+  /// Deletes partial `name` of `id` (OK when it is not stored).
+  [[nodiscard]] virtual Status DeletePartial(std::string_view id, std::string_view name);
 };
 using StoragePtr = std::unique_ptr<Storage>;
 
@@ -144,6 +146,9 @@ class StorageWrapper : public Storage {
     return target_->ListPartials(id);
   }
   Status DeletePartials(std::string_view id) override { return target_->DeletePartials(id); }
+  Status DeletePartial(std::string_view id, std::string_view name) override {
+    return target_->DeletePartial(id, name);
+  }
   Storage* target() const { return target_; }
 
  private:

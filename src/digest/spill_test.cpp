@@ -6,7 +6,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -21,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing_records::EncodeToString;
 
 constexpr int64_t kT0 = 1546300800;  // 2019-01-01T00:00:00Z
@@ -163,7 +170,7 @@ TEST(SpillTest, KeyedMergeSumsEqualKeysAcrossRuns) {
   EXPECT_EQ(merge.summary().objects_read, 7u);
 }
 
-// Mounting a 1 MiB tmpfs needs root (CAP_SYS_ADMIN); elsewhere the test says so and skips.
+// Mounting a 1 MiB tmpfs needs CAP_SYS_ADMIN: root, or root of a user namespace of its own.
 class SmallTmpfs {
  public:
   SmallTmpfs() {
@@ -181,12 +188,21 @@ class SmallTmpfs {
   bool mounted_ = false;
 };
 
-TEST(SpillTest, FullSpillDirectoryFailsClearlyAndLeavesNothing) {
-  SmallTmpfs tmpfs;
-  if (!tmpfs.mounted()) {
-    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): the full-disk case is "
-                    "not tested";
-  }
+// Set in the copy of the test binary run as root of its own user and mount namespaces.
+constexpr char kInNamespaceEnv[] = "VPCFLOW_SPILL_TEST_IN_NAMESPACE";
+
+// Runs `command` (through sh) and returns its exit code and output (stdout and stderr).
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::array<char, 4096> buffer{};
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void ExpectFullSpillDirectoryFailsClearly(const std::string& spill_dir) {
   ScratchDir corpus;
   GenerateOptions g;
   g.out_dir = corpus.path();
@@ -201,11 +217,37 @@ TEST(SpillTest, FullSpillDirectoryFailsClearlyAndLeavesNothing) {
   DigestOptions options;
   options.threads = 2;
   options.memory_limit = kMinMemoryLimit;
-  options.spill_dir = tmpfs.path();
+  options.spill_dir = spill_dir;
   Result<DigestRun> run = RunDigest(**source, g.window, options);
   EXPECT_THAT(run, StatusIs(StatusCode::kUnavailable, HasSubstr("No space left on device")));
-  EXPECT_THAT(run.status().message(), HasSubstr("spilling to " + tmpfs.path()));
-  EXPECT_EQ(FilesIn(tmpfs.path()), 0u);
+  EXPECT_THAT(run.status().message(), HasSubstr("spilling to " + spill_dir));
+  EXPECT_EQ(FilesIn(spill_dir), 0u);
+}
+
+// A real full disk: a 1 MiB tmpfs. Without root the test runs itself again as root of a user
+// and mount namespace of its own (`unshare --user --map-root-user --mount`), where it may mount
+// one; it skips only where the kernel forbids such namespaces.
+TEST(SpillTest, FullSpillDirectoryFailsClearlyAndLeavesNothing) {
+  SmallTmpfs tmpfs;
+  if (tmpfs.mounted()) {
+    ExpectFullSpillDirectoryFailsClearly(tmpfs.path());
+    return;
+  }
+  ASSERT_EQ(std::getenv(kInNamespaceEnv), nullptr)
+      << "cannot mount a tmpfs as root of a user namespace: " << std::strerror(errno);
+  auto [probe, why] = RunCommand("unshare --user --map-root-user --mount true");
+  if (probe != 0) {
+    GTEST_SKIP() << "no root, and unprivileged user namespaces are forbidden here (" << why
+                 << "): the full-disk case is not tested";
+  }
+  const std::string self = fs::read_symlink("/proc/self/exe");
+  const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  auto [code, out] =
+      RunCommand(std::string(kInNamespaceEnv) + "=1 unshare --user --map-root-user --mount '" +
+                 self + "' --gtest_filter=SpillTest." + name);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("[  PASSED  ] 1 test")) << out;
+  EXPECT_THAT(out, Not(HasSubstr("SKIPPED"))) << out;
 }
 
 TEST(SpillTest, MissingSpillDirectoryIsAClearError) {

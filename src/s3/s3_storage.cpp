@@ -185,6 +185,12 @@ class S3Storage final : public Storage {
     return names;  // S3 lists keys in order
   }
 
+  Status DeletePartial(std::string_view id, std::string_view name) override {
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
+    return client_->DeleteObject(bucket_, PartialsPrefix(id) + std::string(name));
+  }
+
   Status DeletePartials(std::string_view id) override {
     VPCFLOW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListPartials(id));
     for (const std::string& name : names) {

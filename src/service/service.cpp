@@ -210,8 +210,13 @@ Status ServiceImpl::OpenNats() {
                           const std::stop_token& stop) {
     return sharded_->RunTask(subject, data, delivered, stop);
   };
+  q.pool = pool_.get();  // shard and merge tasks within the one bound, DIGEST_WORKERS
   VPCFLOW_ASSIGN_OR_RETURN(tasks_, WorkQueue::Open(nats_.get(), q.queue));
-  VPCFLOW_ASSIGN_OR_RETURN(shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards"}));
+  // A ledger nobody touched for a long while is of a job nobody works on (sharded_job.hpp).
+  VPCFLOW_ASSIGN_OR_RETURN(
+      shards_kv_, KvBucket::Open(nats_.get(), {.bucket = "vpcflow_shards",
+                                               .ttl_ms = ShardLedgerTtlMs(c.nats_ack_wait_ms,
+                                                                          c.nats_max_deliver)}));
   ledger_ = NewKvLedgerStore(shards_kv_.get());
   publisher_ = NewWorkQueuePublisher(tasks_.get());
   queuer_ = NewNatsQueuer(nats_.get(), tasks_.get(), std::move(q));

@@ -1,5 +1,6 @@
 #include "service/sharded_job.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -70,6 +71,16 @@ std::unique_ptr<LedgerStore> NewKvLedgerStore(KvBucket* bucket) {
 
 std::unique_ptr<TaskPublisher> NewWorkQueuePublisher(WorkQueue* queue) {
   return std::make_unique<WorkQueuePublisher>(queue);
+}
+
+std::string ShardPartialName(std::string_view plan_id, std::string_view shard) {
+  if (plan_id.empty()) return std::string(shard);
+  return std::string(plan_id) + "." + std::string(shard);
+}
+
+int64_t ShardLedgerTtlMs(int64_t ack_wait_ms, int64_t max_deliver) {
+  return std::max<int64_t>(kMinShardLedgerTtlMs, 4 * std::max<int64_t>(max_deliver, 1) *
+                                                     std::max<int64_t>(ack_wait_ms, 0));
 }
 
 std::string ShardLedgerToJson(const ShardLedger& ledger) {
@@ -208,9 +219,10 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
         (void)d.marker->Claim(job.id, job.window);  // held by a gone worker: take it
       }
     };
-    const std::string context = "partial " + shard.name;
+    const std::string partial = ShardPartialName(task.plan_id, shard.name);
+    const std::string context = "partial " + partial;
     Status st = [&]() -> Status {
-      Result<PartialUploadPtr> upload = d.storage->BeginPartial(job.id, shard.name);
+      Result<PartialUploadPtr> upload = d.storage->BeginPartial(job.id, partial);
       if (!upload.ok()) return upload.status().WithContext(context);
       VPCFLOW_RETURN_IF_ERROR(
           RunShard(*d.source, job.window, shard, options, (*upload)->body()).status());
@@ -220,9 +232,18 @@ Status ShardedJobs::RunShardTask(std::string_view data, uint64_t delivered, std:
       bool ended = false;
       st = RecordDone(job.id, task.plan_id, shard.name, &ledger, &ended);
       if (st.ok() && ended) {
-        // The job ended (or was planned anew) while this shard ran: not counted. Its partial
-        // goes with the job's (the failure's or the new plan's merge's DeletePartials).
+        // The job ended (or was planned anew) while this shard ran: not counted, and its
+        // partial (named by its plan, so no later plan's merge reads it) goes now, as the
+        // ended job's others went.
         SetHolder(job.id, ShardTaskName(shard.name), false);
+        if (Status deleted = d.storage->DeletePartial(job.id, partial); !deleted.ok()) {
+          d.logger->Log(
+              LogLevel::kWarn, "dependency-failure",
+              {{"dependency", "storage"}, {"reason", deleted.ToString()}, {"id", job.id}});
+        }
+        d.logger->Log(
+            LogLevel::kInfo, "shard-dropped",
+            {{"id", job.id}, {"shard", shard.name}, {"reason", "the job ended meanwhile"}});
         return OkStatus();
       }
     }
@@ -315,8 +336,9 @@ Status ShardedJobs::Merge(const Job& job, const ShardLedger& ledger, std::stop_t
   VPCFLOW_ASSIGN_OR_RETURN(JobPlan plan, LoadPlan(job.id));
   std::vector<ObjectReaderPtr> partials;
   for (const Shard& shard : plan.shards) {
-    Result<ObjectReaderPtr> reader = d.storage->OpenPartial(job.id, shard.name);
-    if (!reader.ok()) return reader.status().WithContext("partial " + shard.name);
+    const std::string name = ShardPartialName(ledger.plan_id, shard.name);
+    Result<ObjectReaderPtr> reader = d.storage->OpenPartial(job.id, name);
+    if (!reader.ok()) return reader.status().WithContext("partial " + name);
     partials.push_back(std::move(reader).value());
   }
   VPCFLOW_ASSIGN_OR_RETURN(DigestRun run, MergePartials(std::move(partials), plan.planning,

@@ -11,10 +11,12 @@
 ///    ledger already exists (the plan task redelivered, or the job re-queued by crash recovery)
 ///    the stored plan is used, not a new listing.
 ///  - Shard task (ShardTaskToJson; the job id is DigestId of its window): RunShard into
-///    Storage::BeginPartial(id, name) ... Commit (a shard done twice overwrites its partial),
+///    Storage::BeginPartial(id, ShardPartialName(plan id, name)) ... Commit (a shard done
+///    twice overwrites its partial),
 ///    then the shard's name is added to the ledger by compare-and-set; whoever finds every
 ///    shard done publishes the merge task (msg id `<id>.<plan id>.merge`). A shard whose job
-///    has no ledger (ended: stored or failed), or a ledger of another plan, is dropped.
+///    has no ledger (ended: stored or failed), or a ledger of another plan, is dropped; one
+///    that finds so only after storing its partial deletes that partial.
 ///  - Merge task (JobToJson): the stored plan, every shard's partial, MergePartials, then the
 ///    job runner's Store (digest, rows sidecar, manifest), DeletePartials (the plan too), the
 ///    ledger, the marker and the shared job state removed. A merge whose digest is stored
@@ -93,6 +95,20 @@ struct ShardLedger {
 std::string ShardLedgerToJson(const ShardLedger& ledger);
 /// InvalidArgument for anything else.
 Result<ShardLedger> ShardLedgerFromJson(std::string_view json);
+
+/// The partial of shard `shard` of plan `plan_id`: `<plan id>.<shard>` (`<shard>` for a task
+/// naming no plan). Named by its plan, a partial written late by a task of an earlier plan of
+/// the job never replaces, nor is merged as, the current plan's.
+std::string ShardPartialName(std::string_view plan_id, std::string_view shard);
+
+/// How long a shard ledger lives after its last change (the bucket's TTL): 4 x MaxDeliver x
+/// AckWait, at least an hour. A ledger untouched that long belongs to a job nobody works on
+/// (every delivery of its tasks used up by workers that died); it goes, and the job's marker,
+/// gone stale, makes the marker keeper queue the job again, planned anew. A live job touches
+/// its ledger at every shard done, so only a single shard running longer than this is planned
+/// again (its work is lost, not its result: the new plan redoes it).
+inline constexpr int64_t kMinShardLedgerTtlMs = int64_t{3600} * 1000;
+int64_t ShardLedgerTtlMs(int64_t ack_wait_ms, int64_t max_deliver);
 
 /// What the coordinator uses besides the job runner's deps (source, storage, marker, logger,
 /// stats, clock, threads, memory limit, spill directory); nothing owned, everything must

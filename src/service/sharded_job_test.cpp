@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "testing/fake_clock.hpp"
 #include "testing/matchers.hpp"
@@ -29,10 +31,21 @@ const Job kJob{.id = DigestId(kCorpusWindow), .window = kCorpusWindow};
 class MemoryLedger final : public LedgerStore {
  public:
   Result<LedgerEntry> Get(std::string_view key) override {
+    Result<LedgerEntry> got = NotFoundError("no ledger");
+    std::function<void()> after;
+    {
+      std::lock_guard lock(mu_);
+      auto it = values_.find(std::string(key));
+      if (it != values_.end()) got = it->second;
+      after = std::exchange(after_next_get_, nullptr);
+    }
+    if (after) after();
+    return got;
+  }
+  // Runs `what` (once) after the next Get read its value: what others do meanwhile.
+  void AfterNextGet(std::function<void()> what) {
     std::lock_guard lock(mu_);
-    auto it = values_.find(std::string(key));
-    if (it == values_.end()) return NotFoundError("no ledger");
-    return it->second;
+    after_next_get_ = std::move(what);
   }
   Result<uint64_t> Create(std::string_view key, std::string_view value) override {
     std::lock_guard lock(mu_);
@@ -77,6 +90,7 @@ class MemoryLedger final : public LedgerStore {
   std::map<std::string, LedgerEntry> values_;
   uint64_t revision_ = 0;
   bool lose_next_update_ = false;
+  std::function<void()> after_next_get_;
 };
 
 struct Published {
@@ -290,6 +304,50 @@ TEST_F(ShardedJobsTest, AJobPlannedAgainAfterItFailedGetsNewTasks) {
   ASSERT_THAT(merges, SizeIs(1));
   ASSERT_OK(Run(merges[0]));
   EXPECT_EQ(Gunzip(storage_.Digest(kJob.id).value_or("")), Expected());
+}
+
+// A shard that stores its partial after its job ended (failed by another task's last delivery,
+// then planned anew and its shards done) deletes that partial, and the new plan's merge never
+// reads it: the late partial, written from an object changed meanwhile, would change the digest.
+TEST_F(ShardedJobsTest, ALateShardOfAnEndedPlanLeavesNoPartialAndIsNeverMerged) {
+  ASSERT_OK(runner_->Run(kJob, {}));
+  std::vector<Published> first = publisher_.Take(kShardTaskSubject);
+  ASSERT_THAT(first, SizeIs(2));
+  Result<ShardTask> failing = ShardTaskFromJson(first[0].data);
+  Result<ShardTask> late = ShardTaskFromJson(first[1].data);
+  ASSERT_OK(failing.status());
+  ASSERT_OK(late.status());
+  const std::string expected = Expected();
+  std::vector<std::string> second_partials;
+  // While first[1] runs (after it read the ledger, before it stores its partial): first[0]
+  // fails the job, the job is planned again and its new shards are done; then the object of
+  // first[1] changes.
+  ledger_.AfterNextGet([&] {
+    source_.FailObject(failing->shard.objects[0].key, UnavailableError("the disk is gone"));
+    EXPECT_TRUE(IsUnavailable(Run(first[0], 3)));
+    EXPECT_EQ(marker_.State(kJob.id)->state, MarkState::kFailed);
+    source_.FailObject(failing->shard.objects[0].key, OkStatus(), false);
+    EXPECT_OK(runner_->Run(kJob, {}));  // a new POST
+    for (const Published& shard : publisher_.Take(kShardTaskSubject)) EXPECT_OK(Run(shard));
+    Result<std::vector<std::string>> listed = storage_.ListPartials(kJob.id);
+    if (listed.ok()) second_partials = *listed;
+    source_.Put(late->shard.objects[0].key,
+                FlowLogBuilder().Add({{Field::kBytes, "123456789"}}).Gzip());
+  });
+  ASSERT_OK(Run(first[1]));
+  EXPECT_THAT(second_partials, SizeIs(3));  // the plan and two shards
+  EXPECT_THAT(storage_.ListPartials(kJob.id), IsOkAndHolds(second_partials))
+      << "the late shard's partial is gone, the new plan's are untouched";
+  std::vector<Published> merges = publisher_.Take(kMergeTaskSubject);
+  ASSERT_THAT(merges, SizeIs(1));
+  ASSERT_OK(Run(merges[0]));
+  EXPECT_EQ(Gunzip(storage_.Digest(kJob.id).value_or("")), expected);
+  EXPECT_THAT(storage_.ListPartials(kJob.id), IsOkAndHolds(SizeIs(0)));
+}
+
+TEST_F(ShardedJobsTest, TheLedgerLivesAtLeastAnHourAndFourTimesEveryDelivery) {
+  EXPECT_EQ(ShardLedgerTtlMs(30000, 5), kMinShardLedgerTtlMs);
+  EXPECT_EQ(ShardLedgerTtlMs(600000, 5), 4 * 5 * 600000);
 }
 
 TEST_F(ShardedJobsTest, ASmallJobStaysOneTask) {

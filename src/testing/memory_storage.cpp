@@ -97,6 +97,14 @@ Status MemoryStorage::DeletePartials(std::string_view id) {
   return OkStatus();
 }
 
+Status MemoryStorage::DeletePartial(std::string_view id, std::string_view name) {
+  VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+  VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
+  std::lock_guard lock(mu_);
+  if (auto it = partials_.find(id); it != partials_.end()) it->second.erase(std::string(name));
+  return OkStatus();
+}
+
 Result<StoredDigest> MemoryStorage::Get(std::string_view id) {
   VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
   std::lock_guard lock(mu_);

@@ -26,6 +26,7 @@ class MemoryStorage final : public Storage {
   Result<ObjectReaderPtr> OpenPartial(std::string_view id, std::string_view name) override;
   Result<std::vector<std::string>> ListPartials(std::string_view id) override;
   Status DeletePartials(std::string_view id) override;
+  Status DeletePartial(std::string_view id, std::string_view name) override;
 
   /// Test inspection: the stored digest bytes / manifest, nullopt when not stored.
   std::optional<std::string> Digest(std::string_view id) const;

@@ -307,6 +307,14 @@ TEST_P(StorageConformanceTest, PartialsAreStoredReplacedListedAndDeleted) {
   EXPECT_THAT(storage_->OpenPartial(id, "b"), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(storage_->ListPartials(TestDigestId(41)), IsOkAndHolds(std::vector<std::string>{}));
 
+  // One deleted, the other kept; a second delete of it is OK.
+  EXPECT_THAT(storage_->DeletePartial(id, "a"), IsOk());
+  EXPECT_THAT(storage_->ListPartials(id),
+              IsOkAndHolds(std::vector<std::string>{"123456789012-eu-west-1-2019010100-0"}));
+  EXPECT_THAT(storage_->OpenPartial(id, "a"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(storage_->DeletePartial(id, "a"), IsOk());
+  EXPECT_THAT(storage_->DeletePartial(id, "../x"), StatusIs(StatusCode::kInvalidArgument));
+
   EXPECT_THAT(storage_->DeletePartials(id), IsOk());
   EXPECT_THAT(storage_->ListPartials(id), IsOkAndHolds(std::vector<std::string>{}));
   EXPECT_THAT(storage_->OpenPartial(id, "a"), StatusIs(StatusCode::kNotFound));

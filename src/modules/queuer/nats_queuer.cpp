@@ -108,9 +108,7 @@ class NatsQueuer final : public Queuer {
       held_.insert(raw);
       ++running_;
     }
-    Status st = job_task ? handler_(*job, stop_.get_token())
-                         : options_.task_handler(task->subject(), task->data(), task->delivered(),
-                                                 stop_.get_token());
+    Status st = job_task ? handler_(*job, stop_.get_token()) : RunOther(*task);
     {
       std::lock_guard lock(mu_);
       held_.erase(raw);
@@ -135,6 +133,19 @@ class NatsQueuer final : public Queuer {
       // The task comes back after AckWait; the job runner sees the stored digest then.
       Log(LogLevel::kWarn, "queue-unavailable", {{"id", job->id}, {"reason", settled.message()}});
     }
+  }
+
+  // A task of another subject: in the pool (its bound holds for every task), stopped at the
+  // pool's shutdown or this queuer's, whichever comes first.
+  Status RunOther(const TaskMessage& task) {
+    auto run = [&](const std::stop_token& pool_stop) {
+      std::stop_source stop;
+      std::stop_callback on_pool(pool_stop, [&] { stop.request_stop(); });
+      std::stop_callback on_queuer(stop_.get_token(), [&] { stop.request_stop(); });
+      return options_.task_handler(task.subject(), task.data(), task.delivered(), stop.get_token());
+    };
+    if (options_.pool == nullptr) return run(std::stop_token());
+    return options_.pool->RunTask(run);
   }
 
   void Heartbeats(std::stop_token stop) {

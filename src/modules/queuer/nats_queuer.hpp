@@ -5,12 +5,14 @@
 /// message id made once per Queue call, so the client's own retries of that publish never make
 /// a second task. Consumer threads (the worker role) take one task each at a time from the one
 /// durable pull consumer all workers share, run the handler (the service's job runner, in its
-/// bounded pool) and meanwhile send InProgress every `heartbeat_ms` (less than AckWait), so a
-/// live worker keeps its task however long the job runs; a killed worker's task comes back
-/// after AckWait to another worker. Outcome of a task: OK -> Ack; Cancelled (shutdown) -> Nak
-/// at once, for another worker; InvalidArgument (a job that can never run) -> Term; another
-/// failure -> Nak with a growing delay, and at the last delivery (NATS_MAX_DELIVER) Term: the
-/// job runner has written the failure record, nothing stays in the stream.
+/// bounded pool) or, for tasks of other subjects, `task_handler` in `pool` (so one bound,
+/// DIGEST_WORKERS, holds for every kind of task), and meanwhile send InProgress every
+/// `heartbeat_ms` (less than AckWait), so a live worker keeps its task however long the job runs; a
+/// killed worker's task comes back after AckWait to another worker. Outcome of a task: OK -> Ack;
+/// Cancelled (shutdown) -> Nak at once, for another worker; InvalidArgument (a job that can never
+/// run) -> Term; another failure -> Nak with a growing delay, and at the last delivery
+/// (NATS_MAX_DELIVER) Term: the job runner has written the failure record, nothing stays in the
+/// stream.
 ///
 /// Thread-safe.
 
@@ -20,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "modules/queuer/worker_pool.hpp"
 #include "nats/work_queue.hpp"
 #include "vpcflow/logger.hpp"
 #include "vpcflow/queuer.hpp"
@@ -35,11 +38,15 @@ struct NatsQueuerOptions {
   int64_t max_window_seconds = kDefaultMaxWindowSeconds;  ///< for JobFromJson
   Logger* logger = nullptr;  ///< task outcomes (not owned; null = none)
   /// Runs a task of any other subject (the shard and merge tasks of a sharded job), its
-  /// `delivered`-th delivery, on the consumer thread, with the heartbeats and outcomes of a
-  /// job task. Unset: such tasks are terminated as invalid.
+  /// `delivered`-th delivery, in `pool` (on the consumer thread when null), with the
+  /// heartbeats and outcomes of a job task; `stop` is requested at the pool's or the queuer's
+  /// shutdown. Unset: such tasks are terminated as invalid.
   std::function<Status(std::string_view subject, std::string_view data, uint64_t delivered,
                        std::stop_token stop)>
       task_handler{};
+  /// Where task_handler runs (not owned; must outlive the queuer): the process's one pool,
+  /// which the job handler also submits to. Null: on the consumer thread.
+  WorkerPool* pool = nullptr;
 };
 
 /// The delay of the Nak after the `delivered`-th failed attempt: 1 s doubled each time, at

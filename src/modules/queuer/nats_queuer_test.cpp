@@ -132,6 +132,37 @@ TEST_F(NatsQueuerTest, TasksOfAnotherSubjectGoToTheTaskHandler) {
   EXPECT_EQ(jobs, 0);
 }
 
+// One bound for every kind of task: with a pool of one worker busy with a job (delivered by
+// another route, as the event bus's), a shard task fetched meanwhile waits in the pool instead
+// of running beside the job on the consumer thread.
+TEST_F(NatsQueuerTest, TasksOfEveryKindRunWithinThePoolsBound) {
+  WorkerPool pool({.workers = 1, .capacity = 4});
+  Gate gate;  // closed: whoever enters stays inside until the test opens it
+  pool.SetHandler([&](const Job&, std::stop_token stop) {
+    gate.Enter(stop);
+    return OkStatus();
+  });
+  options_.pool = &pool;
+  options_.task_handler = [&](std::string_view, std::string_view, uint64_t, std::stop_token stop) {
+    gate.Enter(stop);
+    return OkStatus();
+  };
+  QueuerPtr worker = Make(1);
+  ASSERT_NE(worker, nullptr);
+  worker->SetHandler([&](const Job& job, std::stop_token) { return pool.Submit(job); });
+  ASSERT_THAT(pool.Submit(kJob), IsOk());
+  ASSERT_TRUE(gate.WaitInside(1));
+  auto raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_THAT(raw->Publish(options_.queue.stream + ".shard", "task-1", "task-1"), IsOk());
+  // The task is taken: it waits in the pool (the bound holds), or runs beside the job.
+  ASSERT_TRUE(PollUntil([&] { return pool.Load().waiting == 1 || gate.entered() == 2; }));
+  gate.Open();
+  ASSERT_TRUE(gate.WaitEntered(2));
+  EXPECT_TRUE(WaitPending(*raw, 0));
+  EXPECT_EQ(gate.max_inside(), 1);
+}
+
 TEST_F(NatsQueuerTest, ATaskOfAnotherSubjectWithoutATaskHandlerIsTerminated) {
   QueuerPtr worker = Make(1);
   ASSERT_NE(worker, nullptr);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 namespace vpcflow {
 
@@ -27,21 +28,37 @@ void WorkerPool::SetHandler(JobHandler handler) {
 }
 
 Status WorkerPool::Submit(const Job& job, Done done) {
-  return Add(job, std::move(done), /*behind_running=*/false);
+  return Add(Entry{.job = job, .done = std::move(done)}, /*behind_running=*/false);
 }
 
 Status WorkerPool::Resubmit(const Job& job, Done done) {
-  return Add(job, std::move(done), /*behind_running=*/true);
+  return Add(Entry{.job = job, .done = std::move(done)}, /*behind_running=*/true);
 }
 
-Status WorkerPool::Add(const Job& job, Done done, bool behind_running) {
+Status WorkerPool::SubmitTask(Task task, Done done) {
+  if (!task) return InvalidArgumentError("an empty task");
+  return Add(Entry{.task = std::move(task), .done = std::move(done)}, /*behind_running=*/false);
+}
+
+Status WorkerPool::RunTask(Task task) {
+  auto result = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = result->get_future();
+  VPCFLOW_RETURN_IF_ERROR(
+      SubmitTask(std::move(task), [result](const Status& st) { result->set_value(st); }));
+  return done.get();
+}
+
+Status WorkerPool::Add(Entry entry, bool behind_running) {
   std::lock_guard lock(mu_);
   if (closed_) return FailedPreconditionError("the job queue is shut down");
-  if (handler_ == nullptr || !*handler_) {
-    return FailedPreconditionError("the job queue has no handler");
-  }
-  if (waiting_ids_.contains(job.id) || (!behind_running && running_ids_.contains(job.id))) {
-    return AlreadyExistsError("digest " + job.id + " is already queued or running");
+  const Job& job = entry.job;
+  if (!entry.task) {
+    if (handler_ == nullptr || !*handler_) {
+      return FailedPreconditionError("the job queue has no handler");
+    }
+    if (waiting_ids_.contains(job.id) || (!behind_running && running_ids_.contains(job.id))) {
+      return AlreadyExistsError("digest " + job.id + " is already queued or running");
+    }
   }
   // Counted with the running jobs: a job just submitted waits until a free worker wakes up.
   if (static_cast<size_t>(running_) + waiting_.size() >=
@@ -50,8 +67,8 @@ Status WorkerPool::Add(const Job& job, Done done, bool behind_running) {
                                   " jobs running, " + std::to_string(waiting_.size()) +
                                   " waiting)");
   }
-  waiting_.push_back(Entry{.job = job, .done = std::move(done)});
-  waiting_ids_.insert(job.id);
+  if (!entry.task) waiting_ids_.insert(job.id);
+  waiting_.push_back(std::move(entry));
   PublishLocked();
   work_cv_.notify_one();
   return OkStatus();
@@ -65,14 +82,16 @@ std::vector<Job> WorkerPool::Shutdown(int64_t grace_ms) {
     if (closed_) return {};
     closed_ = true;
     unstarted.swap(waiting_);
-    for (const Entry& entry : unstarted) waiting_ids_.erase(entry.job.id);
+    for (const Entry& entry : unstarted) {
+      if (!entry.task) waiting_ids_.erase(entry.job.id);
+    }
     PublishLocked();
     work_cv_.notify_all();
   }
   std::vector<Job> handed_back;
   for (Entry& entry : unstarted) {
     if (entry.done) entry.done(CancelledError("the service is shutting down"));
-    handed_back.push_back(std::move(entry.job));
+    if (!entry.task) handed_back.push_back(std::move(entry.job));
   }
   {
     std::unique_lock lock(mu_);
@@ -100,32 +119,35 @@ std::string WorkerPool::Describe() const {
 void WorkerPool::Work(std::stop_token stop) {
   std::unique_lock lock(mu_);
   for (;;) {
-    // The first waiting job whose id is not running.
+    // The first waiting task, or job whose id is not running.
     auto next = waiting_.end();
     work_cv_.wait(lock, [this, &next] {
-      next = std::find_if(waiting_.begin(), waiting_.end(),
-                          [this](const Entry& e) { return !running_ids_.contains(e.job.id); });
+      next = std::find_if(waiting_.begin(), waiting_.end(), [this](const Entry& e) {
+        return e.task || !running_ids_.contains(e.job.id);
+      });
       return closed_ || next != waiting_.end();
     });
     if (next == waiting_.end()) return;  // closed
     Entry entry = std::move(*next);
     waiting_.erase(next);
-    waiting_ids_.erase(entry.job.id);
-    running_ids_.insert(entry.job.id);
+    if (!entry.task) {
+      waiting_ids_.erase(entry.job.id);
+      running_ids_.insert(entry.job.id);
+    }
     std::shared_ptr<const JobHandler> handler = handler_;
     ++running_;
     PublishLocked();
     lock.unlock();
     Status result;
     try {
-      result = (*handler)(entry.job, stop);
+      result = entry.task ? entry.task(stop) : (*handler)(entry.job, stop);
     } catch (const std::exception& e) {
       result = InternalError(std::string("the job handler threw: ") + e.what());
     } catch (...) {
       result = InternalError("the job handler threw");
     }
     lock.lock();
-    running_ids_.erase(entry.job.id);
+    if (!entry.task) running_ids_.erase(entry.job.id);
     --running_;
     PublishLocked();
     if (running_ == 0) idle_cv_.notify_all();
@@ -133,6 +155,7 @@ void WorkerPool::Work(std::stop_token stop) {
     lock.unlock();
     if (entry.done) entry.done(result);
     entry.done = nullptr;  // what it holds goes now, before the pool is seen idle
+    entry.task = nullptr;
     lock.lock();
   }
 }

@@ -1,9 +1,10 @@
 #pragma once
 /// WorkerPool: the one bounded pool every digest job of a process runs in, whoever asked for
-/// it: the in-process queue (POST /) and the event bus's worker route (POST /{topic}/{event})
-/// alike. At most `workers` jobs run at once (DIGEST_WORKERS), at most `capacity` more wait
+/// it: the in-process queue (POST /), the event bus's worker route (POST /{topic}/{event}) and
+/// the NATS queue's tasks of every kind (job, shard, merge: SubmitTask) alike. At most
+/// `workers` jobs and tasks run at once (DIGEST_WORKERS), at most `capacity` more wait
 /// (DIGEST_QUEUE_CAPACITY); beyond that Submit refuses, so the caller can answer 503 and the
-/// client retry later. Nothing else in the process starts a job.
+/// client retry later. Nothing else in the process starts a job or a task.
 ///
 /// Admission is decided in one place (the pool's lock): a job waits until a worker is free.
 /// A per-job memory budget (issue 10's DIGEST_MEMORY_LIMIT) would be a second resource taken
@@ -24,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +58,9 @@ class WorkerPool {
  public:
   /// Called once with the job's result.
   using Done = std::function<void(const Status& result)>;
+  /// A unit of work other than a job (a shard or merge task of a sharded job), run with its
+  /// worker thread's stop_token.
+  using Task = std::function<Status(std::stop_token stop)>;
 
   explicit WorkerPool(WorkerPoolOptions options);
   /// Shutdown(0).
@@ -80,10 +85,17 @@ class WorkerPool {
   /// outcome was decided, e.g. its failure recorded), so it must not be taken for a redelivery
   /// and lost. AlreadyExists only when a job of the same id is waiting.
   [[nodiscard]] Status Resubmit(const Job& job, Done done = nullptr);
+  /// Adds `task` (not empty), run by a worker like a job and counted with the jobs against
+  /// `workers` and `capacity`; `done` as Submit's (Cancelled when Shutdown finds it waiting).
+  /// Tasks are not told apart by id: the caller makes a second run of one harmless. Errors:
+  /// ResourceExhausted, FailedPrecondition as Submit (a handler is not needed).
+  [[nodiscard]] Status SubmitTask(Task task, Done done = nullptr);
+  /// SubmitTask, then waits for the task's end: its result, or the error of SubmitTask.
+  [[nodiscard]] Status RunTask(Task task);
 
   /// Stops taking jobs; hands back the waiting ones at once (their `done` gets Cancelled);
   /// gives running ones `grace_ms` to finish, then requests stop and joins the workers.
-  /// Returns the jobs handed back. Idempotent (later calls return nothing).
+  /// Returns the jobs handed back (not the tasks). Idempotent (later calls return nothing).
   std::vector<Job> Shutdown(int64_t grace_ms);
 
   WorkerPoolLoad Load() const;
@@ -93,10 +105,11 @@ class WorkerPool {
  private:
   struct Entry {
     Job job;
+    Task task;  // set: a task (job unused), run instead of the handler
     Done done;
   };
 
-  Status Add(const Job& job, Done done, bool behind_running);
+  Status Add(Entry entry, bool behind_running);
   void Work(std::stop_token stop);
   void PublishLocked();
 

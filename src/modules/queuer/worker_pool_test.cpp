@@ -137,6 +137,40 @@ TEST(WorkerPoolTest, ShutdownCancelsTheCallbacksOfWaitingJobs) {
   EXPECT_THAT(pool.Submit(TestJob(2)), StatusIs(StatusCode::kFailedPrecondition));
 }
 
+// Tasks (shard and merge tasks) count with the jobs against one bound; a waiting task is
+// cancelled at shutdown but is not a job handed back.
+TEST(WorkerPoolTest, TasksAndJobsShareTheBoundAndTasksAreNotHandedBack) {
+  Gate gate;
+  Results results;
+  WorkerPool pool({.workers = 1, .capacity = 2});
+  pool.SetHandler(GatedHandler(gate));
+  auto task = [&gate](std::stop_token stop) {
+    return gate.Enter(stop) ? OkStatus() : CancelledError("stopped");
+  };
+  ASSERT_OK(pool.Submit(TestJob(0), results.Callback(0)));
+  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_OK(pool.SubmitTask(task, results.Callback(1)));
+  ASSERT_OK(pool.SubmitTask(task, results.Callback(2)));  // tasks are not told apart by id
+  EXPECT_THAT(pool.SubmitTask(task), StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_EQ(pool.Load().waiting, 2u);
+  gate.Open();
+  ASSERT_TRUE(results.WaitFor(3));
+  EXPECT_OK(pool.RunTask(task));  // waits for its turn, then its result
+  EXPECT_EQ(gate.entered(), 4);
+  EXPECT_EQ(gate.max_inside(), 1);
+
+  Gate closed;
+  ASSERT_OK(pool.SubmitTask([&closed](std::stop_token stop) {
+    return closed.Enter(stop) ? OkStatus() : CancelledError("stopped");
+  }));
+  ASSERT_TRUE(closed.WaitEntered(1));
+  ASSERT_OK(pool.SubmitTask(task, results.Callback(3)));
+  EXPECT_TRUE(pool.Shutdown(0).empty());
+  ASSERT_TRUE(results.WaitFor(4));
+  EXPECT_THAT(results.results().find(3)->second, StatusIs(StatusCode::kCancelled));
+  EXPECT_THAT(pool.RunTask(task), StatusIs(StatusCode::kFailedPrecondition));
+}
+
 TEST(WorkerPoolTest, AThrowingHandlerIsAnInternalResult) {
   Results results;
   WorkerPool pool({.workers = 1, .capacity = 1});

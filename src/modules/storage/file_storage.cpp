@@ -51,6 +51,9 @@ Result<std::vector<std::string>> Storage::ListPartials(std::string_view) {
 Status Storage::DeletePartials(std::string_view) {
   return UnimplementedError(Describe() + " does not store partials");
 }
+Status Storage::DeletePartial(std::string_view, std::string_view) {
+  return UnimplementedError(Describe() + " does not store partials");
+}
 
 namespace {
 
@@ -356,6 +359,14 @@ class FileStorage final : public Storage {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     if (ec) return ErrnoStatus("delete " + dir, ec.value());
+    return OkStatus();
+  }
+
+  Status DeletePartial(std::string_view id, std::string_view name) override {
+    VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
+    VPCFLOW_RETURN_IF_ERROR(ValidatePartialName(name));
+    const std::string path = PartialsDir(id) + "/" + std::string(name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("delete " + path, errno);
     return OkStatus();
   }
 

@@ -21,8 +21,8 @@
 #include <stop_token>
 #include <string>
 
-#include "api/job_tracker.hpp"
 #include "jobs/job_plan.hpp"
+#include "service/job_tracker.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
 #include "vpcflow/logger.hpp"

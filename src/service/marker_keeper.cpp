@@ -140,10 +140,8 @@ int MarkerKeeper::Recover() {
       continue;
     }
     if (!d.marker->Mark(job.id, job.window).ok()) continue;  // another instance won, or failed
-    d.tracker->Queued(job.id);
     if (Status st = d.queuer->Queue(job); !st.ok()) {
       // Left to this process's silent marker: it goes stale again and is retried.
-      d.tracker->Forget(job.id);
       d.logger->Log(LogLevel::kWarn, "dependency-failure",
                     {{"dependency", "queuer"}, {"reason", st.ToString()}, {"id", job.id}});
       continue;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <thread>
 
+#include "service/tracking_queuer.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/gate.hpp"
 #include "testing/matchers.hpp"
@@ -59,7 +60,7 @@ struct Instance {
             std::move(store)),
         keeper({.marker = &marker,
                 .storage = storage,
-                .queuer = &queuer,
+                .queuer = &tracked,
                 .tracker = &tracker,
                 .logger = &logger,
                 .stats = &stats,
@@ -68,6 +69,7 @@ struct Instance {
   MemoryMarker marker;
   MemoryQueuer queuer;
   JobTracker tracker;
+  TrackingQueuer tracked{&queuer, &tracker};  // what the keeper queues, the tracker holds
   MemoryLogger logger;
   MemoryStats stats;
   MarkerKeeper keeper;
@@ -128,7 +130,7 @@ TEST_F(MarkerKeeperTest, RefreshesTheMarkersOfManyJobsAtOnce) {
   GatedRefreshMarker slow(&us_.marker, &gate);
   MarkerKeeper keeper({.marker = &slow,
                        .storage = &storage_,
-                       .queuer = &us_.queuer,
+                       .queuer = &us_.tracked,
                        .tracker = &us_.tracker,
                        .logger = &us_.logger,
                        .stats = &us_.stats,

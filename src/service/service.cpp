@@ -13,16 +13,17 @@
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
-#include "api/job_tracker.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "modules/queuer/nats_queuer.hpp"
 #include "modules/queuer/worker_pool.hpp"
 #include "nats/kv_job_state_store.hpp"
 #include "service/job_runner.hpp"
+#include "service/job_tracker.hpp"
 #include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
 #include "service/sharded_job.hpp"
+#include "service/tracking_queuer.hpp"
 
 namespace vpcflow {
 namespace {
@@ -97,6 +98,9 @@ class ServiceImpl {
   Status Ready();
 
   JobTracker tracker_;
+  // What the API and the keeper queue goes through it, so tracker_ holds it (after tracker_ and
+  // queuer_, which it uses).
+  std::unique_ptr<TrackingQueuer> tracked_queuer_;
   std::string spill_dir_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<MarkerKeeper> keeper_;
@@ -248,6 +252,7 @@ Status ServiceImpl::Start() {
   }
 
   if (job_states_) tracker_.SetStore(job_states_.get());
+  tracked_queuer_ = std::make_unique<TrackingQueuer>(queuer_.get(), &tracker_);
   JobRunnerDeps runner_deps{.source = source_.get(),
                             .storage = storage_.get(),
                             .marker = marker_.get(),
@@ -298,10 +303,10 @@ Status ServiceImpl::Start() {
   api_ = ApiContext{
       .storage = storage_.get(),
       .marker = marker_.get(),
-      .queuer = queuer_.get(),
+      .queuer = tracked_queuer_.get(),
       .logger = logger_.get(),
       .stats = stats_.get(),
-      .tracker = &tracker_,
+      .job_states = tracker_.store(),
       .pool = pool_.get(),
       .ready = [this] { return Ready(); },
       .max_window_seconds = config_.max_window_seconds,
@@ -355,7 +360,7 @@ Status ServiceImpl::Start() {
   keeper_ = std::make_unique<MarkerKeeper>(
       MarkerKeeperDeps{.marker = marker_.get(),
                        .storage = storage_.get(),
-                       .queuer = queuer_.get(),
+                       .queuer = tracked_queuer_.get(),
                        .tracker = &tracker_,
                        .logger = logger_.get(),
                        .stats = stats_.get(),

@@ -424,7 +424,7 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
               .name = "run_job",
               .dispatch = Dispatch::kAsync,
               .access = Access::kWorker,
-              .async_handler = [ctx](const ApiRequest& r, ApiResponder respond) {
+              .async_handler = [ctx](const ApiRequest& r, const ApiResponder& respond) {
                 RunJob(*ctx, r, respond);
               }});
   router.Add({.method = "GET",

@@ -23,8 +23,8 @@ void MarkerKeeper::Start() {
   // Two threads: queuing a recovered job may block (an HTTP bus retries for seconds), and
   // the heartbeats must not wait for it.
   heartbeats_ =
-      std::jthread([this](std::stop_token stop) { Every(stop, [this] { Heartbeats(); }); });
-  recovery_ = std::jthread([this](std::stop_token stop) {
+      std::jthread([this](const std::stop_token& stop) { Every(stop, [this] { Heartbeats(); }); });
+  recovery_ = std::jthread([this](const std::stop_token& stop) {
     Every(stop, [this] {
       if (Recovering()) Recover();
     });
@@ -32,7 +32,7 @@ void MarkerKeeper::Start() {
 }
 
 template <typename Round>
-void MarkerKeeper::Every(std::stop_token stop, Round round) {
+void MarkerKeeper::Every(const std::stop_token& stop, Round round) {
   std::mutex mu;
   std::condition_variable_any wake;
   std::unique_lock lock(mu);

@@ -88,7 +88,7 @@ class MarkerKeeper {
   bool Recovering();
   // Runs `round` now and then every interval until `stop`.
   template <typename Round>
-  void Every(std::stop_token stop, Round round);
+  void Every(const std::stop_token& stop, Round round);
 
   const MarkerKeeperDeps deps_;
   std::mutex mu_;

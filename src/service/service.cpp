@@ -287,11 +287,11 @@ Status ServiceImpl::Start() {
                        .max_window_seconds = config_.max_window_seconds});
   }
   pool_->SetHandler(
-      [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
+      [this](const Job& job, const std::stop_token& stop) { return runner_->Run(job, stop); });
   if (!default_queuer_) {
     // A queuer that delivers jobs itself (a user's consumer of a broker) runs them in the pool
     // too, waiting for each: the pool's bound holds for every job of the process.
-    queuer_->SetHandler([this](const Job& job, std::stop_token) {
+    queuer_->SetHandler([this](const Job& job, const std::stop_token&) {
       auto result = std::make_shared<std::promise<Status>>();
       std::future<Status> done = result->get_future();
       Status submitted = pool_->Submit(job, [result](const Status& st) { result->set_value(st); });
@@ -436,7 +436,10 @@ Status ServiceImpl::Run(bool handle_signals) {
   }
   if (waiter.joinable()) {
     done = true;
-    pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait when no signal came
+    // Wakes sigwait when no signal came: SIGTERM is blocked in every thread, so it cannot end
+    // the process; only the waiter's sigwait takes it.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
+    pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
   }
   if (handle_signals) {

@@ -97,7 +97,7 @@ class WorkerPool {
   };
 
   Status Add(const Job& job, Done done, bool behind_running);
-  void Work(std::stop_token stop);
+  void Work(const std::stop_token& stop);
   void PublishLocked();
 
   const int workers_count_;

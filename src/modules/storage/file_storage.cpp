@@ -54,7 +54,7 @@ Status Storage::DeletePartials(std::string_view) {
 
 namespace {
 
-constexpr size_t kWriteBufferBytes = 256 * 1024;
+constexpr size_t kWriteBufferBytes = size_t{256} * 1024;
 
 class FileReader final : public ObjectReader {
  public:

@@ -224,6 +224,12 @@ Status ServiceImpl::OpenNats() {
 
 Status ServiceImpl::Ready() {
   if (draining_) return UnavailableError("shutting down");
+  // The local answers first: a full queue is 503 without a round trip to the stores (each
+  // Ready of an S3 store is a HEAD of its bucket).
+  if (const WorkerPoolLoad load = pool_->Load(); load.full()) {
+    return UnavailableError("the job queue is full (" + std::to_string(load.running) +
+                            " jobs running, " + std::to_string(load.waiting) + " waiting)");
+  }
   if (nats_) {
     if (Status st = nats_->Ready(); !st.ok()) return st;
   }
@@ -231,10 +237,6 @@ Status ServiceImpl::Ready() {
     return st.WithContext("storage " + storage_->Describe());
   if (Status st = marker_->Ready(); !st.ok())
     return st.WithContext("marker " + marker_->Describe());
-  if (const WorkerPoolLoad load = pool_->Load(); load.full()) {
-    return UnavailableError("the job queue is full (" + std::to_string(load.running) +
-                            " jobs running, " + std::to_string(load.waiting) + " waiting)");
-  }
   return OkStatus();
 }
 

@@ -88,6 +88,14 @@ void MarkerKeeper::Heartbeat(const std::string& id, JobPhase phase) {
   Status st = d.marker->Refresh(id);
   if (st.ok()) return;
   const bool lost = IsNotFound(st) || st.code() == StatusCode::kFailedPrecondition;
+  if (lost) {
+    // `phase` is from the start of the round. A job that ended since (its runner removed the
+    // marker, and a new POST may have marked the window again) or started (its runner claimed
+    // the marker) lost its marker to its own runner, not to a takeover: the next round judges
+    // what is held then.
+    const std::optional<TrackedJob> now = d.tracker->Get(id);
+    if (!now || now->phase != phase) return;
+  }
   if (lost && phase == JobPhase::kQueued) {
     // Handed to a bus and claimed by a worker elsewhere, or finished there.
     d.tracker->Forget(id);

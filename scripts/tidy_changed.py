@@ -24,10 +24,11 @@ import subprocess
 import sys
 import tempfile
 
-# The commit of main the changed lines are counted from (main when this check was added, with
-# the partial digests of issue 10 merged). A branch made before it is compared with their merge
+# The commit of main the changed lines are counted from (moved to main of issue 13's house
+# work: from the first base, the changes of main since made the check outlast its 15 minutes on
+# the shared machine). A branch made before it is compared with their merge
 # base, so it is linted on its own changes only.
-BASE = "5fd74f0"
+BASE = "432c673"
 
 SKIP = 77
 LINTED = re.compile(r"^(src|apps|include)/.*\.(cpp|hpp)$")

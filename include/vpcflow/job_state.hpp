@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "vpcflow/digest.hpp"
+#include "vpcflow/digest_summary.hpp"
 #include "vpcflow/status.hpp"
 
 namespace vpcflow {

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 
@@ -17,26 +18,26 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Pair;
 
-std::string WriteFile(const ScratchDir& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir.Sub(name)) << text;
+std::string WriteIn(const ScratchDir& dir, const std::string& name, const std::string& text) {
+  WriteFile(dir.Sub(name), text);
   return dir.Sub(name);
 }
 
 TEST(ReadTokenFileTest, SkipsBlankLinesAndCommentsAndTrims) {
   ScratchDir dir;
   const std::string path =
-      WriteFile(dir, "tokens", "# the bus\n  alpha-1  \n\n\t# old: retired\nbeta_2\r\n");
+      WriteIn(dir, "tokens", "# the bus\n  alpha-1  \n\n\t# old: retired\nbeta_2\r\n");
   EXPECT_THAT(ReadTokenFile(path), IsOkAndHolds(ElementsAre("alpha-1", "beta_2")));
 }
 
 TEST(ReadTokenFileTest, RefusesEmptyUnreadableAndMalformedFilesWithoutShowingTokens) {
   ScratchDir dir;
-  EXPECT_THAT(ReadTokenFile(WriteFile(dir, "empty", "# nothing\n\n")),
+  EXPECT_THAT(ReadTokenFile(WriteIn(dir, "empty", "# nothing\n\n")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("holds no token")));
   EXPECT_THAT(ReadTokenFile(dir.Sub("missing")), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(ReadTokenFile(dir.path()), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(
-      ReadTokenFile(WriteFile(dir, "spaced", "ok\nsecret part\n")),
+      ReadTokenFile(WriteIn(dir, "spaced", "ok\nsecret part\n")),
       StatusIs(StatusCode::kInvalidArgument, AllOf(HasSubstr("line 2"), Not(HasSubstr("secret")))));
 }
 

@@ -128,11 +128,9 @@ ApiResponse PostDigest(ApiContext& ctx, const ApiRequest& request) {
     CountOutcome(ctx, kStat, "error");
     return DependencyFailure(ctx, "storage", after.status());
   }
-  ctx.tracker->Queued(job.id);
   // AlreadyExists: this process has the job waiting already (the in-process queue runs a job
   // asked for while one of its id runs once that one ended), or runs it for the bus: it goes on.
   if (Status st = ctx.queuer->Queue(job); !st.ok() && !IsAlreadyExists(st)) {
-    ctx.tracker->Forget(job.id);
     release();
     if (st.code() == StatusCode::kResourceExhausted) {
       CountOutcome(ctx, kStat, "queue_full");
@@ -274,9 +272,10 @@ ApiResponse GetStatus(ApiContext& ctx, const ApiRequest& request) {
   Result<MarkInfo> mark = ctx.marker->State(facts.id);
   if (!mark.ok()) return DependencyFailure(ctx, "marker", mark.status());
   facts.mark = std::move(mark).value();
-  facts.tracked = ctx.tracker->Get(facts.id);
   if (!facts.stored && facts.mark.state == MarkState::kInProgress) {
-    facts.shared = ctx.tracker->Shared(facts.id);
+    // Best effort: a store that cannot be read costs /status its detail, not its answer.
+    Result<JobState> shared = ctx.job_states->Get(facts.id);
+    if (shared.ok()) facts.shared = std::move(shared).value();
   }
   return JsonResponse(200, DigestStatusJson(facts));
 }
@@ -334,8 +333,6 @@ std::string_view DigestStateName(const DigestStatusFacts& facts) {
   if (facts.stored) return "done";
   switch (facts.mark.state) {
     case MarkState::kInProgress:
-      if (facts.tracked) return facts.tracked->phase == JobPhase::kQueued ? "queued" : "running";
-      // A holder elsewhere: running when its marker or the shared state says so.
       if (facts.mark.phase == MarkPhase::kRunning ||
           (facts.shared && facts.shared->phase == JobPhase::kRunning)) {
         return "running";
@@ -361,8 +358,8 @@ std::string DigestStatusJson(const DigestStatusFacts& facts) {
   out["progress"] = nullptr;
   out["shards"] = nullptr;
   out["holders"] = nullptr;
-  if (state == "running" && (facts.tracked || facts.shared)) {
-    const DigestProgress& p = facts.tracked ? facts.tracked->progress : facts.shared->progress;
+  if (state == "running" && facts.shared) {
+    const DigestProgress& p = facts.shared->progress;
     out["progress"] = {{"objects_done", p.objects_done},
                        {"objects_total", p.objects_total},
                        {"bytes_done", p.bytes_done},
@@ -427,7 +424,7 @@ void AddApiRoutes(Router& router, ApiContext* ctx) {
               .name = "run_job",
               .dispatch = Dispatch::kAsync,
               .access = Access::kWorker,
-              .async_handler = [ctx](const ApiRequest& r, ApiResponder respond) {
+              .async_handler = [ctx](const ApiRequest& r, const ApiResponder& respond) {
                 RunJob(*ctx, r, respond);
               }});
   router.Add({.method = "GET",

@@ -10,12 +10,12 @@
 #include <optional>
 #include <string>
 
-#include "api/job_tracker.hpp"
 #include "api/message.hpp"
 #include "api/router.hpp"
 #include "modules/queuer/worker_pool.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
+#include "vpcflow/job_state.hpp"
 #include "vpcflow/logger.hpp"
 #include "vpcflow/marker.hpp"
 #include "vpcflow/queuer.hpp"
@@ -38,7 +38,9 @@ struct ApiContext {
   Queuer* queuer = nullptr;
   Logger* logger = nullptr;
   Stats* stats = nullptr;
-  JobTracker* tracker = nullptr;
+  /// The shared state of live jobs (JobStateStore), whichever process holds them: /status reads
+  /// it. The service's JobTracker writes it (the queuer the API is given tracks what it queues).
+  JobStateStore* job_states = nullptr;
   /// Runs the jobs of `POST /{topic}/{event}` (the worker entry of the bus): the process's one
   /// bounded pool, shared with the in-process queue.
   WorkerPool* pool = nullptr;
@@ -86,22 +88,20 @@ ApiResponse DependencyFailure(const ApiContext& ctx, std::string_view dependency
 struct DigestStatusFacts {
   std::string id;
   Window window;
-  bool stored = false;                ///< Storage::Exists
-  std::string manifest;               ///< the manifest JSON when stored ("" if unreadable)
-  MarkInfo mark;                      ///< Marker::State
-  std::optional<TrackedJob> tracked;  ///< this process's view
-  std::optional<JobState> shared;     ///< the shared job state (JobTracker::Shared)
+  bool stored = false;             ///< Storage::Exists
+  std::string manifest;            ///< the manifest JSON when stored ("" if unreadable)
+  MarkInfo mark;                   ///< Marker::State
+  std::optional<JobState> shared;  ///< the shared job state (JobStateStore::Get)
 };
 
-/// The state name of /status: "done" when stored; "running"/"queued" for a live marker (this
-/// process's view when it holds the job, else "running" when the marker or the shared state
-/// says so); "failed" for a failure
-/// record; "unknown" otherwise (nothing, or a stale marker: its holder died or went silent).
+/// The state name of /status: "done" when stored; for a live marker "running" when the marker or
+/// the shared state says so, else "queued"; "failed" for a failure record; "unknown" otherwise
+/// (nothing, or a stale marker: its holder died or went silent).
 std::string_view DigestStateName(const DigestStatusFacts& facts);
 
 /// The /status JSON: {"id","start","stop","state","progress","shards","holders","provisional",
 /// "counts","error"} where provisional is the manifest's flag when done (else null), and, while
-/// running, progress is this process's view or the shared one (else null), shards {"done","total"}
+/// running, progress is the shared one (else null), shards {"done","total"}
 /// is the shared count of a job split into shards (else null), holders {task: worker} says which
 /// worker holds which task (else null); counts is the manifest's summary when done (else null), and
 /// error is the failure record's text when failed (else null).

@@ -82,7 +82,7 @@ class ApiTest : public ::testing::Test {
     ctx_.queuer = &queuer_;
     ctx_.logger = &logger_;
     ctx_.stats = &stats_;
-    ctx_.tracker = &tracker_;
+    ctx_.job_states = states_.get();
     pool_.SetHandler([this](const Job& job, std::stop_token) {
       std::lock_guard lock(mu_);
       run_jobs_.push_back(job);
@@ -122,7 +122,6 @@ class ApiTest : public ::testing::Test {
   MemoryLogger logger_;
   MemoryStats stats_;
   JobStateStorePtr states_ = NewMemoryJobStateStore();  // shared with "other processes"
-  JobTracker tracker_{states_.get()};
   ApiContext ctx_;
   Router router_;
   std::mutex mu_;  // the pool's worker writes these, the test reads them after the answer
@@ -140,8 +139,6 @@ TEST_F(ApiTest, PostMarksQueuesAndAnswers202) {
   EXPECT_EQ(State(), MarkState::kInProgress);
   ASSERT_THAT(queuer_.jobs(), SizeIs(1));
   EXPECT_EQ(queuer_.jobs()[0], (Job{.id = kId, .window = kCorpusWindow}));
-  ASSERT_TRUE(tracker_.Get(kId).has_value());
-  EXPECT_EQ(tracker_.Get(kId)->phase, JobPhase::kQueued);
   EXPECT_EQ(stats_.CounterTotal("digest_posts", {{"outcome", "queued"}}), 1);
 }
 
@@ -178,7 +175,6 @@ TEST_F(ApiTest, QueueFailureUnmarksAndAnswers503) {
   EXPECT_EQ(r.status, 503);
   EXPECT_THAT(Message(r), HasSubstr("bus down"));
   EXPECT_EQ(State(), MarkState::kAbsent);
-  EXPECT_FALSE(tracker_.Get(kId).has_value());
   ASSERT_THAT(logger_.Events("dependency-failure"), SizeIs(1));
   EXPECT_EQ(logger_.Events("dependency-failure")[0].Field("dependency"), "queuer");
   // The next POST may try again.
@@ -207,7 +203,6 @@ TEST_F(ApiTest, AFullQueueLeavesTheMarkerOfAnAcceptedJobWhoseHolderIsGone) {
   EXPECT_NE(info->state, MarkState::kAbsent);
   ASSERT_TRUE(info->window.has_value());
   EXPECT_EQ(DigestId(*info->window), kId);
-  EXPECT_FALSE(tracker_.Get(kId).has_value());
   EXPECT_EQ(logger_.Count("job-left-for-recovery"), 1u);
 }
 
@@ -345,7 +340,6 @@ TEST_F(ApiTest, AWorkerServesOnlyTheProbesAndMetrics) {
 
 TEST_F(ApiTest, StatusShowsTheSharedStateOfAJobAnotherProcessRuns) {
   ASSERT_EQ(Call("POST", "/" + kQuery).status, 202);
-  tracker_.Forget(kId);  // handed to a worker elsewhere
   ASSERT_OK(marker_.Claim(kId, kCorpusWindow));
   ASSERT_OK(states_
                 ->Update(kId,
@@ -553,16 +547,25 @@ TEST_F(ApiTest, StatusOfEveryState) {
 
   ASSERT_EQ(Call("POST", "/" + kQuery).status, 202);
   EXPECT_EQ(status().at("state").as_string(), "queued");
-  ASSERT_TRUE(tracker_.StartRunning(kId));
-  tracker_.Progress(kId,
-                    {.objects_done = 1, .objects_total = 4, .bytes_done = 10, .bytes_total = 40});
+  // The shared state (written by the JobTracker of the process that runs it) says.
+  ASSERT_OK(states_
+                ->Update(kId,
+                         [](JobState& s) {
+                           s.phase = JobPhase::kRunning;
+                           s.progress = {.objects_done = 1,
+                                         .objects_total = 4,
+                                         .bytes_done = 10,
+                                         .bytes_total = 40};
+                           return OkStatus();
+                         })
+                .status());
   json::object running = status();
   EXPECT_EQ(running.at("state").as_string(), "running");
   EXPECT_EQ(running.at("progress").at("objects_total").as_int64(), 4);
   EXPECT_EQ(running.at("progress").at("bytes_done").as_int64(), 10);
 
   // A live marker of another process: its phase says.
-  tracker_.Forget(kId);
+  ASSERT_OK(states_->Remove(kId));
   EXPECT_EQ(status().at("state").as_string(), "queued");
   ASSERT_OK(marker_.Claim(kId, kCorpusWindow));
   EXPECT_EQ(status().at("state").as_string(), "running");

@@ -118,7 +118,7 @@ class QueryApiTest : public ::testing::Test {
     ctx_.marker = &marker_;
     ctx_.logger = &logger_;
     ctx_.stats = &stats_;
-    ctx_.tracker = &tracker_;
+    ctx_.job_states = states_.get();
     AddApiRoutes(router_, &ctx_);
   }
 
@@ -150,7 +150,7 @@ class QueryApiTest : public ::testing::Test {
   MemoryMarker marker_;
   MemoryLogger logger_;
   MemoryStats stats_;
-  JobTracker tracker_;
+  JobStateStorePtr states_ = NewMemoryJobStateStore();
   ApiContext ctx_;
   Router router_;
 };

@@ -85,7 +85,11 @@ Result<Target> Resolve(const std::string& path) {
       return InvalidArgumentError("link \"" + current + "\" is too long");
     }
     link.resize(static_cast<size_t>(n));
-    current = link.starts_with('/') ? link : DirectoryOf(current) + "/" + link;
+    if (link.starts_with('/')) {
+      current = std::move(link);
+    } else {
+      current = DirectoryOf(current).append("/").append(link);
+    }
   }
   return InvalidArgumentError("\"" + path + "\": too many levels of symbolic links");
 }

@@ -15,7 +15,7 @@ namespace {
 
 // stdio buffer of a file sink, and the gzip sink's input and output chunks.
 constexpr size_t kFileBufferBytes = 1 << 20;
-constexpr size_t kGzipChunkBytes = 256 * 1024;
+constexpr size_t kGzipChunkBytes = size_t{256} * 1024;
 
 Status AfterClose() { return FailedPreconditionError("append to a closed sink"); }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/gzip_reader.hpp"
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 
@@ -22,13 +23,6 @@ using ::testing::HasSubstr;
 class ByteSinkTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(dir_.empty()); }
-
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
 
   // Decompresses with the system's gzip, the reference decoder.
   static std::string SystemGunzip(const std::string& path) {

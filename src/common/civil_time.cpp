@@ -26,8 +26,8 @@ int64_t DaysFromCivil(int year, int month, int day) {
 }
 
 int64_t ToUnixSeconds(const CivilTime& t) {
-  return DaysFromCivil(t.year, t.month, t.day) * kSecondsPerDay + t.hour * 3600 + t.minute * 60 +
-         t.second;
+  return DaysFromCivil(t.year, t.month, t.day) * kSecondsPerDay + int64_t{t.hour} * 3600 +
+         int64_t{t.minute} * 60 + t.second;
 }
 
 CivilTime FromUnixSeconds(int64_t unix_seconds) {

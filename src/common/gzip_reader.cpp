@@ -13,7 +13,7 @@ namespace vpcflow {
 namespace {
 
 // Compressed input is read from the object in chunks of this size, into one reused buffer.
-constexpr size_t kInputBufferBytes = 256 * 1024;
+constexpr size_t kInputBufferBytes = size_t{256} * 1024;
 
 const char* InflateErrorText(int code) {
   switch (code) {

@@ -60,7 +60,7 @@ const std::string& Compressed() {
 
 void BM_GzipTextStream(benchmark::State& state) {
   const std::string& gz = Compressed();
-  std::string out(256 * 1024, '\0');
+  std::string out(size_t{256} * 1024, '\0');
   for (auto _ : state) {
     StringReader reader(gz);
     auto stream = NewGzipTextStream(&reader);

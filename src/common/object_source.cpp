@@ -40,7 +40,7 @@ Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::
   if (opened.ok() || !IsUnimplemented(opened.status())) return opened;
   VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, source.Open(key));
   std::string bytes;
-  std::vector<char> buffer(256 * 1024);
+  std::vector<char> buffer(size_t{256} * 1024);
   for (;;) {
     VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
     if (n == 0) break;

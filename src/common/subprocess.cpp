@@ -95,9 +95,11 @@ Result<ProgramResult> RunProgram(const std::vector<std::string>& argv, std::stri
     }
   }
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -171,7 +173,7 @@ Result<ProgramResult> RunProgram(const std::vector<std::string>& argv, std::stri
                                       std::to_string(limits.timeout_ms) + " ms");
       break;
     }
-    const timespec pause = {0, 2 * 1000 * 1000};
+    const timespec pause = {0, 2L * 1000 * 1000};
     nanosleep(&pause, nullptr);
   }
   if (!failure.ok()) {

@@ -123,8 +123,7 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
       refs.push_back({0, offset, static_cast<uint32_t>(text.size() - offset - 1), &row});
     }
     SortLines(refs.data(), refs.data() + refs.size(), text.data(), 0);
-    for (size_t k = 0; k < refs.size(); ++k) {
-      const LineRef& ref = refs[k];
+    for (const LineRef& ref : refs) {
       if (!fn(*ref.row, std::string_view(text.data() + ref.offset, ref.length + 1))) return;
     }
     i = j;

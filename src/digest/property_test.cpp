@@ -21,6 +21,7 @@
 #include "testing/flow_log_builder.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_object_source.hpp"
+#include "testing/reader.hpp"
 #include "vpcflow/digest.hpp"
 
 namespace vpcflow {
@@ -161,19 +162,6 @@ void ReferenceObject(const std::string& text, const Window& w, Reference* ref) {
   }
 }
 
-std::string ReadAll(ObjectSource& source, const std::string& key) {
-  std::string out;
-  Result<ObjectReaderPtr> reader = source.Open(key);
-  if (!reader.ok()) return out;
-  char buf[65536];
-  for (;;) {
-    Result<size_t> n = (*reader)->Read(std::span<char>(buf, sizeof(buf)));
-    if (!n.ok() || *n == 0) break;
-    out.append(buf, *n);
-  }
-  return out;
-}
-
 // The file stamp (Unix seconds) of a flow-log text object's key and whether it is gzipped, read
 // naively: "<acct>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHmmZ>_<hash>.log[.gz]". False for
 // other keys.
@@ -205,7 +193,9 @@ Reference ReferenceDigest(ObjectSource& source, const Window& w) {
     int64_t stamp = 0;
     bool gz = false;
     if (!ParseName(o.key, &stamp, &gz) || stamp < begin || stamp >= end) continue;
-    std::string bytes = ReadAll(source, o.key);
+    Result<std::string> read = ReadObject(source, o.key);
+    if (!read.ok()) continue;
+    std::string bytes = *std::move(read);
     bool ok = true;
     if (gz) bytes = Gunzip(bytes, &ok);
     if (ok) ReferenceObject(bytes, w, &ref);

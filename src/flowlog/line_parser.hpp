@@ -7,7 +7,7 @@
 
 #include "flowlog/address.hpp"
 #include "flowlog/format.hpp"
-#include "vpcflow/digest.hpp"
+#include "vpcflow/digest_summary.hpp"
 
 namespace vpcflow {
 

@@ -29,7 +29,7 @@ std::vector<std::string> MakeLines(size_t n, bool ipv6) {
       std::snprintf(buf, sizeof(buf),
                     "2 123456789012 eni-0a1b2c3d4e5f%05u - - - - - - - %lld %lld - NODATA",
                     static_cast<unsigned>(r % 100000), static_cast<long long>(start),
-                    static_cast<long long>(start + 60));
+                    static_cast<long long>(start) + 60);
     } else if (ipv6) {
       std::snprintf(
           buf, sizeof(buf),

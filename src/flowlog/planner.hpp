@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "vpcflow/digest.hpp"
+#include "vpcflow/digest_summary.hpp"
 #include "vpcflow/object_source.hpp"
 #include "vpcflow/window.hpp"
 

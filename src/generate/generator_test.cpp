@@ -17,6 +17,7 @@
 #include "flowlog/line_parser.hpp"
 #include "flowlog/object_key.hpp"
 #include "generate/traffic_model.hpp"
+#include "testing/files.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
 #include "vpcflow/object_source.hpp"
@@ -51,10 +52,7 @@ class GeneratorTest : public ::testing::Test {
     std::map<std::string, std::string> tree;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
       if (!e.is_regular_file()) continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      tree[fs::relative(e.path(), dir).string()] = ss.str();
+      tree[fs::relative(e.path(), dir).string()] = ReadFile(e.path());
     }
     return tree;
   }

@@ -25,7 +25,7 @@ std::optional<int64_t> ParseRfc3339Millis(std::string_view text) {
   // ParseRfc3339 drops the fraction; it sits right after the seconds field "...T12:34:56".
   int64_t millis = 0;
   if (text.size() > 20 && text[19] == '.') {
-    int scale = 100;
+    int64_t scale = 100;
     for (size_t i = 20; i < text.size() && text[i] >= '0' && text[i] <= '9' && scale > 0; ++i) {
       millis += (text[i] - '0') * scale;
       scale /= 10;

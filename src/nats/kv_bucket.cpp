@@ -5,7 +5,7 @@
 namespace vpcflow {
 
 Result<std::unique_ptr<KvBucket>> KvBucket::Open(NatsConnection* connection,
-                                                 KvBucketOptions options) {
+                                                 const KvBucketOptions& options) {
   jsCtx* js = connection->jetstream();
   kvStore* kv = nullptr;
   natsStatus s = js_KeyValue(&kv, js, options.bucket.c_str());

@@ -34,7 +34,7 @@ class KvBucket {
   /// Binds the bucket, creating it (file storage) when missing. `connection` is not owned and
   /// must outlive the bucket. Errors as WorkQueue::Open.
   static Result<std::unique_ptr<KvBucket>> Open(NatsConnection* connection,
-                                                KvBucketOptions options);
+                                                const KvBucketOptions& options);
   ~KvBucket();
   KvBucket(const KvBucket&) = delete;
   KvBucket& operator=(const KvBucket&) = delete;

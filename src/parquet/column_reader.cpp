@@ -33,7 +33,8 @@ thread_local std::vector<std::unique_ptr<ColumnChunkReader::RunBuffers>> run_buf
 
 std::unique_ptr<ColumnChunkReader::RunBuffers> TakeRunBuffers() {
   if (run_buffer_pool.empty()) {
-    return std::unique_ptr<ColumnChunkReader::RunBuffers>(new ColumnChunkReader::RunBuffers);
+    // Default-initialized, as `new T` is: the buffers are written before they are read.
+    return std::make_unique_for_overwrite<ColumnChunkReader::RunBuffers>();
   }
   std::unique_ptr<ColumnChunkReader::RunBuffers> buffers = std::move(run_buffer_pool.back());
   run_buffer_pool.pop_back();

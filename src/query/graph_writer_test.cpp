@@ -13,6 +13,7 @@
 
 #include "query/query.hpp"
 #include "query/test_rows.hpp"
+#include "testing/files.hpp"
 
 namespace vpcflow {
 namespace {
@@ -53,14 +54,11 @@ Result<std::string> Graph(const std::vector<Rec>& recs, const QueryParams& param
 void ExpectGolden(const std::string& actual, const std::string& name) {
   const std::string path = std::string(VPCFLOW_QUERY_TESTDATA) + "/" + name;
   if (const char* update = std::getenv("VPCFLOW_UPDATE_GOLDEN"); update && *update == '1') {
-    std::ofstream(path, std::ios::binary) << actual;
+    WriteFile(path, actual);
     return;
   }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << path;
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "golden file " << name;
+  ASSERT_TRUE(std::filesystem::is_regular_file(path)) << "missing golden file " << path;
+  EXPECT_EQ(actual, ReadFile(path)) << "golden file " << name;
 }
 
 TEST(DotTest, MatchesTheGoldenFile) {

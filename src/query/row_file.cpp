@@ -259,33 +259,34 @@ class RowFileSource final : public RowSource {
 
   Status DecodeBlock(uint32_t count, uint64_t block, const std::function<bool(const RowView&)>& fn,
                      bool* go_on) {
-    const Status corrupt =
-        DataLossError("rows file: block " + std::to_string(block) + " is corrupt");
+    auto corrupt = [block] {
+      return DataLossError("rows file: block " + std::to_string(block) + " is corrupt");
+    };
     const char* begin = payload_.data();
     const char* end = begin + payload_.size();
     Cursor head(begin, end);
     uint64_t new_owners = 0;
-    if (!head.Varint(&new_owners) || new_owners > payload_.size()) return corrupt;
+    if (!head.Varint(&new_owners) || new_owners > payload_.size()) return corrupt();
     for (uint64_t i = 0; i < new_owners; ++i) {
       uint64_t len = 0;
       const char* account = nullptr;
       const char* interface = nullptr;
-      if (!head.Varint(&len) || !head.Bytes(len, &account)) return corrupt;
+      if (!head.Varint(&len) || !head.Bytes(len, &account)) return corrupt();
       const size_t account_len = len;
-      if (!head.Varint(&len) || !head.Bytes(len, &interface)) return corrupt;
+      if (!head.Varint(&len) || !head.Bytes(len, &interface)) return corrupt();
       owners_.emplace_back(std::string(account, account_len), std::string(interface, len));
     }
     const char* sizes = nullptr;
-    if (!head.Bytes(4 * kColumns, &sizes)) return corrupt;
+    if (!head.Bytes(4 * kColumns, &sizes)) return corrupt();
     std::array<Cursor, kColumns> col;
     const char* p = head.position();
     for (size_t c = 0; c < kColumns; ++c) {
       const uint32_t size = GetU32(sizes + 4 * c);
-      if (static_cast<size_t>(end - p) < size) return corrupt;
+      if (static_cast<size_t>(end - p) < size) return corrupt();
       col[c] = Cursor(p, p + size);
       p += size;
     }
-    if (p != end) return corrupt;
+    if (p != end) return corrupt();
 
     RowView row;
     FlowRecord& r = row.record;
@@ -295,29 +296,29 @@ class RowFileSource final : public RowSource {
       const char* bytes = nullptr;
       uint64_t owner = 0, start_delta = 0, duration = 0;
       if (!col[kFlags].Bytes(1, &flags) || (*flags & 3) == 3 || (*flags & 0xf0) != 0)
-        return corrupt;
-      if (!col[kOwner].Varint(&owner) || owner >= owners_.size()) return corrupt;
+        return corrupt();
+      if (!col[kOwner].Varint(&owner) || owner >= owners_.size()) return corrupt();
       r.action = static_cast<Action>(*flags & 3);
       r.account_id = owners_[owner].first;
       r.interface_id = owners_[owner].second;
       r.srcaddr = IpAddress{};
       r.srcaddr.v4 = (*flags & DigestKey::kSrcV4) != 0;
-      if (!col[kSrc].Bytes(r.srcaddr.v4 ? 4 : 16, &bytes)) return corrupt;
+      if (!col[kSrc].Bytes(r.srcaddr.v4 ? 4 : 16, &bytes)) return corrupt();
       std::memcpy(r.srcaddr.bytes.data(), bytes, r.srcaddr.v4 ? 4 : 16);
       r.dstaddr = IpAddress{};
       r.dstaddr.v4 = (*flags & DigestKey::kDstV4) != 0;
-      if (!col[kDst].Bytes(r.dstaddr.v4 ? 4 : 16, &bytes)) return corrupt;
+      if (!col[kDst].Bytes(r.dstaddr.v4 ? 4 : 16, &bytes)) return corrupt();
       std::memcpy(r.dstaddr.bytes.data(), bytes, r.dstaddr.v4 ? 4 : 16);
-      if (!col[kSrcPort].Bytes(2, &bytes)) return corrupt;
+      if (!col[kSrcPort].Bytes(2, &bytes)) return corrupt();
       r.srcport = GetU16(bytes);
-      if (!col[kDstPort].Bytes(2, &bytes)) return corrupt;
+      if (!col[kDstPort].Bytes(2, &bytes)) return corrupt();
       r.dstport = GetU16(bytes);
-      if (!col[kProto].Bytes(1, &bytes)) return corrupt;
+      if (!col[kProto].Bytes(1, &bytes)) return corrupt();
       r.protocol = static_cast<uint8_t>(*bytes);
       if (!col[kPackets].Varint(&r.packets) || !col[kBytes].Varint(&r.bytes) ||
           !col[kFlows].Varint(&row.flows) || !col[kStart].Varint(&start_delta) ||
           !col[kEnd].Varint(&duration)) {
-        return corrupt;
+        return corrupt();
       }
       r.start = static_cast<int64_t>(static_cast<uint64_t>(previous_start) +
                                      static_cast<uint64_t>(UnZigZag(start_delta)));
@@ -329,7 +330,7 @@ class RowFileSource final : public RowSource {
       }
     }
     for (const Cursor& c : col) {
-      if (!c.done()) return corrupt;
+      if (!c.done()) return corrupt();
     }
     return OkStatus();
   }

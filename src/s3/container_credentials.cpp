@@ -19,7 +19,7 @@ namespace {
 constexpr char kEcsAgent[] = "http://169.254.170.2";
 constexpr int64_t kContainerTimeoutMs = 2000;
 // The answer is a small JSON document; anything bigger is not one.
-constexpr size_t kMaxAnswerBytes = 64 * 1024;
+constexpr size_t kMaxAnswerBytes = size_t{64} * 1024;
 
 bool IsLoopbackOrAgent(std::string host) {
   if (host == "localhost") return true;

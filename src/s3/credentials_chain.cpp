@@ -143,7 +143,7 @@ std::string Join(const std::vector<std::string>& parts) {
 
 Result<CredentialsProviderPtr> NewDefaultCredentialsChain(const CredentialsSettings& settings,
                                                           std::shared_ptr<HttpClient> http,
-                                                          ClockPtr clock) {
+                                                          const ClockPtr& clock) {
   http = OrCurl(std::move(http));
   std::vector<std::string> tried;
 
@@ -152,11 +152,11 @@ Result<CredentialsProviderPtr> NewDefaultCredentialsChain(const CredentialsSetti
     return EnvironmentProvider(settings);
   }
   if (settings.access_key_id.empty() != settings.secret_access_key.empty()) {
-    tried.push_back(settings.access_key_id.empty()
-                        ? "environment (AWS_SECRET_ACCESS_KEY set without AWS_ACCESS_KEY_ID)"
-                        : "environment (AWS_ACCESS_KEY_ID set without AWS_SECRET_ACCESS_KEY)");
+    tried.emplace_back(settings.access_key_id.empty()
+                           ? "environment (AWS_SECRET_ACCESS_KEY set without AWS_ACCESS_KEY_ID)"
+                           : "environment (AWS_ACCESS_KEY_ID set without AWS_SECRET_ACCESS_KEY)");
   } else {
-    tried.push_back("environment (AWS_ACCESS_KEY_ID not set)");
+    tried.emplace_back("environment (AWS_ACCESS_KEY_ID not set)");
   }
 
   // (2) The profile of the shared files.
@@ -175,38 +175,37 @@ Result<CredentialsProviderPtr> NewDefaultCredentialsChain(const CredentialsSetti
       }
       return provider;
     }
-    tried.push_back(profile->source +
-                    " (no aws_access_key_id, role_arn or credential_process in it)");
-  } else if (!IsNotFound(profile.status())) {
-    return FailedPreconditionError("credentials: " + profile.status().message());
-  } else if (profile_name != kDefaultProfile) {
+    tried.emplace_back(profile->source +
+                       " (no aws_access_key_id, role_arn or credential_process in it)");
+  } else if (!IsNotFound(profile.status()) || profile_name != kDefaultProfile) {
+    // A file that cannot be read, or a profile asked for by name that is not there.
     return FailedPreconditionError("credentials: " + profile.status().message());
   } else {
-    tried.push_back("credentials file and config file (" + profile.status().message() + ")");
+    tried.emplace_back("credentials file and config file (" + profile.status().message() + ")");
   }
 
   // (3) Web identity, (4) container credentials, (5) the instance metadata service: asked once,
   // now.
   const auto yields = [&tried](const CredentialsProviderPtr& provider) {
     Result<AwsCredentials> got = provider->Get();
-    if (!got.ok()) tried.push_back(got.status().message());
+    if (!got.ok()) tried.emplace_back(got.status().message());
     return got.ok();
   };
   if (settings.web_identity_token_file.empty() || settings.role_arn.empty()) {
-    tried.push_back("web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not both set)");
+    tried.emplace_back("web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not both set)");
   } else if (CredentialsProviderPtr web = NewWebIdentityProvider(settings, http, clock);
              yields(web)) {
     return web;
   }
   if (!HasContainerCredentials(settings)) {
-    tried.push_back("container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set)");
+    tried.emplace_back("container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set)");
   } else {
     Result<CredentialsProviderPtr> container = NewContainerProvider(settings, http, clock);
     if (!container.ok()) return FailedPreconditionError(container.status().message());
     if (yields(*container)) return container;
   }
   if (!settings.use_iam) {
-    tried.push_back("imds (USE_IAM not set)");
+    tried.emplace_back("imds (USE_IAM not set)");
   } else if (CredentialsProviderPtr imds = NewImdsProvider(settings, http, clock); yields(imds)) {
     return imds;
   }

@@ -32,7 +32,7 @@ namespace vpcflow {
 /// `clock` null = SystemClock().
 Result<CredentialsProviderPtr> NewDefaultCredentialsChain(const CredentialsSettings& settings,
                                                           std::shared_ptr<HttpClient> http,
-                                                          ClockPtr clock);
+                                                          const ClockPtr& clock);
 
 /// A region and where it came from ("environment", "profile prod in <file>", "imds <url>",
 /// "default").

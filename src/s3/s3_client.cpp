@@ -121,8 +121,8 @@ std::string DescribeAnswer(int status, const S3ErrorBody& error) {
 // The likely cause of a 403, from S3's error code ("" when there is nothing useful to add).
 std::string LikelyCauseOf403(std::string_view code, std::string_view operation,
                              std::string_view bucket) {
-  const std::string permission = "the credentials lack permission for " + std::string(operation) +
-                                 " on bucket " + std::string(bucket);
+  std::string permission = "the credentials lack permission for " + std::string(operation) +
+                           " on bucket " + std::string(bucket);
   if (code == "SignatureDoesNotMatch") {
     return "the secret access key does not match the access key id";
   }
@@ -738,7 +738,7 @@ Status S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_vi
   const std::string body = XmlBody("CompleteMultipartUpload", [&](pugi::xml_node root) {
     for (size_t i = 0; i < etags.size(); ++i) {
       pugi::xml_node part = root.append_child("Part");
-      part.append_child("PartNumber").text().set(static_cast<unsigned long long>(i + 1));
+      part.append_child("PartNumber").text().set(static_cast<unsigned long long>(i) + 1);
       part.append_child("ETag").text().set(etags[i].c_str());
     }
   });

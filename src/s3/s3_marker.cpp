@@ -56,20 +56,26 @@ class S3Marker final : public Marker {
   Status Refresh(std::string_view id) override {
     VPCFLOW_RETURN_IF_ERROR(ValidateDigestId(id));
     const std::string key = MarkerKey(id);
-    VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
-    if (!current) return NotFoundError("no marker for " + std::string(id));
-    if (!HeldBy(current->mark, owner_)) {
-      return FailedPreconditionError("the marker of " + std::string(id) + " has another holder");
+    // A conditional write that lost to another one is judged again from what is there now:
+    // the marker this process's runner rewrote meanwhile (Claim) is refreshed, and the one it
+    // removed (the job ended; RGW answers 412, S3 404) is NotFound, not "another holder" (which
+    // made the keeper warn of a takeover that never happened: make soak).
+    for (int round = 0; round < kMarkRounds; ++round) {
+      VPCFLOW_ASSIGN_OR_RETURN(std::optional<Current> current, Read(key));
+      if (!current) return NotFoundError("no marker for " + std::string(id));
+      if (!HeldBy(current->mark, owner_)) {
+        return FailedPreconditionError("the marker of " + std::string(id) + " has another holder");
+      }
+      current->mark.written_unix_ms = options_.clock->NowUnixMillis();
+      current->mark.heartbeat_ms = options_.heartbeat_ms;
+      Status written = client_->PutObject(bucket_, key, EncodeMarkBody(current->mark),
+                                          {.if_match = atomic_ ? current->etag : ""});
+      if (written.code() != StatusCode::kFailedPrecondition &&
+          written.code() != StatusCode::kNotFound) {
+        return written.WithContext("refresh " + Named(id));
+      }
     }
-    current->mark.written_unix_ms = options_.clock->NowUnixMillis();
-    current->mark.heartbeat_ms = options_.heartbeat_ms;
-    Status written = client_->PutObject(bucket_, key, EncodeMarkBody(current->mark),
-                                        {.if_match = atomic_ ? current->etag : ""});
-    if (written.code() == StatusCode::kFailedPrecondition) {
-      return FailedPreconditionError("the marker of " + std::string(id) +
-                                     " was replaced or removed");
-    }
-    return written.WithContext("refresh " + Named(id));
+    return UnavailableError("refresh " + Named(id) + ": the marker kept changing; try again");
   }
 
   Status Unmark(std::string_view id) override {

@@ -139,10 +139,11 @@ CredentialsProviderPtr NewWebIdentityProvider(const CredentialsSettings& setting
   return NewCachingProvider(what, std::move(fetch), std::move(clock), settings.refresh_margin_ms);
 }
 
-CredentialsProviderPtr NewAssumeRoleProvider(CredentialsProviderPtr base, std::string role_arn,
+CredentialsProviderPtr NewAssumeRoleProvider(const CredentialsProviderPtr& base,
+                                             std::string role_arn,
                                              const CredentialsSettings& settings,
                                              std::shared_ptr<HttpClient> http, ClockPtr clock,
-                                             AssumeRoleOptions options) {
+                                             const AssumeRoleOptions& options) {
   if (!clock) clock = SystemClock();
   const std::string what = "sts AssumeRole " + role_arn + " (base: " + base->Describe() + ")";
   CredentialsFetch fetch =

@@ -29,9 +29,10 @@ struct AssumeRoleOptions {
 /// STS AssumeRole of `role_arn`, the request signed with `base`'s credentials (service "sts",
 /// settings.region, else us-east-1) and asking for an hour. Describe(): "sts AssumeRole <arn>
 /// (base: <base's description>)". A failure of `base` is returned with that context.
-CredentialsProviderPtr NewAssumeRoleProvider(CredentialsProviderPtr base, std::string role_arn,
+CredentialsProviderPtr NewAssumeRoleProvider(const CredentialsProviderPtr& base,
+                                             std::string role_arn,
                                              const CredentialsSettings& settings,
                                              std::shared_ptr<HttpClient> http, ClockPtr clock,
-                                             AssumeRoleOptions options = {});
+                                             const AssumeRoleOptions& options = {});
 
 }  // namespace vpcflow

@@ -175,13 +175,13 @@ bool IsIpLiteral(const std::string& s) {
 
 // The ranges of the numeric settings: wide enough for any real deployment, narrow enough that
 // no arithmetic on them (deadlines, TTLs, buffers) can overflow.
-constexpr int64_t kDay = 24 * 3600;
+constexpr int64_t kDay = int64_t{24} * 3600;
 constexpr int64_t kMaxPrefetchBytes = int64_t{64} << 30;
 constexpr int64_t kMinProgressTimeoutMs = 1000;
 constexpr int64_t kMaxProgressTimeoutMs = 7 * kDay * 1000;
-constexpr int64_t kMaxGraceMs = 3600 * 1000;
+constexpr int64_t kMaxGraceMs = int64_t{3600} * 1000;
 constexpr int64_t kMinRequestTimeoutMs = 100;
-constexpr int64_t kMaxRequestTimeoutMs = 3600 * 1000;
+constexpr int64_t kMaxRequestTimeoutMs = int64_t{3600} * 1000;
 constexpr int64_t kMaxHeaderBytes = 1 << 20;
 constexpr int64_t kMaxBodyBytes = 16 << 20;
 constexpr int64_t kMaxSettleSeconds = 30 * kDay;

@@ -75,7 +75,7 @@ std::string FailureJson(const Status& status, int64_t unix_ms) {
   return json::serialize(f);
 }
 
-Status JobRunner::Run(const Job& job, std::stop_token stop) {
+Status JobRunner::Run(const Job& job, const std::stop_token& stop) {
   const JobRunnerDeps& d = deps_;
   if (!d.tracker->StartRunning(job.id)) {
     // A bus redelivered a job this process is running (its first delivery timed out): the

@@ -21,8 +21,8 @@
 #include <stop_token>
 #include <string>
 
-#include "api/job_tracker.hpp"
 #include "jobs/job_plan.hpp"
+#include "service/job_tracker.hpp"
 #include "vpcflow/clock.hpp"
 #include "vpcflow/digest.hpp"
 #include "vpcflow/logger.hpp"
@@ -83,7 +83,7 @@ class JobRunner {
 
   /// Runs `job`. Returns OK when the digest is stored (now or before) or another live instance
   /// runs it, Cancelled when `stop` fired, or the failure (the source's or the store's error).
-  Status Run(const Job& job, std::stop_token stop);
+  Status Run(const Job& job, const std::stop_token& stop);
 
   /// Encodes and stores the digest of `run` (flowlog gzip, rows sidecar when the store keeps
   /// one, the manifest); sets the store and total timings (since `t0_ms`, monotonic) and

@@ -23,8 +23,8 @@ void MarkerKeeper::Start() {
   // Two threads: queuing a recovered job may block (an HTTP bus retries for seconds), and
   // the heartbeats must not wait for it.
   heartbeats_ =
-      std::jthread([this](std::stop_token stop) { Every(stop, [this] { Heartbeats(); }); });
-  recovery_ = std::jthread([this](std::stop_token stop) {
+      std::jthread([this](const std::stop_token& stop) { Every(stop, [this] { Heartbeats(); }); });
+  recovery_ = std::jthread([this](const std::stop_token& stop) {
     Every(stop, [this] {
       if (Recovering()) Recover();
     });
@@ -32,7 +32,7 @@ void MarkerKeeper::Start() {
 }
 
 template <typename Round>
-void MarkerKeeper::Every(std::stop_token stop, Round round) {
+void MarkerKeeper::Every(const std::stop_token& stop, Round round) {
   std::mutex mu;
   std::condition_variable_any wake;
   std::unique_lock lock(mu);
@@ -88,6 +88,14 @@ void MarkerKeeper::Heartbeat(const std::string& id, JobPhase phase) {
   Status st = d.marker->Refresh(id);
   if (st.ok()) return;
   const bool lost = IsNotFound(st) || st.code() == StatusCode::kFailedPrecondition;
+  if (lost) {
+    // `phase` is from the start of the round. A job that ended since (its runner removed the
+    // marker, and a new POST may have marked the window again) or started (its runner claimed
+    // the marker) lost its marker to its own runner, not to a takeover: the next round judges
+    // what is held then.
+    const std::optional<TrackedJob> now = d.tracker->Get(id);
+    if (!now || now->phase != phase) return;
+  }
   if (lost && phase == JobPhase::kQueued) {
     // Handed to a bus and claimed by a worker elsewhere, or finished there.
     d.tracker->Forget(id);
@@ -140,10 +148,8 @@ int MarkerKeeper::Recover() {
       continue;
     }
     if (!d.marker->Mark(job.id, job.window).ok()) continue;  // another instance won, or failed
-    d.tracker->Queued(job.id);
     if (Status st = d.queuer->Queue(job); !st.ok()) {
       // Left to this process's silent marker: it goes stale again and is retried.
-      d.tracker->Forget(job.id);
       d.logger->Log(LogLevel::kWarn, "dependency-failure",
                     {{"dependency", "queuer"}, {"reason", st.ToString()}, {"id", job.id}});
       continue;

@@ -29,7 +29,7 @@
 #include <string>
 #include <thread>
 
-#include "api/job_tracker.hpp"
+#include "service/job_tracker.hpp"
 #include "vpcflow/logger.hpp"
 #include "vpcflow/marker.hpp"
 #include "vpcflow/queuer.hpp"
@@ -54,6 +54,8 @@ MarkerOptions MarkerOptionsFor(const Config& config, ClockPtr clock);
 struct MarkerKeeperDeps {
   Marker* marker = nullptr;
   Storage* storage = nullptr;
+  /// Where recovered jobs are queued: the service's TrackingQueuer over `tracker`, so this
+  /// process holds (and heartbeats) what it queued.
   Queuer* queuer = nullptr;
   JobTracker* tracker = nullptr;
   Logger* logger = nullptr;
@@ -86,7 +88,7 @@ class MarkerKeeper {
   bool Recovering();
   // Runs `round` now and then every interval until `stop`.
   template <typename Round>
-  void Every(std::stop_token stop, Round round);
+  void Every(const std::stop_token& stop, Round round);
 
   const MarkerKeeperDeps deps_;
   std::mutex mu_;

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <thread>
 
+#include "service/tracking_queuer.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/gate.hpp"
 #include "testing/matchers.hpp"
@@ -59,7 +61,7 @@ struct Instance {
             std::move(store)),
         keeper({.marker = &marker,
                 .storage = storage,
-                .queuer = &queuer,
+                .queuer = &tracked,
                 .tracker = &tracker,
                 .logger = &logger,
                 .stats = &stats,
@@ -68,6 +70,7 @@ struct Instance {
   MemoryMarker marker;
   MemoryQueuer queuer;
   JobTracker tracker;
+  TrackingQueuer tracked{&queuer, &tracker};  // what the keeper queues, the tracker holds
   MemoryLogger logger;
   MemoryStats stats;
   MarkerKeeper keeper;
@@ -85,6 +88,17 @@ class MarkerKeeperTest : public ::testing::Test {
     Result<MarkInfo> info = us_.marker.State(job.id);
     EXPECT_OK(info.status());
     return info.ok() ? *info : MarkInfo{};
+  }
+
+  // A second keeper of `instance` whose marker calls go through `marker`.
+  std::unique_ptr<MarkerKeeper> KeeperOf(Instance& instance, Marker* marker) {
+    return std::make_unique<MarkerKeeper>(MarkerKeeperDeps{.marker = marker,
+                                                           .storage = &storage_,
+                                                           .queuer = &instance.tracked,
+                                                           .tracker = &instance.tracker,
+                                                           .logger = &instance.logger,
+                                                           .stats = &instance.stats,
+                                                           .interval_ms = kBeatMs});
   }
 
   std::shared_ptr<MemoryMarkerStore> store_ = std::make_shared<MemoryMarkerStore>();
@@ -126,20 +140,14 @@ TEST_F(MarkerKeeperTest, RefreshesTheMarkersOfManyJobsAtOnce) {
   // intervals and the markers of live jobs went stale (make soak, S3 under load).
   Gate gate;
   GatedRefreshMarker slow(&us_.marker, &gate);
-  MarkerKeeper keeper({.marker = &slow,
-                       .storage = &storage_,
-                       .queuer = &us_.queuer,
-                       .tracker = &us_.tracker,
-                       .logger = &us_.logger,
-                       .stats = &us_.stats,
-                       .interval_ms = kBeatMs});
+  std::unique_ptr<MarkerKeeper> keeper = KeeperOf(us_, &slow);
   constexpr int kJobs = 20;
   for (int hour = 0; hour < kJobs; ++hour) {
     ASSERT_OK(us_.marker.Mark(JobAt(hour).id, JobAt(hour).window));
     us_.tracker.Queued(JobAt(hour).id);
   }
   clock_->AdvanceMillis(3 * kBeatMs);
-  std::thread round([&] { keeper.RunOnce(); });
+  std::thread round([&] { keeper->RunOnce(); });
   EXPECT_TRUE(gate.WaitInside(static_cast<int>(kHeartbeatConcurrency)));
   gate.Open();
   round.join();
@@ -161,6 +169,51 @@ TEST_F(MarkerKeeperTest, ForgetsAQueuedJobThatAWorkerElsewhereClaimedOrFinished)
   EXPECT_FALSE(us_.tracker.Get(JobAt(0).id).has_value());
   EXPECT_FALSE(us_.tracker.Get(JobAt(1).id).has_value());
   EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+}
+
+// A marker whose Refresh is `refresh`: what happens between a round's look at the jobs this
+// process holds and its refresh of one of them.
+class RacingRefreshMarker final : public MarkerWrapper {
+ public:
+  RacingRefreshMarker(Marker* target, std::function<Status(std::string_view)> refresh)
+      : MarkerWrapper(target), refresh_(std::move(refresh)) {}
+  Status Refresh(std::string_view id) override { return refresh_(id); }
+
+ private:
+  std::function<Status(std::string_view)> refresh_;
+};
+
+TEST_F(MarkerKeeperTest, AJobThatEndsDuringTheRoundIsNotReportedTakenOver) {
+  // It ends while the round refreshes it, and a POST to another instance marks its window
+  // again: the marker has another holder, but nothing was taken over (make soak's warnings).
+  ASSERT_OK(us_.marker.Claim(JobAt(0).id, JobAt(0).window));
+  ASSERT_TRUE(us_.tracker.StartRunning(JobAt(0).id));
+  std::unique_ptr<MemoryMarker> other = MarkerOf(OnAnotherHost());
+  RacingRefreshMarker racing(&us_.marker, [&](std::string_view id) {
+    EXPECT_OK(us_.marker.Unmark(id));
+    us_.tracker.Forget(id);
+    EXPECT_OK(other->Mark(id, JobAt(0).window));
+    return us_.marker.Refresh(id);
+  });
+  EXPECT_EQ(KeeperOf(us_, &racing)->RunOnce(), 0);
+  EXPECT_EQ(us_.logger.Count("job-taken-over"), 0u);
+  EXPECT_EQ(InfoOf(JobAt(0)).owner, OnAnotherHost());
+}
+
+TEST_F(MarkerKeeperTest, AQueuedJobThatStartsDuringTheRoundIsStillHeld) {
+  // Its runner claims the marker while the round refreshes it; on S3 the refresh's conditional
+  // write then loses (412). Forgetting the job stopped the heartbeats of a running job.
+  ASSERT_OK(us_.marker.Mark(JobAt(0).id, JobAt(0).window));
+  us_.tracker.Queued(JobAt(0).id);
+  RacingRefreshMarker racing(&us_.marker, [&](std::string_view id) {
+    EXPECT_TRUE(us_.tracker.StartRunning(id));
+    EXPECT_OK(us_.marker.Claim(id, JobAt(0).window));
+    return FailedPreconditionError("the marker was replaced or removed");
+  });
+  EXPECT_EQ(KeeperOf(us_, &racing)->RunOnce(), 0);
+  ASSERT_TRUE(us_.tracker.Get(JobAt(0).id).has_value());
+  EXPECT_EQ(us_.tracker.Get(JobAt(0).id)->phase, JobPhase::kRunning);
+  EXPECT_EQ(us_.logger.Count("job-taken-over"), 0u);
 }
 
 TEST_F(MarkerKeeperTest, ARunningJobTakenOverIsReportedOneThatEndedIsNot) {

@@ -13,16 +13,17 @@
 
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
-#include "api/job_tracker.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "modules/queuer/nats_queuer.hpp"
 #include "modules/queuer/worker_pool.hpp"
 #include "nats/kv_job_state_store.hpp"
 #include "service/job_runner.hpp"
+#include "service/job_tracker.hpp"
 #include "service/marker_keeper.hpp"
 #include "service/s3_stores.hpp"
 #include "service/sharded_job.hpp"
+#include "service/tracking_queuer.hpp"
 
 namespace vpcflow {
 namespace {
@@ -97,6 +98,9 @@ class ServiceImpl {
   Status Ready();
 
   JobTracker tracker_;
+  // What the API and the keeper queue goes through it, so tracker_ holds it (after tracker_ and
+  // queuer_, which it uses).
+  std::unique_ptr<TrackingQueuer> tracked_queuer_;
   std::string spill_dir_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<MarkerKeeper> keeper_;
@@ -225,6 +229,12 @@ Status ServiceImpl::OpenNats() {
 
 Status ServiceImpl::Ready() {
   if (draining_) return UnavailableError("shutting down");
+  // The local answers first: a full queue is 503 without a round trip to the stores (each
+  // Ready of an S3 store is a HEAD of its bucket).
+  if (const WorkerPoolLoad load = pool_->Load(); load.full()) {
+    return UnavailableError("the job queue is full (" + std::to_string(load.running) +
+                            " jobs running, " + std::to_string(load.waiting) + " waiting)");
+  }
   if (nats_) {
     if (Status st = nats_->Ready(); !st.ok()) return st;
   }
@@ -232,10 +242,6 @@ Status ServiceImpl::Ready() {
     return st.WithContext("storage " + storage_->Describe());
   if (Status st = marker_->Ready(); !st.ok())
     return st.WithContext("marker " + marker_->Describe());
-  if (const WorkerPoolLoad load = pool_->Load(); load.full()) {
-    return UnavailableError("the job queue is full (" + std::to_string(load.running) +
-                            " jobs running, " + std::to_string(load.waiting) + " waiting)");
-  }
   return OkStatus();
 }
 
@@ -253,6 +259,7 @@ Status ServiceImpl::Start() {
   }
 
   if (job_states_) tracker_.SetStore(job_states_.get());
+  tracked_queuer_ = std::make_unique<TrackingQueuer>(queuer_.get(), &tracker_);
   JobRunnerDeps runner_deps{.source = source_.get(),
                             .storage = storage_.get(),
                             .marker = marker_.get(),
@@ -287,11 +294,11 @@ Status ServiceImpl::Start() {
                        .max_window_seconds = config_.max_window_seconds});
   }
   pool_->SetHandler(
-      [this](const Job& job, std::stop_token stop) { return runner_->Run(job, stop); });
+      [this](const Job& job, const std::stop_token& stop) { return runner_->Run(job, stop); });
   if (!default_queuer_) {
     // A queuer that delivers jobs itself (a user's consumer of a broker) runs them in the pool
     // too, waiting for each: the pool's bound holds for every job of the process.
-    queuer_->SetHandler([this](const Job& job, std::stop_token) {
+    queuer_->SetHandler([this](const Job& job, const std::stop_token&) {
       auto result = std::make_shared<std::promise<Status>>();
       std::future<Status> done = result->get_future();
       Status submitted = pool_->Submit(job, [result](const Status& st) { result->set_value(st); });
@@ -303,10 +310,10 @@ Status ServiceImpl::Start() {
   api_ = ApiContext{
       .storage = storage_.get(),
       .marker = marker_.get(),
-      .queuer = queuer_.get(),
+      .queuer = tracked_queuer_.get(),
       .logger = logger_.get(),
       .stats = stats_.get(),
-      .tracker = &tracker_,
+      .job_states = tracker_.store(),
       .pool = pool_.get(),
       .ready = [this] { return Ready(); },
       .max_window_seconds = config_.max_window_seconds,
@@ -360,7 +367,7 @@ Status ServiceImpl::Start() {
   keeper_ = std::make_unique<MarkerKeeper>(
       MarkerKeeperDeps{.marker = marker_.get(),
                        .storage = storage_.get(),
-                       .queuer = queuer_.get(),
+                       .queuer = tracked_queuer_.get(),
                        .tracker = &tracker_,
                        .logger = logger_.get(),
                        .stats = stats_.get(),
@@ -436,7 +443,10 @@ Status ServiceImpl::Run(bool handle_signals) {
   }
   if (waiter.joinable()) {
     done = true;
-    pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait when no signal came
+    // Wakes sigwait when no signal came: SIGTERM is blocked in every thread, so it cannot end
+    // the process; only the waiter's sigwait takes it.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
+    pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
   }
   if (handle_signals) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <future>
@@ -52,6 +53,21 @@ class ListGate : public ObjectSourceWrapper {
 
  private:
   ObjectSourcePtr owned_;
+};
+
+// A storage that counts its readiness checks (on S3 each is a HEAD of the bucket).
+class ReadyCountingStorage : public StorageWrapper {
+ public:
+  ReadyCountingStorage(StoragePtr owned, std::atomic<int>* readies)
+      : StorageWrapper(owned.get()), owned_(std::move(owned)), readies_(readies) {}
+  Status Ready() override {
+    ++*readies_;
+    return StorageWrapper::Ready();
+  }
+
+ private:
+  StoragePtr owned_;
+  std::atomic<int>* readies_;
 };
 
 // A storage whose digests are read slowly: every Read waits at `gate`.
@@ -299,7 +315,10 @@ TEST_F(ServiceTest, WorkerRouteJobsShareTheBoundedPool) {
   PutCorpus(*memory);
   auto gated = std::make_unique<ListGate>(std::move(memory));
   Gate* gate = &gated->gate;
-  Make(std::move(gated));
+  std::atomic<int> readies{0};
+  Make(std::move(gated), nullptr, nullptr, [&readies](StoragePtr storage) -> StoragePtr {
+    return std::make_unique<ReadyCountingStorage>(std::move(storage), &readies);
+  });
   ASSERT_OK(service_->Start());
   constexpr int kPosts = 6;  // more than 2 workers + 1 waiting
   std::mutex mu;
@@ -326,7 +345,9 @@ TEST_F(ServiceTest, WorkerRouteJobsShareTheBoundedPool) {
     }
   }
   ASSERT_TRUE(gate->WaitInside(2));
-  // The queue is full: /readyz says so, and a POST / is refused before anything is marked.
+  // The queue is full: /readyz says so, and a POST / is refused before anything is marked,
+  // both without asking the stores (a HEAD of each bucket on S3).
+  const int readies_before = readies.load();
   Result<HttpResponse> ready = Send("GET", "/readyz");
   ASSERT_OK(ready.status());
   EXPECT_EQ(ready->status, 503);
@@ -338,6 +359,7 @@ TEST_F(ServiceTest, WorkerRouteJobsShareTheBoundedPool) {
   EXPECT_EQ(post->status, 503);
   EXPECT_EQ(post->Header("retry-after"), "5");
   EXPECT_EQ(marker_->State(later.id)->state, MarkState::kAbsent);
+  EXPECT_EQ(readies.load(), readies_before);
   gate->Open();
   for (std::thread& t : posts) t.join();
   int done = 0;

@@ -20,8 +20,9 @@ MarkerOptions Completed(MarkerOptions options) {
 }  // namespace
 
 MemoryMarker::MemoryMarker(int64_t ttl_ms, ClockPtr clock)
-    : MemoryMarker(MarkerOptions{.ttl_ms = ttl_ms, .heartbeat_ms = ttl_ms, .clock = clock},
-                   nullptr) {}
+    : MemoryMarker(
+          MarkerOptions{.ttl_ms = ttl_ms, .heartbeat_ms = ttl_ms, .clock = std::move(clock)},
+          nullptr) {}
 
 MemoryMarker::MemoryMarker(MarkerOptions options, std::shared_ptr<MemoryMarkerStore> store)
     : options_(Completed(std::move(options))),

@@ -38,6 +38,7 @@ std::vector<Status> MemoryQueuer::RunPending() {
     handler = handler_;
   }
   std::vector<Status> statuses;
+  statuses.reserve(jobs.size());
   for (const Job& job : jobs) {
     statuses.push_back(handler ? handler(job, std::stop_token())
                                : FailedPreconditionError("no handler"));

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "testing/matchers.hpp"
+#include "testing/reader.hpp"
 #include "testing/scratch_dir.hpp"
 #include "vpcflow/object_source.hpp"
 
@@ -151,25 +152,19 @@ class ObjectSourceConformanceTest : public ::testing::TestWithParam<ObjectSource
     return all;
   }
 
-  /// Reads the whole object with reads of `chunk` bytes.
-  std::string ReadAll(std::string_view key, size_t chunk) {
+  /// Reads the whole object with reads of `chunk` bytes (ReadAll: no Read may return more).
+  std::string ReadWhole(std::string_view key, size_t chunk) {
     Result<ObjectReaderPtr> reader = source_->Open(key);
     EXPECT_THAT(reader, IsOk());
     if (!reader.ok()) return "<open failed>";
-    std::string out;
-    std::vector<char> buf(chunk);
-    for (;;) {
-      Result<size_t> n = (*reader)->Read(std::span<char>(buf));
-      EXPECT_THAT(n, IsOk());
-      if (!n.ok()) return "<read failed>";
-      if (*n == 0) break;
-      EXPECT_LE(*n, chunk);
-      out.append(buf.data(), *n);
-    }
+    Result<std::string> bytes = ReadAll(**reader, chunk);
+    EXPECT_THAT(bytes, IsOk());
+    if (!bytes.ok()) return "<read failed>";
     // The end stays the end.
+    std::vector<char> buf(chunk);
     Result<size_t> again = (*reader)->Read(std::span<char>(buf));
     EXPECT_THAT(again, IsOkAndHolds(0u));
-    return out;
+    return *std::move(bytes);
   }
 
   ScratchDir scratch_;
@@ -338,12 +333,12 @@ TEST_P(ObjectSourceConformanceTest, OpenReadsEveryObjectExactly) {
   ASSERT_NO_FATAL_FAILURE(LoadStandard());
   for (const TestObject& o : conformance_internal::StandardObjects()) {
     SCOPED_TRACE(o.key);
-    EXPECT_EQ(ReadAll(o.key, 1 << 20), o.bytes);
+    EXPECT_EQ(ReadWhole(o.key, 1 << 20), o.bytes);
     if (o.bytes.size() < 100000) {
-      EXPECT_EQ(ReadAll(o.key, 1), o.bytes);
+      EXPECT_EQ(ReadWhole(o.key, 1), o.bytes);
     }
-    EXPECT_EQ(ReadAll(o.key, 7), o.bytes);
-    EXPECT_EQ(ReadAll(o.key, 256 * 1024), o.bytes);
+    EXPECT_EQ(ReadWhole(o.key, 7), o.bytes);
+    EXPECT_EQ(ReadWhole(o.key, 256 * 1024), o.bytes);
     EXPECT_THAT(source().Size(o.key), IsOkAndHolds(o.bytes.size()));
   }
 }

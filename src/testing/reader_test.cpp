@@ -1,5 +1,6 @@
 #include "testing/reader.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -52,6 +53,18 @@ TEST(ReadAllTest, AChunkOfZeroReadsOneByteAtATime) {
   ScriptedReader reader("ab", OkStatus());
   EXPECT_THAT(ReadAll(reader, 0), IsOkAndHolds(std::string("ab")));
   EXPECT_EQ(reader.sizes(), (std::vector<size_t>{1, 1, 1}));
+}
+
+// Says it filled one byte more than the buffer it was given (a broken reader).
+class OverReportingReader final : public ObjectReader {
+ public:
+  Result<size_t> Read(std::span<char> out) override { return out.size() + 1; }
+};
+
+TEST(ReadAllTest, AReadClaimingMoreThanItsBufferIsInternal) {
+  OverReportingReader reader;
+  EXPECT_THAT(ReadAll(reader, 4),
+              StatusIs(StatusCode::kInternal, ::testing::HasSubstr("5 bytes for a buffer of 4")));
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ std::string UniqueBucketName(std::string_view stem) {
 
   char suffix[64];
   std::snprintf(suffix, sizeof(suffix), "-%ld-%llu-%06llx", static_cast<long>(::getpid()),
-                static_cast<unsigned long long>(counter.fetch_add(1) + 1),
+                static_cast<unsigned long long>(counter.fetch_add(1)) + 1,
                 static_cast<unsigned long long>(random() & 0xffffff));
   const size_t max_stem = 63 - std::char_traits<char>::length(suffix);
 

@@ -20,6 +20,7 @@
 
 #include "s3/credentials.hpp"
 #include "s3/s3_client.hpp"
+#include "testing/files.hpp"
 #include "testing/rgw_env.hpp"
 
 namespace vpcflow {
@@ -66,11 +67,8 @@ inline Status UploadDirectory(S3Client& client, const std::string& bucket, const
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (size_t i = next++; i < files.size(); i = next++) {
-        std::ifstream in(files[i], std::ios::binary);
-        std::stringstream bytes;
-        bytes << in.rdbuf();
         const std::string key = prefix + std::filesystem::relative(files[i], dir).generic_string();
-        Status st = client.PutObject(bucket, key, bytes.str());
+        Status st = client.PutObject(bucket, key, ReadFile(files[i]));
         if (!st.ok()) {
           std::lock_guard lock(mu);
           if (first_error.ok()) first_error = st;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "testing/matchers.hpp"
+#include "testing/reader.hpp"
 #include "testing/scratch_dir.hpp"
 #include "vpcflow/storage.hpp"
 
@@ -54,16 +55,6 @@ class StorageConformanceTest : public ::testing::TestWithParam<StorageFactory> {
       VPCFLOW_RETURN_IF_ERROR(upload->body().Append(std::string_view(digest).substr(i, 7919)));
     }
     return upload->Commit(manifest);
-  }
-
-  static Result<std::string> ReadAll(ObjectReader& reader) {
-    std::string out;
-    char buffer[4096];
-    for (;;) {
-      VPCFLOW_ASSIGN_OR_RETURN(size_t n, reader.Read(std::span<char>(buffer, sizeof(buffer))));
-      if (n == 0) return out;
-      out.append(buffer, n);
-    }
   }
 
   std::string GetDigest(const std::string& id) {

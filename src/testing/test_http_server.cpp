@@ -242,7 +242,9 @@ bool TestHttpServer::ServeOne(int fd, std::string& buffer) {
   }
   std::string response =
       "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(Reason(reply.status)) + "\r\n";
-  for (const auto& [name, value] : reply.headers) response += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : reply.headers) {
+    response.append(name).append(": ").append(value).append("\r\n");
+  }
   bool bodyless = reply.status == 204 || reply.status == 304 || reply.status < 200;
   if (!bodyless) response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   if (close_after) response += "Connection: close\r\n";
@@ -257,8 +259,10 @@ int RefusedLocalPort() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    address.sin_port = 0;  // port 0 refuses connections too
+  }
   ::close(fd);
   return ntohs(address.sin_port);
 }

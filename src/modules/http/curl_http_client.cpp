@@ -130,13 +130,17 @@ class CurlHttpClient final : public HttpClient {
     auto add_header = [&](const std::string& line) {
       curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
       if (appended != nullptr) {
-        headers.release();
+        // The list's head: the one `headers` holds, or a new one for an empty list.
+        (void)headers.release();
         headers.reset(appended);
       }
     };
     for (const auto& [name, value] : request.headers) {
       // "name;" is curl's spelling of a header with an empty value.
-      add_header(value.empty() ? name + ";" : name + ": " + value);
+      std::string line = name;
+      line += value.empty() ? ";" : ": ";
+      line += value;
+      add_header(line);
       has_content_type = has_content_type || EqualsIgnoreCase(name, "content-type");
     }
     add_header("Expect:");

@@ -36,8 +36,8 @@ INSTANTIATE_TEST_SUITE_P(Memory, MarkerConformanceTest,
 
 constexpr Window kWindow{1546300800, 1546304400};
 
-void WriteFile(const std::string& path, const std::string& text, int64_t mtime_ms) {
-  std::ofstream(path, std::ios::binary) << text;
+void WriteFileAt(const std::string& path, const std::string& text, int64_t mtime_ms) {
+  WriteFile(path, text);
   struct timespec times[2];
   times[0].tv_sec = mtime_ms / 1000;
   times[0].tv_nsec = (mtime_ms % 1000) * 1000000;
@@ -97,7 +97,7 @@ TEST_F(FileMarkerTest, WritesAJsonMarkerNamingWindowHolderAndHeartbeat) {
 
 TEST_F(FileMarkerTest, ReadsMarkersWrittenWithSecondsOnly) {
   std::string id = TestDigestId(1);
-  WriteFile(Path(id + "_in_progress"), "2019-01-01T00:00:00Z\n", 0);
+  WriteFileAt(Path(id + "_in_progress"), "2019-01-01T00:00:00Z\n", 0);
   Result<MarkInfo> info = marker_->State(id);
   ASSERT_OK(info);
   EXPECT_EQ(info->state, MarkState::kInProgress);
@@ -117,9 +117,9 @@ TEST_F(FileMarkerTest, ReadsMarkersWrittenWithSecondsOnly) {
 
 TEST_F(FileMarkerTest, FallsBackToTheModificationTimeForAnUnparsableBody) {
   std::string id = TestDigestId(2);
-  WriteFile(Path(id + "_in_progress"), "", clock_->NowUnixMillis() - 1000);
+  WriteFileAt(Path(id + "_in_progress"), "", clock_->NowUnixMillis() - 1000);
   EXPECT_THAT(marker_->Mark(id, kWindow), StatusIs(StatusCode::kAlreadyExists));
-  WriteFile(Path(id + "_in_progress"), "garbage", clock_->NowUnixMillis() - kTtlMs - 1);
+  WriteFileAt(Path(id + "_in_progress"), "garbage", clock_->NowUnixMillis() - kTtlMs - 1);
   Result<MarkInfo> info = marker_->State(id);
   ASSERT_OK(info);
   EXPECT_EQ(info->state, MarkState::kStale);

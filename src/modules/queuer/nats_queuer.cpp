@@ -30,7 +30,7 @@ class NatsQueuer final : public Queuer {
     if (started_ || options_.consumers <= 0) return;
     handler_ = std::move(handler);
     started_ = true;
-    heartbeat_ = std::jthread([this](std::stop_token stop) { Heartbeats(stop); });
+    heartbeat_ = std::jthread([this](const std::stop_token& stop) { Heartbeats(stop); });
     for (int i = 0; i < options_.consumers; ++i) {
       consumers_.emplace_back([this] { Consume(); });
     }
@@ -148,7 +148,7 @@ class NatsQueuer final : public Queuer {
     return options_.pool->RunTask(run);
   }
 
-  void Heartbeats(std::stop_token stop) {
+  void Heartbeats(const std::stop_token& stop) {
     std::unique_lock lock(mu_);
     while (!stop.stop_requested()) {
       wake_.wait_for(lock, stop, std::chrono::milliseconds(options_.heartbeat_ms),

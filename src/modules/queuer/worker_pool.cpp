@@ -16,7 +16,7 @@ WorkerPool::WorkerPool(WorkerPoolOptions options)
   }
   workers_.reserve(static_cast<size_t>(workers_count_));
   for (int i = 0; i < workers_count_; ++i) {
-    workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
+    workers_.emplace_back([this](const std::stop_token& stop) { Work(stop); });
   }
 }
 
@@ -116,7 +116,7 @@ std::string WorkerPool::Describe() const {
          " waiting at most";
 }
 
-void WorkerPool::Work(std::stop_token stop) {
+void WorkerPool::Work(const std::stop_token& stop) {
   std::unique_lock lock(mu_);
   for (;;) {
     // The first waiting task, or job whose id is not running.

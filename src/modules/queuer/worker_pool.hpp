@@ -110,7 +110,7 @@ class WorkerPool {
   };
 
   Status Add(Entry entry, bool behind_running);
-  void Work(std::stop_token stop);
+  void Work(const std::stop_token& stop);
   void PublishLocked();
 
   const int workers_count_;

@@ -20,8 +20,8 @@ namespace {
 
 // Reads smaller than this are served from an internal buffer so that the file is still read
 // in large chunks; larger reads go straight into the caller's buffer.
-constexpr size_t kDirectReadBytes = 64 * 1024;
-constexpr size_t kReadBufferBytes = 256 * 1024;
+constexpr size_t kDirectReadBytes = size_t{64} * 1024;
+constexpr size_t kReadBufferBytes = size_t{256} * 1024;
 
 // A path segment that can be part of a listed key: not empty, not hidden (which also excludes
 // "." and "..", so a key can never leave the root).

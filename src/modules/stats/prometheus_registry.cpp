@@ -72,7 +72,7 @@ void AppendSample(std::string& out, std::string_view name, std::string_view labe
 }  // namespace
 
 PrometheusRegistry::PrometheusRegistry(
-    std::string prefix, std::vector<std::pair<std::string, std::string>> constant_labels)
+    const std::string& prefix, std::vector<std::pair<std::string, std::string>> constant_labels)
     : prefix_(prefix.empty() ? "" : SanitizeName(prefix) + "_"),
       help_prefix_(prefix.empty() ? "" : prefix + "."),
       constant_labels_(std::move(constant_labels)) {}

@@ -27,7 +27,7 @@ std::vector<std::pair<std::string, std::string>> ParseStatTags(std::string_view 
 class PrometheusRegistry {
  public:
   /// `prefix` starts every name; `constant_labels` are added to every series.
-  PrometheusRegistry(std::string prefix,
+  PrometheusRegistry(const std::string& prefix,
                      std::vector<std::pair<std::string, std::string>> constant_labels);
 
   void Count(std::string_view name, int64_t delta, std::initializer_list<StatTag> tags);

@@ -57,7 +57,7 @@ Status Storage::DeletePartial(std::string_view, std::string_view) {
 
 namespace {
 
-constexpr size_t kWriteBufferBytes = 256 * 1024;
+constexpr size_t kWriteBufferBytes = size_t{256} * 1024;
 
 class FileReader final : public ObjectReader {
  public:

@@ -1,13 +1,15 @@
 #pragma once
-/// JobTracker: the jobs this process queued or runs, and the writer of their shared state.
+/// JobTracker: the jobs this process queued or runs, and the writer of their shared state. The
+/// service's (DESIGN.md, "Job state"): the job runner, the marker keeper and the queuer of this
+/// process (TrackingQueuer) write it; the API reads only the shared JobStateStore.
 ///
 /// Locally it knows which jobs this process holds (for the marker heartbeats and to tell a
 /// redelivery of a job it runs already) and their progress. Every change is also written to the
-/// JobStateStore (include/vpcflow/job_state.hpp) that /status reads, so a job run by another
-/// process (a worker on another machine) shows its phase, progress and holder too; progress is
-/// written there at most once a second per job. Writes to the store are best effort: a store
-/// that fails costs /status detail, never a job. The durable state lives in Storage and Marker.
-/// Thread-safe.
+/// JobStateStore (include/vpcflow/job_state.hpp) that /status reads, so a job run by any process
+/// (this one, or a worker on another machine) shows its phase, progress and holder there;
+/// progress is written at most once a second per job. Writes to the store are best effort: a
+/// store that fails costs /status detail, never a job. The durable state lives in Storage and
+/// Marker. Thread-safe.
 
 #include <cstdint>
 #include <map>
@@ -16,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "vpcflow/digest.hpp"
+#include "vpcflow/digest_summary.hpp"
 #include "vpcflow/job_state.hpp"
 
 namespace vpcflow {
@@ -53,8 +55,6 @@ class JobTracker {
 
   /// This process's view of a job it holds; nullopt when it holds none.
   std::optional<TrackedJob> Get(std::string_view id) const;
-  /// The shared state of a job, whoever holds it; nullopt when the store has none or fails.
-  std::optional<JobState> Shared(std::string_view id) const;
   /// Every tracked job's phase (the jobs this process holds).
   std::map<std::string, JobPhase> Phases() const;
   size_t queued() const;

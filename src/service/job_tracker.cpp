@@ -1,4 +1,4 @@
-#include "api/job_tracker.hpp"
+#include "service/job_tracker.hpp"
 
 #include <chrono>
 
@@ -106,12 +106,6 @@ std::optional<TrackedJob> JobTracker::Get(std::string_view id) const {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
   return it->second.job;
-}
-
-std::optional<JobState> JobTracker::Shared(std::string_view id) const {
-  Result<JobState> state = store_->Get(id);
-  if (!state.ok()) return std::nullopt;
-  return std::move(state).value();
 }
 
 std::map<std::string, JobPhase> JobTracker::Phases() const {

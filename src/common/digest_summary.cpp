@@ -1,14 +1,11 @@
+#include "vpcflow/digest_summary.hpp"
+
 #include <boost/json.hpp>
 #include <cstdio>
 #include <numeric>
 #include <string>
 
 #include "common/json_string.hpp"
-#include "vpcflow/digest.hpp"
-
-#ifndef VPCFLOW_VERSION
-#define VPCFLOW_VERSION "0.0.0"
-#endif
 
 namespace vpcflow {
 namespace {
@@ -49,28 +46,6 @@ std::string_view LineOutcomeName(LineOutcome outcome) {
   const auto i = static_cast<size_t>(outcome);
   return i < kLineOutcomeCount ? kOutcomeNames[i] : std::string_view("unknown");
 }
-
-Result<DigestFormat> ParseDigestFormat(std::string_view name) {
-  if (name == "flowlog") return DigestFormat::kFlowLog;
-  if (name == "ndjson") return DigestFormat::kNdjson;
-  if (name == "csv") return DigestFormat::kCsv;
-  return InvalidArgumentError("unknown digest format \"" + std::string(name) +
-                              "\" (expected flowlog, ndjson or csv)");
-}
-
-std::string_view DigestFormatName(DigestFormat format) {
-  switch (format) {
-    case DigestFormat::kFlowLog:
-      return "flowlog";
-    case DigestFormat::kNdjson:
-      return "ndjson";
-    case DigestFormat::kCsv:
-      return "csv";
-  }
-  return "unknown";
-}
-
-std::string_view Version() { return VPCFLOW_VERSION; }
 
 uint64_t DigestSummary::lines_total() const {
   return std::accumulate(lines.begin(), lines.end(), uint64_t{0});

@@ -1,3 +1,5 @@
+#include "vpcflow/digest_summary.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -6,7 +8,6 @@
 
 #include "common/json_parse.hpp"
 #include "testing/matchers.hpp"
-#include "vpcflow/digest.hpp"
 
 namespace vpcflow {
 namespace {
@@ -29,17 +30,6 @@ TEST(LineOutcomeNameTest, EveryOutcomeHasAUniqueSnakeCaseName) {
   EXPECT_EQ(LineOutcomeName(LineOutcome::kStatusSkipData), "status_skipdata");
   EXPECT_EQ(LineOutcomeName(LineOutcome::kOutsideWindow), "outside_window");
 }
-
-TEST(DigestFormatTest, ParsesAndNamesEveryFormat) {
-  for (DigestFormat f : {DigestFormat::kFlowLog, DigestFormat::kNdjson, DigestFormat::kCsv}) {
-    EXPECT_THAT(ParseDigestFormat(DigestFormatName(f)), IsOkAndHolds(f));
-  }
-  EXPECT_EQ(DigestFormatName(DigestFormat::kFlowLog), "flowlog");
-  EXPECT_THAT(ParseDigestFormat("json"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("json")));
-  EXPECT_THAT(ParseDigestFormat(""), StatusIs(StatusCode::kInvalidArgument));
-}
-
-TEST(VersionTest, IsTheProjectVersion) { EXPECT_EQ(Version(), "0.1.0"); }
 
 DigestSummary SampleSummary() {
   DigestSummary s;

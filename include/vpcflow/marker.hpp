@@ -64,7 +64,7 @@ const MarkOwner& ThisMarkOwner();
 inline constexpr int kStaleHeartbeats = 4;
 /// Heartbeat intervals read from markers are clamped to this (a garbled marker cannot live
 /// for years).
-inline constexpr int64_t kMaxHeartbeatMs = 24 * 3600 * 1000;
+inline constexpr int64_t kMaxHeartbeatMs = int64_t{24} * 3600 * 1000;
 
 struct MarkInfo {
   MarkState state = MarkState::kAbsent;

@@ -113,10 +113,10 @@ struct Config {
   std::string statsd_tags;                        ///< STATSD_TAGS "k:v,k:v"
   LogLevel log_level = LogLevel::kInfo;           ///< LOG_LEVEL
 
-  int64_t request_timeout_ms = 30000;   ///< HTTP_REQUEST_TIMEOUT (ms): read/write of a request
-  size_t max_header_bytes = 16 * 1024;  ///< HTTP_MAX_HEADER_BYTES
-  size_t max_body_bytes = 64 * 1024;    ///< HTTP_MAX_BODY_BYTES
-  int http_threads = 2;                 ///< HTTP_THREADS
+  int64_t request_timeout_ms = 30000;  ///< HTTP_REQUEST_TIMEOUT (ms): read/write of a request
+  size_t max_header_bytes = size_t{16} * 1024;  ///< HTTP_MAX_HEADER_BYTES
+  size_t max_body_bytes = size_t{64} * 1024;    ///< HTTP_MAX_BODY_BYTES
+  int http_threads = 2;                         ///< HTTP_THREADS
   /// Files of bearer tokens, one per line (DESIGN.md, "Authentication"); "" = none.
   std::string api_tokens_file;     ///< DIGEST_API_TOKENS_FILE: every route but /healthz, /readyz
   std::string worker_tokens_file;  ///< DIGEST_WORKER_TOKENS_FILE: the worker route alone

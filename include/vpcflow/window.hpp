@@ -12,7 +12,7 @@
 namespace vpcflow {
 
 /// The default longest window (DIGEST_MAX_WINDOW): 7 days.
-inline constexpr int64_t kDefaultMaxWindowSeconds = 7 * 24 * 3600;
+inline constexpr int64_t kDefaultMaxWindowSeconds = int64_t{7} * 24 * 3600;
 
 /// A digest window `[start, stop)` in Unix seconds, both multiples of 60.
 struct Window {
@@ -44,7 +44,7 @@ Result<Window> MakeWindow(int64_t start, int64_t stop,
 
 /// The default DIGEST_SETTLE: flow logs reach their bucket up to about 15 minutes after a
 /// record's end, so a window is complete 20 minutes after its stop.
-inline constexpr int64_t kDefaultSettleSeconds = 20 * 60;
+inline constexpr int64_t kDefaultSettleSeconds = int64_t{20} * 60;
 
 /// The syntax of DIGEST_MAX_WINDOW: whole seconds ("604800") or a duration of h/m/s parts
 /// ("168h", "1h30m", "90s"), positive and at most ten years. Returns InvalidArgument quoting

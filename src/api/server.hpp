@@ -47,10 +47,10 @@ struct ServerOptions {
   int port = 8080;                  ///< 0 = any free port (see HttpServer::port)
   int threads = 2;                  ///< I/O threads
   int64_t request_timeout_ms = 30000;
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 64 * 1024;
-  size_t max_target_bytes = 8 * 1024;  ///< the request target ("/path?query") at most
-  int max_blocking_requests = 256;     ///< blocking handlers at once; also the most threads
+  size_t max_header_bytes = size_t{16} * 1024;
+  size_t max_body_bytes = size_t{64} * 1024;
+  size_t max_target_bytes = size_t{8} * 1024;  ///< the request target ("/path?query") at most
+  int max_blocking_requests = 256;             ///< blocking handlers at once; also the most threads
   std::string tls_cert_file{};  ///< PEM certificate chain; with tls_key_file the port is HTTPS
   std::string tls_key_file{};   ///< PEM private key of that certificate
   const Authenticator* auth = nullptr;  ///< not owned; null = every route open

@@ -60,7 +60,7 @@ class CharBuffer {
 class ChunkWriter {
  public:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
-  static constexpr size_t kChunkCapacity = kChunkBytes + 64 * 1024;
+  static constexpr size_t kChunkCapacity = kChunkBytes + size_t{64} * 1024;
 
   explicit ChunkWriter(ByteSink& sink)
       : sink_(sink), buffer_(kChunkCapacity), in_flight_(kChunkCapacity) {}

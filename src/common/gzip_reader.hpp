@@ -50,8 +50,8 @@ Result<size_t> ReadFully(TextStream& stream, char* out, size_t size);
 /// and the rest of the line is dropped (they will then fail to parse and be counted).
 class LineReader {
  public:
-  explicit LineReader(TextStream* stream, size_t buffer_bytes = 256 * 1024,
-                      size_t max_line_bytes = 64 * 1024);
+  explicit LineReader(TextStream* stream, size_t buffer_bytes = size_t{256} * 1024,
+                      size_t max_line_bytes = size_t{64} * 1024);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;

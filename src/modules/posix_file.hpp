@@ -48,7 +48,7 @@ std::string UniqueTempPath(const std::string& dir, std::string_view stem);
 
 /// Temporary files of writers this host cannot judge (another host sharing the directory, or
 /// names of an older version) are removed once unmodified for this long.
-inline constexpr int64_t kForeignTempMaxAgeMs = 3600 * 1000;
+inline constexpr int64_t kForeignTempMaxAgeMs = int64_t{3600} * 1000;
 
 /// Removes the temporary files (UniqueTempPath names: hidden, ending ".tmp") in `dir` that no
 /// live process is writing: those whose writer was a process of this host that is gone, and

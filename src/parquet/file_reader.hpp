@@ -28,7 +28,7 @@
 namespace vpcflow::parquet {
 
 /// Bytes worth reading with the open, so that the footer needs no second request.
-inline constexpr uint64_t kFooterReadHint = 64 * 1024;
+inline constexpr uint64_t kFooterReadHint = uint64_t{64} * 1024;
 /// Chunks separated by less than this are read in one request (the gap is read and dropped).
 inline constexpr uint64_t kCoalesceGapBytes = 1 << 20;
 

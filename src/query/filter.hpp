@@ -41,7 +41,7 @@
 namespace vpcflow {
 
 /// Longest filter text accepted (bytes).
-inline constexpr size_t kMaxFilterBytes = 16 * 1024;
+inline constexpr size_t kMaxFilterBytes = size_t{16} * 1024;
 /// Deepest nesting of parentheses and `not` accepted.
 inline constexpr int kMaxFilterDepth = 64;
 

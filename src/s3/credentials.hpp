@@ -77,8 +77,8 @@ struct CredentialsSettings {
   /// AWS_REGION, else AWS_DEFAULT_REGION; "" = ResolveRegion (credentials_chain.hpp) finds it,
   /// and "us-east-1" where nothing names one.
   std::string region{};
-  std::string home{};                         ///< HOME (for the default files)
-  int64_t refresh_margin_ms = 5 * 60 * 1000;  ///< refresh this long before expiry
+  std::string home{};                                  ///< HOME (for the default files)
+  int64_t refresh_margin_ms = int64_t{5} * 60 * 1000;  ///< refresh this long before expiry
   /// Waits between the retries of STS, IMDS and container requests; null = ThreadSleeper().
   /// Tests record instead of waiting.
   Sleeper sleep{};

@@ -21,7 +21,7 @@ struct ProcessCredentialsOptions {
   std::string command{};      ///< the credential_process value
   std::string description{};  ///< "credential_process of profile p in <file>": Describe()
   /// A minute to run (an SSO helper may wait on a browser) and 64 KiB of output.
-  ProgramLimits limits{.timeout_ms = 60000, .max_output_bytes = 64 * 1024};
+  ProgramLimits limits{.timeout_ms = 60000, .max_output_bytes = size_t{64} * 1024};
 };
 
 /// The source. Get() returns FailedPrecondition when the program cannot be started, exits with

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/errno_status.hpp"
 #include "digest/row_format.hpp"
@@ -26,20 +29,71 @@ constexpr size_t kStopCheckRows = 1 << 16;
 // ---------------------------------------------------------------------------------------------
 // SpillDir
 
+namespace {
+
+std::string SpillBase(std::string_view base) {
+  if (!base.empty()) return std::string(base);
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+constexpr std::string_view kSpillPrefix = "vpcflow-spill-";
+
+}  // namespace
+
 Result<std::shared_ptr<SpillDir>> SpillDir::Create(std::string_view base) {
-  std::string dir(base);
-  if (dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  }
-  std::string pattern = dir + "/vpcflow-spill-XXXXXX";
+  const std::string dir = SpillBase(base);
+  SweepStaleSpillDirs(dir);
+  std::string pattern = dir + "/" + std::string(kSpillPrefix) + "XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     return ErrnoStatus("creating a spill directory in " + dir, errno);
   }
-  return std::shared_ptr<SpillDir>(new SpillDir(std::move(pattern)));
+  // The owner file is locked under a temporary name and then renamed, so a sweep never finds
+  // an owner file that is not locked yet.
+  const std::string locking = pattern + "/.owner-locking";
+  const std::string owner = pattern + "/" + std::string(kSpillOwnerFile);
+  const int fd = ::open(locking.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      ::rename(locking.c_str(), owner.c_str()) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    (void)RemoveSpillDirectory(pattern);
+    return ErrnoStatus("creating a spill directory in " + dir, err);
+  }
+  return std::shared_ptr<SpillDir>(new SpillDir(std::move(pattern), fd));
 }
 
-SpillDir::~SpillDir() { (void)RemoveSpillDirectory(path_); }
+SpillDir::~SpillDir() {
+  (void)RemoveSpillDirectory(path_);
+  ::close(owner_fd_);
+}
+
+size_t SweepStaleSpillDirs(std::string_view base) {
+  const std::string dir = SpillBase(base);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (!name.starts_with(kSpillPrefix)) continue;
+    // O_NOFOLLOW and O_DIRECTORY: a link or a plain file of that name is not ours to remove.
+    const int sub =
+        ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) continue;
+    const int fd =
+        ::openat(sub, std::string(kSpillOwnerFile).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    ::close(sub);
+    if (fd < 0) continue;  // no owner file: being created, or not ours
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) stale.emplace_back(dir + "/" + std::string(name));
+    ::close(fd);  // drops the lock taken just now
+  }
+  ::closedir(d);
+  size_t removed = 0;
+  for (const std::string& path : stale) {
+    if (RemoveSpillDirectory(path).ok()) ++removed;
+  }
+  return removed;
+}
 
 std::string SpillDir::NewFilePath() {
   return path_ + "/" + std::to_string(next_.fetch_add(1)) + ".run";

@@ -24,10 +24,17 @@ namespace vpcflow {
 
 /// A directory of its own (`<base>/vpcflow-spill-XXXXXX`, mode 0700) for one run's temporary
 /// files; destroying it removes every file in it and the directory. Thread-safe.
+///
+/// The directory holds an owner file (kSpillOwnerFile) on which the SpillDir keeps an exclusive
+/// flock(2) for its whole life. The kernel drops the lock when the process ends in any way, so
+/// a directory whose owner file can be locked by someone else was left by a killed process
+/// (SIGKILL, OOM kill, power loss): Create removes such directories of `base` first
+/// (SweepStaleSpillDirs).
 class SpillDir {
  public:
-  /// Creates the directory in `base` ("" = $TMPDIR, else /tmp). The error names `base`
-  /// (NotFound, PermissionDenied, Unavailable) when it cannot.
+  /// Creates the directory in `base` ("" = $TMPDIR, else /tmp), after removing the stale spill
+  /// directories of `base`. The error names `base` (NotFound, PermissionDenied, Unavailable)
+  /// when it cannot.
   static Result<std::shared_ptr<SpillDir>> Create(std::string_view base);
   ~SpillDir();
   SpillDir(const SpillDir&) = delete;
@@ -38,10 +45,21 @@ class SpillDir {
   std::string NewFilePath();
 
  private:
-  explicit SpillDir(std::string path) : path_(std::move(path)) {}
+  SpillDir(std::string path, int owner_fd) : path_(std::move(path)), owner_fd_(owner_fd) {}
   std::string path_;
+  int owner_fd_;  // holds the owner file's flock
   std::atomic<uint64_t> next_{0};
 };
+
+/// The owner file of a spill directory, locked by its living owner.
+inline constexpr std::string_view kSpillOwnerFile = ".owner";
+
+/// Removes every `vpcflow-spill-*` directory of `base` ("" = $TMPDIR, else /tmp) whose owner
+/// file exists and is not locked: its process is gone. Directories without an owner file (being
+/// created, or made by an older version that did not lock) and symbolic links are left alone.
+/// Returns how many were removed; failures to remove one are skipped (it is tried again on the
+/// next sweep). Thread-safe.
+size_t SweepStaleSpillDirs(std::string_view base);
 
 /// Removes `dir` and every file directly in it. OK when it does not exist.
 Status RemoveSpillDirectory(const std::string& dir);

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -266,6 +268,62 @@ TEST(SpillTest, MissingSpillDirectoryIsAClearError) {
   options.spill_dir = corpus.Sub("no/such/dir");
   EXPECT_THAT(RunDigest(**source, g.window, options),
               StatusIs(StatusCode::kNotFound, HasSubstr("no/such/dir")));
+}
+
+// A process killed while it spills leaves its directory; the next spill in the same base
+// removes it, and leaves alone what is alive or not ours.
+TEST(SpillTest, TheNextSpillRemovesTheDirectoryOfAKilledProcessOnly) {
+  ScratchDir base;
+  ASSERT_FALSE(base.path().empty());
+  // A child process makes a spill directory with a run file in it, says where, and is killed.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    Result<std::shared_ptr<SpillDir>> dir = SpillDir::Create(base.path());
+    if (!dir.ok()) ::_exit(2);
+    std::FILE* f = std::fopen((*dir)->NewFilePath().c_str(), "w");
+    if (f == nullptr || std::fputs("rows", f) < 0 || std::fclose(f) != 0) ::_exit(3);
+    const std::string& path = (*dir)->path();
+    if (::write(pipe_fds[1], path.data(), path.size()) != static_cast<ssize_t>(path.size())) {
+      ::_exit(4);
+    }
+    ::raise(SIGKILL);
+  }
+  ::close(pipe_fds[1]);
+  std::string killed_dir;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof(buffer))) > 0;)
+    killed_dir.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+  ASSERT_TRUE(std::filesystem::is_directory(killed_dir)) << killed_dir;
+
+  // Alive in this process; not ours (no owner file, as an older version's); a link.
+  Result<std::shared_ptr<SpillDir>> created = SpillDir::Create(base.path());
+  ASSERT_OK(created);
+  std::shared_ptr<SpillDir> alive = std::move(*created);
+  EXPECT_FALSE(std::filesystem::exists(killed_dir)) << "Create sweeps the killed one";
+  const std::string foreign = base.Sub("vpcflow-spill-older");
+  std::filesystem::create_directory(foreign);
+  const std::string target = base.Sub("elsewhere");
+  std::filesystem::create_directory(target);
+  std::filesystem::create_directory_symlink(target, base.Sub("vpcflow-spill-link"));
+
+  EXPECT_EQ(SweepStaleSpillDirs(base.path()), 0u);
+  EXPECT_TRUE(std::filesystem::is_directory(alive->path()));
+  EXPECT_TRUE(std::filesystem::is_directory(foreign));
+  EXPECT_TRUE(std::filesystem::is_symlink(base.Sub("vpcflow-spill-link")));
+  EXPECT_TRUE(std::filesystem::is_directory(target));
+
+  // Destroyed normally: nothing is left.
+  const std::string alive_path = alive->path();
+  alive.reset();
+  EXPECT_FALSE(std::filesystem::exists(alive_path));
 }
 
 }  // namespace

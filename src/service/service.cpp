@@ -15,6 +15,7 @@
 #include "api/handlers.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "digest/spill.hpp"
 #include "modules/queuer/nats_queuer.hpp"
 #include "modules/queuer/worker_pool.hpp"
 #include "nats/kv_job_state_store.hpp"
@@ -143,7 +144,12 @@ std::vector<std::string> ServiceImpl::CreateDefaults() {
   // Jobs spill their aggregation here when it reaches DIGEST_MEMORY_LIMIT (each in a private
   // directory of its own, removed when the job ends).
   spill_dir_ = DirOr(c.spill_dir, c.data_dir, "spill");
-  MakeDir(spill_dir_, "DIGEST_SPILL_DIR", &problems);
+  if (MakeDir(spill_dir_, "DIGEST_SPILL_DIR", &problems)) {
+    // What a process killed while spilling left (the next spill would remove it too).
+    if (const size_t stale = SweepStaleSpillDirs(spill_dir_); stale > 0) {
+      logger_->Log(LogLevel::kInfo, "stale-spill-removed", {{"directories", uint64_t{stale}}});
+    }
+  }
   if (!source_ && c.flowlogs_bucket.bucket.empty()) {
     const std::string dir = DirOr(c.flowlogs_dir, c.data_dir, "flowlogs");
     if (MakeDir(dir, "VPC_FLOW_LOGS_DIR", &problems)) {

@@ -5,13 +5,16 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "digest/spill.hpp"
 #include "service/marker_keeper.hpp"
 #include "testing/fake_clock.hpp"
+#include "testing/files.hpp"
 #include "testing/gate.hpp"
 #include "testing/gated_source.hpp"
 #include "testing/matchers.hpp"
@@ -188,6 +191,21 @@ class ServiceTest : public ::testing::Test {
   MemoryLogger* logger_ = nullptr;
   HttpClientPtr client_ = NewCurlHttpClient();
 };
+
+// A worker killed while spilling left its spill directory (its owner file no longer locked):
+// the next start removes it; one without an owner file is not ours and stays.
+TEST_F(ServiceTest, StartRemovesTheSpillDirectoryOfAKilledProcess) {
+  const std::string dead = scratch_.Sub("spill/vpcflow-spill-dead");
+  const std::string other = scratch_.Sub("spill/vpcflow-spill-other");
+  std::filesystem::create_directories(dead);
+  std::filesystem::create_directories(other);
+  WriteFile(dead + "/" + std::string(kSpillOwnerFile), "");
+  WriteFile(dead + "/0.run", "rows");
+  Make();
+  ASSERT_OK(service_->Start());
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::is_directory(other));
+}
 
 TEST_F(ServiceTest, PostThenGetServesTheDigest) {
   Make();

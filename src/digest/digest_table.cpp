@@ -8,20 +8,6 @@
 
 namespace vpcflow {
 
-DigestTable::RowStore::~RowStore() {
-  for (DigestEntry* block : blocks_) FreeHugePages(block, kHugePageBytes);
-}
-
-uint32_t DigestTable::RowStore::Push(const DigestEntry& e) {
-  if (size_ % kBlockRows == 0) {
-    void* block = AllocateHugePages(kHugePageBytes, /*advise_huge=*/!blocks_.empty());
-    if (block == nullptr) throw std::bad_alloc();
-    blocks_.push_back(static_cast<DigestEntry*>(block));
-  }
-  blocks_.back()[size_ % kBlockRows] = e;
-  return size_++;
-}
-
 DigestTable::DigestTable() : shards_(new Shard[kShardCount]) {}
 DigestTable::~DigestTable() = default;
 
@@ -81,7 +67,7 @@ void DigestTable::Merge(PartialDigest& partial) {
 }
 
 void DigestTable::RowIndex::Resize(size_t capacity) {
-  std::vector<uint64_t, HugePageAllocator<uint64_t>> old(capacity, 0);
+  Slots old(capacity, 0);
   old.swap(slots_);
   mask_ = capacity - 1;
   shift_ = 32 - std::countr_zero(capacity);
@@ -129,7 +115,7 @@ void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uin
       if (row != RowIndex::kNone) {
         shard.rows[row].value.Add(e.value);
       } else {
-        shard.index.Insert(hash32, shard.rows.Push(e));
+        shard.index.Insert(hash32, shard.rows.Push(e, arena_));
       }
     }
   }

@@ -1,8 +1,8 @@
 #pragma once
 /// DigestTable: the shared, sharded aggregate of a digest run, into which the per-object
-/// PartialDigests merge (DESIGN.md digest rules 6-7). Its parts, one file each: the key and value
-/// (digest_key.hpp), the owner interner (owner_interner.hpp), the per-object table
-/// (partial_digest.hpp) and the huge-page allocations (huge_pages.hpp).
+/// RecordBatches merge (DESIGN.md digest rules 6-7). Its parts, one file each: the key and value
+/// (digest_key.hpp), the owner interner (owner_interner.hpp), an object's records
+/// (record_batch.hpp), the rows (row_store.hpp) and the huge-page allocations (huge_pages.hpp).
 ///
 /// Memory is proportional to the number of distinct keys, and small per key: a row is 88 bytes
 /// (addresses in binary, the account and interface interned together as one 32-bit "owner"),
@@ -17,7 +17,7 @@
 /// from a library.
 ///
 /// Threading: DigestTable's InternOwner and Merge may be called from any thread; Finish once,
-/// after every merge; the read accessors only after Finish. A PartialDigest belongs to one thread.
+/// after every merge; the read accessors only after Finish. A RecordBatch belongs to one thread.
 
 #include <array>
 #include <atomic>
@@ -35,7 +35,7 @@
 #include "digest/digest_key.hpp"
 #include "digest/huge_pages.hpp"
 #include "digest/owner_interner.hpp"
-#include "digest/partial_digest.hpp"
+#include "digest/record_batch.hpp"
 #include "digest/row_store.hpp"
 #include "flowlog/line_parser.hpp"
 #include "vpcflow/status.hpp"
@@ -56,9 +56,9 @@ class DigestTable {
   /// The id of an (account-id, interface-id) pair. Thread-safe (one mutex).
   uint32_t InternOwner(std::string_view account, std::string_view interface);
 
-  /// Adds every entry of `partial` and clears it. Thread-safe: takes the owner lock once and
-  /// each shard's lock once.
-  void Merge(PartialDigest& partial);
+  /// Adds every record of `batch` (records of equal keys combine) and clears it. Thread-safe:
+  /// takes the owner lock once and each shard's lock once.
+  void Merge(RecordBatch& batch);
 
   /// An estimate of the memory the table holds (rows, indexes, owners), in bytes, counting only
   /// what was filled. Thread-safe; exact between merges.

@@ -2,7 +2,7 @@
 /// The reading half of RunDigest, shared with the shards of a job (src/jobs/run_shard): objects
 /// read on worker threads and aggregated into a table kept within DigestOptions::memory_limit
 /// (spilled as sorted runs to a private spill directory above half of it: the rest is for the
-/// workers' object tables, the spill's sort and the final order), then either the digest
+/// workers' record batches, the spill's sort and the final order), then either the digest
 /// (Finish) or the keyed partial of those objects (WritePartial).
 ///
 /// Threading: Merge is called by the reading workers at once; Finish or WritePartial once,
@@ -30,9 +30,9 @@ class Aggregation {
   Aggregation(const Aggregation&) = delete;
   Aggregation& operator=(const Aggregation&) = delete;
 
-  /// Adds the object's table (and clears it); spills when the table reaches half the limit.
+  /// Adds the object's records (and clears them); spills when the table reaches half the limit.
   /// The spill's error (the spill directory's: it cannot be made, or it is full).
-  [[nodiscard]] Status Merge(PartialDigest& partial);
+  [[nodiscard]] Status Merge(RecordBatch& batch);
   /// The digest of everything merged: in memory when nothing was spilled, else by the external
   /// merge and sort (MergeKeyedRuns). Call once.
   Result<Digest> Finish();

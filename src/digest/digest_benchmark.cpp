@@ -40,7 +40,7 @@ std::vector<FlowRecord> MakeRecords(size_t count, size_t keys, std::vector<Rec>&
   return records;
 }
 
-// Aggregation as the engine does it: records into a partial, merged every `per_object` records.
+// Aggregation as the engine does it: records into a batch, merged every `per_object` records.
 void BM_Aggregate(benchmark::State& state) {
   const size_t keys = static_cast<size_t>(state.range(0));
   constexpr size_t kRecords = 1 << 21;
@@ -49,7 +49,7 @@ void BM_Aggregate(benchmark::State& state) {
   const std::vector<FlowRecord> records = MakeRecords(kRecords, keys, storage);
   for (auto _ : state) {
     DigestTable table;
-    PartialDigest partial;
+    RecordBatch partial;
     for (size_t i = 0; i < records.size(); ++i) {
       partial.Add(records[i]);
       if ((i + 1) % kPerObject == 0) table.Merge(partial);

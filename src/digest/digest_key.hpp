@@ -4,6 +4,8 @@
 /// Trivially copyable values; thread-safe.
 
 #include <array>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -63,14 +65,26 @@ inline DigestKey MakeDigestKey(const FlowRecord& record, uint32_t owner) {
   return key;
 }
 
-/// A fast, well-mixed 64-bit hash of the key's bytes.
-inline uint64_t HashDigestKey(const DigestKey& key) {
+/// The hash of the key's bytes but its owner's: a record's key is hashed once, while its owner
+/// is still an id local to its object, and FinishKeyHash adds the global owner at merge.
+inline uint64_t HashKeyBody(const DigestKey& key) {
+  static_assert(offsetof(DigestKey, owner) == 32 && std::endian::native == std::endian::little);
   uint64_t w[6];
   std::memcpy(w, &key, sizeof(w));
-  const uint64_t h = MixWords(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
-                     MixWords(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
-                     MixWords(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
-  return MixWords(h, 0xbf58476d1ce4e5b9ULL);
+  w[4] &= ~uint64_t{0xffffffff};  // the owner: the low half of the fifth word
+  return MixWords(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
+         MixWords(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
+         MixWords(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
+}
+
+/// HashDigestKey of a key of body hash `body` (HashKeyBody) and owner `owner`.
+inline uint64_t FinishKeyHash(uint64_t body, uint32_t owner) {
+  return MixWords(body ^ owner, 0xbf58476d1ce4e5b9ULL);
+}
+
+/// A fast, well-mixed 64-bit hash of the key's bytes.
+inline uint64_t HashDigestKey(const DigestKey& key) {
+  return FinishKeyHash(HashKeyBody(key), key.owner);
 }
 
 /// The aggregate of one key.

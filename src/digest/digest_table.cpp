@@ -8,20 +8,6 @@
 
 namespace vpcflow {
 
-DigestTable::RowStore::~RowStore() {
-  for (DigestEntry* block : blocks_) FreeHugePages(block, kHugePageBytes);
-}
-
-uint32_t DigestTable::RowStore::Push(const DigestEntry& e) {
-  if (size_ % kBlockRows == 0) {
-    void* block = AllocateHugePages(kHugePageBytes, /*advise_huge=*/!blocks_.empty());
-    if (block == nullptr) throw std::bad_alloc();
-    blocks_.push_back(static_cast<DigestEntry*>(block));
-  }
-  blocks_.back()[size_ % kBlockRows] = e;
-  return size_++;
-}
-
 DigestTable::DigestTable() : shards_(new Shard[kShardCount]) {}
 DigestTable::~DigestTable() = default;
 
@@ -30,17 +16,17 @@ uint32_t DigestTable::InternOwner(std::string_view account, std::string_view int
   return owners_.Intern(account, interface, HashOwner(account, interface));
 }
 
-void DigestTable::Merge(PartialDigest& partial) {
-  auto& entries = partial.entries_;
-  auto& hashes = partial.hashes_;
+void DigestTable::Merge(RecordBatch& batch) {
+  auto& entries = batch.entries_;
+  auto& hashes = batch.hashes_;
   if (entries.empty()) {
-    partial.Clear();
+    batch.Clear();
     return;
   }
   // Local owner ids -> global ones: one lock for the whole object, the global slots loaded
   // first in a tight loop (independent loads overlap; see MergeShard).
-  OwnerInterner& local = partial.owners_;
-  auto& local_owners = partial.merge_owners_;
+  OwnerInterner& local = batch.owners_;
+  auto& local_owners = batch.merge_owners_;
   local_owners.clear();
   for (uint32_t id = 0; id < local.end_id(); id = local.next_id(id)) {
     local_owners.emplace_back(id, HashOwner(local.account(id), local.interface(id)));
@@ -58,14 +44,15 @@ void DigestTable::Merge(PartialDigest& partial) {
     owner_bytes_ = owner_bytes;
   }
   for (size_t i = 0; i < entries.size(); ++i) {
-    entries[i].key.owner = local.extra(entries[i].key.owner);
-    hashes[i] = HashDigestKey(entries[i].key);
+    const uint32_t owner = local.extra(entries[i].key.owner);
+    entries[i].key.owner = owner;
+    hashes[i] = FinishKeyHash(hashes[i], owner);
   }
   // Group the entries by shard (a counting sort) so each shard is locked once.
   std::array<uint32_t, kShardCount + 1> starts{};
   for (uint64_t h : hashes) ++starts[(h >> (64 - kShardBits)) + 1];
   for (size_t s = 0; s < kShardCount; ++s) starts[s + 1] += starts[s];
-  auto& order = partial.merge_order_;
+  auto& order = batch.merge_order_;
   order.resize(entries.size());
   {
     std::array<uint32_t, kShardCount> next;
@@ -77,11 +64,11 @@ void DigestTable::Merge(PartialDigest& partial) {
     MergeShard(shards_[s], entries.data(), hashes.data(), order.data() + starts[s],
                starts[s + 1] - starts[s]);
   }
-  partial.Clear();
+  batch.Clear();
 }
 
 void DigestTable::RowIndex::Resize(size_t capacity) {
-  std::vector<uint64_t, HugePageAllocator<uint64_t>> old(capacity, 0);
+  Slots old(capacity, 0);
   old.swap(slots_);
   mask_ = capacity - 1;
   shift_ = 32 - std::countr_zero(capacity);
@@ -94,7 +81,9 @@ void DigestTable::RowIndex::Resize(size_t capacity) {
 // slot of every entry of the batch is loaded, then every entry is looked up by its 32 hash bits
 // alone (no row is read), then every candidate row is loaded, each in a tight loop of
 // independent loads that the core overlaps, and only then are the entries added. Lookups ahead stay
-// valid: the entries of one partial are distinct keys and the shard is locked.
+// valid (the shard is locked, rows never move) but for a key added earlier in the same batch (an
+// object may hold a key many times): an entry found absent is looked up again once the batch has
+// added a row.
 void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                              const uint32_t* order, size_t count) {
   constexpr size_t kBatch = 32;
@@ -118,18 +107,21 @@ void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uin
       }
     }
     asm volatile("" : : "r"(touched));  // keep the loads
+    bool added = false;
     for (size_t k = 0; k < m; ++k) {
       const DigestEntry& e = entries[order[base + k]];
       const auto hash32 = static_cast<uint32_t>(hashes[order[base + k]]);
       uint32_t row = candidate[k];
-      if (row != RowIndex::kNone && !(shard.rows[row].key == e.key)) {
-        // Another key with the same 32 hash bits: look the key up properly.
+      if (row == RowIndex::kNone ? added : !(shard.rows[row].key == e.key)) {
+        // Another key with the same 32 hash bits, or maybe a key this batch added: look the key
+        // up properly.
         row = shard.index.Find(hash32, [&](uint32_t r) { return shard.rows[r].key == e.key; });
       }
       if (row != RowIndex::kNone) {
         shard.rows[row].value.Add(e.value);
       } else {
-        shard.index.Insert(hash32, shard.rows.Push(e));
+        shard.index.Insert(hash32, shard.rows.Push(e, arena_));
+        added = true;
       }
     }
   }

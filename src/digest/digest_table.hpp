@@ -1,15 +1,15 @@
 #pragma once
 /// DigestTable: the shared, sharded aggregate of a digest run, into which the per-object
-/// PartialDigests merge (DESIGN.md digest rules 6-7). Its parts, one file each: the key and value
-/// (digest_key.hpp), the owner interner (owner_interner.hpp), the per-object table
-/// (partial_digest.hpp) and the huge-page allocations (huge_pages.hpp).
+/// RecordBatches merge (DESIGN.md digest rules 6-7). Its parts, one file each: the key and value
+/// (digest_key.hpp), the owner interner (owner_interner.hpp), an object's records
+/// (record_batch.hpp), the rows (row_store.hpp) and the huge-page allocations (huge_pages.hpp).
 ///
 /// Memory is proportional to the number of distinct keys, and small per key: a row is 88 bytes
 /// (addresses in binary, the account and interface interned together as one 32-bit "owner"),
-/// stored densely in 2 MiB blocks, plus one or two 8-byte slots of an open-addressing index. The
-/// shared table has kShardCount shards with a mutex each, so workers merge into it concurrently
-/// and a growing index never copies more than one shard. About 140 bytes per key at the peak
-/// (Finish's sort included; `make bench`: 1.55 M keys in 216 MB).
+/// stored densely in blocks that never move (row_store.hpp), plus one or two 8-byte slots of an
+/// open-addressing index. The shared table has kShardCount shards with a mutex each, so workers
+/// merge into it concurrently and a growing index never copies more than one shard. About 140 bytes
+/// per key at the peak (Finish's sort included; `make bench`: 1.55 M keys in 216 MB).
 ///
 /// The tables are mostly cache misses (hundreds of MB read at random), so they use huge pages
 /// where the kernel grants them and look keys up in batches of independent loads (see
@@ -17,7 +17,7 @@
 /// from a library.
 ///
 /// Threading: DigestTable's InternOwner and Merge may be called from any thread; Finish once,
-/// after every merge; the read accessors only after Finish. A PartialDigest belongs to one thread.
+/// after every merge; the read accessors only after Finish. A RecordBatch belongs to one thread.
 
 #include <array>
 #include <atomic>
@@ -35,7 +35,8 @@
 #include "digest/digest_key.hpp"
 #include "digest/huge_pages.hpp"
 #include "digest/owner_interner.hpp"
-#include "digest/partial_digest.hpp"
+#include "digest/record_batch.hpp"
+#include "digest/row_store.hpp"
 #include "flowlog/line_parser.hpp"
 #include "vpcflow/status.hpp"
 
@@ -55,9 +56,9 @@ class DigestTable {
   /// The id of an (account-id, interface-id) pair. Thread-safe (one mutex).
   uint32_t InternOwner(std::string_view account, std::string_view interface);
 
-  /// Adds every entry of `partial` and clears it. Thread-safe: takes the owner lock once and
-  /// each shard's lock once.
-  void Merge(PartialDigest& partial);
+  /// Adds every record of `batch` (records of equal keys combine) and clears it. Thread-safe:
+  /// takes the owner lock once and each shard's lock once.
+  void Merge(RecordBatch& batch);
 
   /// An estimate of the memory the table holds (rows, indexes, owners), in bytes, counting only
   /// what was filled. Thread-safe; exact between merges.
@@ -84,27 +85,6 @@ class DigestTable {
   std::string_view interface_id(uint32_t owner) const { return owners_.interface(owner); }
 
  private:
-  // Rows in blocks of 2 MiB that never move, so an index slot names a row by a 32-bit number.
-  // The first block of a shard uses small pages (a small digest stays small).
-  class RowStore {
-   public:
-    static constexpr uint32_t kBlockRows = kHugePageBytes / sizeof(DigestEntry);
-    RowStore() = default;
-    RowStore(const RowStore&) = delete;
-    RowStore& operator=(const RowStore&) = delete;
-    ~RowStore();
-    uint32_t Push(const DigestEntry& e);
-    DigestEntry& operator[](uint32_t i) { return blocks_[i / kBlockRows][i % kBlockRows]; }
-    const DigestEntry& operator[](uint32_t i) const {
-      return blocks_[i / kBlockRows][i % kBlockRows];
-    }
-    uint32_t size() const { return size_; }
-
-   private:
-    std::vector<DigestEntry*> blocks_;
-    uint32_t size_ = 0;
-  };
-
   // The rows of a shard by hash: open addressing with linear probing over 8-byte slots that
   // hold 32 bits of the hash and the row number + 1 (0 = empty), at most half full. Eight slots
   // share a cache line, so a lookup is usually one miss, and growing never reads a row.
@@ -138,8 +118,8 @@ class DigestTable {
       Place(uint64_t{hash32} << 32 | (uint64_t{row} + 1));
       ++size_;
     }
-    /// Bytes of the slots.
-    size_t bytes() const { return slots_.size() * sizeof(uint64_t); }
+    /// Bytes of the slots (as mapped: whole huge pages from kHugeBytes).
+    size_t bytes() const { return Slots::allocator_type::MappedBytes(slots_.size()); }
     /// Frees the memory (the index is empty afterwards).
     void Release() {
       decltype(slots_)().swap(slots_);
@@ -149,6 +129,11 @@ class DigestTable {
 
    private:
     static constexpr size_t kMinCapacity = 1024;
+    // From 512 KiB the slots take a whole huge page: a doubling then costs one fault, not one a
+    // 4 KiB (the 64 k slots of a shard of 16 k rows or more), while a small digest's index stays
+    // on small pages.
+    static constexpr size_t kHugeBytes = size_t{512} << 10;
+    using Slots = std::vector<uint64_t, HugePageAllocator<uint64_t, kHugeBytes>>;
     // Multiplicative hashing of the 32 bits: the top bits of the product pick the position.
     size_t Position(uint32_t hash32) const {
       return static_cast<uint32_t>(hash32 * 0x9e3779b1u) >> shift_;
@@ -160,7 +145,7 @@ class DigestTable {
     }
     void Resize(size_t capacity);
 
-    std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
+    Slots slots_;
     size_t mask_ = 0;
     int shift_ = 32;
     size_t size_ = 0;
@@ -182,6 +167,7 @@ class DigestTable {
 
   std::mutex owners_mu_;
   OwnerInterner owners_;
+  RowArena arena_;  // the shards' rows (before shards_: it outlives them)
   std::unique_ptr<Shard[]> shards_;
   // (bytes, row), bytes descending. 16 bytes a row (30 MB for 1.9 M rows): huge pages, as
   // small pages cost a fault per 4 KiB here and in Finish's sort buffer.

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "digest/partial_digest.hpp"
 #include "digest/test_records.hpp"
 
 namespace vpcflow {
@@ -90,8 +91,32 @@ TEST(DigestKeyTest, HashSpreadsSequentialAddressesOverShardsAndLowBits) {
   for (int n : low) EXPECT_NEAR(n, kKeys / 128, kKeys / 256);
 }
 
-TEST(PartialDigestTest, AggregatesRecordsOfOneKey) {
-  PartialDigest partial;
+TEST(DigestKeyTest, HashSpreadsSequentialOwnersOverShardsAndLowBits) {
+  std::vector<int> shards(DigestTable::kShardCount), low(128);
+  constexpr int kOwners = 1 << 16;
+  const uint64_t body = HashKeyBody(KeyOf(Rec{}, 0));
+  for (int i = 0; i < kOwners; ++i) {
+    const uint64_t h = FinishKeyHash(body, static_cast<uint32_t>(i) * 4);  // ids are offsets
+    ++shards[h >> (64 - DigestTable::kShardBits)];
+    ++low[h & 127];
+  }
+  const int per_shard = kOwners / static_cast<int>(DigestTable::kShardCount);
+  for (int n : shards) EXPECT_NEAR(n, per_shard, per_shard / 2);
+  for (int n : low) EXPECT_NEAR(n, kOwners / 128, kOwners / 256);
+  EXPECT_EQ(FinishKeyHash(body, 8), HashDigestKey(KeyOf(Rec{}, 8)));
+}
+
+// The finished table of `recs` merged as one object.
+std::unique_ptr<DigestTable> TableOf(const std::vector<Rec>& recs) {
+  auto table = std::make_unique<DigestTable>();
+  RecordBatch batch;
+  for (const Rec& r : recs) batch.Add(ToFlowRecord(r));
+  table->Merge(batch);
+  table->Finish();
+  return table;
+}
+
+TEST(DigestTableTest, AggregatesRecordsOfOneKey) {
   Rec a;
   a.packets = 2;
   a.bytes = 200;
@@ -105,9 +130,9 @@ TEST(PartialDigestTest, AggregatesRecordsOfOneKey) {
   Rec c = a;
   c.start = 130;
   c.end = 400;
-  for (const Rec& r : {a, b, c}) partial.Add(ToFlowRecord(r));
-  ASSERT_EQ(partial.size(), 1u);
-  const DigestValue& v = partial.entries()[0].value;
+  const auto table = TableOf({a, b, c});
+  ASSERT_EQ(table->size(), 1u);
+  const DigestValue& v = table->row(0).value;
   EXPECT_EQ(v.packets, 7u);
   EXPECT_EQ(v.bytes, 450u);
   EXPECT_EQ(v.flows, 3u);
@@ -115,8 +140,7 @@ TEST(PartialDigestTest, AggregatesRecordsOfOneKey) {
   EXPECT_EQ(v.end, 400);
 }
 
-TEST(PartialDigestTest, EveryKeyFieldSeparatesKeys) {
-  PartialDigest partial;
+TEST(DigestTableTest, EveryKeyFieldSeparatesKeys) {
   Rec base;
   std::vector<Rec> recs(9, base);
   recs[1].account = "210987654321";
@@ -127,30 +151,53 @@ TEST(PartialDigestTest, EveryKeyFieldSeparatesKeys) {
   recs[6].dstport = 80;
   recs[7].protocol = 17;
   recs[8].action = Action::kReject;
-  for (const Rec& r : recs) partial.Add(ToFlowRecord(r));
-  EXPECT_EQ(partial.size(), 9u);
+  EXPECT_EQ(TableOf(recs)->size(), 9u);
 }
 
-TEST(PartialDigestTest, Ipv4AndMappedIpv6AreDifferentKeys) {
-  PartialDigest partial;
+TEST(DigestTableTest, Ipv4AndMappedIpv6AreDifferentKeys) {
   Rec v4;
   v4.src = "1.2.3.4";
   Rec mapped = v4;
   mapped.src = "::ffff:1.2.3.4";
-  partial.Add(ToFlowRecord(v4));
-  partial.Add(ToFlowRecord(mapped));
-  EXPECT_EQ(partial.size(), 2u);
+  EXPECT_EQ(TableOf({v4, mapped})->size(), 2u);
+}
+
+// An object may hold a key many times: the merge looks a key up again once its batch of
+// lookups added a row, so copies of one key inside one batch of 32 and across batches combine.
+TEST(DigestTableTest, MergeCombinesAKeyRepeatedInOneObject) {
+  RecordBatch batch;
+  Rec repeated;
+  repeated.bytes = 3;
+  for (int i = 0; i < 100; ++i) {
+    batch.Add(ToFlowRecord(repeated));
+    Rec twice;
+    twice.dstport = static_cast<uint16_t>(1000 + i % 50);
+    batch.Add(ToFlowRecord(twice));
+  }
+  DigestTable table;
+  table.Merge(batch);
+  EXPECT_EQ(batch.size(), 0u);
+  table.Finish();
+  ASSERT_EQ(table.size(), 51u);
+  EXPECT_EQ(table.row(0).value.bytes, 300u);
+  EXPECT_EQ(table.row(0).value.flows, 100u);
+  for (size_t i = 1; i < table.size(); ++i) ASSERT_EQ(table.row(i).value.flows, 2u) << i;
 }
 
 TEST(PartialDigestTest, GrowsAndClearsKeepingEveryKey) {
   PartialDigest partial;
   for (int round = 0; round < 2; ++round) {
+    const uint32_t owner = partial.InternOwner("123456789012", "eni-1");
     for (int i = 0; i < 20000; ++i) {
       Rec r;
       r.dstport = static_cast<uint16_t>(i % 5000);
       r.srcport = static_cast<uint16_t>(i / 5000);
-      partial.Add(ToFlowRecord(r));
-      partial.Add(ToFlowRecord(r));
+      DigestEntry e;
+      e.key = MakeDigestKey(ToFlowRecord(r), owner);
+      e.value.flows = 1;
+      const size_t index = partial.AddEntry(e);
+      ASSERT_EQ(partial.AddEntry(e), index);
+      ASSERT_EQ(partial.Find(e.key), static_cast<int64_t>(index));
     }
     ASSERT_EQ(partial.size(), 20000u);
     for (const auto& e : partial.entries()) ASSERT_EQ(e.value.flows, 2u);
@@ -221,7 +268,7 @@ TEST(DigestTableTest, InternsOwnersOncePerPair) {
 
 TEST(DigestTableTest, MergeCombinesPartialsAndClearsThem) {
   DigestTable table;
-  PartialDigest p1, p2;
+  RecordBatch p1, p2;
   Rec shared;
   Rec only1 = shared;
   only1.dstport = 22;
@@ -246,7 +293,7 @@ TEST(DigestTableTest, MergeCombinesPartialsAndClearsThem) {
 
 TEST(DigestTableTest, MergeMapsEachPartialsOwnersToTheSameGlobalOwners) {
   DigestTable table;
-  PartialDigest p1, p2;
+  RecordBatch p1, p2;
   // The partials meet the owners in different orders, so their local ids differ.
   for (int i = 0; i < 500; ++i) {
     Rec r;
@@ -300,7 +347,7 @@ TEST(DigestTableTest, KeysSharingIndexHashBitsStayApart) {
   }
   ASSERT_NE(pair.first, pair.second);
   DigestTable table;
-  PartialDigest p1, p2;
+  RecordBatch p1, p2;
   Rec a = key_of(pair.first);
   a.bytes = 5;
   Rec b = key_of(pair.second);
@@ -320,7 +367,7 @@ TEST(DigestTableTest, KeysSharingIndexHashBitsStayApart) {
 
 TEST(DigestTableTest, FinishOrdersByBytesDescending) {
   DigestTable table;
-  PartialDigest partial;
+  RecordBatch partial;
   for (uint64_t bytes : {5, 900, 17, 900000, 0, 64}) {
     Rec r;
     r.bytes = bytes;
@@ -336,7 +383,7 @@ TEST(DigestTableTest, FinishOrdersByBytesDescending) {
 
 TEST(DigestTableTest, FinishOrdersLargeCountsAcrossEveryDigit) {
   DigestTable table;
-  PartialDigest partial;
+  RecordBatch partial;
   const std::vector<uint64_t> values = {3,
                                         2047,
                                         2048,
@@ -372,7 +419,7 @@ TEST(DigestTableTest, ConcurrentMergesAreExact) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&table, t] {
-      PartialDigest partial;
+      RecordBatch partial;
       for (int o = 0; o < kObjects; ++o) {
         for (int k = 0; k < kKeys; ++k) {
           Rec r;

@@ -1,7 +1,7 @@
 // RunDigest: plan, read objects on worker threads, aggregate, merge, order.
 //
-// Each worker claims the next object (an atomic index), aggregates it into its own
-// PartialDigest and merges that into the shared DigestTable only when the whole object was read:
+// Each worker claims the next object (an atomic index), appends its records to its own
+// RecordBatch and merges that into the shared DigestTable only when the whole object was read:
 // a skipped object contributes no rows and none of its line or byte counts (DESIGN.md "Digest
 // rules"). Bad content is skipped; a failed read fails the run (see RunDigest in digest.hpp).
 #include <algorithm>
@@ -183,7 +183,7 @@ class Worker {
                        : Read(object, lines, text_bytes, source_error);
     if (s.code() == StatusCode::kCancelled) return s;
     if (!s.ok()) {
-      partial_.Clear();
+      batch_.Clear();
       if (!source_error) {
         totals_.problems.push_back({object.key, Reason(s), ProblemKind::kCorrupt});
       } else if (IsNotFound(s)) {
@@ -196,7 +196,7 @@ class Worker {
       }
       return OkStatus();
     }
-    VPCFLOW_RETURN_IF_ERROR(table_->Merge(partial_));
+    VPCFLOW_RETURN_IF_ERROR(table_->Merge(batch_));
     for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
     ++totals_.objects_read;
     totals_.objects_parquet += parquet ? 1 : 0;
@@ -213,7 +213,7 @@ class Worker {
     return s.ToString();
   }
 
-  // Reads and aggregates one object into partial_. `source_error` tells whether a failure came
+  // Reads one object into batch_. `source_error` tells whether a failure came
   // from the source (opening or reading) rather than from the content.
   Status Read(const ObjectInfo& object, std::array<uint64_t, kLineOutcomeCount>& lines,
               uint64_t& text_bytes, bool& source_error) {
@@ -298,7 +298,7 @@ class Worker {
         } else {
           record.srcport = 0;
         }
-        partial_.Add(record);
+        batch_.Add(record);
       } else {
         outcome = LineOutcome::kOutsideWindow;
       }
@@ -310,7 +310,7 @@ class Worker {
   const Window window_;
   const std::stop_token& stop_;
   Aggregation* table_;
-  PartialDigest partial_;
+  RecordBatch batch_;
   WorkerTotals totals_;
   std::vector<FlowRecord> records_;  // Parquet batches
   std::vector<LineOutcome> outcomes_;
@@ -344,12 +344,12 @@ Aggregation::Aggregation(const DigestOptions& options)
 
 Aggregation::~Aggregation() = default;
 
-Status Aggregation::Merge(PartialDigest& partial) {
+Status Aggregation::Merge(RecordBatch& batch) {
   {
     std::shared_lock lock(mu_);
     // A failed spill leaves the table without its index: nothing may be added to it.
     if (!failed_.ok()) return failed_;
-    table_->Merge(partial);
+    table_->Merge(batch);
     if (table_->memory_bytes() < threshold_) return OkStatus();
   }
   std::unique_lock lock(mu_);

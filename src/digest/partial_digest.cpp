@@ -24,23 +24,10 @@ void PartialDigest::Rehash(size_t capacity) {
 
 void PartialDigest::Clear() {
   owners_.Clear();
-  last_owner_ = UINT32_MAX;
   if (entries_.empty()) return;
   entries_.clear();
   hashes_.clear();
   std::fill(slots_.begin(), slots_.end(), std::pair<uint32_t, uint32_t>{0, 0});
-}
-
-void PartialDigest::Add(const FlowRecord& record) {
-  if (last_owner_ == UINT32_MAX ||
-      !owners_.Is(last_owner_, record.account_id, record.interface_id)) {
-    last_owner_ = owners_.Intern(record.account_id, record.interface_id,
-                                 HashOwner(record.account_id, record.interface_id));
-  }
-  DigestEntry e;
-  e.key = MakeDigestKey(record, last_owner_);
-  e.value = {record.packets, record.bytes, 1, record.start, record.end};
-  AddEntry(e);
 }
 
 size_t PartialDigest::AddEntry(const DigestEntry& e) { return AddEntry(e, HashDigestKey(e.key)); }

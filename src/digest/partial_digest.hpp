@@ -1,6 +1,6 @@
 #pragma once
-/// PartialDigest: the aggregate of one object before it is merged into the DigestTable (and the
-/// query layer's group table).
+/// PartialDigest: a table of DigestEntries by key, local to one thread (the query layer's group
+/// table).
 
 #include <cstddef>
 #include <cstdint>
@@ -15,19 +15,14 @@
 
 namespace vpcflow {
 
-class DigestTable;
-
-/// The aggregate of one object, before it is merged: an open-addressing table and an owner
-/// interner local to the object, both keeping their memory between objects. No locks and no
-/// allocation per record. Not thread-safe.
+/// Entries aggregated by key: an open-addressing table and an owner interner, both keeping their
+/// memory when cleared. No locks and no allocation per entry once grown. Not thread-safe.
 class PartialDigest {
  public:
   PartialDigest();
   PartialDigest(const PartialDigest&) = delete;
   PartialDigest& operator=(const PartialDigest&) = delete;
 
-  /// Aggregates one record as it is (the caller has already applied the window and the fold).
-  void Add(const FlowRecord& record);
   /// Aggregates an entry whose key the caller built (its owner from InternOwner): adds its value
   /// to the entry of the same key (DigestValue::Add), or appends it. Returns the entry's index
   /// in entries(). The query layer groups rows with it.
@@ -66,7 +61,6 @@ class PartialDigest {
   const OwnerInterner& owners() const { return owners_; }
 
  private:
-  friend class DigestTable;
   void Rehash(size_t capacity);
 
   // Small for an object; large when a query groups millions of rows: huge pages then, as the
@@ -78,11 +72,6 @@ class PartialDigest {
       slots_;
   size_t mask_ = 0;
   OwnerInterner owners_;
-  // The previous record's owner (records of one interface tend to come together).
-  uint32_t last_owner_ = UINT32_MAX;
-  // Reused by DigestTable::Merge.
-  std::vector<uint32_t> merge_order_;
-  std::vector<std::pair<uint32_t, uint64_t>> merge_owners_;  // (local id, hash)
 };
 
 }  // namespace vpcflow

@@ -12,7 +12,7 @@
 
 namespace vpcflow::testing_records {
 
-/// A record as the engine would pass it to PartialDigest::Add (already folded).
+/// A record as the engine would pass it to RecordBatch::Add (already folded).
 struct Rec {
   std::string account = "123456789012";
   std::string interface = "eni-0a1b2c3d";
@@ -49,7 +49,7 @@ inline FlowRecord ToFlowRecord(const Rec& r) {
 template <typename Records>
 Digest MakeDigest(const Records& records) {
   auto table = std::make_unique<DigestTable>();
-  PartialDigest partial;
+  RecordBatch partial;
   for (const Rec& r : records) partial.Add(ToFlowRecord(r));
   table->Merge(partial);
   table->Finish();

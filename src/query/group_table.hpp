@@ -18,6 +18,7 @@
 
 #include "digest/digest_table.hpp"
 #include "digest/huge_pages.hpp"
+#include "digest/partial_digest.hpp"
 #include "query/query_spec.hpp"
 #include "query/result_writer.hpp"
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "digest/radix_sort.hpp"
 #include "vpcflow/digest.hpp"
@@ -203,6 +205,34 @@ void DigestTable::Finish() {
     }
   }
   SortByKeyDescending(order_.data(), order_.data() + order_.size());
+  RankOwners();
+}
+
+void DigestTable::RankOwners() {
+  struct Prefix {
+    std::string text;  // "account interface "
+    uint32_t id;
+  };
+  std::vector<Prefix> prefixes;
+  prefixes.reserve(owners_.size());
+  bool spaces = false;
+  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) {
+    const std::string_view account = owners_.account(id);
+    const std::string_view interface = owners_.interface(id);
+    spaces = spaces || account.find(' ') != account.npos || interface.find(' ') != interface.npos;
+    std::string text;
+    text.reserve(account.size() + interface.size() + 2);
+    text.append(account).append(" ").append(interface).append(" ");
+    prefixes.push_back({std::move(text), id});
+  }
+  std::sort(prefixes.begin(), prefixes.end(),
+            [](const Prefix& a, const Prefix& b) { return a.text < b.text; });
+  for (uint32_t rank = 0; rank < prefixes.size(); ++rank)
+    owners_.set_extra(prefixes[rank].id, rank);
+  // Without spaces inside, no owner's "account interface " is a proper prefix of another's
+  // (each has exactly two spaces, the last at its end), so the first difference of two lines
+  // of different owners falls within these prefixes.
+  owner_ranks_order_lines_ = !spaces;
 }
 
 }  // namespace vpcflow

@@ -82,6 +82,12 @@ class DigestTable {
   uint64_t row_bytes(size_t i) const { return order_[i].first; }
   std::string_view account_id(uint32_t owner) const { return owners_.account(owner); }
   std::string_view interface_id(uint32_t owner) const { return owners_.interface(owner); }
+  /// The owner's place among all owners in the byte order of "account interface " (how a
+  /// flowlog line spells them after its "2 "). When owner_ranks_order_lines() (no account or
+  /// interface holds a space), lines of different owners compare as their ranks do. Valid
+  /// after Finish.
+  uint32_t owner_rank(uint32_t owner) const { return owners_.extra(owner); }
+  bool owner_ranks_order_lines() const { return owner_ranks_order_lines_; }
 
  private:
   // Rows in blocks of 2 MiB that never move, so an index slot names a row by a 32-bit number.
@@ -175,6 +181,8 @@ class DigestTable {
   void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                   const uint32_t* order, size_t count);
   size_t ShardBytes(const Shard& shard) const;
+  // Sets every owner's extra slot to its owner_rank.
+  void RankOwners();
 
   std::atomic<size_t> memory_bytes_{0};
   std::atomic<size_t> rows_added_{0};
@@ -188,6 +196,7 @@ class DigestTable {
   using OrderVector = std::vector<std::pair<uint64_t, const DigestEntry*>,
                                   HugePageAllocator<std::pair<uint64_t, const DigestEntry*>>>;
   OrderVector order_;
+  bool owner_ranks_order_lines_ = false;
 };
 
 }  // namespace vpcflow

@@ -100,6 +100,21 @@ void SortTieGroup(const DigestTable& table, std::vector<LineRef>& refs, const ch
   }
 }
 
+// The scratch buffer for the lines of the largest tie group (about 115 bytes a line; a longer
+// group still grows it). Sized once, as growing by doubling would first-touch about twice the
+// memory, and each first touch of a page is a fault.
+size_t TieBufferBytes(const DigestTable& table) {
+  constexpr size_t kLineBytes = 128;
+  size_t largest = 1;
+  for (size_t i = 0, n = table.size(); i < n;) {
+    size_t j = i + 1;
+    while (j < n && table.row_bytes(j) == table.row_bytes(i)) ++j;
+    largest = std::max(largest, j - i);
+    i = j;
+  }
+  return std::max(size_t{1} << 16, largest * kLineBytes + 4096);
+}
+
 // Calls fn(row, line) for every row in output order, where `line` is the row's flowlog line
 // (with '\n') when it was formatted to break a tie, else empty. Stops when fn returns false.
 //
@@ -130,7 +145,7 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
     asm volatile("" : : "r"(sink));  // keep the loads
     warm_end = end;
   };
-  CharBuffer text(1 << 16);
+  CharBuffer text(TieBufferBytes(table));
   std::vector<LineRef> refs;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;

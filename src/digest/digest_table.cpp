@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <string>
+#include <vector>
 
+#include "digest/radix_sort.hpp"
 #include "vpcflow/digest.hpp"
 
 namespace vpcflow {
@@ -183,30 +186,45 @@ void DigestTable::Finish() {
     total += shards_[s].rows.size();
     shards_[s].index.Release();  // no more lookups: its memory serves the sort instead
   }
-  OrderVector rows;
-  rows.reserve(total);
-  uint64_t max_bytes = 0;
+  // One array of (bytes, row), sorted in place: a second array for an out-of-place sort would
+  // be the peak of the whole run (DESIGN.md "Performance").
+  order_.clear();
+  order_.reserve(total);
   for (size_t s = 0; s < kShardCount; ++s) {
     Shard& shard = shards_[s];
     for (uint32_t i = 0; i < shard.rows.size(); ++i) {
-      const uint64_t bytes = shard.rows[i].value.bytes;
-      max_bytes = std::max(max_bytes, bytes);
-      rows.emplace_back(bytes, &shard.rows[i]);
+      order_.emplace_back(shard.rows[i].value.bytes, &shard.rows[i]);
     }
   }
-  // LSD radix sort by bytes, 11 bits a pass and only as many passes as the largest count
-  // needs (a comparison sort of millions of rows costs several times more), then reversed.
-  constexpr int kDigitBits = 11;
-  constexpr size_t kBuckets = size_t{1} << kDigitBits;
-  order_.resize(total);
-  for (int shift = 0; shift < 64 && (max_bytes >> shift) != 0; shift += kDigitBits) {
-    std::vector<size_t> starts(kBuckets + 1, 0);
-    for (const auto& r : rows) ++starts[((r.first >> shift) & (kBuckets - 1)) + 1];
-    for (size_t b = 0; b < kBuckets; ++b) starts[b + 1] += starts[b];
-    for (const auto& r : rows) order_[starts[(r.first >> shift) & (kBuckets - 1)]++] = r;
-    rows.swap(order_);
+  SortByKeyDescending(order_.data(), order_.data() + order_.size());
+  RankOwners();
+}
+
+void DigestTable::RankOwners() {
+  struct Prefix {
+    std::string text;  // "account interface "
+    uint32_t id;
+  };
+  std::vector<Prefix> prefixes;
+  prefixes.reserve(owners_.size());
+  bool spaces = false;
+  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) {
+    const std::string_view account = owners_.account(id);
+    const std::string_view interface = owners_.interface(id);
+    spaces = spaces || account.find(' ') != account.npos || interface.find(' ') != interface.npos;
+    std::string text;
+    text.reserve(account.size() + interface.size() + 2);
+    text.append(account).append(" ").append(interface).append(" ");
+    prefixes.push_back({std::move(text), id});
   }
-  order_.assign(rows.rbegin(), rows.rend());
+  std::sort(prefixes.begin(), prefixes.end(),
+            [](const Prefix& a, const Prefix& b) { return a.text < b.text; });
+  for (uint32_t rank = 0; rank < prefixes.size(); ++rank)
+    owners_.set_extra(prefixes[rank].id, rank);
+  // Without spaces inside, no owner's "account interface " is a proper prefix of another's
+  // (each has exactly two spaces, the last at its end), so the first difference of two lines
+  // of different owners falls within these prefixes.
+  owner_ranks_order_lines_ = !spaces;
 }
 
 }  // namespace vpcflow

@@ -8,8 +8,9 @@
 /// (addresses in binary, the account and interface interned together as one 32-bit "owner"),
 /// stored densely in blocks that never move (row_store.hpp), plus one or two 8-byte slots of an
 /// open-addressing index. The shared table has kShardCount shards with a mutex each, so workers
-/// merge into it concurrently and a growing index never copies more than one shard. About 140 bytes
-/// per key at the peak (Finish's sort included; `make bench`: 1.55 M keys in 216 MB).
+/// merge into it concurrently and a growing index never copies more than one shard. Finish frees
+/// the indexes and sorts one 16-byte (bytes, row) array in place, so its peak is the rows plus
+/// that array.
 ///
 /// The tables are mostly cache misses (hundreds of MB read at random), so they use huge pages
 /// where the kernel grants them and look keys up in batches of independent loads (see
@@ -83,6 +84,12 @@ class DigestTable {
   uint64_t row_bytes(size_t i) const { return order_[i].first; }
   std::string_view account_id(uint32_t owner) const { return owners_.account(owner); }
   std::string_view interface_id(uint32_t owner) const { return owners_.interface(owner); }
+  /// The owner's place among all owners in the byte order of "account interface " (how a
+  /// flowlog line spells them after its "2 "). When owner_ranks_order_lines() (no account or
+  /// interface holds a space), lines of different owners compare as their ranks do. Valid
+  /// after Finish.
+  uint32_t owner_rank(uint32_t owner) const { return owners_.extra(owner); }
+  bool owner_ranks_order_lines() const { return owner_ranks_order_lines_; }
 
  private:
   // The rows of a shard by hash: open addressing with linear probing over 8-byte slots that
@@ -160,6 +167,8 @@ class DigestTable {
   void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                   const uint32_t* order, size_t count);
   size_t ShardBytes(const Shard& shard) const;
+  // Sets every owner's extra slot to its owner_rank.
+  void RankOwners();
 
   std::atomic<size_t> memory_bytes_{0};
   std::atomic<size_t> rows_added_{0};
@@ -169,11 +178,12 @@ class DigestTable {
   OwnerInterner owners_;
   RowArena arena_;  // the shards' rows (before shards_: it outlives them)
   std::unique_ptr<Shard[]> shards_;
-  // (bytes, row), bytes descending. 16 bytes a row (30 MB for 1.9 M rows): huge pages, as
-  // small pages cost a fault per 4 KiB here and in Finish's sort buffer.
+  // (bytes, row), bytes descending, sorted in place (digest/radix_sort.hpp). 16 bytes a row
+  // (30 MB for 1.9 M rows): huge pages, as small pages cost a fault per 4 KiB.
   using OrderVector = std::vector<std::pair<uint64_t, const DigestEntry*>,
                                   HugePageAllocator<std::pair<uint64_t, const DigestEntry*>>>;
   OrderVector order_;
+  bool owner_ranks_order_lines_ = false;
 };
 
 }  // namespace vpcflow

@@ -2,7 +2,8 @@
 //
 // DigestTable::Finish orders rows by bytes only. Rows with equal bytes (a "tie group", often
 // thousands of small flows) are ordered here by their flowlog line: each line of the group is
-// formatted once into a scratch buffer and the lines are sorted by 8-byte big-endian chunks
+// formatted once into a scratch buffer, the lines are sorted by their owner's rank (the order
+// of "account interface ") and then, within one owner, by 8-byte big-endian chunks
 // (an MSD radix-style string sort whose comparisons stay in a compact array), so a large group
 // costs neither O(n log n) formatting nor O(n log n) random memcmp. The flowlog encoder then
 // copies those lines as they are.
@@ -76,6 +77,44 @@ void SortLines(LineRef* first, LineRef* last, const char* base, size_t depth) {
   }
 }
 
+// Sorts the lines of a tie group. Lines of different owners compare as the owners' ranks do
+// (when the table says so), so the lines are sorted by rank first and only the lines of one
+// owner by their text, past the "2 account interface " they share.
+void SortTieGroup(const DigestTable& table, std::vector<LineRef>& refs, const char* text) {
+  if (!table.owner_ranks_order_lines()) {
+    SortLines(refs.data(), refs.data() + refs.size(), text, 0);
+    return;
+  }
+  for (LineRef& ref : refs) ref.chunk = table.owner_rank(ref.row->key.owner);
+  std::sort(refs.begin(), refs.end(),
+            [](const LineRef& a, const LineRef& b) { return a.chunk < b.chunk; });
+  for (size_t i = 0; i < refs.size();) {
+    size_t j = i + 1;
+    while (j < refs.size() && refs[j].chunk == refs[i].chunk) ++j;
+    if (j - i > 1) {
+      const uint32_t owner = refs[i].row->key.owner;
+      const size_t shared = 4 + table.account_id(owner).size() + table.interface_id(owner).size();
+      SortLines(refs.data() + i, refs.data() + j, text, shared);
+    }
+    i = j;
+  }
+}
+
+// The scratch buffer for the lines of the largest tie group (about 115 bytes a line; a longer
+// group still grows it). Sized once, as growing by doubling would first-touch about twice the
+// memory, and each first touch of a page is a fault.
+size_t TieBufferBytes(const DigestTable& table) {
+  constexpr size_t kLineBytes = 128;
+  size_t largest = 1;
+  for (size_t i = 0, n = table.size(); i < n;) {
+    size_t j = i + 1;
+    while (j < n && table.row_bytes(j) == table.row_bytes(i)) ++j;
+    largest = std::max(largest, j - i);
+    i = j;
+  }
+  return std::max(size_t{1} << 16, largest * kLineBytes + 4096);
+}
+
 // Calls fn(row, line) for every row in output order, where `line` is the row's flowlog line
 // (with '\n') when it was formatted to break a tie, else empty. Stops when fn returns false.
 //
@@ -94,14 +133,19 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
     uint32_t owners[kWarmRows * 2];
     size_t count = 0;
     for (size_t k = warm_end; k < end && count < std::size(owners); ++k) {
-      owners[count++] = table.row(k).key.owner;
+      // A row (88 bytes) spans two or three cache lines: the owner's is loaded, the others
+      // are prefetched.
+      const DigestEntry& row = table.row(k);
+      __builtin_prefetch(&row.key.src);
+      __builtin_prefetch(&row.value.end);
+      owners[count++] = row.key.owner;
     }
     uint64_t sink = 0;
     for (size_t k = 0; k < count; ++k) sink += table.account_id(owners[k]).size();
     asm volatile("" : : "r"(sink));  // keep the loads
     warm_end = end;
   };
-  CharBuffer text(1 << 16);
+  CharBuffer text(TieBufferBytes(table));
   std::vector<LineRef> refs;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
@@ -122,7 +166,7 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
       text.Commit(PutFlowLogLine(text.Reserve(RowRoom(view)), view));
       refs.push_back({0, offset, static_cast<uint32_t>(text.size() - offset - 1), &row});
     }
-    SortLines(refs.data(), refs.data() + refs.size(), text.data(), 0);
+    SortTieGroup(table, refs, text.data());
     for (const LineRef& ref : refs) {
       if (!fn(*ref.row, std::string_view(text.data() + ref.offset, ref.length + 1))) return;
     }

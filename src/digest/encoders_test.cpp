@@ -76,13 +76,12 @@ TEST(FlowLogEncoderTest, SortsByBytesDescendingThenLineText) {
   EXPECT_THAT(lines[4], ::testing::HasSubstr(" 10.0.0.2 "));
 }
 
-// A tie group large enough to exercise the chunked string sort at several depths, with owners
-// that are prefixes of each other and long shared prefixes.
-TEST(FlowLogEncoderTest, LargeTieGroupsMatchAPlainSortOfTheLines) {
+// Digests 6000 rows of the given owners in three huge tie groups and expects the flowlog
+// lines in bytes-descending, then plain line-text order.
+void ExpectTiesInLineOrder(const std::vector<std::string>& accounts,
+                           const std::vector<std::string>& enis) {
   std::mt19937 rng(7);
   std::vector<Rec> recs;
-  const std::vector<std::string> accounts = {"1", "12", "123456789012", "123456789012345678"};
-  const std::vector<std::string> enis = {"eni-", "eni-0", "eni-0123456789abcdef", "-"};
   for (int i = 0; i < 6000; ++i) {
     Rec r;
     r.account = accounts[rng() % accounts.size()];
@@ -97,11 +96,12 @@ TEST(FlowLogEncoderTest, LargeTieGroupsMatchAPlainSortOfTheLines) {
   const std::vector<std::string> lines =
       Lines(EncodeToString(MakeDigest(recs), DigestFormat::kFlowLog));
   std::vector<std::string> expected = lines;
+  // The bytes column counted from the end (owners here may hold spaces).
   auto bytes_of = [](const std::string& line) {
-    std::istringstream in(line);
-    std::string tok;
-    for (int i = 0; i < 10; ++i) in >> tok;
-    return std::stoull(tok);
+    size_t end = line.size();
+    for (int i = 0; i < 4; ++i) end = line.rfind(' ', end - 1);
+    const size_t begin = line.rfind(' ', end - 1) + 1;
+    return std::stoull(line.substr(begin, end - begin));
   };
   std::stable_sort(expected.begin(), expected.end(), [&](const auto& a, const auto& b) {
     const uint64_t ba = bytes_of(a), bb = bytes_of(b);
@@ -110,6 +110,21 @@ TEST(FlowLogEncoderTest, LargeTieGroupsMatchAPlainSortOfTheLines) {
   });
   ASSERT_GT(lines.size(), 1000u);
   EXPECT_EQ(lines, expected);
+}
+
+// A tie group large enough to exercise the chunked string sort at several depths, with owners
+// that are prefixes of each other and long shared prefixes.
+TEST(FlowLogEncoderTest, LargeTieGroupsMatchAPlainSortOfTheLines) {
+  ExpectTiesInLineOrder({"1", "12", "123456789012", "123456789012345678"},
+                        {"eni-", "eni-0", "eni-0123456789abcdef", "-"});
+}
+
+// Ties are ordered by owner rank first when that gives the line order; owners with spaces
+// (where "account interface " of one may be a prefix of another's) or with bytes below the
+// space must still come out in plain line order.
+TEST(FlowLogEncoderTest, TiesOfOwnersWithSpacesOrControlBytesFollowTheLineText) {
+  ExpectTiesInLineOrder({"1", "1\t", "12"}, {"eni", "eni\x01", "eni-0"});
+  ExpectTiesInLineOrder({"1", "1 2", "12"}, {"eni", "eni 1", "eni 10.0.1.1"});
 }
 
 TEST(NdjsonEncoderTest, WritesOneObjectPerRow) {

@@ -1,0 +1,91 @@
+#include "digest/radix_sort.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
+namespace vpcflow {
+namespace {
+
+using Pairs = std::vector<std::pair<uint64_t, uint32_t>>;
+
+// Sorts `pairs` with SortByKeyDescending and checks the result against std::sort: keys in the
+// same (descending) order and, since ties may end in any order, the same pairs.
+void ExpectSortsLikeStdSort(Pairs pairs) {
+  Pairs expected = pairs;
+  std::sort(expected.begin(), expected.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  SortByKeyDescending(pairs.data(), pairs.data() + pairs.size());
+  ASSERT_EQ(pairs.size(), expected.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    ASSERT_EQ(pairs[i].first, expected[i].first) << "at " << i << " of " << pairs.size();
+  }
+  auto by_both = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  std::sort(pairs.begin(), pairs.end(), by_both);
+  std::sort(expected.begin(), expected.end(), by_both);
+  EXPECT_EQ(pairs, expected);
+}
+
+// `n` pairs whose keys come from `key` and whose values number them.
+template <typename KeyFn>
+Pairs Make(size_t n, KeyFn&& key) {
+  Pairs pairs(n);
+  for (size_t i = 0; i < n; ++i) pairs[i] = {key(), static_cast<uint32_t>(i)};
+  return pairs;
+}
+
+TEST(RadixSortTest, SortsEmptyAndSingleRanges) {
+  ExpectSortsLikeStdSort({});
+  ExpectSortsLikeStdSort({{7, 0}});
+}
+
+TEST(RadixSortTest, SortsUniformKeysOverTheWholeRangeWithZeroAndMax) {
+  std::mt19937_64 rng(1);
+  for (size_t n : {2, 95, 96, 97, 1000, 200000}) {
+    Pairs pairs = Make(n, [&] { return rng(); });
+    pairs.front().first = 0;
+    pairs.back().first = UINT64_MAX;
+    pairs[n / 2].first = UINT64_MAX;
+    ExpectSortsLikeStdSort(pairs);
+  }
+}
+
+TEST(RadixSortTest, SortsKeysThatDifferOnlyInLowOrHighBits) {
+  std::mt19937_64 rng(2);
+  ExpectSortsLikeStdSort(Make(50000, [&] { return (uint64_t{0xabcdef} << 40) | (rng() & 0xfff); }));
+  ExpectSortsLikeStdSort(Make(50000, [&] { return (rng() & 0xff00000000000000) | 5; }));
+  ExpectSortsLikeStdSort(Make(50000, [&] { return UINT64_MAX - (rng() & 3); }));
+}
+
+TEST(RadixSortTest, SortsZipfCountsWithLongRunsOfEqualKeys) {
+  // Byte counts of flows: rank r of a Zipf law gets about 1e12 / r^1.2 bytes, so most keys are
+  // small and equal, a few are huge.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  ExpectSortsLikeStdSort(Make(300000, [&] {
+    const double rank = std::floor(std::pow(1e6, unit(rng))) + 1;
+    return static_cast<uint64_t>(1e12 / std::pow(rank, 1.2));
+  }));
+  // Mostly one value, some zeros and maxima.
+  ExpectSortsLikeStdSort(Make(100000, [&] {
+    const uint64_t r = rng() % 100;
+    return r == 0 ? 0 : r == 1 ? UINT64_MAX : r < 5 ? r : uint64_t{40};
+  }));
+}
+
+TEST(RadixSortTest, LeavesAllEqualKeysAsTheyAre) {
+  Pairs pairs = Make(10000, [] { return uint64_t{52}; });
+  const Pairs before = pairs;
+  SortByKeyDescending(pairs.data(), pairs.data() + pairs.size());
+  EXPECT_EQ(pairs, before);
+}
+
+}  // namespace
+}  // namespace vpcflow

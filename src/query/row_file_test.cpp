@@ -95,6 +95,43 @@ TEST(RowFileTest, RoundTripsEveryFieldOverManyBlocks) {
   EXPECT_EQ(RowTexts(**read), expected);
 }
 
+// The rows of a digest with each row's owner strings copied into one buffer the source rewrites
+// for every row (as a spilled digest's rows point into a reused buffer): views of the same
+// address with other content, owners that repeat in runs and alternate.
+class ReusedBufferRows final : public RowSource {
+ public:
+  explicit ReusedBufferRows(const Digest& digest) : digest_(digest) { buffer_.reserve(4096); }
+  Status ForEach(const std::function<bool(const RowView&)>& fn) override {
+    RowSourcePtr rows = NewDigestRowSource(digest_);
+    return rows->ForEach([&](const RowView& row) {
+      RowView copy = row;
+      buffer_.assign(row.record.account_id);
+      buffer_.append(row.record.interface_id);
+      copy.record.account_id = std::string_view(buffer_).substr(0, row.record.account_id.size());
+      copy.record.interface_id = std::string_view(buffer_).substr(row.record.account_id.size());
+      return fn(copy);
+    });
+  }
+  bool has_flows() const override { return true; }
+
+ private:
+  const Digest& digest_;
+  std::string buffer_;
+};
+
+TEST(RowFileTest, TellsOwnersApartByContentNotByAddress) {
+  const Digest digest = VariedDigest(2 * static_cast<int>(kRowFileBlockRows) + 5);
+  RowSourcePtr original = NewDigestRowSource(digest);
+  const std::vector<std::string> expected = RowTexts(*original);
+
+  ReusedBufferRows reused(digest);
+  StringSink sink;
+  ASSERT_THAT(WriteRowFile(reused, sink), IsOk());
+  Result<RowSourcePtr> read = OpenStoredRows(ReaderOf(sink.Release()));
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(RowTexts(**read), expected);
+}
+
 TEST(RowFileTest, AnEmptyDigestIsAnEmptyFile) {
   const std::string file = RowFileOf(Digest());
   size_t rows = 99;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/chunk_writer.hpp"
 #include "common/crc32c.hpp"
 #include "digest/digest_table.hpp"
 
@@ -74,6 +75,21 @@ class BorrowedSink final : public ByteSink {
 
  private:
   ByteSink& target_;
+};
+
+// A sink whose appends go through a ChunkWriter: the target is appended to by its helper
+// thread (the rows file's gzip compressor, off the walking thread).
+class ChunkedSink final : public ByteSink {
+ public:
+  explicit ChunkedSink(ByteSink& target) : out_(target) {}
+  Status Append(std::string_view bytes) override {
+    out_.Append(bytes);
+    return out_.ok() ? OkStatus() : out_.Finish();
+  }
+  Status Close() override { return out_.Finish(); }
+
+ private:
+  ChunkWriter out_;
 };
 
 class RowFileWriter {
@@ -370,6 +386,32 @@ Status WriteRowFile(RowSource& rows, ByteSink& sink) {
   }));
   VPCFLOW_RETURN_IF_ERROR(added);
   VPCFLOW_RETURN_IF_ERROR(writer.Finish());
+  return gzip->Close();
+}
+
+Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& rows) {
+  BorrowedSink borrowed(rows);
+  ByteSinkPtr gzip = NewGzipSink(&borrowed, 1);
+  Status rows_status;
+  {
+    ChunkedSink chunked(*gzip);
+    RowFileWriter writer(chunked);
+    ChunkWriter out(text);
+    rows_status = writer.Begin();
+    // The line is the one Digest::Encode writes for the row (row_format.hpp's formatter).
+    Status walked = digest.ForEachRowView([&](const RowView& row) {
+      out.Commit(PutFlowLogLine(out.Reserve(RowRoom(row)), row));
+      if (rows_status.ok()) rows_status = writer.Add(row);
+      return rows_status.ok() && out.ok();
+    });
+    Status text_status = out.Finish();
+    if (rows_status.ok()) rows_status = writer.Finish();
+    Status chunked_status = chunked.Close();
+    VPCFLOW_RETURN_IF_ERROR(walked);
+    VPCFLOW_RETURN_IF_ERROR(text_status);
+    VPCFLOW_RETURN_IF_ERROR(rows_status);
+    VPCFLOW_RETURN_IF_ERROR(chunked_status);
+  }
   return gzip->Close();
 }
 

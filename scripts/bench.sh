@@ -20,6 +20,8 @@
 # once with `generate --format parquet` (the same records), digested the same way, next to the
 # decompression alone of the pages the digest reads (build/bin/parquet_pages, one thread).
 # Then scripts/bench_nats.sh: the "mid" corpus on NATS with 1, 2, 3 worker processes.
+# Then scripts/bench_service.sh: both corpora as a job of vpcflow-digesterd on the embedded
+# default, and with the flow logs on a Ceph RGW, against the CLI (BENCH_SERVICE=0 skips it).
 # Then scripts/bench_s3.sh reads the "mid" corpus from a Ceph RGW (S3) with several prefetch
 # settings and compares it with the local run.
 set -euo pipefail
@@ -287,6 +289,13 @@ printf '%s\n' "${prows[@]}"
 # CLI (BENCH_NATS=0 skips it).
 if [ "${BENCH_NATS:-1}" != 0 ]; then
   "$(dirname "$0")/bench_nats.sh" "$(dirname "$BIN")" "$(corpus_dir mid)" "$START" "$STOP"
+fi
+
+# The digest through the service, local and from a Ceph RGW, against the CLI (issue 14's goals
+# <= 1.10 and <= 1.5; BENCH_SERVICE=0 skips it).
+if [ "${BENCH_SERVICE:-1}" != 0 ]; then
+  "$(dirname "$0")/bench_service.sh" "$(dirname "$BIN")" "$START" "$STOP" \
+    "high=$(corpus_dir high)" "mid=$(corpus_dir mid)"
 fi
 
 # The same digest read from a real S3 server (Ceph RGW on loopback), next to the local run

@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   isal curl wrk python3 time bc
+  python3-yaml  # the OpenAPI lint's YAML parser (tests/openapi/openapi_lint.py)
   linux-perf  # profiling the digest (DESIGN.md, "Performance": perf stat, perf record)
   graphviz  # `dot` renders the svg of a query (src/query/graph_writer.hpp)
   libnats-dev nats-server  # the NATS JetStream queue (src/nats) and the tests' server (scripts/nats.sh)

@@ -6,8 +6,10 @@
 /// two-step upload: Begin() returns an upload whose body is streamed, then Commit() publishes
 /// digest and manifest so a reader sees either nothing or both (the manifest becomes visible
 /// no later than the digest). Implementations must be thread-safe; an upload is used by one
-/// thread. Built-ins: NewFileStorage (the embedded default), the S3 storage
-/// (src/s3/s3_modules.hpp) and, for tests, testing/MemoryStorage.
+/// thread at a time, except that body() and rows_body() may be appended to at once from two
+/// threads, one each (the job runner writes both forms from one walk of the rows). Built-ins:
+/// NewFileStorage (the embedded default), the S3 storage (src/s3/s3_modules.hpp) and, for tests,
+/// testing/MemoryStorage.
 
 #include <cstdint>
 #include <memory>

@@ -72,6 +72,8 @@ class Router {
   void CallAsync(const Route& route, const ApiRequest& request, ApiResponder respond) const;
   /// Find + Call, or NoRouteResponse. For tests and simple servers.
   ApiResponse Handle(ApiRequest request) const;
+  /// Every route added, in the order added (for listings: tests/openapi's lint).
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   RouteMatch FindFor(std::string_view method, std::string_view path) const;

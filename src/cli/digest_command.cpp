@@ -70,6 +70,17 @@ Status WriteRowsSidecar(const Digest& digest, const std::string& path) {
   return st;
 }
 
+// The flowlog text into `text` and the rows sidecar into the file at `path`, from one walk of
+// the rows (query/row_file.hpp); the sidecar file is removed when either fails.
+Status WriteDigestAndRowsSidecar(const Digest& digest, ByteSink& text, const std::string& path) {
+  VPCFLOW_ASSIGN_OR_RETURN(ByteSinkPtr file, NewFileSink(path));
+  Status st = WriteFlowLogAndRowFile(digest, text, *file);
+  if (st.ok()) st = file->Close();
+  std::error_code ec;
+  if (!st.ok()) std::filesystem::remove(path, ec);
+  return st;
+}
+
 }  // namespace
 
 int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
@@ -134,21 +145,29 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   progress.Finish();
   if (!run.ok()) return Fail(kExitFailure, "digest failed: " + run.status().ToString());
 
+  bool rows_written = false;
   if (spec->plain()) {
     const DigestFormat format =
         ParseDigestFormat(args.format.empty() ? "flowlog" : args.format).value();
-    if (Status st = run->digest.Encode(format, output.sink()); !st.ok()) {
-      return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
+    Status st;
+    if (format == DigestFormat::kFlowLog && !args.rows_output.empty()) {
+      st = WriteDigestAndRowsSidecar(run->digest, output.sink(), args.rows_output);
+      rows_written = st.ok();
+    } else {
+      st = run->digest.Encode(format, output.sink());
     }
+    if (!st.ok()) return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
   } else {
     RowSourcePtr rows = NewDigestRowSource(run->digest);
     if (Status st = RunQuery(*rows, *spec, output.sink()); !st.ok()) return QueryFailure(st);
   }
   if (Status st = output.Commit(); !st.ok()) {
+    std::error_code ec;
+    if (rows_written) std::filesystem::remove(args.rows_output, ec);
     return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
   }
 
-  if (!args.rows_output.empty()) {
+  if (!args.rows_output.empty() && !rows_written) {
     if (Status st = WriteRowsSidecar(run->digest, args.rows_output); !st.ok()) {
       return Fail(kExitFailure, "writing the rows sidecar failed: " + st.ToString());
     }

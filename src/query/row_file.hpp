@@ -53,6 +53,15 @@ inline constexpr uint32_t kRowFileMaxPayload = 64u << 20;
 /// `sink` is not closed. Returns the source's or the sink's error.
 [[nodiscard]] Status WriteRowFile(RowSource& rows, ByteSink& sink);
 
+/// Writes `digest` in its two stored forms from one walk of its rows: the flowlog text into
+/// `text` (the bytes of `digest.Encode(DigestFormat::kFlowLog, text)`) and the rows file into
+/// `rows` (the bytes of WriteRowFile over NewDigestRowSource(digest)). What the job runner and
+/// `vpcflow-digest --rows-output` store: a large digest's rows are read from memory once, not
+/// once per form. Each sink is appended to by a helper thread of its own (one thread at a
+/// time each, as ChunkWriter does) while the caller's thread walks and formats; neither is
+/// closed. Returns the first error of either sink, or of reading a spilled digest's files.
+[[nodiscard]] Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& rows);
+
 /// The rows of a rows file, from its decompressed bytes (`text` from NewGzipTextStream).
 /// Takes ownership of `text` and of `keep_alive` (what `text` reads from, may be null). Rows
 /// have flows. ForEach returns DataLoss for a bad magic, checksum, size or truncation, and

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "generate/generator.hpp"
 #include "query/test_rows.hpp"
+#include "testing/scratch_dir.hpp"
 
 namespace vpcflow {
 namespace {
@@ -93,6 +95,88 @@ TEST(RowFileTest, RoundTripsEveryFieldOverManyBlocks) {
   ASSERT_THAT(read, IsOk());
   EXPECT_TRUE((*read)->has_flows());
   EXPECT_EQ(RowTexts(**read), expected);
+}
+
+// The rows of a digest with each row's owner strings copied into one buffer the source rewrites
+// for every row (as a spilled digest's rows point into a reused buffer): views of the same
+// address with other content, owners that repeat in runs and alternate.
+class ReusedBufferRows final : public RowSource {
+ public:
+  explicit ReusedBufferRows(const Digest& digest) : digest_(digest) { buffer_.reserve(4096); }
+  Status ForEach(const std::function<bool(const RowView&)>& fn) override {
+    RowSourcePtr rows = NewDigestRowSource(digest_);
+    return rows->ForEach([&](const RowView& row) {
+      RowView copy = row;
+      buffer_.assign(row.record.account_id);
+      buffer_.append(row.record.interface_id);
+      copy.record.account_id = std::string_view(buffer_).substr(0, row.record.account_id.size());
+      copy.record.interface_id = std::string_view(buffer_).substr(row.record.account_id.size());
+      return fn(copy);
+    });
+  }
+  bool has_flows() const override { return true; }
+
+ private:
+  const Digest& digest_;
+  std::string buffer_;
+};
+
+TEST(RowFileTest, TellsOwnersApartByContentNotByAddress) {
+  const Digest digest = VariedDigest(2 * static_cast<int>(kRowFileBlockRows) + 5);
+  RowSourcePtr original = NewDigestRowSource(digest);
+  const std::vector<std::string> expected = RowTexts(*original);
+
+  ReusedBufferRows reused(digest);
+  StringSink sink;
+  ASSERT_THAT(WriteRowFile(reused, sink), IsOk());
+  Result<RowSourcePtr> read = OpenStoredRows(ReaderOf(sink.Release()));
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(RowTexts(**read), expected);
+}
+
+// WriteFlowLogAndRowFile's two outputs against Digest::Encode and WriteRowFile of `digest`.
+void ExpectBothFormsAsTheirOwnWriters(const Digest& digest) {
+  StringSink text;
+  StringSink rows;
+  ASSERT_THAT(WriteFlowLogAndRowFile(digest, text, rows), IsOk());
+  const std::string want_text = testing_records::EncodeToString(digest, DigestFormat::kFlowLog);
+  const std::string got_text = text.Release();
+  ASSERT_EQ(got_text.size(), want_text.size());
+  EXPECT_TRUE(got_text == want_text);
+  EXPECT_EQ(Gunzip(rows.Release()), Gunzip(RowFileOf(digest)));
+}
+
+TEST(RowFileTest, OneWalkWritesTheTextAndTheRowsOfTheirOwnWriters) {
+  ExpectBothFormsAsTheirOwnWriters(VariedDigest(3 * static_cast<int>(kRowFileBlockRows) + 17));
+  ExpectBothFormsAsTheirOwnWriters(Digest());
+}
+
+TEST(RowFileTest, OneWalkWritesBothFormsOfASpilledDigest) {
+  constexpr int64_t kT0 = 1546300800;  // 2019-01-01T00:00:00Z
+  ScratchDir corpus;
+  ScratchDir spill;
+  GenerateOptions g;
+  g.out_dir = corpus.path();
+  g.window = {kT0, kT0 + 2 * 3600};
+  g.size_mb = 3;
+  g.accounts = 3;
+  g.hosts = 4000;
+  g.seed = 7;
+  g.threads = 2;
+  ASSERT_THAT(GenerateCorpus(g), IsOk());
+  Result<ObjectSourcePtr> source = NewLocalDirSource(corpus.path());
+  ASSERT_THAT(source, IsOk());
+  DigestOptions options;
+  options.threads = 2;
+  options.memory_limit = kMinMemoryLimit;  // spills every few thousand keys
+  options.spill_dir = spill.path();
+  bool spilled = false;
+  options.on_spill_dir = [&](const std::string&) { spilled = true; };
+  Result<DigestRun> run = RunDigest(**source, g.window, options);
+  ASSERT_THAT(run, IsOk());
+  ASSERT_TRUE(spilled);
+  ASSERT_GT(run->digest.size(), 5000u);
+  ExpectBothFormsAsTheirOwnWriters(run->digest);
 }
 
 TEST(RowFileTest, AnEmptyDigestIsAnEmptyFile) {

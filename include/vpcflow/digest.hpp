@@ -106,6 +106,11 @@ class Digest {
   /// views valid during the call; stops when `fn` returns false. Not thread-safe against itself.
   /// Returns the error of reading a spilled digest's files (always OK in memory).
   [[nodiscard]] Status ForEachRowView(const std::function<bool(const RowView&)>& fn) const;
+  /// ForEachRowView, with each row's flowlog line as Encode(kFlowLog) writes it ('\n' included)
+  /// when the walk already holds it (the rows of a tie group, every row of a spilled digest), else
+  /// empty: a caller writing the text beside another form need not format it again.
+  [[nodiscard]] Status ForEachRowViewAndLine(
+      const std::function<bool(const RowView&, std::string_view line)>& fn) const;
   /// Writes the digest in `format` to `sink` (does not Close it).
   [[nodiscard]] Status Encode(DigestFormat format, ByteSink& sink) const;
 

@@ -235,13 +235,15 @@ Status ViewOfSortedRow(const OrderedRow& row, RowView* view) {
   return OkStatus();
 }
 
-// Walks a spilled digest's rows as views; stops at fn's false or the first error.
-Status WalkSorted(const SortedRows& rows, const std::function<bool(const RowView&)>& fn) {
+// Walks a spilled digest's rows as views with their lines; stops at fn's false or the first
+// error.
+Status WalkSorted(const SortedRows& rows,
+                  const std::function<bool(const RowView&, std::string_view)>& fn) {
   Status bad;
   RowView view;
   Status st = rows.ForEach([&](const OrderedRow& row) {
     bad = ViewOfSortedRow(row, &view);
-    return bad.ok() && fn(view);
+    return bad.ok() && fn(view, row.line);
   });
   return st.ok() ? bad : st;
 }
@@ -260,7 +262,7 @@ Status EncodeSorted(const SortedRows& rows, DigestFormat format, ByteSink& sink)
     out.Append(kCsvColumns);
     out.Append("\n");
   }
-  Status st = WalkSorted(rows, [&](const RowView& view) {
+  Status st = WalkSorted(rows, [&](const RowView& view, std::string_view) {
     char* p = out.Reserve(RowRoom(view));
     if (format == DigestFormat::kNdjson) {
       *p++ = '{';
@@ -292,10 +294,15 @@ size_t Digest::size() const {
 }
 
 Status Digest::ForEachRowView(const std::function<bool(const RowView&)>& fn) const {
+  return ForEachRowViewAndLine([&](const RowView& view, std::string_view) { return fn(view); });
+}
+
+Status Digest::ForEachRowViewAndLine(
+    const std::function<bool(const RowView&, std::string_view)>& fn) const {
   if (sorted_) return WalkSorted(*sorted_, fn);
   if (!table_) return OkStatus();
-  WalkInOrder(*table_, [&](const DigestEntry& row, std::string_view) {
-    return fn(MakeRowView(*table_, row));
+  WalkInOrder(*table_, [&](const DigestEntry& row, std::string_view line) {
+    return fn(MakeRowView(*table_, row), line);
   });
   return OkStatus();
 }

@@ -184,6 +184,9 @@ int Main(int argc, char** argv) {
       ->type_name("N");
   gen->add_option("--gzip-level", shape.gzip_level, "gzip level of text objects (default 1)")
       ->type_name("N");
+  gen->add_option("--interface-runs", shape.interface_runs,
+                  "Chance that an event is on the previous event's interface (default 0)")
+      ->type_name("F");
   app.footer(
       "Exit status: 0 success, 1 the digest or its output failed, 2 bad arguments, 130 SIGINT, "
       "143 SIGTERM.\n"

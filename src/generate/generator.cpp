@@ -110,10 +110,11 @@ Result<GenerateReport> GenerateCorpus(const GenerateOptions& options) {
   }
   if (shape.interfaces < 0 || shape.scanners < 0 || shape.peers < 0 ||
       !(shape.port_skew > 0 && shape.port_skew <= 10) || !(shape.ipv6 >= 0 && shape.ipv6 <= 1) ||
-      !(shape.nodata >= 0 && shape.scans >= 0 && shape.nodata + shape.scans <= 1)) {
+      !(shape.nodata >= 0 && shape.scans >= 0 && shape.nodata + shape.scans <= 1) ||
+      !(shape.interface_runs >= 0 && shape.interface_runs < 1)) {
     return InvalidArgumentError(
         "interfaces, scanners and peers must be >= 0, the port skew in (0, 10], the IPv6, NODATA "
-        "and scan shares in 0..1 (summing to <= 1)");
+        "and scan shares in 0..1 (summing to <= 1), the interface runs in [0, 1)");
   }
   if (shape.ephemeral_min < 1 || shape.ephemeral_min > 65535 || shape.stamp_minutes < 1 ||
       shape.stamp_minutes > 60 || shape.gzip_level < 1 || shape.gzip_level > 9) {

@@ -45,6 +45,11 @@ struct GenerateShape {
   int ephemeral_min = 32768;  ///< client ports drawn from [ephemeral_min, 65535]
   int stamp_minutes = 5;      ///< one object per flow log every N minutes (1..60)
   int gzip_level = 1;         ///< of the text objects, 1..9
+  /// Chance, in [0, 1), that an event is on the previous event's interface rather than one drawn
+  /// afresh (the same Zipf law overall): runs of one interface's records, as an aggregator that
+  /// flushes per interface writes them, make objects more compressible (issue 14's mid corpus).
+  /// 0 draws every event's interface afresh (and draws nothing more: earlier corpora unchanged).
+  double interface_runs = 0;
 };
 
 struct GenerateOptions {

@@ -290,6 +290,61 @@ TEST_F(GeneratorTest, ShapeSetsStreamsFormatInterfacesPeersScansPortsAndStamps) 
   for (const auto& [eni, addresses] : talkers) EXPECT_LE(addresses.size(), 4u) << eni;
 }
 
+TEST_F(GeneratorTest, InterfaceRunsGroupAnInterfacesRecordsAndCompressBetter) {
+  // The share of records on the same interface as the record before them, the records and the
+  // compressed bytes of a corpus.
+  struct Measured {
+    double repeats = 0;
+    uint64_t records = 0, compressed = 0;
+    std::set<std::string> interfaces;
+  };
+  auto measure = [this](double runs, const std::string& name) {
+    GenerateOptions o = Options(name);
+    o.shape = GenerateShape{.regions_per_account = 1,
+                            .flow_logs_per_region = 1,
+                            .default_format_only = true,
+                            .interfaces = 50,
+                            .stamp_minutes = 10,
+                            .gzip_level = 6,
+                            .interface_runs = runs};
+    Measured m;
+    auto report = GenerateCorpus(o);
+    EXPECT_THAT(report, IsOk());
+    if (!report.ok()) return m;
+    m.records = report->records;
+    m.compressed = report->bytes_compressed;
+    auto source = NewLocalDirSource(o.out_dir);
+    EXPECT_THAT(source, IsOk());
+    auto listing = ListAll(**source, ListRequest{});
+    EXPECT_THAT(listing, IsOk());
+    uint64_t pairs = 0, same = 0;
+    for (const ObjectInfo& info : listing->objects) {
+      std::vector<std::string> lines = ObjectLines(**source, info.key);
+      std::string previous;
+      for (size_t i = 1; i < lines.size(); ++i) {
+        std::istringstream fields(lines[i]);
+        std::string version, account, eni;
+        fields >> version >> account >> eni;
+        m.interfaces.insert(eni);
+        pairs += !previous.empty();
+        same += !previous.empty() && eni == previous;
+        previous = eni;
+      }
+    }
+    m.repeats = pairs == 0 ? 0 : static_cast<double>(same) / static_cast<double>(pairs);
+    return m;
+  };
+  const Measured fresh = measure(0, "fresh"), runs = measure(0.75, "runs");
+  // An event is one or two lines: the second is always on the same interface.
+  EXPECT_LT(fresh.repeats, 0.6);
+  EXPECT_GT(runs.repeats, 0.8);
+  // The same interfaces and about as many records, in fewer compressed bytes.
+  EXPECT_EQ(runs.interfaces, fresh.interfaces);
+  EXPECT_NEAR(static_cast<double>(runs.records), static_cast<double>(fresh.records),
+              0.05 * static_cast<double>(fresh.records));
+  EXPECT_LT(runs.compressed, fresh.compressed * 97 / 100);
+}
+
 TEST_F(GeneratorTest, RejectsBadOptions) {
   GenerateOptions o = Options("bad");
   o.size_mb = 0;
@@ -309,6 +364,11 @@ TEST_F(GeneratorTest, RejectsBadOptions) {
   o = Options("bad");
   o.shape.gzip_level = 10;
   EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));
+  for (double runs : {-0.1, 1.0}) {
+    o = Options("bad");
+    o.shape.interface_runs = runs;
+    EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument)) << runs;
+  }
   o = Options("bad");
   o.window.stop = o.window.start;
   EXPECT_THAT(GenerateCorpus(o), StatusIs(StatusCode::kInvalidArgument));

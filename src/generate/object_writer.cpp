@@ -54,7 +54,7 @@ class ObjectWriter {
     Record rec;
     rec.end = stamp + rng_.Below(60 * static_cast<uint32_t>(shape_.stamp_minutes));
     rec.start = rec.end - StartLag();
-    rec.local = &account_.locals[fl_.locals[fl_.local_zipf.Sample(rng_)]];
+    rec.local = NextInterface();
     const Host& local = account_.hosts[rec.local->host];
     const int fam = local.v6;
     double kind = rng_.Unit();
@@ -297,7 +297,18 @@ class ObjectWriter {
   const GenerateShape& shape_;
   Rng& rng_;
   TextBuffer& out_;
+  // The event's interface: the previous event's with chance shape_.interface_runs, else drawn
+  // from the flow log's Zipf law (whose distribution the runs keep).
+  const Local* NextInterface() {
+    if (shape_.interface_runs > 0 && previous_ != nullptr && rng_.Chance(shape_.interface_runs)) {
+      return previous_;
+    }
+    previous_ = &account_.locals[fl_.locals[fl_.local_zipf.Sample(rng_)]];
+    return previous_;
+  }
+
   uint64_t scanner_salt_;
+  const Local* previous_ = nullptr;
   char scanner_[kMaxIpTextLength];
   size_t scanner_len_ = 0;
 };

@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -38,6 +40,11 @@ std::string SpillBase(std::string_view base) {
 }
 
 constexpr std::string_view kSpillPrefix = "vpcflow-spill-";
+// The owner file under the name it has while Create locks it.
+constexpr std::string_view kOwnerLockingFile = ".owner-locking";
+// How long a spill directory without an owner file may stay empty before a sweep takes it for
+// one whose creator was killed while creating it.
+constexpr std::chrono::seconds kCreationGrace{60};
 
 }  // namespace
 
@@ -50,7 +57,7 @@ Result<std::shared_ptr<SpillDir>> SpillDir::Create(std::string_view base) {
   }
   // The owner file is locked under a temporary name and then renamed, so a sweep never finds
   // an owner file that is not locked yet.
-  const std::string locking = pattern + "/.owner-locking";
+  const std::string locking = pattern + "/" + std::string(kOwnerLockingFile);
   const std::string owner = pattern + "/" + std::string(kSpillOwnerFile);
   const int fd = ::open(locking.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0 ||
@@ -68,8 +75,39 @@ SpillDir::~SpillDir() {
   ::close(owner_fd_);
 }
 
+namespace {
+
+// Whether the spill directory open as `dir`, which has no owner file, is one whose creator was
+// killed between mkdtemp and the rename of its locked owner file: it holds nothing but the
+// owner file being locked, and has not changed for kCreationGrace (Create takes microseconds
+// there). A directory with any other file (an older version's, which did not lock) is not.
+bool IsAbandonedInCreation(int dir, const timespec& now) {
+  struct stat st {};
+  if (::fstat(dir, &st) != 0 || now.tv_sec - st.st_mtim.tv_sec < kCreationGrace.count()) {
+    return false;
+  }
+  const int again = ::dup(dir);
+  if (again < 0) return false;
+  DIR* d = ::fdopendir(again);
+  if (d == nullptr) {
+    ::close(again);
+    return false;
+  }
+  bool only_creation_files = true;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != ".." && name != kOwnerLockingFile) only_creation_files = false;
+  }
+  ::closedir(d);
+  return only_creation_files;
+}
+
+}  // namespace
+
 size_t SweepStaleSpillDirs(std::string_view base) {
   const std::string dir = SpillBase(base);
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return 0;
   std::vector<std::string> stale;
@@ -82,8 +120,12 @@ size_t SweepStaleSpillDirs(std::string_view base) {
     if (sub < 0) continue;
     const int fd =
         ::openat(sub, std::string(kSpillOwnerFile).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (IsAbandonedInCreation(sub, now)) stale.emplace_back(dir + "/" + std::string(name));
+      ::close(sub);
+      continue;
+    }
     ::close(sub);
-    if (fd < 0) continue;  // no owner file: being created, or not ours
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) stale.emplace_back(dir + "/" + std::string(name));
     ::close(fd);  // drops the lock taken just now
   }

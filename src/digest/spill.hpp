@@ -55,8 +55,10 @@ class SpillDir {
 inline constexpr std::string_view kSpillOwnerFile = ".owner";
 
 /// Removes every `vpcflow-spill-*` directory of `base` ("" = $TMPDIR, else /tmp) whose owner
-/// file exists and is not locked: its process is gone. Directories without an owner file (being
-/// created, or made by an older version that did not lock) and symbolic links are left alone.
+/// file exists and is not locked: its process is gone; and every one without an owner file that
+/// holds nothing but the owner file being created and has not changed for a minute: its process
+/// was killed while creating it. Other directories without an owner file (being created, or made
+/// by an older version that did not lock) and symbolic links are left alone.
 /// Returns how many were removed; failures to remove one are skipped (it is tried again on the
 /// next sweep). Thread-safe.
 size_t SweepStaleSpillDirs(std::string_view base);

@@ -11,11 +11,13 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "digest/test_records.hpp"
@@ -324,6 +326,31 @@ TEST(SpillTest, TheNextSpillRemovesTheDirectoryOfAKilledProcessOnly) {
   const std::string alive_path = alive->path();
   alive.reset();
   EXPECT_FALSE(std::filesystem::exists(alive_path));
+}
+
+TEST(SpillTest, ASweepRemovesADirectoryWhoseCreatorWasKilledBeforeItsOwnerFileWasLocked) {
+  ScratchDir base;
+  ASSERT_FALSE(base.path().empty());
+  namespace fs = std::filesystem;
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(2);
+  // Killed right after mkdtemp, and while locking the owner file: both a while ago.
+  const std::string empty = base.Sub("vpcflow-spill-aaaaaa");
+  const std::string locking = base.Sub("vpcflow-spill-bbbbbb");
+  // Being created now; an older version's (a run file, no owner file), a while ago.
+  const std::string fresh = base.Sub("vpcflow-spill-cccccc");
+  const std::string older = base.Sub("vpcflow-spill-dddddd");
+  for (const std::string& dir : {empty, locking, fresh, older})
+    ASSERT_TRUE(fs::create_directory(dir));
+  std::ofstream(locking + "/.owner-locking").put('x');
+  std::ofstream(fresh + "/.owner-locking").put('x');
+  std::ofstream(older + "/0.run") << "rows";
+  for (const std::string& dir : {empty, locking, older}) fs::last_write_time(dir, old);
+
+  EXPECT_EQ(SweepStaleSpillDirs(base.path()), 2u);
+  EXPECT_FALSE(fs::exists(empty));
+  EXPECT_FALSE(fs::exists(locking));
+  EXPECT_TRUE(fs::is_directory(fresh));
+  EXPECT_TRUE(fs::exists(older + "/0.run"));
 }
 
 }  // namespace

@@ -24,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 
-# The commit of main the changed lines are counted from (moved to main of issue 13's house
-# work: from the first base, the changes of main since made the check outlast its 15 minutes on
-# the shared machine). A branch made before it is compared with their merge
-# base, so it is linted on its own changes only.
-BASE = "432c673"
+# The commit of main the changed lines are counted from (moved forward to a main whose changes
+# this check passed, at stop 20's end: from an older base, the changes of main since make the
+# check outlast its 15 minutes on the shared machine). A branch made before it is compared with
+# their merge base, so it is linted on its own changes only.
+BASE = "e3cca4b"
 
 SKIP = 77
 LINTED = re.compile(r"^(src|apps|include)/.*\.(cpp|hpp)$")

@@ -23,15 +23,18 @@ int CompareKeyBody(const DigestKey& a, const DigestKey& b) {
 
 RecordBatch::RecordBatch(size_t max_bytes)
     : max_records_(std::max<size_t>(1, max_bytes / 8 * 5 / kRecordBytes)),
-      max_owner_bytes_(max_bytes / 8) {}
+      max_owner_bytes_(max_bytes / 8),
+      full_at_(max_records_) {}
 
 void RecordBatch::Add(const FlowRecord& record) {
   if (last_owner_ == UINT32_MAX ||
       !owners_.Is(last_owner_, record.account_id, record.interface_id)) {
     last_owner_ = owners_.Intern(record.account_id, record.interface_id,
                                  HashOwner(record.account_id, record.interface_id));
-    owner_bytes_ = owners_.memory_bytes() +
-                   merge_owners_.capacity() * sizeof(decltype(merge_owners_)::value_type);
+    const size_t owner_bytes =
+        owners_.memory_bytes() +
+        merge_owners_.capacity() * sizeof(decltype(merge_owners_)::value_type);
+    if (owner_bytes >= max_owner_bytes_) full_at_ = 0;
   }
   if (entries_.size() == entries_.capacity()) [[unlikely]]
     Grow();
@@ -53,7 +56,7 @@ void RecordBatch::Grow() {
 void RecordBatch::Clear() {
   owners_.Clear();
   last_owner_ = UINT32_MAX;
-  owner_bytes_ = 0;
+  full_at_ = max_records_;
   entries_.clear();
   hashes_.clear();
 }

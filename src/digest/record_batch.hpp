@@ -51,7 +51,7 @@ class RecordBatch {
   /// Records appended since the last Clear.
   size_t size() const { return entries_.size(); }
   /// Whether the batch must be emptied before the next Add to stay within its max_bytes.
-  bool full() const { return entries_.size() >= max_records_ || owner_bytes_ >= max_owner_bytes_; }
+  bool full() const { return entries_.size() >= full_at_; }
   /// The memory the batch holds: its arrays as allocated and its owners.
   size_t memory_bytes() const;
 
@@ -73,7 +73,8 @@ class RecordBatch {
 
   size_t max_records_ = SIZE_MAX;
   size_t max_owner_bytes_ = SIZE_MAX;
-  size_t owner_bytes_ = 0;  // owners_ and merge_owners_, as of the last owner interned
+  // max_records_, or 0 once the owners took their part: full() is one comparison a record.
+  size_t full_at_ = SIZE_MAX;
   std::vector<DigestEntry> entries_;
   std::vector<uint64_t> hashes_;  // HashKeyBody of entries_, same order
   OwnerInterner owners_;

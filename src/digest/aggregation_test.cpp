@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <stop_token>
 #include <string>
+#include <utility>
 
 #include "digest/test_records.hpp"
 #include "flowlog/planner.hpp"
@@ -109,34 +110,33 @@ TEST(AggregationTest, ABigObjectUnderASmallLimitGivesTheUnboundedDigestWithinIts
   ASSERT_FALSE(want.empty());
 
   ScratchDir spill;
-  for (const uint64_t limit : {kMinMemoryLimit, kLimit}) {
-    for (const int threads : {1, 2}) {
-      SCOPED_TRACE("limit " + std::to_string(limit) + ", threads " + std::to_string(threads));
-      DigestOptions options;
-      options.threads = threads;
-      options.memory_limit = limit;
-      options.spill_dir = spill.path();
-      DigestSummary summary;
-      Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
-      ASSERT_OK(aggregation);
-      Aggregation& a = **aggregation;
-      EXPECT_EQ(summary.objects_read, 2u);
-      // The big object went to pending runs, and no worker held more than its share, which is
-      // far below what the object's records take at once.
-      const size_t share = a.BatchBytes(static_cast<size_t>(threads));
-      EXPECT_LE(share, limit / 4 / threads + kMinBatchBytes);
-      EXPECT_GE(a.pending_runs_written(), 3u);
-      EXPECT_GT(a.peak_batch_bytes(), 0u);
-      EXPECT_LE(a.peak_batch_bytes(), share);
-      EXPECT_LT(share, kRecords * RecordBatch::kRecordBytes / 4);
-      {
-        Result<Digest> digest = a.Finish();
-        ASSERT_OK(digest);
-        EXPECT_TRUE(EncodeToString(*digest, DigestFormat::kFlowLog) == want);
-        aggregation->reset();
-      }
-      EXPECT_EQ(FilesIn(spill.path()), 0u) << "spill files left behind";
+  const std::pair<uint64_t, int> cases[] = {{kLimit / 2, 2}, {kLimit, 1}, {kLimit, 2}};
+  for (const auto& [limit, threads] : cases) {
+    SCOPED_TRACE("limit " + std::to_string(limit) + ", threads " + std::to_string(threads));
+    DigestOptions options;
+    options.threads = threads;
+    options.memory_limit = limit;
+    options.spill_dir = spill.path();
+    DigestSummary summary;
+    Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
+    ASSERT_OK(aggregation);
+    Aggregation& a = **aggregation;
+    EXPECT_EQ(summary.objects_read, 2u);
+    // The big object went to pending runs, and no worker held more than its share, which is
+    // far below what the object's records take at once.
+    const size_t share = a.BatchBytes(static_cast<size_t>(threads));
+    EXPECT_LE(share, limit / 4 / threads + kMinBatchBytes);
+    EXPECT_GE(a.pending_runs_written(), 3u);
+    EXPECT_GT(a.peak_batch_bytes(), 0u);
+    EXPECT_LE(a.peak_batch_bytes(), share);
+    EXPECT_LT(share, kRecords * RecordBatch::kRecordBytes / 4);
+    {
+      Result<Digest> digest = a.Finish();
+      ASSERT_OK(digest);
+      EXPECT_TRUE(EncodeToString(*digest, DigestFormat::kFlowLog) == want);
+      aggregation->reset();
     }
+    EXPECT_EQ(FilesIn(spill.path()), 0u) << "spill files left behind";
   }
 }
 

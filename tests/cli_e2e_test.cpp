@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -49,6 +50,7 @@ struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  long max_rss_kb = 0;  // the program's peak resident set (wait4; /usr/bin/time -v's figure)
 };
 
 // A running vpcflow-digest whose stdout and stderr go to files.
@@ -72,8 +74,10 @@ struct Child {
       close(pidfd);
     }
     int status = 0;
-    if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+    rusage usage{};
+    if (pid > 0 && wait4(pid, &status, 0, &usage) == pid) {
       result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      result.max_rss_kb = usage.ru_maxrss;
     }
     if (timed_out) result.exit_code = -2;
     pid = -1;
@@ -377,6 +381,55 @@ TEST_F(CliTest, MemoryLimitGivesTheSameDigestAndLeavesNoSpillFiles) {
   RunResult bad = RunBinary(WindowWith({"--memory-limit", "lots"}));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--memory-limit"));
+}
+
+// One big plain-text object (as a 2 GB one would be, scaled down): under --memory-limit the
+// worker reading it holds its share of the limit, not the whole object's records, and the
+// digest is the unbounded run's.
+TEST_F(CliTest, MemoryLimitBoundsTheMemoryOfOneBigObject) {
+  const fs::path dir = Scratch();
+  const fs::path source = dir / "source";
+  const fs::path folder = source / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/01";
+  fs::create_directories(folder);
+  {
+    std::ofstream out(folder /
+                      "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261101T0010Z_"
+                      "0badcafe.log");
+    out << "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+           "bytes start end action log-status\n";
+    constexpr int64_t kWindowStart = 1793491200;  // kStart
+    char line[200];
+    for (int i = 0; i < 600000; ++i) {
+      const int k = i % 150000;  // four records a key, far apart in the object
+      const long long start = kWindowStart + i % 3000;
+      const int n = std::snprintf(
+          line, sizeof(line),
+          "2 123456789012 eni-%d 10.%d.%d.%d 172.16.0.1 443 %d 6 %d %d %lld %lld ACCEPT OK\n",
+          k % 3, (k >> 16) & 255, (k >> 8) & 255, k & 255, 40000 + k % 7, 1 + i % 5, 100 + i, start,
+          start + 60);
+      out.write(line, n);
+    }
+  }
+  const fs::path spill = dir / "spill";
+  fs::create_directories(spill);
+  const std::vector<std::string> whole = {"--source", source.string(), "--start",   kStart,
+                                          "--stop",   kStop,           "--threads", "2"};
+  RunResult unbounded = RunBinary(whole);
+  std::vector<std::string> args = whole;
+  for (const char* a : {"--memory-limit", "16M", "--spill-dir"}) args.emplace_back(a);
+  args.push_back(spill.string());
+  RunResult bounded = RunBinary(args);
+  ASSERT_EQ(unbounded.exit_code, 0) << unbounded.err;
+  ASSERT_EQ(bounded.exit_code, 0) << bounded.err;
+  EXPECT_EQ(Lines(unbounded.out).size(), 150000u);
+  EXPECT_TRUE(bounded.out == unbounded.out);
+  EXPECT_THAT(Objects(spill), IsEmpty());
+  // The unbounded run holds the object's 600,000 records at once (96 bytes each): well over
+  // 55 MB. In the bounded one each of the two workers holds 2 MiB of them at most, and the
+  // table 8 MiB.
+  EXPECT_GT(unbounded.max_rss_kb, 80 * 1024);
+  EXPECT_LT(bounded.max_rss_kb, unbounded.max_rss_kb / 2)
+      << "peak RSS " << bounded.max_rss_kb << " KiB against " << unbounded.max_rss_kb << " KiB";
 }
 
 TEST_F(CliTest, SummaryGoesToStderr) {

@@ -3,13 +3,20 @@
 // Each worker claims the next object (an atomic index), appends its records to its own
 // RecordBatch and merges that into the shared DigestTable only when the whole object was read:
 // a skipped object contributes no rows and none of its line or byte counts (DESIGN.md "Digest
-// rules"). Bad content is skipped; a failed read fails the run (see RunDigest in digest.hpp).
+// rules"). A batch that fills its share of the memory limit is written as a pending run, which
+// joins the aggregation with its object or is deleted with it. Bad content is skipped; a failed
+// read fails the run (see RunDigest in digest.hpp).
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/gzip_reader.hpp"
 #include "digest/aggregation.hpp"
@@ -168,8 +175,8 @@ class SourceErrorRecorder final : public ObjectSourceWrapper {
 class Worker {
  public:
   Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
-         Aggregation* table)
-      : source_(source), window_(window), stop_(stop), table_(table) {}
+         Aggregation* table, size_t batch_bytes)
+      : source_(source), window_(window), stop_(stop), table_(table), batch_(batch_bytes) {}
 
   // Reads one object into the shared table. Returns Cancelled when a stop was requested and
   // the error of a failed read (the run fails); bad content and a vanished object are recorded
@@ -181,9 +188,12 @@ class Worker {
     bool source_error = false;
     Status s = parquet ? ReadParquet(object, lines, text_bytes, source_error)
                        : Read(object, lines, text_bytes, source_error);
-    if (s.code() == StatusCode::kCancelled) return s;
     if (!s.ok()) {
+      // Nothing of the object remains: neither its records nor its pending runs.
       batch_.Clear();
+      table_->DropPendingRuns(pending_);
+      if (!spill_error_.ok()) return std::exchange(spill_error_, OkStatus());
+      if (s.code() == StatusCode::kCancelled) return s;
       if (!source_error) {
         totals_.problems.push_back({object.key, Reason(s), ProblemKind::kCorrupt});
       } else if (IsNotFound(s)) {
@@ -196,7 +206,7 @@ class Worker {
       }
       return OkStatus();
     }
-    VPCFLOW_RETURN_IF_ERROR(table_->Merge(batch_));
+    VPCFLOW_RETURN_IF_ERROR(table_->Merge(batch_, pending_));
     for (size_t i = 0; i < kLineOutcomeCount; ++i) totals_.lines[i] += lines[i];
     ++totals_.objects_read;
     totals_.objects_parquet += parquet ? 1 : 0;
@@ -250,6 +260,8 @@ class Worker {
         until_stop_check = kStopCheckLines;
       }
       ++lines[Keep(ParseFlowLine(*format, line, &record), record)];
+      if (batch_.full()) [[unlikely]]
+        VPCFLOW_RETURN_IF_ERROR(WritePendingRun());
     }
     if (!line_reader.status().ok()) {
       // The decoder passes the reader's error on as it is: report the source's own.
@@ -282,10 +294,21 @@ class Worker {
       if (stop_.stop_requested()) return CancelledError("digest cancelled");
       VPCFLOW_ASSIGN_OR_RETURN(const size_t n, (*reader)->Next(records_, outcomes_));
       if (n == 0) break;
-      for (size_t i = 0; i < n; ++i) ++lines[Keep(outcomes_[i], records_[i])];
+      for (size_t i = 0; i < n; ++i) {
+        ++lines[Keep(outcomes_[i], records_[i])];
+        if (batch_.full()) [[unlikely]]
+          VPCFLOW_RETURN_IF_ERROR(WritePendingRun());
+      }
     }
     text_bytes = (*reader)->decompressed_bytes();
     return OkStatus();
+  }
+
+  // The batch is full: it goes to a pending run of the object. A failure is the spill
+  // directory's (the run fails), told apart from the object's own by spill_error_.
+  Status WritePendingRun() {
+    spill_error_ = table_->WritePendingRun(batch_, pending_);
+    return spill_error_;
   }
 
   // Digest rules 4 and 5: a valid record that overlaps the window is aggregated with its
@@ -311,6 +334,8 @@ class Worker {
   const std::stop_token& stop_;
   Aggregation* table_;
   RecordBatch batch_;
+  std::vector<std::string> pending_;  // the pending runs of the object being read
+  Status spill_error_;                // WritePendingRun's failure, for Process
   WorkerTotals totals_;
   std::vector<FlowRecord> records_;  // Parquet batches
   std::vector<LineOutcome> outcomes_;
@@ -344,7 +369,28 @@ Aggregation::Aggregation(const DigestOptions& options)
 
 Aggregation::~Aggregation() = default;
 
-Status Aggregation::Merge(RecordBatch& batch) {
+size_t Aggregation::BatchBytes(size_t workers) const {
+  return std::max<size_t>(limit_ / 4 / std::max<size_t>(1, workers), kMinBatchBytes);
+}
+
+void Aggregation::NotePeak(const RecordBatch& batch) {
+  const size_t bytes = batch.memory_bytes();
+  size_t peak = peak_batch_bytes_.load(std::memory_order_relaxed);
+  while (bytes > peak && !peak_batch_bytes_.compare_exchange_weak(peak, bytes)) {
+  }
+}
+
+Status Aggregation::Merge(RecordBatch& batch, std::vector<std::string>& pending) {
+  NotePeak(batch);
+  if (!pending.empty()) {
+    std::unique_lock lock(mu_);
+    if (!failed_.ok()) {
+      DropPendingRuns(pending);
+      return failed_;
+    }
+    runs_.insert(runs_.end(), pending.begin(), pending.end());
+    pending.clear();
+  }
   {
     std::shared_lock lock(mu_);
     // A failed spill leaves the table without its index: nothing may be added to it.
@@ -359,11 +405,48 @@ Status Aggregation::Merge(RecordBatch& batch) {
   return failed_;
 }
 
-Status Aggregation::Spill() {
-  if (!dir_) {
-    VPCFLOW_ASSIGN_OR_RETURN(dir_, SpillDir::Create(options_.spill_dir));
-    if (options_.on_spill_dir) options_.on_spill_dir(dir_->path());
+Status Aggregation::WritePendingRun(RecordBatch& batch, std::vector<std::string>& pending) {
+  NotePeak(batch);
+  std::shared_ptr<SpillDir> dir;
+  {
+    std::unique_lock lock(mu_);
+    Status st = failed_.ok() ? MakeSpillDir() : failed_;
+    if (!st.ok()) {
+      batch.Clear();
+      return st;
+    }
+    dir = dir_;
   }
+  Result<std::string> path = WriteKeyedRunFile(
+      *dir,
+      [&batch](PartialWriter& writer) {
+        return batch.DrainInKeyOrder(
+            [&writer](std::string_view account, std::string_view interface, const DigestEntry& e) {
+              return writer.Add(KeyedRow{account, interface, e.key, e.value});
+            });
+      },
+      DigestSummary{});
+  batch.Clear();  // also when the file could not even be made
+  if (!path.ok()) return path.status();
+  pending.push_back(std::move(path).value());
+  pending_runs_written_.fetch_add(1, std::memory_order_relaxed);
+  return OkStatus();
+}
+
+void Aggregation::DropPendingRuns(std::vector<std::string>& pending) {
+  for (const std::string& path : pending) ::unlink(path.c_str());
+  pending.clear();
+}
+
+Status Aggregation::MakeSpillDir() {
+  if (dir_) return OkStatus();
+  VPCFLOW_ASSIGN_OR_RETURN(dir_, SpillDir::Create(options_.spill_dir));
+  if (options_.on_spill_dir) options_.on_spill_dir(dir_->path());
+  return OkStatus();
+}
+
+Status Aggregation::Spill() {
+  VPCFLOW_RETURN_IF_ERROR(MakeSpillDir());
   DigestTable& t = *table_;
   VPCFLOW_ASSIGN_OR_RETURN(
       std::string path,
@@ -442,8 +525,10 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
   std::mutex failure_mu;
   Status failure;  // the first failed read
   std::vector<std::unique_ptr<Worker>> workers;
+  const size_t batch_bytes = table->BatchBytes(threads);
   for (size_t i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(source, window, options.stop, table.get()));
+    workers.push_back(
+        std::make_unique<Worker>(source, window, options.stop, table.get(), batch_bytes));
   }
   auto work = [&](Worker& worker) {
     for (;;) {

@@ -1,24 +1,100 @@
 #include "digest/record_batch.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace vpcflow {
+namespace {
+
+constexpr size_t kFirstRecords = 1024;
+
+// The key's bytes but its owner's, as memcmp of the key with the owner zero would compare them
+// (the order of runs: digest/partial_run.hpp).
+int CompareKeyBody(const DigestKey& a, const DigestKey& b) {
+  constexpr size_t kOwner = offsetof(DigestKey, owner);
+  constexpr size_t kAfterOwner = kOwner + sizeof(DigestKey::owner);
+  const auto* x = reinterpret_cast<const unsigned char*>(&a);
+  const auto* y = reinterpret_cast<const unsigned char*>(&b);
+  if (const int c = std::memcmp(x, y, kOwner); c != 0) return c;
+  return std::memcmp(x + kAfterOwner, y + kAfterOwner, sizeof(DigestKey) - kAfterOwner);
+}
+
+}  // namespace
+
+RecordBatch::RecordBatch(size_t max_bytes)
+    : max_records_(std::max<size_t>(1, max_bytes / 8 * 5 / kRecordBytes)),
+      max_owner_bytes_(max_bytes / 8),
+      full_at_(max_records_) {}
 
 void RecordBatch::Add(const FlowRecord& record) {
   if (last_owner_ == UINT32_MAX ||
       !owners_.Is(last_owner_, record.account_id, record.interface_id)) {
     last_owner_ = owners_.Intern(record.account_id, record.interface_id,
                                  HashOwner(record.account_id, record.interface_id));
+    const size_t owner_bytes =
+        owners_.memory_bytes() +
+        merge_owners_.capacity() * sizeof(decltype(merge_owners_)::value_type);
+    if (owner_bytes >= max_owner_bytes_) full_at_ = 0;
   }
+  if (entries_.size() == entries_.capacity()) [[unlikely]]
+    Grow();
   DigestEntry& e = entries_.emplace_back();
   e.key = MakeDigestKey(record, last_owner_);
   e.value = {record.packets, record.bytes, 1, record.start, record.end};
   hashes_.push_back(HashKeyBody(e.key));
 }
 
+void RecordBatch::Grow() {
+  size_t capacity = std::min(std::max(kFirstRecords, 2 * entries_.capacity()), max_records_);
+  // Past full() (a caller that does not empty the batch) it grows as a vector would.
+  if (capacity <= entries_.size()) capacity = std::max(kFirstRecords, 2 * entries_.size());
+  entries_.reserve(capacity);
+  hashes_.reserve(capacity);
+  merge_order_.reserve(capacity);
+}
+
 void RecordBatch::Clear() {
   owners_.Clear();
   last_owner_ = UINT32_MAX;
+  full_at_ = max_records_;
   entries_.clear();
   hashes_.clear();
+}
+
+size_t RecordBatch::memory_bytes() const {
+  return entries_.capacity() * sizeof(DigestEntry) + hashes_.capacity() * sizeof(uint64_t) +
+         merge_order_.capacity() * sizeof(uint32_t) + owners_.memory_bytes() +
+         merge_owners_.capacity() * sizeof(decltype(merge_owners_)::value_type);
+}
+
+Status RecordBatch::DrainInKeyOrder(
+    const std::function<Status(std::string_view, std::string_view, const DigestEntry&)>& fn) {
+  // Owners ranked by (account, interface), as DigestTable::ForEachInKeyOrder ranks them; each
+  // entry's owner becomes its rank, so the entries sort by (rank, key bytes) in place.
+  auto& ranked = merge_owners_;
+  ranked.clear();
+  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) ranked.emplace_back(id, 0);
+  std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
+    const int c = owners_.account(a.first).compare(owners_.account(b.first));
+    return c != 0 ? c < 0 : owners_.interface(a.first) < owners_.interface(b.first);
+  });
+  for (uint32_t rank = 0; rank < ranked.size(); ++rank) owners_.set_extra(ranked[rank].first, rank);
+  for (DigestEntry& e : entries_) e.key.owner = owners_.extra(e.key.owner);
+  std::sort(entries_.begin(), entries_.end(), [](const DigestEntry& a, const DigestEntry& b) {
+    if (a.key.owner != b.key.owner) return a.key.owner < b.key.owner;
+    return CompareKeyBody(a.key, b.key) < 0;
+  });
+  Status status;
+  for (size_t i = 0; i < entries_.size() && status.ok();) {
+    DigestEntry row = entries_[i];
+    for (++i; i < entries_.size() && entries_[i].key == row.key; ++i) {
+      row.value.Add(entries_[i].value);
+    }
+    const uint32_t id = ranked[row.key.owner].first;
+    status = fn(owners_.account(id), owners_.interface(id), row);
+  }
+  Clear();
+  return status;
 }
 
 }  // namespace vpcflow

@@ -1,15 +1,19 @@
 #pragma once
 /// RecordBatch: the records of one object, appended as they come, before they are merged into
-/// the DigestTable (DigestTable::Merge).
+/// the DigestTable (DigestTable::Merge) or, when the object is too large for its share of the
+/// memory limit, written part by part as runs in key order (DrainInKeyOrder).
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "digest/digest_key.hpp"
 #include "digest/owner_interner.hpp"
 #include "flowlog/line_parser.hpp"
+#include "vpcflow/status.hpp"
 
 namespace vpcflow {
 
@@ -19,12 +23,24 @@ class DigestTable;
 /// the object) with the hash of its key without the owner (HashKeyBody), so the key is hashed
 /// once; DigestTable::Merge finishes the hash with the global owner. Equal keys are not
 /// combined here (a per-object table combined few records on the corpora of issue 14, for the
-/// cost of a second table; DESIGN.md "Performance"). Memory: 96 bytes a record of the object
-/// plus its owners, kept between objects. No locks and no allocation per record once grown.
-/// Not thread-safe.
+/// cost of a second table; DESIGN.md "Performance").
+///
+/// Memory: kRecordBytes a record plus its owners, kept between objects. A batch made with a
+/// `max_bytes` never holds more (memory_bytes()): its records' arrays grow to at most 5/8 of it,
+/// and it is full() when they are full or when its owners take 1/8 of it (one more owner at most
+/// doubles their part; a single owner's strings longer than max_bytes / 8 would be the only
+/// excess). The caller empties a full batch (Merge or DrainInKeyOrder) before the next Add.
+///
+/// No locks and no allocation per record once grown. Not thread-safe.
 class RecordBatch {
  public:
+  /// Bytes of one record: its entry, its hash and its slot in DigestTable::Merge's order.
+  static constexpr size_t kRecordBytes = sizeof(DigestEntry) + sizeof(uint64_t) + sizeof(uint32_t);
+
+  /// A batch without a bound (never full()).
   RecordBatch() = default;
+  /// A batch that holds at most `max_bytes` (see the class comment).
+  explicit RecordBatch(size_t max_bytes);
   RecordBatch(const RecordBatch&) = delete;
   RecordBatch& operator=(const RecordBatch&) = delete;
 
@@ -34,16 +50,38 @@ class RecordBatch {
   void Clear();
   /// Records appended since the last Clear.
   size_t size() const { return entries_.size(); }
+  /// Whether the batch must be emptied before the next Add to stay within its max_bytes.
+  bool full() const { return entries_.size() >= full_at_; }
+  /// The memory the batch holds: its arrays as allocated and its owners.
+  size_t memory_bytes() const;
+
+  /// Calls `fn(account, interface, entry)` once for each distinct key of the batch, in the
+  /// canonical key order of runs (CompareRowKeys of digest/partial_run.hpp: account, interface,
+  /// then the key's bytes without its owner), with the values of its records added
+  /// (DigestValue::Add); `entry.key.owner` means nothing to `fn`. Then clears the batch, also
+  /// when `fn` fails: returns fn's first error, after which it is not called again. Sorts the
+  /// records in place (no memory beyond the batch's own).
+  [[nodiscard]] Status DrainInKeyOrder(
+      const std::function<Status(std::string_view account, std::string_view interface,
+                                 const DigestEntry& entry)>& fn);
 
  private:
   friend class DigestTable;
 
+  // Makes room for more records: doubles, up to max_records_.
+  void Grow();
+
+  size_t max_records_ = SIZE_MAX;
+  size_t max_owner_bytes_ = SIZE_MAX;
+  // max_records_, or 0 once the owners took their part: full() is one comparison a record.
+  size_t full_at_ = SIZE_MAX;
   std::vector<DigestEntry> entries_;
   std::vector<uint64_t> hashes_;  // HashKeyBody of entries_, same order
   OwnerInterner owners_;
   // The previous record's owner (records of one interface tend to come together).
   uint32_t last_owner_ = UINT32_MAX;
-  // Reused by DigestTable::Merge.
+  // Reused by DigestTable::Merge (merge_order_ is reserved with entries_, so Merge's resize
+  // never allocates) and by DrainInKeyOrder (merge_owners_: the owners ranked).
   std::vector<uint32_t> merge_order_;
   std::vector<std::pair<uint32_t, uint64_t>> merge_owners_;  // (local id, hash)
 };

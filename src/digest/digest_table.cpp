@@ -87,13 +87,19 @@ void DigestTable::RowIndex::Resize(size_t capacity) {
 // valid (the shard is locked, rows never move) but for a key added earlier in the same batch (an
 // object may hold a key many times): an entry found absent is looked up again once the batch has
 // added a row.
+//
+// A key whose narrow form exists (DigestKeyV4::Fits) can only equal a narrow row, any other only
+// a wide one: the candidate's form is checked before its key.
 void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                              const uint32_t* order, size_t count) {
   constexpr size_t kBatch = 32;
   uint32_t candidate[kBatch];
   std::lock_guard lock(shard.mu);
   const size_t bytes_before = ShardBytes(shard);
-  const uint32_t rows_before = shard.rows.size();
+  const size_t rows_before = shard.rows();
+  // What an absent candidate loads instead of a row (keeps the warming loop free of branches
+  // on what it loads).
+  const uint32_t no_row_owner = 0;
   for (size_t base = 0; base < count; base += kBatch) {
     const size_t m = std::min(kBatch, count - base);
     // Plain loads without branches on what they load, so none waits for another.
@@ -104,10 +110,12 @@ void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uin
     for (size_t k = 0; k < m; ++k) {
       candidate[k] = shard.index.FindCandidate(static_cast<uint32_t>(hashes[order[base + k]]));
     }
-    if (shard.rows.size() > 0) {
-      for (size_t k = 0; k < m; ++k) {
-        touched += shard.rows[candidate[k] == RowIndex::kNone ? 0 : candidate[k]].key.owner;
-      }
+    for (size_t k = 0; k < m; ++k) {
+      const uint32_t id = candidate[k];
+      const uint32_t* owner = id == RowIndex::kNone  ? &no_row_owner
+                              : (id & kWideRow) != 0 ? &shard.wide[id & ~kWideRow].key.owner
+                                                     : &shard.narrow[id].key.owner;
+      touched += *owner;
     }
     asm volatile("" : : "r"(touched));  // keep the loads
     bool added = false;
@@ -115,31 +123,49 @@ void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uin
       const DigestEntry& e = entries[order[base + k]];
       const auto hash32 = static_cast<uint32_t>(hashes[order[base + k]]);
       uint32_t row = candidate[k];
-      if (row == RowIndex::kNone ? added : !(shard.rows[row].key == e.key)) {
-        // Another key with the same 32 hash bits, or maybe a key this batch added: look the key
-        // up properly.
-        row = shard.index.Find(hash32, [&](uint32_t r) { return shard.rows[r].key == e.key; });
-      }
-      if (row != RowIndex::kNone) {
-        shard.rows[row].value.Add(e.value);
+      if (DigestKeyV4::Fits(e.key)) {
+        const DigestKeyV4 key = DigestKeyV4::Narrow(e.key);
+        auto is_key = [&](uint32_t r) { return (r & kWideRow) == 0 && shard.narrow[r].key == key; };
+        if (row == RowIndex::kNone ? added : !is_key(row)) {
+          // Another key with the same 32 hash bits, or maybe a key this batch added: look the
+          // key up properly.
+          row = shard.index.Find(hash32, is_key);
+        }
+        if (row != RowIndex::kNone) {
+          shard.narrow[row].value.Add(e.value);
+        } else {
+          shard.index.Insert(hash32, shard.narrow.Push({key, e.value}, arena_));
+          added = true;
+        }
       } else {
-        shard.index.Insert(hash32, shard.rows.Push(e, arena_));
-        added = true;
+        auto is_key = [&](uint32_t r) {
+          return (r & kWideRow) != 0 && shard.wide[r & ~kWideRow].key == e.key;
+        };
+        if (row == RowIndex::kNone ? added : !is_key(row)) {
+          row = shard.index.Find(hash32, is_key);
+        }
+        if (row != RowIndex::kNone) {
+          shard.wide[row & ~kWideRow].value.Add(e.value);
+        } else {
+          shard.index.Insert(hash32, kWideRow | shard.wide.Push(e, arena_));
+          added = true;
+        }
       }
     }
   }
   memory_bytes_.fetch_add(ShardBytes(shard) - bytes_before, std::memory_order_relaxed);
-  rows_added_.fetch_add(shard.rows.size() - rows_before, std::memory_order_relaxed);
+  rows_added_.fetch_add(shard.rows() - rows_before, std::memory_order_relaxed);
 }
 
 size_t DigestTable::ShardBytes(const Shard& shard) const {
-  return size_t{shard.rows.size()} * sizeof(DigestEntry) + shard.index.bytes();
+  return size_t{shard.narrow.size()} * sizeof(DigestEntryV4) +
+         size_t{shard.wide.size()} * sizeof(DigestEntry) + shard.index.bytes();
 }
 
 Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn) {
   size_t total = 0;
   for (size_t s = 0; s < kShardCount; ++s) {
-    total += shards_[s].rows.size();
+    total += shards_[s].rows();
     shards_[s].index.Release();
   }
   // Owners ranked by (account, interface): a row's rank then orders it as its strings would.
@@ -154,48 +180,39 @@ Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEnt
   // each pointer, so most comparisons read no row; equal prefixes compare the key's bytes.
   struct Ref {
     uint64_t prefix;
-    const DigestEntry* row;
+    RowRef row;
   };
   std::vector<Ref, HugePageAllocator<Ref>> refs;
   refs.reserve(total);
-  for (size_t s = 0; s < kShardCount; ++s) {
-    const Shard& shard = shards_[s];
-    for (uint32_t i = 0; i < shard.rows.size(); ++i) {
-      const DigestEntry& e = shard.rows[i];
-      uint32_t src_head;
-      std::memcpy(&src_head, e.key.src.data(), 4);
-      refs.push_back(
-          {uint64_t{owners_.extra(e.key.owner)} << 32 | __builtin_bswap32(src_head), &e});
-    }
-  }
+  ForEachRow([&](RowRef row) {
+    const DigestKey key = row.key();
+    uint32_t src_head;
+    std::memcpy(&src_head, key.src.data(), 4);
+    refs.push_back({uint64_t{owners_.extra(key.owner)} << 32 | __builtin_bswap32(src_head), row});
+  });
   std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    DigestKey x = a.row->key;
-    DigestKey y = b.row->key;
+    DigestKey x = a.row.key();
+    DigestKey y = b.row.key();
     x.owner = 0;
     y.owner = 0;
     return std::memcmp(&x, &y, sizeof(DigestKey)) < 0;
   });
-  for (const Ref& r : refs) VPCFLOW_RETURN_IF_ERROR(fn(*r.row));
+  for (const Ref& r : refs) VPCFLOW_RETURN_IF_ERROR(fn(r.row.entry()));
   return OkStatus();
 }
 
 void DigestTable::Finish() {
   size_t total = 0;
   for (size_t s = 0; s < kShardCount; ++s) {
-    total += shards_[s].rows.size();
+    total += shards_[s].rows();
     shards_[s].index.Release();  // no more lookups: its memory serves the sort instead
   }
   // One array of (bytes, row), sorted in place: a second array for an out-of-place sort would
   // be the peak of the whole run (DESIGN.md "Performance").
   order_.clear();
   order_.reserve(total);
-  for (size_t s = 0; s < kShardCount; ++s) {
-    Shard& shard = shards_[s];
-    for (uint32_t i = 0; i < shard.rows.size(); ++i) {
-      order_.emplace_back(shard.rows[i].value.bytes, &shard.rows[i]);
-    }
-  }
+  ForEachRow([&](RowRef row) { order_.emplace_back(row.value().bytes, row); });
   SortByKeyDescending(order_.data(), order_.data() + order_.size());
   RankOwners();
 }

@@ -4,7 +4,8 @@
 /// (digest_key.hpp), the owner interner (owner_interner.hpp), an object's records
 /// (record_batch.hpp), the rows (row_store.hpp) and the huge-page allocations (huge_pages.hpp).
 ///
-/// Memory is proportional to the number of distinct keys, and small per key: a row is 88 bytes
+/// Memory is proportional to the number of distinct keys, and small per key: a row is 64 bytes
+/// (one cache line) when both its addresses are IPv4 (DigestEntryV4), else 88 (DigestEntry)
 /// (addresses in binary, the account and interface interned together as one 32-bit "owner"),
 /// stored densely in blocks that never move (row_store.hpp), plus one or two 8-byte slots of an
 /// open-addressing index. The shared table has kShardCount shards with a mutex each, so workers
@@ -71,6 +72,7 @@ class DigestTable {
   /// order (account, interface, then the key's bytes with the owner zero: CompareRowKeys of
   /// digest/partial_run.hpp), stopping at its first error, which it returns. The owner strings
   /// are account_id()/interface_id(). Only those accessors may be called afterwards.
+  /// `fn` sees each row in its wide form (a copy).
   [[nodiscard]] Status ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn);
 
   /// Ends building: orders the rows by bytes descending (ties stay in an unspecified order; the
@@ -79,8 +81,8 @@ class DigestTable {
 
   /// Rows (valid after Finish).
   size_t size() const { return order_.size(); }
-  /// The i-th row by bytes descending (ties unordered). Valid after Finish.
-  const DigestEntry& row(size_t i) const { return *order_[i].second; }
+  /// The i-th row by bytes descending (ties unordered). Valid after Finish, as long as the table.
+  RowRef row(size_t i) const { return order_[i].second; }
   uint64_t row_bytes(size_t i) const { return order_[i].first; }
   std::string_view account_id(uint32_t owner) const { return owners_.account(owner); }
   std::string_view interface_id(uint32_t owner) const { return owners_.interface(owner); }
@@ -93,7 +95,7 @@ class DigestTable {
 
  private:
   // The rows of a shard by hash: open addressing with linear probing over 8-byte slots that
-  // hold 32 bits of the hash and the row number + 1 (0 = empty), at most half full. Eight slots
+  // hold 32 bits of the hash and the row id + 1 (0 = empty), at most half full. Eight slots
   // share a cache line, so a lookup is usually one miss, and growing never reads a row.
   class RowIndex {
    public:
@@ -158,14 +160,33 @@ class DigestTable {
     size_t size_ = 0;
   };
 
+  // A row id: the row's number in its shard's narrow store, or kWideRow | its number in the
+  // wide store.
+  static constexpr uint32_t kWideRow = uint32_t{1} << 31;
+
   struct alignas(64) Shard {
     std::mutex mu;
-    RowStore rows;
+    RowStore<DigestEntryV4> narrow;  // keys for which DigestKeyV4::Fits holds
+    RowStore<DigestEntry> wide;      // the others
     RowIndex index;
+
+    size_t rows() const { return size_t{narrow.size()} + wide.size(); }
+    RowRef row(uint32_t id) const {
+      return (id & kWideRow) != 0 ? RowRef(&wide[id & ~kWideRow]) : RowRef(&narrow[id]);
+    }
   };
 
   void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                   const uint32_t* order, size_t count);
+  // Calls fn(RowRef) for every row of every shard.
+  template <typename Fn>
+  void ForEachRow(Fn&& fn) const {
+    for (size_t s = 0; s < kShardCount; ++s) {
+      const Shard& shard = shards_[s];
+      for (uint32_t i = 0; i < shard.narrow.size(); ++i) fn(RowRef(&shard.narrow[i]));
+      for (uint32_t i = 0; i < shard.wide.size(); ++i) fn(RowRef(&shard.wide[i]));
+    }
+  }
   size_t ShardBytes(const Shard& shard) const;
   // Sets every owner's extra slot to its owner_rank.
   void RankOwners();
@@ -180,8 +201,8 @@ class DigestTable {
   std::unique_ptr<Shard[]> shards_;
   // (bytes, row), bytes descending, sorted in place (digest/radix_sort.hpp). 16 bytes a row
   // (30 MB for 1.9 M rows): huge pages, as small pages cost a fault per 4 KiB.
-  using OrderVector = std::vector<std::pair<uint64_t, const DigestEntry*>,
-                                  HugePageAllocator<std::pair<uint64_t, const DigestEntry*>>>;
+  using OrderVector =
+      std::vector<std::pair<uint64_t, RowRef>, HugePageAllocator<std::pair<uint64_t, RowRef>>>;
   OrderVector order_;
   bool owner_ranks_order_lines_ = false;
 };

@@ -3,13 +3,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
+#include <random>
 #include <set>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "digest/partial_digest.hpp"
+#include "digest/row_format.hpp"
 #include "digest/test_records.hpp"
 
 namespace vpcflow {
@@ -106,6 +113,77 @@ TEST(DigestKeyTest, HashSpreadsSequentialOwnersOverShardsAndLowBits) {
   EXPECT_EQ(FinishKeyHash(body, 8), HashDigestKey(KeyOf(Rec{}, 8)));
 }
 
+// The key of `r` as the table holds it once its owner is `owner`.
+DigestKey ParsedKey(const Rec& r, uint32_t owner) { return MakeDigestKey(ToFlowRecord(r), owner); }
+
+TEST(DigestKeyTest, NarrowFormHoldsExactlyTheKeysWithTwoIpv4Addresses) {
+  Rec r;
+  r.src = "255.255.255.255";
+  r.dst = "0.0.0.1";
+  r.srcport = 65535;
+  r.dstport = 0;
+  r.protocol = 255;
+  r.action = Action::kReject;
+  const DigestKey k = ParsedKey(r, UINT32_MAX);
+  ASSERT_TRUE(DigestKeyV4::Fits(k));
+  const DigestKey back = DigestKeyV4::Narrow(k).Widen();
+  EXPECT_EQ(std::memcmp(&back, &k, sizeof(DigestKey)), 0);
+  EXPECT_EQ(HashDigestKey(back), HashDigestKey(k));
+  // Both forms of the row are written alike.
+  const DigestValue value{UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2, INT64_MIN, INT64_MAX};
+  const RowView wide = MakeRowView(DigestEntry{k, value}, "a", "b");
+  const RowView narrow = MakeRowView(DigestEntryV4{DigestKeyV4::Narrow(k), value}, "a", "b");
+  std::string wide_line(RowRoom(wide), '\0'), narrow_line(RowRoom(narrow), '\0');
+  wide_line.resize(PutFlowLogLine(wide_line.data(), wide) - wide_line.data());
+  narrow_line.resize(PutFlowLogLine(narrow_line.data(), narrow) - narrow_line.data());
+  EXPECT_EQ(narrow_line, wide_line);
+  EXPECT_EQ(narrow_line,
+            "2 a b 255.255.255.255 0.0.0.1 65535 0 255 18446744073709551615 "
+            "18446744073709551614 -9223372036854775808 9223372036854775807 REJECT OK\n");
+  EXPECT_EQ(narrow.flows, UINT64_MAX - 2);
+  for (const auto& [src, dst] :
+       {std::pair{"10.0.0.1", "2001:db8::1"}, std::pair{"2001:db8::1", "10.0.0.1"},
+        std::pair{"::ffff:10.0.0.1", "10.0.0.2"}, std::pair{"2001:db8::1", "2001:db8::2"}}) {
+    r.src = src;
+    r.dst = dst;
+    EXPECT_FALSE(DigestKeyV4::Fits(ParsedKey(r, 0))) << src << " " << dst;
+  }
+  // IPv4 flags with bytes beyond the fourth: kept wide rather than truncated.
+  for (size_t byte = 4; byte < 16; ++byte) {
+    DigestKey src_tail = k;
+    src_tail.src[byte] = 1;
+    EXPECT_FALSE(DigestKeyV4::Fits(src_tail)) << byte;
+    DigestKey dst_tail = k;
+    dst_tail.dst[byte] = 1;
+    EXPECT_FALSE(DigestKeyV4::Fits(dst_tail)) << byte;
+  }
+}
+
+TEST(DigestKeyTest, NarrowKeysDifferExactlyWhereTheirWideFormsDo) {
+  const DigestKey k = ParsedKey(Rec{}, 7);
+  const DigestKeyV4 narrow = DigestKeyV4::Narrow(k);
+  EXPECT_TRUE(narrow == DigestKeyV4::Narrow(ParsedKey(Rec{}, 7)));
+  const std::vector<std::function<void(DigestKey&)>> changes = {
+      [](DigestKey& o) { o.owner = 8; },
+      [](DigestKey& o) { o.srcport = 1; },
+      [](DigestKey& o) { o.dstport = 444; },
+      [](DigestKey& o) { o.protocol = 17; },
+      [](DigestKey& o) { o.flags ^= static_cast<uint8_t>(Action::kReject); },
+      [](DigestKey& o) { o.src[0] ^= 0x80; },
+      [](DigestKey& o) { o.src[3] ^= 1; },
+      [](DigestKey& o) { o.dst[0] ^= 1; },
+      [](DigestKey& o) { o.dst[3] ^= 0x80; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    DigestKey other = k;
+    changes[i](other);
+    ASSERT_TRUE(DigestKeyV4::Fits(other));
+    EXPECT_FALSE(DigestKeyV4::Narrow(other) == narrow) << i;
+    const DigestKey back = DigestKeyV4::Narrow(other).Widen();
+    EXPECT_EQ(std::memcmp(&back, &other, sizeof(DigestKey)), 0) << i;
+  }
+}
+
 // The finished table of `recs` merged as one object.
 std::unique_ptr<DigestTable> TableOf(const std::vector<Rec>& recs) {
   auto table = std::make_unique<DigestTable>();
@@ -132,7 +210,7 @@ TEST(DigestTableTest, AggregatesRecordsOfOneKey) {
   c.end = 400;
   const auto table = TableOf({a, b, c});
   ASSERT_EQ(table->size(), 1u);
-  const DigestValue& v = table->row(0).value;
+  const DigestValue v = table->row(0).value();
   EXPECT_EQ(v.packets, 7u);
   EXPECT_EQ(v.bytes, 450u);
   EXPECT_EQ(v.flows, 3u);
@@ -179,9 +257,9 @@ TEST(DigestTableTest, MergeCombinesAKeyRepeatedInOneObject) {
   EXPECT_EQ(batch.size(), 0u);
   table.Finish();
   ASSERT_EQ(table.size(), 51u);
-  EXPECT_EQ(table.row(0).value.bytes, 300u);
-  EXPECT_EQ(table.row(0).value.flows, 100u);
-  for (size_t i = 1; i < table.size(); ++i) ASSERT_EQ(table.row(i).value.flows, 2u) << i;
+  EXPECT_EQ(table.row(0).value().bytes, 300u);
+  EXPECT_EQ(table.row(0).value().flows, 100u);
+  for (size_t i = 1; i < table.size(); ++i) ASSERT_EQ(table.row(i).value().flows, 2u) << i;
 }
 
 TEST(PartialDigestTest, GrowsAndClearsKeepingEveryKey) {
@@ -250,7 +328,7 @@ TEST(OwnerInternerTest, SeparatesPairsThatConcatenateAlike) {
 // How many (account, interface) pairs the rows of a finished table name.
 size_t DistinctRowOwners(const DigestTable& table) {
   std::set<uint32_t> owners;
-  for (size_t i = 0; i < table.size(); ++i) owners.insert(table.row(i).key.owner);
+  for (size_t i = 0; i < table.size(); ++i) owners.insert(table.row(i).owner());
   return owners.size();
 }
 
@@ -286,7 +364,7 @@ TEST(DigestTableTest, MergeCombinesPartialsAndClearsThem) {
   ASSERT_EQ(table.size(), 3u);
   // bytes: shared 200, the others 100 each.
   EXPECT_EQ(table.row_bytes(0), 200u);
-  EXPECT_EQ(table.row(0).value.flows, 2u);
+  EXPECT_EQ(table.row(0).value().flows, 2u);
   EXPECT_EQ(table.row_bytes(1), 100u);
   EXPECT_EQ(table.row_bytes(2), 100u);
 }
@@ -309,7 +387,7 @@ TEST(DigestTableTest, MergeMapsEachPartialsOwnersToTheSameGlobalOwners) {
   EXPECT_EQ(DistinctRowOwners(table), 500u);
   std::set<std::string> enis;
   for (size_t i = 0; i < table.size(); ++i) {
-    const DigestEntry& row = table.row(i);
+    const DigestEntry row = table.row(i).entry();
     EXPECT_EQ(row.value.flows, 2u);
     EXPECT_EQ(table.account_id(row.key.owner), "123456789012");
     enis.insert(std::string(table.interface_id(row.key.owner)));
@@ -359,10 +437,10 @@ TEST(DigestTableTest, KeysSharingIndexHashBitsStayApart) {
   table.Merge(p2);
   table.Finish();
   ASSERT_EQ(table.size(), 2u);
-  EXPECT_EQ(table.row(0).value.bytes, 10u);
-  EXPECT_EQ(table.row(0).value.flows, 2u);
-  EXPECT_EQ(table.row(1).value.bytes, 2u);
-  EXPECT_EQ(table.row(1).value.flows, 1u);
+  EXPECT_EQ(table.row(0).value().bytes, 10u);
+  EXPECT_EQ(table.row(0).value().flows, 2u);
+  EXPECT_EQ(table.row(1).value().bytes, 2u);
+  EXPECT_EQ(table.row(1).value().flows, 1u);
 }
 
 TEST(DigestTableTest, FinishOrdersByBytesDescending) {
@@ -377,7 +455,7 @@ TEST(DigestTableTest, FinishOrdersByBytesDescending) {
   table.Merge(partial);
   table.Finish();
   std::vector<uint64_t> order;
-  for (size_t i = 0; i < table.size(); ++i) order.push_back(table.row(i).value.bytes);
+  for (size_t i = 0; i < table.size(); ++i) order.push_back(table.row(i).value().bytes);
   EXPECT_THAT(order, ::testing::ElementsAre(900000, 900, 64, 17, 5, 0));
 }
 
@@ -403,7 +481,7 @@ TEST(DigestTableTest, FinishOrdersLargeCountsAcrossEveryDigit) {
   table.Finish();
   std::vector<uint64_t> order;
   for (size_t i = 0; i < table.size(); ++i) {
-    order.push_back(table.row(i).value.bytes);
+    order.push_back(table.row(i).value().bytes);
     EXPECT_EQ(table.row_bytes(i), order.back());
   }
   std::vector<uint64_t> expected = values;
@@ -438,7 +516,7 @@ TEST(DigestTableTest, ConcurrentMergesAreExact) {
   ASSERT_EQ(table.size(), static_cast<size_t>(kKeys));
   EXPECT_EQ(DistinctRowOwners(table), 7u);
   for (size_t i = 0; i < table.size(); ++i) {
-    const DigestValue& v = table.row(i).value;
+    const DigestValue v = table.row(i).value();
     ASSERT_EQ(v.flows, static_cast<uint64_t>(kThreads * kObjects));
     ASSERT_EQ(v.bytes, static_cast<uint64_t>(kThreads * kObjects));
     ASSERT_EQ(v.packets, static_cast<uint64_t>(kObjects * (1 + 2 + 3 + 4)));
@@ -470,6 +548,100 @@ TEST(DigestTest, DefaultIsEmpty) {
   int calls = 0;
   EXPECT_TRUE(digest.ForEachRow([&](const DigestRow&) { ++calls; }).ok());
   EXPECT_EQ(calls, 0);
+}
+
+// Rows of both forms (both addresses IPv4: 64 bytes; any IPv6: 88) merged over two objects,
+// each key met in both: every row keeps its exact key, and its value at the limits of its fields.
+TEST(DigestTableTest, RowsOfEveryAddressFormKeepTheirExactKeysAndValues) {
+  const std::vector<std::pair<std::string, std::string>> addresses = {
+      {"10.0.0.1", "10.0.0.2"},        {"10.0.0.1", "2001:db8::2"},
+      {"2001:db8::1", "10.0.0.2"},     {"2001:db8::1", "2001:db8::2"},
+      {"::ffff:10.0.0.1", "10.0.0.2"}, {"0.0.0.0", "255.255.255.255"},
+  };
+  const size_t n = addresses.size();
+  DigestTable table;
+  RecordBatch first, second;
+  std::vector<DigestKey> keys;
+  for (size_t i = 0; i < n; ++i) {
+    Rec r;
+    std::tie(r.src, r.dst) = addresses[i];
+    r.bytes = 1000 + i;  // each key its own place in the output order
+    r.packets = UINT64_MAX - 1;
+    r.start = INT64_MIN + 1;
+    r.end = INT64_MAX - 1;
+    first.Add(ToFlowRecord(r));
+    keys.push_back(ParsedKey(r, 0));
+    r.bytes = UINT64_MAX - 2000;
+    r.packets = 1;
+    r.start = INT64_MIN;
+    r.end = INT64_MAX;
+    second.Add(ToFlowRecord(r));
+  }
+  // An IPv4 key with a byte past the fourth (no parser makes one): a row apart, kept whole.
+  Rec t;
+  t.bytes = 1;
+  FlowRecord tail = ToFlowRecord(t);
+  tail.srcaddr.bytes[15] = 1;
+  second.Add(tail);
+  const DigestKey tail_key = MakeDigestKey(tail, 0);
+  table.Merge(first);
+  table.Merge(second);
+  table.Finish();
+  ASSERT_EQ(table.size(), n + 1);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = n - 1 - i;  // bytes descending
+    const RowRef row = table.row(i);
+    DigestEntry e = row.entry();
+    EXPECT_EQ(row.wide(), !DigestKeyV4::Fits(keys[k])) << k;
+    EXPECT_EQ(e.key.owner, row.owner());
+    e.key.owner = 0;
+    EXPECT_EQ(std::memcmp(&e.key, &keys[k], sizeof(DigestKey)), 0) << k;
+    EXPECT_EQ(e.value.bytes, UINT64_MAX - 1000 + k);
+    EXPECT_EQ(e.value.packets, UINT64_MAX);
+    EXPECT_EQ(e.value.flows, 2u);
+    EXPECT_EQ(e.value.start, INT64_MIN);
+    EXPECT_EQ(e.value.end, INT64_MAX);
+  }
+  EXPECT_EQ(std::count_if(keys.begin(), keys.end(), DigestKeyV4::Fits), 2);
+  const RowRef last = table.row(n);
+  EXPECT_TRUE(last.wide());
+  DigestEntry e = last.entry();
+  e.key.owner = 0;
+  EXPECT_EQ(std::memcmp(&e.key, &tail_key, sizeof(DigestKey)), 0);
+  EXPECT_EQ(e.value.flows, 1u);
+}
+
+// The spill order is the wide keys' byte order, whichever form each row has: IPv4 keys and IPv6
+// keys that share their first 4 bytes (10.0.0.x and a00::) interleave.
+TEST(DigestTableTest, KeyOrderIsTheWideKeysOrderWhateverTheirForms) {
+  DigestTable table;
+  RecordBatch batch;
+  std::set<std::string> distinct;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 4000; ++i) {
+    Rec r;
+    const std::string host = std::to_string(rng() % 4);
+    r.src = rng() % 2 ? "10.0.0." + host : "a00::" + host;
+    r.dst = rng() % 2 ? "10.0.1." + host : "a00:1::" + host;
+    r.srcport = static_cast<uint16_t>(rng() % 3);
+    r.dstport = static_cast<uint16_t>(rng() % 3);
+    const DigestKey key = ParsedKey(r, 0);
+    distinct.insert(std::string(reinterpret_cast<const char*>(&key), sizeof(key)));
+    batch.Add(ToFlowRecord(r));
+  }
+  table.Merge(batch);
+  ASSERT_EQ(table.rows_added(), distinct.size());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(table
+                  .ForEachInKeyOrder([&](const DigestEntry& e) {
+                    DigestKey key = e.key;
+                    key.owner = 0;
+                    seen.emplace_back(reinterpret_cast<const char*>(&key), sizeof(key));
+                    return OkStatus();
+                  })
+                  .ok());
+  // std::string compares as unsigned bytes, as memcmp does.
+  EXPECT_EQ(seen, std::vector<std::string>(distinct.begin(), distinct.end()));
 }
 
 }  // namespace

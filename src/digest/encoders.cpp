@@ -24,8 +24,11 @@ namespace vpcflow {
 namespace {
 
 // The row as the row writers see it (views into the table).
-inline RowView MakeRowView(const DigestTable& table, const DigestEntry& row) {
-  return MakeRowView(row, table.account_id(row.key.owner), table.interface_id(row.key.owner));
+inline RowView MakeRowView(const DigestTable& table, RowRef row) {
+  return row.Visit([&table](const auto& entry) {
+    return MakeRowView(entry, table.account_id(entry.key.owner),
+                       table.interface_id(entry.key.owner));
+  });
 }
 
 // One line of a tie group in the scratch buffer, with the 8 bytes at the current depth.
@@ -33,7 +36,7 @@ struct LineRef {
   uint64_t chunk;
   size_t offset;
   uint32_t length;  // without the '\n'
-  const DigestEntry* row;
+  RowRef row;
 };
 
 inline uint64_t LoadChunk(const char* line, size_t length, size_t depth) {
@@ -85,14 +88,14 @@ void SortTieGroup(const DigestTable& table, std::vector<LineRef>& refs, const ch
     SortLines(refs.data(), refs.data() + refs.size(), text, 0);
     return;
   }
-  for (LineRef& ref : refs) ref.chunk = table.owner_rank(ref.row->key.owner);
+  for (LineRef& ref : refs) ref.chunk = table.owner_rank(ref.row.owner());
   std::sort(refs.begin(), refs.end(),
             [](const LineRef& a, const LineRef& b) { return a.chunk < b.chunk; });
   for (size_t i = 0; i < refs.size();) {
     size_t j = i + 1;
     while (j < refs.size() && refs[j].chunk == refs[i].chunk) ++j;
     if (j - i > 1) {
-      const uint32_t owner = refs[i].row->key.owner;
+      const uint32_t owner = refs[i].row.owner();
       const size_t shared = 4 + table.account_id(owner).size() + table.interface_id(owner).size();
       SortLines(refs.data() + i, refs.data() + j, text, shared);
     }
@@ -133,12 +136,12 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
     uint32_t owners[kWarmRows * 2];
     size_t count = 0;
     for (size_t k = warm_end; k < end && count < std::size(owners); ++k) {
-      // A row (88 bytes) spans two or three cache lines: the owner's is loaded, the others
-      // are prefetched.
-      const DigestEntry& row = table.row(k);
-      __builtin_prefetch(&row.key.src);
-      __builtin_prefetch(&row.value.end);
-      owners[count++] = row.key.owner;
+      // A row is one cache line (64 bytes, aligned) or spans two or three (88 bytes): both
+      // ends are prefetched, then the owner loaded.
+      const RowRef row = table.row(k);
+      __builtin_prefetch(row.first_byte());
+      __builtin_prefetch(row.last_byte());
+      owners[count++] = row.owner();
     }
     uint64_t sink = 0;
     for (size_t k = 0; k < count; ++k) sink += table.account_id(owners[k]).size();
@@ -160,15 +163,15 @@ void WalkInOrder(const DigestTable& table, Fn&& fn) {
     refs.clear();
     for (size_t r = i; r < j; ++r) {
       warm(r + 1);
-      const DigestEntry& row = table.row(r);
+      const RowRef row = table.row(r);
       const size_t offset = text.size();
       const RowView view = MakeRowView(table, row);
       text.Commit(PutFlowLogLine(text.Reserve(RowRoom(view)), view));
-      refs.push_back({0, offset, static_cast<uint32_t>(text.size() - offset - 1), &row});
+      refs.push_back({0, offset, static_cast<uint32_t>(text.size() - offset - 1), row});
     }
     SortTieGroup(table, refs, text.data());
     for (const LineRef& ref : refs) {
-      if (!fn(*ref.row, std::string_view(text.data() + ref.offset, ref.length + 1))) return;
+      if (!fn(ref.row, std::string_view(text.data() + ref.offset, ref.length + 1))) return;
     }
     i = j;
   }
@@ -182,7 +185,7 @@ Status AppendCsvHeader(ByteSink& sink) {
 
 Status EncodeFlowLog(const DigestTable& table, ByteSink& sink) {
   ChunkWriter out(sink);
-  WalkInOrder(table, [&](const DigestEntry& row, std::string_view line) {
+  WalkInOrder(table, [&](RowRef row, std::string_view line) {
     if (!line.empty()) {
       out.Append(line);
     } else {
@@ -196,7 +199,7 @@ Status EncodeFlowLog(const DigestTable& table, ByteSink& sink) {
 
 Status EncodeNdjson(const DigestTable& table, ByteSink& sink) {
   ChunkWriter out(sink);
-  WalkInOrder(table, [&](const DigestEntry& row, std::string_view) {
+  WalkInOrder(table, [&](RowRef row, std::string_view) {
     const RowView view = MakeRowView(table, row);
     char* p = out.Reserve(RowRoom(view));
     *p++ = '{';
@@ -211,7 +214,7 @@ Status EncodeCsv(const DigestTable& table, ByteSink& sink) {
   ChunkWriter out(sink);
   out.Append(kCsvColumns);
   out.Append("\n");
-  WalkInOrder(table, [&](const DigestEntry& row, std::string_view) {
+  WalkInOrder(table, [&](RowRef row, std::string_view) {
     const RowView view = MakeRowView(table, row);
     char* p = PutCsvColumns(out.Reserve(RowRoom(view)), view);
     *p++ = '\n';
@@ -301,7 +304,7 @@ Status Digest::ForEachRowViewAndLine(
     const std::function<bool(const RowView&, std::string_view)>& fn) const {
   if (sorted_) return WalkSorted(*sorted_, fn);
   if (!table_) return OkStatus();
-  WalkInOrder(*table_, [&](const DigestEntry& row, std::string_view line) {
+  WalkInOrder(*table_, [&](RowRef row, std::string_view line) {
     return fn(MakeRowView(*table_, row), line);
   });
   return OkStatus();

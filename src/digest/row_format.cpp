@@ -15,14 +15,9 @@ inline char* Put(char* out, std::string_view s) {
   return out + s.size();
 }
 
-}  // namespace
-
-char* PutDecimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
-char* PutDecimal(char* out, int64_t v) { return std::to_chars(out, out + 20, v).ptr; }
-
-RowView MakeRowView(const DigestEntry& entry, std::string_view account,
-                    std::string_view interface) {
-  const DigestKey& k = entry.key;
+template <typename Entry>
+RowView RowViewOf(const Entry& entry, std::string_view account, std::string_view interface) {
+  const auto& k = entry.key;
   const DigestValue& v = entry.value;
   RowView out;
   FlowRecord& r = out.record;
@@ -40,6 +35,21 @@ RowView MakeRowView(const DigestEntry& entry, std::string_view account,
   r.end = v.end;
   out.flows = v.flows;
   return out;
+}
+
+}  // namespace
+
+char* PutDecimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
+char* PutDecimal(char* out, int64_t v) { return std::to_chars(out, out + 20, v).ptr; }
+
+RowView MakeRowView(const DigestEntry& entry, std::string_view account,
+                    std::string_view interface) {
+  return RowViewOf(entry, account, interface);
+}
+
+RowView MakeRowView(const DigestEntryV4& entry, std::string_view account,
+                    std::string_view interface) {
+  return RowViewOf(entry, account, interface);
 }
 
 size_t RowRoom(const RowView& row) {

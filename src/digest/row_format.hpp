@@ -41,11 +41,14 @@ struct RowView {
   uint16_t fields = kAllRowFields;  ///< key fields present; the others are written as absent
 };
 
-struct DigestEntry;  // digest/digest_table.hpp
+struct DigestEntry;    // digest/digest_key.hpp
+struct DigestEntryV4;  // digest/digest_key.hpp
 
-/// The row of a digest entry whose owner is (`account`, `interface`): every key field, whole
-/// addresses, flows known. Views into the arguments.
+/// The row of a digest entry (of either form) whose owner is (`account`, `interface`): every
+/// key field, whole addresses, flows known. Views into the arguments.
 RowView MakeRowView(const DigestEntry& entry, std::string_view account, std::string_view interface);
+RowView MakeRowView(const DigestEntryV4& entry, std::string_view account,
+                    std::string_view interface);
 
 /// The most bytes any writer below writes for `row` (its strings escaped at worst).
 size_t RowRoom(const RowView& row);

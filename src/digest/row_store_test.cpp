@@ -32,19 +32,19 @@ size_t ResidentPages(const void* p, size_t bytes) {
 TEST(RowStoreTest, RowsNeverMoveAndKeepTheirNumbersAcrossChunks) {
   RowArena arena;
   constexpr size_t kStores = 16;
-  std::array<RowStore, kStores> stores;
+  std::array<RowStore<DigestEntry>, kStores> stores;
   std::array<std::vector<const DigestEntry*>, kStores> addresses;
   // Enough rows for three chunks: the small-page one and two huge ones.
-  const size_t rows = 3 * RowArena::kBlocksPerChunk * RowStore::kBlockRows;
+  const size_t rows = 3 * RowArena::kBlocksPerChunk * RowStore<DigestEntry>::kBlockRows;
   for (uint64_t n = 0; n < rows; ++n) {
-    RowStore& store = stores[n % kStores];
+    RowStore<DigestEntry>& store = stores[n % kStores];
     const uint32_t row = store.Push(Numbered(n), arena);
     ASSERT_EQ(row, addresses[n % kStores].size());
     addresses[n % kStores].push_back(&store[row]);
   }
   EXPECT_EQ(arena.chunks(), 3u);
   for (uint64_t n = 0; n < rows; ++n) {
-    const RowStore& store = stores[n % kStores];
+    const RowStore<DigestEntry>& store = stores[n % kStores];
     const uint32_t row = static_cast<uint32_t>(n / kStores);
     ASSERT_EQ(&store[row], addresses[n % kStores][row]) << n;
     ASSERT_EQ(store[row].value.packets, n);
@@ -54,9 +54,26 @@ TEST(RowStoreTest, RowsNeverMoveAndKeepTheirNumbersAcrossChunks) {
   EXPECT_EQ(stores[0].size(), rows / kStores);
 }
 
+TEST(RowStoreTest, NarrowRowsAreWholeCacheLines) {
+  RowArena arena;
+  RowStore<DigestEntryV4> store;
+  static_assert(RowStore<DigestEntryV4>::kBlockRows == 1024);
+  for (uint64_t n = 0; n < 3 * RowStore<DigestEntryV4>::kBlockRows; ++n) {
+    DigestEntryV4 e;
+    e.key.srcport = static_cast<uint16_t>(n);
+    e.value.bytes = ~n;
+    const uint32_t row = store.Push(e, arena);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(&store[row]) % 64, 0u) << n;
+  }
+  for (uint32_t row = 0; row < store.size(); ++row) {
+    ASSERT_EQ(store[row].key.srcport, static_cast<uint16_t>(row));
+    ASSERT_EQ(store[row].value.bytes, ~uint64_t{row});
+  }
+}
+
 TEST(RowStoreTest, ASmallDigestTouchesAFewPages) {
   RowArena arena;
-  std::array<RowStore, 16> stores;
+  std::array<RowStore<DigestEntry>, 16> stores;
   for (uint64_t n = 0; n < 300; ++n) stores[n % stores.size()].Push(Numbered(n), arena);
   ASSERT_EQ(arena.chunks(), 1u);
   // The chunk starts on a huge-page boundary; every store's first block lies in it.

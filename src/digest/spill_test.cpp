@@ -69,7 +69,7 @@ TEST_P(SpillPropertyTest, AnyMemoryLimitGivesTheUnboundedOutput) {
   GenerateOptions g;
   g.out_dir = corpus.path();
   g.window = {kT0 + 23 * 3600, kT0 + 25 * 3600};
-  g.size_mb = 3;
+  g.size_mb = 4;
   g.accounts = 3;
   g.hosts = c.hosts;
   g.layout = GenerateLayout::kHourly;

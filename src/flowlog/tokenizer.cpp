@@ -70,10 +70,24 @@ constexpr size_t kBlock = 64;
   }
 }
 
+// The non-space mask of the `rest` (< 64) last bytes of a line that starts at `base` and ends
+// at `end`, the bytes past the end counted as spaces. A line of 64 bytes or more has its last 64
+// bytes loaded (they overlap the previous block) and the mask shifted down: no copy and no load
+// past the line. A shorter line is copied into a buffer padded with spaces.
+[[gnu::always_inline]] inline uint64_t LastBlockNonSpace(const char* base, const char* end,
+                                                         size_t rest) {
+  if (end - base >= static_cast<ptrdiff_t>(kBlock)) {
+    return ~SpaceMask(end - kBlock) >> (kBlock - rest);
+  }
+  char padded[kBlock];
+  std::memset(padded, ' ', kBlock);
+  std::memcpy(padded, end - rest, rest);
+  return ~SpaceMask(padded);
+}
+
 // 64 bytes at a time: with a mask of non-space bytes, the token edges (a start: non-space after
 // space; an end: space after non-space) are the bits where the mask differs from itself shifted
-// by one. Edges alternate start, end, start, ... so they are the bounds in order. The short last
-// block is copied into a buffer padded with spaces: no load reads past the line. Inlined into
+// by one. Edges alternate start, end, start, ... so they are the bounds in order. Inlined into
 // the two versions below, compiled for different instruction sets.
 [[gnu::always_inline]] inline size_t SplitOnSpacesBody(std::string_view line, size_t limit,
                                                        uint32_t* bounds) {
@@ -82,15 +96,10 @@ constexpr size_t kBlock = 64;
   const size_t len = line.size();
   size_t edges_seen = 0;
   uint64_t carry = 0;  // 1 when the previous block ended inside a token
-  char padded[kBlock];
   for (size_t block = 0; block < len; block += kBlock) {
-    const char* p = base + block;
-    if (len - block < kBlock) {
-      std::memset(padded, ' ', kBlock);
-      std::memcpy(padded, p, len - block);
-      p = padded;
-    }
-    const uint64_t nonspace = ~SpaceMask(p);
+    const size_t rest = len - block;
+    const uint64_t nonspace =
+        rest < kBlock ? LastBlockNonSpace(base, base + len, rest) : ~SpaceMask(base + block);
     const uint64_t edges = nonspace ^ ((nonspace << 1) | carry);
     carry = nonspace >> 63;
     const int count = __builtin_popcountll(edges);

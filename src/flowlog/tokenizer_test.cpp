@@ -47,6 +47,29 @@ TEST(TokenizerTest, TokensAcrossBlockBoundaries) {
   EXPECT_EQ(Split(" " + long_token + " "), (std::vector<std::string>{long_token}));
 }
 
+// The last, partial block of a line of 64 bytes or more is read as the line's last 64 bytes
+// (overlapping the previous block) and its mask shifted: tokens and spaces on either side of
+// where that load starts and of the line's end must come out as the scalar splitter's.
+TEST(TokenizerTest, LastPartialBlockOfLongLines) {
+  for (size_t len = 64; len <= 200; ++len) {
+    // Spaces or not at the previous block's end, where the overlapping load starts, the end.
+    const size_t places[] = {63, 64, len - 65, len - 64, len - 2, len - 1};
+    for (unsigned subset = 0; subset < 64; ++subset) {
+      std::string line(len, 'x');
+      for (size_t i = 0; i < 6; ++i) {
+        if ((subset >> i) % 2 == 1 && places[i] < len) line[places[i]] = ' ';
+      }
+      size_t fast_count, slow_count;
+      auto fast = Split(line, 100, true, &fast_count);
+      auto slow = Split(line, 100, false, &slow_count);
+      ASSERT_EQ(fast_count, slow_count) << "'" << line << "'";
+      ASSERT_EQ(fast, slow) << "'" << line << "'";
+      std::vector<uint32_t> bounds(2 * 100 + kTokenBoundsSlack);
+      ASSERT_EQ(SplitOnSpacesSse2(line, 100, bounds.data()), slow_count) << "'" << line << "'";
+    }
+  }
+}
+
 TEST(TokenizerTest, ManyTokensInOneBlock) {
   // 32 one-byte tokens in 64 bytes: 64 edges in one block, the most the slack allows for.
   std::string line;

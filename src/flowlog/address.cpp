@@ -1,5 +1,6 @@
 #include "flowlog/address.hpp"
 
+#include <array>
 #include <cstring>
 
 #include "flowlog/ipv4_wide.hpp"
@@ -57,12 +58,19 @@ bool ParseIpv4Fast(const char* p, size_t n, const char* readable_end, uint8_t* o
 #endif
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A hex digit's value, or -1: a table, not three range tests per character.
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+                                    : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+                                    : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                                           : int8_t{-1};
+  }
+  return table;
+}();
+
+inline int HexValue(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
 
 // RFC 4291 section 2.2: x:x:x:x:x:x:x:x with 1-4 hex digits a group, one "::" standing for one or
 // more zero groups, and the last 32 bits optionally as a dotted quad.

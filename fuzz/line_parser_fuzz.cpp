@@ -2,7 +2,8 @@
 // FlowFormat::FromHeader (the default format applies when it is not a header), every other
 // line to ParseFlowLine. Every line is also tried as an address (alone and with the rest of the
 // input readable after it, as the line parser reads): format(parse(x)) must parse back to the
-// same address and format to the same text; and split by both tokenizers, which must agree.
+// same address and format to the same text; split by both tokenizers, which must agree; and
+// parsed as a default-format line by both paths of ParseFlowLine, which must agree.
 
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,22 @@ void CheckTokenizers(std::string_view line) {
   for (size_t i = 0; i < 2 * n; ++i) Check(fast[i] == slow[i]);
 }
 
+// The default format's own path and the path for any format: the same outcome and record.
+void CheckDefaultPath(std::string_view line) {
+  const vpcflow::FlowFormat& format = vpcflow::FlowFormat::Default();
+  vpcflow::FlowRecord fast;
+  vpcflow::FlowRecord any;
+  const vpcflow::LineOutcome outcome = vpcflow::ParseFlowLine(format, line, &fast);
+  Check(outcome == vpcflow::ParseFlowLineAnyFormat(format, line, &any));
+  if (outcome != vpcflow::LineOutcome::kUsed) return;
+  Check(fast.account_id == any.account_id && fast.interface_id == any.interface_id);
+  Check(fast.srcaddr == any.srcaddr && fast.dstaddr == any.dstaddr);
+  Check(fast.srcport == any.srcport && fast.dstport == any.dstport);
+  Check(fast.protocol == any.protocol && fast.action == any.action);
+  Check(fast.packets == any.packets && fast.bytes == any.bytes);
+  Check(fast.start == any.start && fast.end == any.end);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -59,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
 
     CheckTokenizers(line);
+    CheckDefaultPath(line);
     // Parsed alone, or with the rest of the input readable behind it: the same result.
     IpAddress address;
     IpAddress wide;

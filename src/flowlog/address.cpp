@@ -1,10 +1,9 @@
 #include "flowlog/address.hpp"
 
+#include <array>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "flowlog/ipv4_wide.hpp"
 
 namespace vpcflow {
 namespace {
@@ -45,48 +44,6 @@ bool ParseIpv4(const char* p, const char* end, uint8_t* out) {
   return p == end;
 }
 
-#if defined(__SSE2__)
-// The same for text of 7 to 15 bytes at p when 16 bytes may be read from p: masks of digits and
-// dots and one branch for all checks replace ParseIpv4's branch per character, which the
-// varying octet lengths of real addresses make unpredictable.
-bool ParseIpv4Wide(const char* p, size_t n, uint8_t* out) {
-  const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i values = _mm_sub_epi8(text, _mm_set1_epi8('0'));
-  const uint32_t in_text = (1u << n) - 1;
-  // A digit's value is at most 9 (unsigned): min(value, 9) == value.
-  const uint32_t digits = static_cast<uint32_t>(_mm_movemask_epi8(
-                              _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) &
-                          in_text;
-  const uint32_t dots =
-      static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')))) & in_text;
-  const uint32_t dots23 = dots & (dots - 1);
-  const uint32_t dot3 = dots23 & (dots23 - 1);
-  if ((digits | dots) != in_text || dot3 == 0 || (dot3 & (dot3 - 1)) != 0) return false;
-  const uint32_t d1 = static_cast<uint32_t>(__builtin_ctz(dots));
-  const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dots23));
-  const uint32_t d3 = static_cast<uint32_t>(__builtin_ctz(dot3));
-  alignas(16) uint8_t v[32] = {};
-  _mm_store_si128(reinterpret_cast<__m128i*>(v), values);
-  const uint32_t start[4] = {0, d1 + 1, d2 + 1, d3 + 1};
-  const uint32_t length[4] = {d1, d2 - d1 - 1, d3 - d2 - 1, static_cast<uint32_t>(n) - d3 - 1};
-  uint32_t bad = 0;
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    const uint8_t* o = v + start[i];
-    const uint32_t one = o[0];
-    const uint32_t two = one * 10 + o[1];
-    const uint32_t three = two * 10 + o[2];
-    // Select by length with masks, not branches.
-    const uint32_t is_one = 0u - static_cast<uint32_t>(length[i] == 1);
-    const uint32_t is_two = 0u - static_cast<uint32_t>(length[i] == 2);
-    const uint32_t octet = (one & is_one) | (two & is_two) | (three & ~(is_one | is_two));
-    bad |= static_cast<uint32_t>(length[i] - 1 > 2) | static_cast<uint32_t>(octet > 255);
-    out[i] = static_cast<uint8_t>(octet);
-  }
-  return bad == 0;
-}
-#endif
-
 // Dotted quad at [p, p + n) when bytes up to `readable_end` may be read.
 bool ParseIpv4Fast(const char* p, size_t n, const char* readable_end, uint8_t* out) {
 #if defined(__SSE2__)
@@ -101,12 +58,19 @@ bool ParseIpv4Fast(const char* p, size_t n, const char* readable_end, uint8_t* o
 #endif
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A hex digit's value, or -1: a table, not three range tests per character.
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+                                    : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+                                    : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                                           : int8_t{-1};
+  }
+  return table;
+}();
+
+inline int HexValue(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
 
 // RFC 4291 section 2.2: x:x:x:x:x:x:x:x with 1-4 hex digits a group, one "::" standing for one or
 // more zero groups, and the last 32 bits optionally as a dotted quad.

@@ -148,11 +148,18 @@ Field FieldFromName(std::string_view name) {
   return Field::kUnknown;
 }
 
+static_assert(static_cast<size_t>(Field::kLogStatus) + 1 == FlowFormat::kDefaultColumnCount);
+
 FlowFormat::FlowFormat(std::vector<Field> columns)
     : columns_(std::move(columns)), index_(kKnownFieldCount + 1, -1) {
   for (size_t i = 0; i < columns_.size(); ++i) {
     int& slot = index_[static_cast<size_t>(columns_[i])];
     if (slot < 0) slot = static_cast<int>(i);
+  }
+  // The default format's fields are the first 14 of the enum, in its order.
+  is_default_ = columns_.size() == kDefaultColumnCount;
+  for (size_t i = 0; i < columns_.size() && is_default_; ++i) {
+    is_default_ = columns_[i] == static_cast<Field>(i);
   }
 }
 

@@ -121,10 +121,18 @@ class FlowFormat {
   int ColumnOf(Field field) const { return index_[static_cast<size_t>(field)]; }
   /// The highest version among the columns.
   int version() const;
+  /// True when the columns are exactly the default format's (Default(), or a header that names
+  /// them in the same order): ParseFlowLine then takes its path for that layout.
+  bool is_default() const { return is_default_; }
+
+  /// Columns of the default format: version .. log-status, which are Field's first values in
+  /// the same order (the column of such a field is its value).
+  static constexpr size_t kDefaultColumnCount = 14;
 
  private:
   std::vector<Field> columns_;
   std::vector<int> index_;  // by Field, -1 = absent
+  bool is_default_ = false;
 };
 
 }  // namespace vpcflow

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vpcflow {
 namespace {
@@ -144,6 +146,25 @@ TEST(FlowFormatTest, DefaultHeaderParsesToDefault) {
       "start end action log-status");
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->columns(), FlowFormat::Default().columns());
+  EXPECT_TRUE(f->is_default());
+}
+
+// is_default picks ParseFlowLine's path for the default layout: only that exact layout.
+TEST(FlowFormatTest, IsDefaultOnlyForTheDefaultColumnsInOrder) {
+  EXPECT_TRUE(FlowFormat::Default().is_default());
+  std::vector<Field> columns = FlowFormat::Default().columns();
+  EXPECT_TRUE(FlowFormat(columns).is_default());
+  std::swap(columns[8], columns[9]);  // bytes before packets
+  EXPECT_FALSE(FlowFormat(columns).is_default());
+  std::swap(columns[8], columns[9]);
+  columns.push_back(Field::kVpcId);
+  EXPECT_FALSE(FlowFormat(columns).is_default());
+  columns.pop_back();
+  columns.pop_back();  // no log-status
+  EXPECT_FALSE(FlowFormat(columns).is_default());
+  columns.push_back(Field::kUnknown);
+  EXPECT_FALSE(FlowFormat(columns).is_default());
+  EXPECT_FALSE(FlowFormat({}).is_default());
 }
 
 TEST(FlowFormatTest, CustomOrderAndVersion) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/little_endian.hpp"
+#include "flowlog/ipv4_wide.hpp"
 #include "flowlog/tokenizer.hpp"
 
 namespace vpcflow {
@@ -33,7 +34,7 @@ inline uint64_t Load8(const char* p) { return LoadLittleEndian64(p); }
 
 // Eight ASCII digits (the first in the lowest byte) as a number, or false when one is not a
 // digit: the SWAR technique of simdjson's is_made_of_eight_digits / parse_eight_digits.
-inline bool EightDigits(uint64_t v, uint64_t* out) {
+[[gnu::always_inline]] inline bool EightDigits(uint64_t v, uint64_t* out) {
   if (((v & 0xF0F0F0F0F0F0F0F0) | (((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) !=
       0x3333333333333333) {
     return false;
@@ -49,16 +50,16 @@ inline bool EightDigits(uint64_t v, uint64_t* out) {
 
 // 1 to 8 digits at p when 8 bytes from p may be read: the digits are moved to the top bytes and
 // the bottom filled with '0' (leading zeros), then converted as eight.
-inline bool FewDigits(const char* p, size_t n, uint64_t* out) {
+[[gnu::always_inline]] inline bool FewDigits(const char* p, size_t n, uint64_t* out) {
   uint64_t v = Load8(p);
   const unsigned shift = static_cast<unsigned>(8 - n) * 8;
   if (shift != 0) v = (v << shift) | (kAsciiZeros >> (64 - shift));
   return EightDigits(v, out);
 }
 
-// Plain decimal digits (no sign), at most 20 of them, fitting uint64_t. `line_end` bounds the
-// bytes that may be read: a short token is read as 8 bytes when the line goes on that far.
-bool ParseUnsigned(const Token& t, const char* line_end, uint64_t* out) {
+// Plain decimal digits (no sign), at most 20 of them, fitting uint64_t: any length, any bytes
+// after the token (ParseUnsigned takes the common lengths before calling this).
+[[gnu::noinline]] bool ParseUnsignedAnyLength(const Token& t, const char* line_end, uint64_t* out) {
   const char* p = t.data;
   size_t n = t.size;
   if (n == 0 || n > 20) return false;
@@ -91,8 +92,26 @@ bool ParseUnsigned(const Token& t, const char* line_end, uint64_t* out) {
   return true;
 }
 
+// The same. Inlined for the lengths of ports, counts and times (1 to 16 digits, which cannot
+// overflow) when the line goes on far enough for whole 8-byte loads.
+[[gnu::always_inline]] inline bool ParseUnsigned(const Token& t, const char* line_end,
+                                                 uint64_t* out) {
+  const char* p = t.data;
+  const size_t n = t.size;
+  const ptrdiff_t readable = line_end - p;
+  if (n - 1 < 8 && readable >= 8) return FewDigits(p, n, out);
+  if (n - 9 < 8 && readable >= 16) {
+    uint64_t high, low;
+    if (!FewDigits(p, n - 8, &high) || !EightDigits(Load8(p + n - 8), &low)) return false;
+    *out = high * 100'000'000 + low;
+    return true;
+  }
+  return ParseUnsignedAnyLength(t, line_end, out);
+}
+
 // A count (packets, bytes): '-' or an absent column is 0 (DESIGN.md digest rule 3).
-bool ParseCount(int column, const Tokens& tokens, const char* line_end, uint64_t* out) {
+[[gnu::always_inline]] inline bool ParseCount(int column, const Tokens& tokens,
+                                              const char* line_end, uint64_t* out) {
   if (column < 0 || tokens[column].IsDash()) {
     *out = 0;
     return true;
@@ -100,33 +119,192 @@ bool ParseCount(int column, const Tokens& tokens, const char* line_end, uint64_t
   return ParseUnsigned(tokens[column], line_end, out);
 }
 
-bool ParseTime(const Token& t, const char* line_end, int64_t* out) {
+[[gnu::always_inline]] inline bool ParseTime(const Token& t, const char* line_end, int64_t* out) {
   uint64_t v;
   if (!ParseUnsigned(t, line_end, &v)) return false;
   *out = TimeSeconds(v);  // below 2^64 / 1000 once divided: fits int64_t
   return true;
 }
 
-}  // namespace
+// An address token (ParseIpAddress's rules): a dotted quad with 16 readable bytes, as most are,
+// parsed inline; anything else (IPv6, near the line's end, invalid) by ParseIpAddress, which
+// tries the same IPv4 parser first, so the outcome is the same either way.
+[[gnu::always_inline]] inline bool ParseAddress(const Token& t, const char* line_end,
+                                                IpAddress* out) {
+#if defined(__SSE2__)
+  if (t.size - 7 <= 8 && line_end - t.data >= 16) {
+    uint8_t v4[4];
+    if (ParseIpv4Wide(t.data, t.size, v4)) {
+      *out = IpAddress{{v4[0], v4[1], v4[2], v4[3]}, true};
+      return true;
+    }
+  }
+#endif
+  return ParseIpAddress(t.view(), line_end, out);
+}
 
-LineOutcome LogStatusOutcome(std::string_view status) {
-  if (status == "OK" || status == "-") return LineOutcome::kUsed;
-  if (status == "NODATA") return LineOutcome::kStatusNoData;
-  if (status == "SKIPDATA") return LineOutcome::kStatusSkipData;
+// Words to compare short tokens with: their bytes, the first in the lowest byte.
+consteval uint64_t Word(std::string_view text) {
+  uint64_t w = 0;
+  for (size_t i = text.size(); i-- > 0;) w = w << 8 | static_cast<unsigned char>(text[i]);
+  return w;
+}
+
+// The bytes of a token of 2, 6 or 8 bytes as a Word: status and action are compared on every
+// line, by one compare of words instead of a call of memcmp. Loads of the token's own bytes only,
+// each as wide as its part (a memcpy of 6 bytes into a word is two stores and a wider load,
+// which stalls store forwarding).
+template <size_t kSize>
+[[gnu::always_inline]] inline uint64_t TokenWord(const char* p) {
+  static_assert(kSize == 2 || kSize == 6 || kSize == 8);
+  if constexpr (kSize == 8) return LoadLittleEndian64(p);
+  uint16_t last2;
+  std::memcpy(&last2, p + kSize - 2, 2);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  last2 = __builtin_bswap16(last2);
+#endif
+  if constexpr (kSize == 2) return last2;
+  return LoadLittleEndian32(p) | uint64_t{last2} << 32;
+}
+
+[[gnu::always_inline]] inline LineOutcome StatusOutcome(const char* p, size_t n) {
+  if (n == 2 && TokenWord<2>(p) == Word("OK")) return LineOutcome::kUsed;
+  if (n == 1 && p[0] == '-') return LineOutcome::kUsed;
+  if (n == 6 && TokenWord<6>(p) == Word("NODATA")) return LineOutcome::kStatusNoData;
+  if (n == 8 && TokenWord<8>(p) == Word("SKIPDATA")) return LineOutcome::kStatusSkipData;
   return LineOutcome::kStatusOther;
 }
 
-bool ParseAction(std::string_view value, Action* out) {
-  if (value == "ACCEPT") {
-    *out = Action::kAccept;
-  } else if (value == "REJECT") {
-    *out = Action::kReject;
-  } else if (value == "-") {
-    *out = Action::kAbsent;
-  } else {
+[[gnu::always_inline]] inline bool ActionOf(const char* p, size_t n, Action* out) {
+  if (n == 6) {
+    const uint64_t w = TokenWord<6>(p);
+    if (w == Word("ACCEPT")) {
+      *out = Action::kAccept;
+      return true;
+    }
+    if (w == Word("REJECT")) {
+      *out = Action::kReject;
+      return true;
+    }
     return false;
   }
-  return true;
+  if (n == 1 && p[0] == '-') {
+    *out = Action::kAbsent;
+    return true;
+  }
+  return false;
+}
+
+// Where a format's fields are: looked up for any format.
+class AnyColumns {
+ public:
+  static constexpr size_t kMaxColumns = kMaxLineColumns;
+  explicit AnyColumns(const FlowFormat& format) : format_(format) {}
+  int Of(Field field) const { return format_.ColumnOf(field); }
+  size_t count() const { return format_.column_count(); }
+
+ private:
+  const FlowFormat& format_;
+};
+
+// The default format's: constants (a field's column is its value), so that the lookups and the
+// branches for absent columns fold away, and a smaller bounds array.
+struct DefaultColumns {
+  static constexpr size_t kMaxColumns = FlowFormat::kDefaultColumnCount;
+  static constexpr int Of(Field field) { return static_cast<int>(field); }
+  static constexpr size_t count() { return kMaxColumns; }
+};
+
+// ParseFlowLine's rules for the columns `columns`; one body for every format.
+template <typename Columns>
+[[gnu::always_inline]] inline LineOutcome ParseWith(const Columns& columns, std::string_view line,
+                                                    FlowRecord* out) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const size_t count = columns.count();
+  constexpr size_t kMax = Columns::kMaxColumns;
+  uint32_t bounds[2 * kMax + kTokenBoundsSlack];  // uninitialised on purpose
+  size_t n = SplitOnSpaces(line, count < kMax ? count : kMax, bounds);
+  if (n == 0) return LineOutcome::kBlank;
+  if (n != count || n > kMax) return LineOutcome::kBadTokenCount;
+  const Tokens tokens{line.data(), bounds};
+
+  // Column indices into locals first: the stores into *out below may alias anything (bytes).
+  const int c_status = columns.Of(Field::kLogStatus);
+  const int c_src = columns.Of(Field::kSrcAddr);
+  const int c_dst = columns.Of(Field::kDstAddr);
+  const int c_sport = columns.Of(Field::kSrcPort);
+  const int c_dport = columns.Of(Field::kDstPort);
+  const int c_proto = columns.Of(Field::kProtocol);
+  const int c_start = columns.Of(Field::kStart);
+  const int c_end = columns.Of(Field::kEnd);
+  const int c_packets = columns.Of(Field::kPackets);
+  const int c_bytes = columns.Of(Field::kBytes);
+  const int c_action = columns.Of(Field::kAction);
+  const int c_account = columns.Of(Field::kAccountId);
+  const int c_interface = columns.Of(Field::kInterfaceId);
+
+  if (c_status >= 0) {
+    const Token status = tokens[c_status];
+    const LineOutcome outcome = StatusOutcome(status.data, status.size);
+    if (outcome != LineOutcome::kUsed) return outcome;
+  }
+
+  // Written out, not a loop over the columns: unrolled, with constant columns.
+  const auto missing = [&tokens](int c) { return c < 0 || tokens[c].IsDash(); };
+  if (missing(c_src) || missing(c_dst) || missing(c_sport) || missing(c_dport) ||
+      missing(c_proto) || missing(c_start) || missing(c_end)) {
+    return LineOutcome::kIncomplete;
+  }
+
+  const char* e = line.data() + line.size();
+  IpAddress src, dst;
+  if (!ParseAddress(tokens[c_src], e, &src) || !ParseAddress(tokens[c_dst], e, &dst)) {
+    return LineOutcome::kBadAddress;
+  }
+
+  uint64_t sport, dport, proto, packets, bytes;
+  int64_t start, end;
+  if (!ParseUnsigned(tokens[c_sport], e, &sport) || sport > 65535 ||
+      !ParseUnsigned(tokens[c_dport], e, &dport) || dport > 65535 ||
+      !ParseUnsigned(tokens[c_proto], e, &proto) || proto > 255) {
+    return LineOutcome::kBadNumber;
+  }
+  if (!ParseTime(tokens[c_start], e, &start) || !ParseTime(tokens[c_end], e, &end) || end < start) {
+    return LineOutcome::kBadNumber;
+  }
+  if (!ParseCount(c_packets, tokens, e, &packets) || !ParseCount(c_bytes, tokens, e, &bytes)) {
+    return LineOutcome::kBadNumber;
+  }
+
+  Action action = Action::kAbsent;
+  if (c_action >= 0) {
+    const Token t = tokens[c_action];
+    if (!ActionOf(t.data, t.size, &action)) return LineOutcome::kBadValue;
+  }
+
+  out->account_id = c_account < 0 ? std::string_view("-") : tokens[c_account].view();
+  out->interface_id = c_interface < 0 ? std::string_view("-") : tokens[c_interface].view();
+  out->srcaddr = src;
+  out->dstaddr = dst;
+  out->srcport = static_cast<uint16_t>(sport);
+  out->dstport = static_cast<uint16_t>(dport);
+  out->protocol = static_cast<uint8_t>(proto);
+  out->action = action;
+  out->packets = packets;
+  out->bytes = bytes;
+  out->start = start;
+  out->end = end;
+  return LineOutcome::kUsed;
+}
+
+}  // namespace
+
+LineOutcome LogStatusOutcome(std::string_view status) {
+  return StatusOutcome(status.data(), status.size());
+}
+
+bool ParseAction(std::string_view value, Action* out) {
+  return ActionOf(value.data(), value.size(), out);
 }
 
 bool ParseDecimal(std::string_view digits, uint64_t* out) {
@@ -146,76 +324,13 @@ std::string_view ActionName(Action action) {
 }
 
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  const size_t columns = format.column_count();
-  uint32_t bounds[2 * kMaxLineColumns + kTokenBoundsSlack];  // uninitialised on purpose
-  size_t n = SplitOnSpaces(line, columns < kMaxLineColumns ? columns : kMaxLineColumns, bounds);
-  if (n == 0) return LineOutcome::kBlank;
-  if (n != columns || n > kMaxLineColumns) return LineOutcome::kBadTokenCount;
-  const Tokens tokens{line.data(), bounds};
+  if (format.is_default()) return ParseWith(DefaultColumns{}, line, out);
+  return ParseWith(AnyColumns(format), line, out);
+}
 
-  // Column indices into locals first: the stores into *out below may alias anything (bytes).
-  const int c_status = format.ColumnOf(Field::kLogStatus);
-  const int c_src = format.ColumnOf(Field::kSrcAddr);
-  const int c_dst = format.ColumnOf(Field::kDstAddr);
-  const int c_sport = format.ColumnOf(Field::kSrcPort);
-  const int c_dport = format.ColumnOf(Field::kDstPort);
-  const int c_proto = format.ColumnOf(Field::kProtocol);
-  const int c_start = format.ColumnOf(Field::kStart);
-  const int c_end = format.ColumnOf(Field::kEnd);
-  const int c_packets = format.ColumnOf(Field::kPackets);
-  const int c_bytes = format.ColumnOf(Field::kBytes);
-  const int c_action = format.ColumnOf(Field::kAction);
-  const int c_account = format.ColumnOf(Field::kAccountId);
-  const int c_interface = format.ColumnOf(Field::kInterfaceId);
-
-  if (c_status >= 0) {
-    const LineOutcome status = LogStatusOutcome(tokens[c_status].view());
-    if (status != LineOutcome::kUsed) return status;
-  }
-
-  for (int c : {c_src, c_dst, c_sport, c_dport, c_proto, c_start, c_end}) {
-    if (c < 0 || tokens[c].IsDash()) return LineOutcome::kIncomplete;
-  }
-
-  const char* e = line.data() + line.size();
-  IpAddress src, dst;
-  if (!ParseIpAddress(tokens[c_src].view(), e, &src) ||
-      !ParseIpAddress(tokens[c_dst].view(), e, &dst)) {
-    return LineOutcome::kBadAddress;
-  }
-
-  uint64_t sport, dport, proto, packets, bytes;
-  int64_t start, end;
-  if (!ParseUnsigned(tokens[c_sport], e, &sport) || sport > 65535 ||
-      !ParseUnsigned(tokens[c_dport], e, &dport) || dport > 65535 ||
-      !ParseUnsigned(tokens[c_proto], e, &proto) || proto > 255) {
-    return LineOutcome::kBadNumber;
-  }
-  if (!ParseTime(tokens[c_start], e, &start) || !ParseTime(tokens[c_end], e, &end) || end < start) {
-    return LineOutcome::kBadNumber;
-  }
-  if (!ParseCount(c_packets, tokens, e, &packets) || !ParseCount(c_bytes, tokens, e, &bytes)) {
-    return LineOutcome::kBadNumber;
-  }
-
-  Action action = Action::kAbsent;
-  if (c_action >= 0 && !ParseAction(tokens[c_action].view(), &action))
-    return LineOutcome::kBadValue;
-
-  out->account_id = c_account < 0 ? std::string_view("-") : tokens[c_account].view();
-  out->interface_id = c_interface < 0 ? std::string_view("-") : tokens[c_interface].view();
-  out->srcaddr = src;
-  out->dstaddr = dst;
-  out->srcport = static_cast<uint16_t>(sport);
-  out->dstport = static_cast<uint16_t>(dport);
-  out->protocol = static_cast<uint8_t>(proto);
-  out->action = action;
-  out->packets = packets;
-  out->bytes = bytes;
-  out->start = start;
-  out->end = end;
-  return LineOutcome::kUsed;
+LineOutcome ParseFlowLineAnyFormat(const FlowFormat& format, std::string_view line,
+                                   FlowRecord* out) {
+  return ParseWith(AnyColumns(format), line, out);
 }
 
 }  // namespace vpcflow

@@ -71,6 +71,12 @@ inline constexpr size_t kMaxLineColumns = 128;
 /// - numbers are plain decimal digits: no sign, no spaces; leading zeros are accepted;
 /// - account-id / interface-id are not validated (any token, '-' included);
 /// - `*out` is written only when the outcome is kUsed.
+/// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns.
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
+
+/// The same rules by the path for any format, even the default one: the reference the
+/// specialised path is tested and fuzzed against (same outcome, same record, on every line).
+LineOutcome ParseFlowLineAnyFormat(const FlowFormat& format, std::string_view line,
+                                   FlowRecord* out);
 
 }  // namespace vpcflow

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace vpcflow {
@@ -44,9 +46,11 @@ std::string WithToken(std::string_view line, size_t index, std::string_view valu
 
 // The record as one line, "account interface src dst sport dport proto packets bytes start end
 // action", or "outcome <n>" when the line is not used.
-std::string Record(const FlowFormat& f, std::string_view line) {
+// ParseFlowLineAnyFormat instead with `any_format`.
+std::string Record(const FlowFormat& f, std::string_view line, bool any_format = false) {
   FlowRecord r;
-  LineOutcome outcome = ParseFlowLine(f, line, &r);
+  LineOutcome outcome =
+      any_format ? ParseFlowLineAnyFormat(f, line, &r) : ParseFlowLine(f, line, &r);
   if (outcome != LineOutcome::kUsed) return "outcome " + std::to_string(static_cast<int>(outcome));
   return std::string(r.account_id) + " " + std::string(r.interface_id) + " " + Text(r.srcaddr) +
          " " + Text(r.dstaddr) + " " + std::to_string(r.srcport) + " " + std::to_string(r.dstport) +
@@ -413,7 +417,7 @@ TEST(LineParserTest, TooManyTokensForTheStackArray) {
 }
 
 // Numbers are read eight bytes at a time where the line allows: compare with std::from_chars
-// for random tokens in the middle of a line and at its very end (where fewer bytes follow).
+// for random tokens in the middle of a line and near its end (where fewer bytes follow).
 TEST(LineParserTest, NumbersAgreeWithFromChars) {
   FlowFormat middle = Header("bytes srcaddr dstaddr srcport dstport protocol start end");
   FlowFormat last = Header("srcaddr dstaddr srcport dstport protocol start end bytes");
@@ -432,9 +436,13 @@ TEST(LineParserTest, NumbersAgreeWithFromChars) {
     uint64_t expected = 0;
     auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), expected);
     bool valid = ec == std::errc() && ptr == token.data() + token.size() && token.size() <= 20;
-    for (bool at_end : {false, true}) {
+    // In the middle, at the very end, and last followed by 1-17 spaces: from 0 to 17 bytes
+    // after the token may be read, around the 8 and 16 bytes of the whole-word loads.
+    for (int place = 0; place < 3; ++place) {
+      const bool at_end = place > 0;
       FlowRecord r;
       std::string line = at_end ? rest + " " + token : token + " " + rest;
+      if (place == 2) line += std::string(1 + rng() % 17, ' ');
       LineOutcome outcome = ParseFlowLine(at_end ? last : middle, line, &r);
       ASSERT_EQ(outcome, valid ? LineOutcome::kUsed : LineOutcome::kBadNumber) << line;
       if (valid) {
@@ -442,6 +450,114 @@ TEST(LineParserTest, NumbersAgreeWithFromChars) {
       }
     }
   }
+}
+
+// The default format's own path (ParseFlowLine) against the path for any format on random
+// lines made of the edges of each column: every outcome and every field must agree. Tokens of
+// varying length ahead of each field move it across 8- and 16-byte boundaries of the line.
+TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
+  std::mt19937_64 rng(14);
+  auto pick = [&](const std::vector<std::string>& choices) {
+    return choices[rng() % choices.size()];
+  };
+  auto digits = [&](size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += static_cast<char>('0' + rng() % 10);
+    return s;
+  };
+  auto octet = [&]() {
+    switch (rng() % 8) {
+      case 0:
+        return std::string("256");
+      case 1:
+        return std::string("0") + std::to_string(rng() % 100);  // leading zero
+      case 2:
+        return std::to_string(rng() % 1000 + 1000);  // four digits
+      case 3:
+        return std::string("");
+      default:
+        return std::to_string(rng() % 256);
+    }
+  };
+  auto address = [&]() {
+    switch (rng() % 16) {
+      case 0:
+        return pick({"-", "2001:db8::1", "::ffff:1.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4\t",
+                     "001.002.003.004", "a.b.c.d", "1..2.3", "1.2.3.4:80"});
+      case 1:
+        return octet() + "." + octet() + "." + octet() + "." + octet();
+      default:
+        return std::to_string(rng() % 256) + "." + std::to_string(rng() % 256) + "." +
+               std::to_string(rng() % 256) + "." + std::to_string(rng() % 256);
+    }
+  };
+  // Any number of digits (leading zeros, 19 and 20 digits, overflow), or a non-number.
+  auto number = [&](uint64_t typical) {
+    switch (rng() % 16) {
+      case 0:
+        return digits(1 + rng() % 22);
+      case 1:
+        return std::string(rng() % 18, '0') + std::to_string(rng() % typical);
+      case 2:
+        return pick({"-", "", "+1", "1-", "0x1", "1.0", "18446744073709551615",
+                     "18446744073709551616", "99999999999999999999", "9999999999999999999",
+                     "00000000000000000001", "000000000000000000001", "12345678\t", "1\r"});
+      default:
+        return std::to_string(rng() % typical);
+    }
+  };
+  // A start and an end: mostly in order, in seconds or milliseconds, or any number.
+  auto times = [&]() -> std::pair<std::string, std::string> {
+    const uint64_t start = 1'700'000'000 + rng() % 100;
+    const uint64_t end = start + rng() % 100;
+    switch (rng() % 12) {
+      case 0:
+        return {number(100), number(1'000'000'000'000)};
+      case 1:
+        return {std::to_string(start * 1000 + rng() % 1000), std::to_string(end * 1000)};
+      case 2:
+        return {std::to_string(end), std::to_string(start)};  // end before start, or equal
+      default:
+        return {std::to_string(start), std::to_string(end)};
+    }
+  };
+  const FlowFormat& f = FlowFormat::Default();
+  size_t used = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::vector<std::string> tokens = {
+        pick({"2", "-", "3", "x"}),
+        rng() % 8 == 0 ? "-" : digits(rng() % 24),
+        pick({"-", "eni-", "eni-0", "eni-0123456789abcdef0", "eni-1235b8ca123456789"}),
+        address(),
+        address(),
+        number(70'000),
+        number(70'000),
+        number(300),
+        number(1000),
+        number(10'000'000),
+        "start",
+        "end",
+        rng() % 4 != 0 ? pick({"ACCEPT", "REJECT"})
+                       : pick({"-", "accept", "ACCEPTED", "REJEC", "ACCEPT\t", "ACCEPt", ""}),
+        rng() % 4 != 0 ? "OK"
+                       : pick({"-", "NODATA", "SKIPDATA", "ok", "OKAY", "O", "NODATA\t",
+                               "SKIPDATAX", "SKIPDATa", ""}),
+    };
+    std::tie(tokens[10], tokens[11]) = times();
+    if (rng() % 20 == 0) tokens.erase(tokens.begin() + static_cast<long>(rng() % tokens.size()));
+    if (rng() % 20 == 0) tokens.push_back("extra");
+    std::string line(rng() % 4 == 0 ? rng() % 3 : 0, ' ');
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      if (t > 0) line += std::string(rng() % 6 == 0 ? 2 + rng() % 2 : 1, ' ');
+      line += tokens[t];
+    }
+    line += std::string(rng() % 4 == 0 ? rng() % 10 : 0, ' ');
+    if (rng() % 10 == 0) line += "\r";
+    const std::string expected = Record(f, line, /*any_format=*/true);
+    ASSERT_EQ(Record(f, line), expected) << "'" << line << "'";
+    used += expected.starts_with("outcome") ? 0 : 1;
+  }
+  EXPECT_GT(used, 20000u);  // the random lines reach the record, not only the outcomes
 }
 
 TEST(LineParserTest, ActionNames) {

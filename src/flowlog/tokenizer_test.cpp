@@ -47,6 +47,69 @@ TEST(TokenizerTest, TokensAcrossBlockBoundaries) {
   EXPECT_EQ(Split(" " + long_token + " "), (std::vector<std::string>{long_token}));
 }
 
+// The last, partial block of a line of 64 bytes or more is read as the line's last 64 bytes
+// (overlapping the previous block) and its mask shifted: tokens and spaces on either side of
+// where that load starts and of the line's end must come out as the scalar splitter's.
+TEST(TokenizerTest, LastPartialBlockOfLongLines) {
+  for (size_t len = 64; len <= 200; ++len) {
+    // Spaces or not at the previous block's end, where the overlapping load starts, the end.
+    const size_t places[] = {63, 64, len - 65, len - 64, len - 2, len - 1};
+    for (unsigned subset = 0; subset < 64; ++subset) {
+      std::string line(len, 'x');
+      for (size_t i = 0; i < 6; ++i) {
+        if ((subset >> i) % 2 == 1 && places[i] < len) line[places[i]] = ' ';
+      }
+      size_t fast_count, slow_count;
+      auto fast = Split(line, 100, true, &fast_count);
+      auto slow = Split(line, 100, false, &slow_count);
+      ASSERT_EQ(fast_count, slow_count) << "'" << line << "'";
+      ASSERT_EQ(fast, slow) << "'" << line << "'";
+      std::vector<uint32_t> bounds(2 * 100 + kTokenBoundsSlack);
+      ASSERT_EQ(SplitOnSpacesSse2(line, 100, bounds.data()), slow_count) << "'" << line << "'";
+    }
+  }
+}
+
+// Lines of 2 to 128 bytes with single spaces between tokens take their bounds from the
+// separators alone: every length, separators on both sides of the 64-byte block boundary, and
+// limits around the token count; a run of spaces or a space at either end anywhere takes the
+// general path. All must come out as the scalar splitter's.
+TEST(TokenizerTest, SingleSpacedLinesAgreeWithScalar) {
+  std::mt19937 rng(128);
+  for (int i = 0; i < 30000; ++i) {
+    const size_t len = 1 + rng() % 140;
+    std::string line;
+    while (line.size() < len) {
+      line += std::string(1 + rng() % 12, static_cast<char>('a' + rng() % 26));
+      if (line.size() < len) line += ' ';
+    }
+    line.resize(len);
+    if (line.back() == ' ') line.back() = 'z';
+    switch (rng() % 6) {
+      case 0:
+        line[rng() % len] = ' ';  // maybe a run, or a space at an end
+        break;
+      case 1:
+        if (len > 65) line[63] = line[64] = ' ';  // a run across the block boundary
+        break;
+      default:
+        break;
+    }
+    size_t scalar_count;
+    auto scalar = Split(line, 100, false, &scalar_count);
+    for (size_t limit : {size_t{100}, scalar_count, scalar_count - 1, size_t{0}, size_t{1}}) {
+      if (limit > 100) continue;
+      size_t fast_count, slow_count;
+      auto fast = Split(line, limit, true, &fast_count);
+      auto slow = Split(line, limit, false, &slow_count);
+      ASSERT_EQ(fast_count, slow_count) << "'" << line << "' limit " << limit;
+      ASSERT_EQ(fast, slow) << "'" << line << "' limit " << limit;
+      std::vector<uint32_t> bounds(2 * limit + kTokenBoundsSlack);
+      ASSERT_EQ(SplitOnSpacesSse2(line, limit, bounds.data()), slow_count) << "'" << line << "'";
+    }
+  }
+}
+
 TEST(TokenizerTest, ManyTokensInOneBlock) {
   // 32 one-byte tokens in 64 bytes: 64 edges in one block, the most the slack allows for.
   std::string line;

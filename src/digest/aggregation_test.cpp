@@ -220,7 +220,9 @@ TEST(AggregationTest, APendingRunThatCannotBeWrittenFailsTheRunNamingTheDirector
   Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
   // Not a corrupt object: the spill directory's failure fails the run.
   EXPECT_THAT(aggregation, StatusIs(StatusCode::kNotFound));
-  if (!aggregation.ok()) EXPECT_THAT(aggregation.status().message(), HasSubstr("missing"));
+  if (!aggregation.ok()) {
+    EXPECT_THAT(aggregation.status().message(), HasSubstr("missing"));
+  }
   EXPECT_EQ(summary.objects_failed, 0u);
 }
 

@@ -88,16 +88,16 @@ constexpr size_t kBlock = 64;
 // Writes, for each of the `count` set bits of `bits` (a separator at base + bit), the end of
 // the token before it and the start of the one after it (the next position) to out[0..2 count),
 // and garbage after them up to 16 entries: eight separators at a time, as Flatten.
-[[gnu::always_inline]] inline void FlattenSeparators(uint64_t bits, int count, uint32_t base,
+[[gnu::always_inline]] inline void FlattenSeparators(uint64_t bits, size_t count, uint32_t base,
                                                      uint32_t* out) {
 #pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i) {
+  for (size_t i = 0; i < 8; ++i) {
     const uint32_t at = base + LowestBit(bits);
     out[2 * i] = at;
     out[2 * i + 1] = at + 1;
     bits &= bits - 1;
   }
-  for (int i = 8; i < count; ++i) {
+  for (size_t i = 8; i < count; ++i) {
     const uint32_t at = base + LowestBit(bits);
     out[2 * i] = at;
     out[2 * i + 1] = at + 1;
@@ -127,9 +127,9 @@ constexpr size_t kBlock = 64;
   if (((space0 & (space0 >> 1)) | (space1 & (space1 >> 1)) | ((space0 >> 63) & space1)) != 0) {
     return false;  // a run of spaces
   }
-  const int count0 = __builtin_popcountll(space0);
-  const int count1 = __builtin_popcountll(space1);
-  const size_t separators = static_cast<size_t>(count0 + count1);
+  const auto count0 = static_cast<size_t>(__builtin_popcountll(space0));
+  const auto count1 = static_cast<size_t>(__builtin_popcountll(space1));
+  const size_t separators = count0 + count1;
   if (separators >= limit) {  // more tokens than allowed
     *tokens = limit + 1;
     return true;

@@ -77,11 +77,11 @@ class RowStore {
 class RowRef {
  public:
   RowRef() = default;
-  explicit RowRef(const DigestEntryV4* row) : bits_(reinterpret_cast<uintptr_t>(row)) {}
-  explicit RowRef(const DigestEntry* row) : bits_(reinterpret_cast<uintptr_t>(row) | kWide) {}
+  explicit RowRef(const DigestEntryV4* row) : tagged_(reinterpret_cast<const char*>(row)) {}
+  explicit RowRef(const DigestEntry* row) : tagged_(reinterpret_cast<const char*>(row) + kWide) {}
 
   /// True for the DigestEntry form, false for DigestEntryV4.
-  bool wide() const { return (bits_ & kWide) != 0; }
+  bool wide() const { return (reinterpret_cast<uintptr_t>(tagged_) & kWide) != 0; }
   uint32_t owner() const { return wide() ? as_wide().key.owner : as_narrow().key.owner; }
   const DigestValue& value() const { return wide() ? as_wide().value : as_narrow().value; }
   /// The key in its wide form (a copy).
@@ -95,7 +95,7 @@ class RowRef {
   }
   /// The row's first and last bytes (prefetching both fetches all of a row's cache lines but
   /// the middle of a wide one that spans three).
-  const char* first_byte() const { return reinterpret_cast<const char*>(bits_ & ~kWide); }
+  const char* first_byte() const { return tagged_ - (wide() ? kWide : 0); }
   const char* last_byte() const {
     return first_byte() + (wide() ? sizeof(DigestEntry) : sizeof(DigestEntryV4)) - 1;
   }
@@ -104,11 +104,15 @@ class RowRef {
   static constexpr uintptr_t kWide = 1;
   static_assert(alignof(DigestEntry) > kWide && alignof(DigestEntryV4) > kWide);
   const DigestEntry& as_wide() const {
-    return *reinterpret_cast<const DigestEntry*>(bits_ & ~kWide);
+    return *reinterpret_cast<const DigestEntry*>(tagged_ - kWide);
   }
-  const DigestEntryV4& as_narrow() const { return *reinterpret_cast<const DigestEntryV4*>(bits_); }
+  const DigestEntryV4& as_narrow() const {
+    return *reinterpret_cast<const DigestEntryV4*>(tagged_);
+  }
 
-  uintptr_t bits_ = 0;
+  // The row's address, plus kWide for a wide row (rows are aligned: the bit is free). Kept as a
+  // pointer, not an integer, so the compiler still knows what it points into.
+  const char* tagged_ = nullptr;
 };
 
 }  // namespace vpcflow

@@ -169,13 +169,7 @@ Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEnt
     shards_[s].index.Release();
   }
   // Owners ranked by (account, interface): a row's rank then orders it as its strings would.
-  std::vector<uint32_t> owner_ids;
-  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) owner_ids.push_back(id);
-  std::sort(owner_ids.begin(), owner_ids.end(), [&](uint32_t a, uint32_t b) {
-    const int c = owners_.account(a).compare(owners_.account(b));
-    return c != 0 ? c < 0 : owners_.interface(a) < owners_.interface(b);
-  });
-  for (uint32_t rank = 0; rank < owner_ids.size(); ++rank) owners_.set_extra(owner_ids[rank], rank);
+  owners_.RankByPair();
   // Sorted by a 64-bit prefix (owner rank, then the first 4 bytes of srcaddr) carried beside
   // each pointer, so most comparisons read no row; equal prefixes compare the key's bytes.
   struct Ref {

@@ -325,6 +325,21 @@ TEST(OwnerInternerTest, SeparatesPairsThatConcatenateAlike) {
   EXPECT_EQ(owners.account(owners.Intern("x", "y", HashOwner("x", "y"))), "x");
 }
 
+TEST(OwnerInternerTest, RanksPairsByAccountThenInterface) {
+  OwnerInterner owners;
+  // "ab"/"c" and "a"/"bc" concatenate alike; the pair order is the account's first.
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"b", "a"}, {"ab", "c"}, {"a", "bc"}, {"a", "b"}, {"", "z"}};
+  std::vector<uint32_t> ids;
+  for (const auto& [account, interface] : pairs) {
+    ids.push_back(owners.Intern(account, interface, HashOwner(account, interface)));
+  }
+  const std::vector<uint32_t> ranked = owners.RankByPair();
+  // ("", z) < (a, b) < (a, bc) < (ab, c) < (b, a)
+  EXPECT_EQ(ranked, (std::vector<uint32_t>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+  for (uint32_t rank = 0; rank < ranked.size(); ++rank) EXPECT_EQ(owners.extra(ranked[rank]), rank);
+}
+
 // How many (account, interface) pairs the rows of a finished table name.
 size_t DistinctRowOwners(const DigestTable& table) {
   std::set<uint32_t> owners;

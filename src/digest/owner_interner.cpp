@@ -57,6 +57,18 @@ uint64_t HashOwner(std::string_view account, std::string_view interface) {
 
 OwnerInterner::OwnerInterner() : slots_(kMinOwnerCapacity, {0, 0}), mask_(kMinOwnerCapacity - 1) {}
 
+std::vector<uint32_t> OwnerInterner::RankByPair() {
+  std::vector<uint32_t> ids;
+  ids.reserve(count_);
+  for (uint32_t id = 0; id < end_id(); id = next_id(id)) ids.push_back(id);
+  std::sort(ids.begin(), ids.end(), [this](uint32_t a, uint32_t b) {
+    const int c = account(a).compare(account(b));
+    return c != 0 ? c < 0 : interface(a) < interface(b);
+  });
+  for (uint32_t rank = 0; rank < ids.size(); ++rank) set_extra(ids[rank], rank);
+  return ids;
+}
+
 uint32_t OwnerInterner::next_id(uint32_t id) const {
   const Header h = header(id);
   const size_t size = sizeof(Header) + h.account_size + h.interface_size;

@@ -44,6 +44,10 @@ class OwnerInterner {
     std::memcpy(arena_.data() + id + offsetof(Header, extra), &value, sizeof(value));
   }
 
+  /// Sets each pair's extra() to its rank in (account, interface) order, the order of runs
+  /// (CompareRowKeys of digest/partial_run.hpp), and returns the ids in that order.
+  std::vector<uint32_t> RankByPair();
+
   size_t size() const { return count_; }
   /// Iteration over ids in insertion order: for (id = 0; id < end_id(); id = next_id(id)).
   uint32_t end_id() const { return static_cast<uint32_t>(arena_.size()); }

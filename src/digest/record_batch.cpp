@@ -71,14 +71,7 @@ Status RecordBatch::DrainInKeyOrder(
     const std::function<Status(std::string_view, std::string_view, const DigestEntry&)>& fn) {
   // Owners ranked by (account, interface), as DigestTable::ForEachInKeyOrder ranks them; each
   // entry's owner becomes its rank, so the entries sort by (rank, key bytes) in place.
-  auto& ranked = merge_owners_;
-  ranked.clear();
-  for (uint32_t id = 0; id < owners_.end_id(); id = owners_.next_id(id)) ranked.emplace_back(id, 0);
-  std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
-    const int c = owners_.account(a.first).compare(owners_.account(b.first));
-    return c != 0 ? c < 0 : owners_.interface(a.first) < owners_.interface(b.first);
-  });
-  for (uint32_t rank = 0; rank < ranked.size(); ++rank) owners_.set_extra(ranked[rank].first, rank);
+  const std::vector<uint32_t> ranked = owners_.RankByPair();
   for (DigestEntry& e : entries_) e.key.owner = owners_.extra(e.key.owner);
   std::sort(entries_.begin(), entries_.end(), [](const DigestEntry& a, const DigestEntry& b) {
     if (a.key.owner != b.key.owner) return a.key.owner < b.key.owner;
@@ -90,7 +83,7 @@ Status RecordBatch::DrainInKeyOrder(
     for (++i; i < entries_.size() && entries_[i].key == row.key; ++i) {
       row.value.Add(entries_[i].value);
     }
-    const uint32_t id = ranked[row.key.owner].first;
+    const uint32_t id = ranked[row.key.owner];
     status = fn(owners_.account(id), owners_.interface(id), row);
   }
   Clear();

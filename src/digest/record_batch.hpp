@@ -81,7 +81,7 @@ class RecordBatch {
   // The previous record's owner (records of one interface tend to come together).
   uint32_t last_owner_ = UINT32_MAX;
   // Reused by DigestTable::Merge (merge_order_ is reserved with entries_, so Merge's resize
-  // never allocates) and by DrainInKeyOrder (merge_owners_: the owners ranked).
+  // never allocates). DrainInKeyOrder's ranking (4 bytes an owner) lives only while it drains.
   std::vector<uint32_t> merge_order_;
   std::vector<std::pair<uint32_t, uint64_t>> merge_owners_;  // (local id, hash)
 };

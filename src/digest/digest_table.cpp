@@ -122,34 +122,29 @@ void DigestTable::MergeShard(Shard& shard, const DigestEntry* entries, const uin
     for (size_t k = 0; k < m; ++k) {
       const DigestEntry& e = entries[order[base + k]];
       const auto hash32 = static_cast<uint32_t>(hashes[order[base + k]]);
-      uint32_t row = candidate[k];
-      if (DigestKeyV4::Fits(e.key)) {
-        const DigestKeyV4 key = DigestKeyV4::Narrow(e.key);
-        auto is_key = [&](uint32_t r) { return (r & kWideRow) == 0 && shard.narrow[r].key == key; };
+      // Adds the entry to the row of `key` in `store` (the rows of one form, whose ids carry
+      // `form`), or a new row.
+      auto add = [&](auto& store, const auto& key, uint32_t form) {
+        auto is_key = [&](uint32_t r) {
+          return (r & kWideRow) == form && store[r & ~kWideRow].key == key;
+        };
+        uint32_t row = candidate[k];
         if (row == RowIndex::kNone ? added : !is_key(row)) {
           // Another key with the same 32 hash bits, or maybe a key this batch added: look the
           // key up properly.
           row = shard.index.Find(hash32, is_key);
         }
         if (row != RowIndex::kNone) {
-          shard.narrow[row].value.Add(e.value);
+          store[row & ~kWideRow].value.Add(e.value);
         } else {
-          shard.index.Insert(hash32, shard.narrow.Push({key, e.value}, arena_));
+          shard.index.Insert(hash32, form | store.Push({key, e.value}, arena_));
           added = true;
         }
+      };
+      if (DigestKeyV4::Fits(e.key)) {
+        add(shard.narrow, DigestKeyV4::Narrow(e.key), 0);
       } else {
-        auto is_key = [&](uint32_t r) {
-          return (r & kWideRow) != 0 && shard.wide[r & ~kWideRow].key == e.key;
-        };
-        if (row == RowIndex::kNone ? added : !is_key(row)) {
-          row = shard.index.Find(hash32, is_key);
-        }
-        if (row != RowIndex::kNone) {
-          shard.wide[row & ~kWideRow].value.Add(e.value);
-        } else {
-          shard.index.Insert(hash32, kWideRow | shard.wide.Push(e, arena_));
-          added = true;
-        }
+        add(shard.wide, e.key, kWideRow);
       }
     }
   }

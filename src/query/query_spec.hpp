@@ -13,15 +13,16 @@
 
 namespace vpcflow {
 
-/// The parameters as text; an empty string is "not given".
+/// The parameters as text; an empty string is "not given". Every member has a default
+/// initializer, so a designated initializer may name only the parameters it gives.
 struct QueryParams {
-  std::string filter;        ///< Filter::Parse
-  std::string group_by;      ///< "srcaddr/24,dstaddr/24/64,dstport" (ParseGroupBy)
-  std::string conversation;  ///< "true" | "false" | "1" | "0"
-  std::string top;           ///< N: the N largest rows (0 = all)
-  std::string by;            ///< "bytes" (default) | "packets" | "flows"
-  std::string format;        ///< "flowlog" (default) | "ndjson" | "csv" | "json" | "dot" | "svg"
-  std::string change;        ///< diffs: percent (default kDefaultChangePercent)
+  std::string filter{};        ///< Filter::Parse
+  std::string group_by{};      ///< "srcaddr/24,dstaddr/24/64,dstport" (ParseGroupBy)
+  std::string conversation{};  ///< "true" | "false" | "1" | "0"
+  std::string top{};           ///< N: the N largest rows (0 = all)
+  std::string by{};            ///< "bytes" (default) | "packets" | "flows"
+  std::string format{};        ///< "flowlog" (default) | "ndjson" | "csv" | "json" | "dot" | "svg"
+  std::string change{};        ///< diffs: percent (default kDefaultChangePercent)
 };
 
 /// Output formats of a query.

@@ -39,6 +39,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::AllOf;
+using ::testing::ContainsRegex;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -438,6 +439,7 @@ TEST_F(CliTest, SummaryGoesToStderr) {
   EXPECT_EQ(r.out, *reference_);
   EXPECT_THAT(r.err, Not(IsEmpty()));
   EXPECT_THAT(r.err, HasSubstr("objects"));
+  EXPECT_THAT(r.err, ContainsRegex("\noutput   [0-9]+\\.[0-9]{3} s\n"));
 }
 
 TEST_F(CliTest, ProgressGoesToStderrOnly) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -144,6 +145,7 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   Result<DigestRun> run = RunDigest(**source, *window, options);
   progress.Finish();
   if (!run.ok()) return Fail(kExitFailure, "digest failed: " + run.status().ToString());
+  const auto output_start = std::chrono::steady_clock::now();
 
   bool rows_written = false;
   if (spec->plain()) {
@@ -176,7 +178,11 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   // Objects that contributed nothing: named on stderr (the summary lists them all).
   const DigestSummary& summary = run->summary;
   if (args.summary) {
-    std::fputs(summary.ToText().c_str(), stderr);
+    // The output phase (rendering, compressing, writing and syncing the digest and sidecar)
+    // follows the summary's "total", which ends when the digest is ready.
+    const std::chrono::duration<double> output_seconds =
+        std::chrono::steady_clock::now() - output_start;
+    std::fprintf(stderr, "%soutput   %.3f s\n", summary.ToText().c_str(), output_seconds.count());
   } else {
     for (size_t i = 0; i < summary.problems.size() && i < kMaxProblemLines; ++i) {
       Fail(0, "skipped " + summary.problems[i].key + ": " + summary.problems[i].reason);

@@ -12,6 +12,7 @@
 
 #include "cli/interrupt.hpp"
 #include "common/errno_status.hpp"
+#include "common/parallel_gzip_sink.hpp"
 #include "modules/posix_file.hpp"
 
 namespace vpcflow {
@@ -160,7 +161,8 @@ Status OutputFile::Open(const std::string& path) {
     }
     file_ = std::move(file).value();
   }
-  if (path.ends_with(".gz")) gzip_ = NewGzipSink(file_.get(), 1);
+  // Deflated on every core (one gzip member; the bytes do not depend on the threads).
+  if (path.ends_with(".gz")) gzip_ = NewParallelGzipSink(file_.get(), {.level = 1});
   return OkStatus();
 }
 

@@ -140,23 +140,56 @@ bool ParseIpv6(const char* p, const char* end, uint8_t* out) {
   return true;
 }
 
-char* WriteDecimalOctet(unsigned v, char* out) {
-  if (v >= 100) {
-    *out++ = static_cast<char>('0' + v / 100);
-    *out++ = static_cast<char>('0' + v / 10 % 10);
-  } else if (v >= 10) {
-    *out++ = static_cast<char>('0' + v / 10);
+// Each octet's digits followed by '.' (padding after), the last two chars of '.' and its
+// digits, and the number of digits: a dotted quad is a few fixed-size copies instead of a
+// division for each digit.
+struct OctetText {
+  char text[4];
+  char tail[2];
+  uint8_t digits;
+};
+
+constexpr std::array<OctetText, 256> MakeOctetTexts() {
+  std::array<OctetText, 256> table{};
+  for (unsigned v = 0; v < 256; ++v) {
+    OctetText& o = table[v];
+    char d[3] = {};
+    unsigned n = 0;
+    if (v >= 100) d[n++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) d[n++] = static_cast<char>('0' + v / 10 % 10);
+    d[n++] = static_cast<char>('0' + v % 10);
+    for (unsigned i = 0; i < 4; ++i) o.text[i] = i < n ? d[i] : '.';
+    o.tail[0] = n >= 2 ? d[n - 2] : '.';
+    o.tail[1] = d[n - 1];
+    o.digits = static_cast<uint8_t>(n);
   }
-  *out++ = static_cast<char>('0' + v % 10);
-  return out;
+  return table;
 }
 
+constexpr std::array<OctetText, 256> kOctetTexts = MakeOctetTexts();
+
+// An octet and what follows it within 4 bytes (its '.', then padding that the next octet
+// overwrites).
+inline char* PutOctetLoosely(const OctetText& o, char* out) {
+  std::memcpy(out, o.text, 4);
+  return out + o.digits + 1;
+}
+
+// An octet's digits alone: the first digit, then the last two chars of '.' and the digits (for
+// one digit, the '.' before it again), so nothing after the digits is written.
+inline char* PutOctetExactly(const OctetText& o, char* out) {
+  out[0] = o.text[0];
+  std::memcpy(out + o.digits - 2, o.tail, 2);
+  return out + o.digits;
+}
+
+// Writes exactly the quad's 7-15 chars.
 char* WriteDottedQuad(const uint8_t* b, char* out) {
-  for (int i = 0; i < 4; ++i) {
-    if (i > 0) *out++ = '.';
-    out = WriteDecimalOctet(b[i], out);
-  }
-  return out;
+  out = PutOctetLoosely(kOctetTexts[b[0]], out);
+  out = PutOctetLoosely(kOctetTexts[b[1]], out);
+  out = PutOctetExactly(kOctetTexts[b[2]], out);
+  *out++ = '.';
+  return PutOctetExactly(kOctetTexts[b[3]], out);
 }
 
 // Lower-case hex without leading zeros (RFC 5952 sections 4.1 and 4.3).

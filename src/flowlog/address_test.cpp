@@ -314,5 +314,27 @@ TEST(Ipv4Test, RandomAddressesRoundTrip) {
   }
 }
 
+TEST(Ipv4Test, FormatsEveryOctetInEveryPosition) {
+  for (unsigned v = 0; v < 256; ++v) {
+    for (int at = 0; at < 4; ++at) {
+      IpAddress a;
+      a.v4 = true;
+      for (int i = 0; i < 4; ++i) a.bytes[i] = static_cast<uint8_t>(i == at ? v : 255 - v);
+      char ref[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, a.bytes.data(), ref, sizeof(ref));
+      EXPECT_EQ(Format(a), ref);
+      // Nothing is written past the text (callers may rely on a terminator already there).
+      char buf[kMaxIpTextLength + 1];
+      std::memset(buf, 'x', sizeof(buf));
+      const size_t n = FormatIpAddress(a, buf);
+      EXPECT_EQ(std::string(buf + n, sizeof(buf) - n), std::string(sizeof(buf) - n, 'x'));
+      IpAddress mapped;  // ::ffff:a.b.c.d
+      mapped.bytes[10] = mapped.bytes[11] = 0xff;
+      std::memcpy(mapped.bytes.data() + 12, a.bytes.data(), 4);
+      EXPECT_EQ(Format(mapped), std::string("::ffff:") + ref);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vpcflow

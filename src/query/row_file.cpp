@@ -7,6 +7,7 @@
 
 #include "common/chunk_writer.hpp"
 #include "common/crc32c.hpp"
+#include "common/parallel_gzip_sink.hpp"
 #include "digest/digest_table.hpp"
 
 namespace vpcflow {
@@ -376,7 +377,7 @@ class RowFileSource final : public RowSource {
 
 Status WriteRowFile(RowSource& rows, ByteSink& sink) {
   BorrowedSink borrowed(sink);
-  ByteSinkPtr gzip = NewGzipSink(&borrowed, 1);
+  ByteSinkPtr gzip = NewParallelGzipSink(&borrowed, {.level = 1});
   RowFileWriter writer(*gzip);
   VPCFLOW_RETURN_IF_ERROR(writer.Begin());
   Status added;
@@ -391,7 +392,7 @@ Status WriteRowFile(RowSource& rows, ByteSink& sink) {
 
 Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& rows) {
   BorrowedSink borrowed(rows);
-  ByteSinkPtr gzip = NewGzipSink(&borrowed, 1);
+  ByteSinkPtr gzip = NewParallelGzipSink(&borrowed, {.level = 1});
   Status rows_status;
   {
     ChunkedSink chunked(*gzip);

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/provisional.hpp"
+#include "common/parallel_gzip_sink.hpp"
 #include "jobs/job_plan.hpp"
 #include "jobs/local_job.hpp"
 #include "modules/text_format.hpp"
@@ -210,7 +211,8 @@ Status JobRunner::Store(const Job& job, const DigestRun& run, bool provisional, 
   Result<StorageUploadPtr> upload = d.storage->Begin(job.id);
   if (!upload.ok()) return upload.status().WithContext("storage");
   UploadBodySink body((*upload)->body());
-  ByteSinkPtr gzip = NewGzipSink(&body);
+  // Deflated on every core (one gzip member; the bytes do not depend on the threads).
+  ByteSinkPtr gzip = NewParallelGzipSink(&body);
   if (ByteSink* rows_body = (*upload)->rows_body(); rows_body != nullptr) {
     // With the rows sidecar (what queries need that the text lacks) when the store keeps them:
     // both from one walk of the rows, each compressed on a thread of its own.

@@ -509,7 +509,8 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
   to_sign.query = call.query;
   to_sign.headers = call.headers;
   to_sign.headers.emplace_back("Host", host);
-  to_sign.payload_hash = Sha256Hex(call.body);
+  to_sign.payload_hash =
+      call.body.empty() ? std::string(kEmptyPayloadSha256) : Sha256Hex(call.body);
 
   std::string last_cause;
   Result<HttpResponse> answer = UnavailableError("not sent");

@@ -85,7 +85,9 @@ Result<std::string> Gunzip(std::string compressed, size_t chunk = 1 << 20) {
   Result<std::string> streamed = Drain(*NewGzipTextStream(&reader));
   EXPECT_EQ(from_memory.status().code(), streamed.status().code())
       << from_memory.status().ToString();
-  if (streamed.ok() && from_memory.ok()) EXPECT_TRUE(*from_memory == *streamed);
+  if (streamed.ok() && from_memory.ok()) {
+    EXPECT_TRUE(*from_memory == *streamed);
+  }
   return streamed;
 }
 

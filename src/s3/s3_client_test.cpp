@@ -829,7 +829,9 @@ TEST_F(S3ClientTest, PrefetchReusesBuffersAndReadsEachObjectExactly) {
       EXPECT_THAT(ReadAll(**reader), IsOkAndHolds(""));  // taken: nothing left to read
       // k1 and k2 fit in k0's buffer, which the pool hands out again.
       if (i == 0) first_buffer = held->data();
-      if (i == 1 || i == 2) EXPECT_EQ(held->data(), first_buffer);
+      if (i == 1 || i == 2) {
+        EXPECT_EQ(held->data(), first_buffer);
+      }
     } else {
       Result<std::string> read = ReadAll(**reader, 65536);
       ASSERT_OK(read);

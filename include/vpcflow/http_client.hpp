@@ -20,6 +20,11 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers{};
   std::string body{};
   int64_t timeout_ms = 10000;  ///< whole request (connecting: at most 10 s of it)
+  /// Optional, not owned: the response's body is read into this string instead of
+  /// HttpResponse::body (which stays empty). It is cleared first and its capacity kept, so a
+  /// caller reading many bodies into one string touches no fresh memory per body. On an error
+  /// it holds whatever arrived. Must outlive Send and not be used by another thread meanwhile.
+  std::string* body_into = nullptr;
 };
 
 struct HttpResponse {
@@ -53,7 +58,9 @@ struct CurlHttpClientOptions {
 /// HTTPS servers are always verified (certificate chain and host name) against the CAs of
 /// `options.ca_file` or the system's. http and https only; redirects are not followed; bodies
 /// are not decoded; no "Expect: 100-continue". The request's body is sent for every method but
-/// GET and HEAD; a content-type is sent only when given. Error messages name the method and
+/// GET and HEAD; a content-type is sent only when given. A body announced by Content-Length is
+/// read into memory reserved once for that length (up to 64 MiB; larger bodies grow as they
+/// come), through a receive buffer of 512 KiB. Error messages name the method and
 /// the URL without its query string (which may hold credentials), never a body or a header.
 HttpClientPtr NewCurlHttpClient(CurlHttpClientOptions options = {});
 

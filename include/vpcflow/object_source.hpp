@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ class ObjectReader {
   /// Reads up to `buffer.size()` bytes. Returns the count read, 0 only at the end of the object.
   /// Returns Unavailable/DataLoss/Internal when the read fails (the object is then unusable).
   [[nodiscard]] virtual Result<size_t> Read(std::span<char> buffer) = 0;
+
+  /// Optional: when the rest of the object is already in memory (a prefetched download), returns
+  /// it without a copy and consumes it: a later Read returns 0. The bytes stay valid while the
+  /// reader lives. nullopt (the default) when the reader streams: read it with Read.
+  virtual std::optional<std::string_view> TakeInMemory() { return std::nullopt; }
 };
 using ObjectReaderPtr = std::unique_ptr<ObjectReader>;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -14,6 +15,8 @@ namespace {
 
 // Compressed input is read from the object in chunks of this size, into one reused buffer.
 constexpr size_t kInputBufferBytes = size_t{256} * 1024;
+// Input held in memory is handed to the inflater in slices of at most this (its count is 32-bit).
+constexpr size_t kMaxInPlaceSlice = size_t{1} << 30;
 
 const char* InflateErrorText(int code) {
   switch (code) {
@@ -38,12 +41,11 @@ const char* InflateErrorText(int code) {
 
 class GzipTextStream final : public TextStream {
  public:
-  explicit GzipTextStream(ObjectReader* reader)
-      : reader_(reader), in_(new uint8_t[kInputBufferBytes]) {
+  explicit GzipTextStream(ObjectReader* reader) : reader_(reader) {
     isal_inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;  // ISA-L parses the header and checks CRC32 and ISIZE
   }
-  // Over bytes in memory (below 4 GiB), inflated in place: no buffer, no copy.
+  // Over bytes in memory, inflated in place: no buffer, no copy.
   explicit GzipTextStream(std::string_view bytes) : reader_(nullptr), bytes_(bytes) {
     isal_inflate_init(&state_);
     state_.crc_flag = ISAL_GZIP;
@@ -129,12 +131,22 @@ class GzipTextStream final : public TextStream {
   }
 
   Status Fill() {
+    if (reader_ != nullptr && in_ == nullptr) {
+      // A reader holding the object in memory is inflated in place, like bytes given to us.
+      if (std::optional<std::string_view> held = reader_->TakeInMemory()) {
+        reader_ = nullptr;
+        bytes_ = *held;
+      } else {
+        in_.reset(new uint8_t[kInputBufferBytes]);
+      }
+    }
     if (reader_ == nullptr) {
+      const size_t n = std::min(bytes_.size(), kMaxInPlaceSlice);
       state_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes_.data()));
-      state_.avail_in = static_cast<uint32_t>(bytes_.size());
-      bytes_read_ += bytes_.size();
-      input_eof_ = bytes_.empty();
-      bytes_ = {};
+      state_.avail_in = static_cast<uint32_t>(n);
+      bytes_read_ += n;
+      input_eof_ = n == 0;
+      bytes_.remove_prefix(n);
       return OkStatus();
     }
     Result<size_t> n =
@@ -158,9 +170,9 @@ class GzipTextStream final : public TextStream {
     return error_;
   }
 
-  ObjectReader* reader_;    // null: the input is bytes_
-  std::string_view bytes_;  // not consumed yet
-  std::unique_ptr<uint8_t[]> in_;
+  ObjectReader* reader_;           // null: the input is bytes_
+  std::string_view bytes_;         // not consumed yet
+  std::unique_ptr<uint8_t[]> in_;  // the reader's chunks; allocated at the first Fill
   inflate_state state_;
   uint64_t bytes_read_ = 0;
   int member_ = 1;

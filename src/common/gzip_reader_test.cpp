@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "testing/flow_log_builder.hpp"
@@ -19,7 +21,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // Serves a string in reads of at most `chunk` bytes; fails with `error` once `fail_at` bytes
-// have been served (when set).
+// have been served (when set). With set_in_memory(), it hands the rest over by TakeInMemory as
+// a prefetched download does.
 class StringReader final : public ObjectReader {
  public:
   explicit StringReader(std::string data, size_t chunk = 1 << 20, size_t fail_at = SIZE_MAX,
@@ -35,7 +38,16 @@ class StringReader final : public ObjectReader {
     return n;
   }
 
+  std::optional<std::string_view> TakeInMemory() override {
+    if (!in_memory_) return std::nullopt;
+    const std::string_view rest = std::string_view(data_).substr(pos_);
+    pos_ = data_.size();
+    return rest;
+  }
+  void set_in_memory() { in_memory_ = true; }
+
  private:
+  bool in_memory_ = false;
   std::string data_;
   size_t chunk_;
   size_t fail_at_;
@@ -63,9 +75,20 @@ Result<std::string> Drain(TextStream& stream, size_t size = 64 * 1024) {
   }
 }
 
+// Decodes `compressed` read in chunks, and again from memory (TakeInMemory): both must give the
+// same text or the same error.
 Result<std::string> Gunzip(std::string compressed, size_t chunk = 1 << 20) {
+  StringReader in_memory(compressed);
+  in_memory.set_in_memory();
+  Result<std::string> from_memory = Drain(*NewGzipTextStream(&in_memory));
   StringReader reader(std::move(compressed), chunk);
-  return Drain(*NewGzipTextStream(&reader));
+  Result<std::string> streamed = Drain(*NewGzipTextStream(&reader));
+  EXPECT_EQ(from_memory.status().code(), streamed.status().code())
+      << from_memory.status().ToString();
+  if (streamed.ok() && from_memory.ok()) {
+    EXPECT_TRUE(*from_memory == *streamed);
+  }
+  return streamed;
 }
 
 struct Lines {

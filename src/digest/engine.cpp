@@ -105,6 +105,7 @@ class ReadErrorRecorder final : public ObjectReader {
     if (!n.ok() && error_.ok()) error_ = n.status();
     return n;
   }
+  std::optional<std::string_view> TakeInMemory() override { return reader_->TakeInMemory(); }
   const Status& error() const { return error_; }
 
  private:

@@ -31,6 +31,8 @@ struct S3Client::Call {
   std::vector<int> accept{};
   /// S3 may answer 200 and report the failure in an <Error> body (CompleteMultipartUpload).
   bool error_in_ok_body = false;
+  /// Not owned: the answer's body goes here instead of HttpResponse::body (HttpRequest).
+  std::string* body_into = nullptr;
 
   /// "S3 GetObject s3://bucket/key".
   std::string Name() const {
@@ -200,11 +202,15 @@ Result<pugi::xml_node> ParseAnswer(pugi::xml_document& doc, const std::string& b
 }
 
 // A GET's answer as an S3GetResult. A ranged GET answered 200 (a server that ignores Range)
-// holds the whole object; `cut_to_range` cuts it to the range asked for.
+// holds the whole object; `cut_to_range` cuts it to the range asked for. `body_into`: where
+// Execute put the body (then result.body stays empty), null = response.body.
 Result<S3GetResult> GetResultFrom(const std::string& name, HttpResponse response,
-                                  const std::optional<S3Range>& range, bool cut_to_range) {
+                                  const std::optional<S3Range>& range, bool cut_to_range,
+                                  std::string* body_into = nullptr) {
   S3GetResult result;
   result.etag = response.Header("etag");
+  std::string& body = body_into != nullptr ? *body_into : result.body;
+  if (body_into == nullptr) result.body = std::move(response.body);
   if (response.status == 206) {
     std::optional<uint64_t> total = TotalFromContentRange(response.Header("content-range"));
     if (!total) {
@@ -212,15 +218,14 @@ Result<S3GetResult> GetResultFrom(const std::string& name, HttpResponse response
                            response.Header("content-range") + "\")");
     }
     result.object_size = *total;
-    result.body = std::move(response.body);
     return result;
   }
-  result.object_size = response.body.size();
-  result.body = std::move(response.body);
+  result.object_size = body.size();
   if (range && cut_to_range) {
-    uint64_t first = std::min<uint64_t>(range->first, result.body.size());
-    uint64_t end = std::min<uint64_t>(range->last + 1, result.body.size());
-    result.body = result.body.substr(first, end - first);
+    uint64_t first = std::min<uint64_t>(range->first, body.size());
+    uint64_t end = std::min<uint64_t>(range->last + 1, body.size());
+    body.erase(end);
+    body.erase(0, first);
   }
   return result;
 }
@@ -246,6 +251,8 @@ class S3ObjectReader final : public ObjectReader {
       if (next_ >= object_size_ || out.empty()) return size_t{0};
       Status fetched = FetchNext();
       if (!fetched.ok()) {
+        buffer_.clear();  // whatever arrived is not handed out
+        position_ = 0;
         error_ = fetched;
         return error_;
       }
@@ -259,7 +266,10 @@ class S3ObjectReader final : public ObjectReader {
  private:
   Status FetchNext() {
     S3Range range{next_, std::min(next_ + chunk_bytes_, object_size_) - 1};
-    VPCFLOW_ASSIGN_OR_RETURN(S3GetResult got, client_->GetObject(bucket_, key_, range, etag_));
+    // Every chunk is read into the same buffer (consumed by now): no fresh memory per chunk.
+    position_ = 0;
+    VPCFLOW_ASSIGN_OR_RETURN(S3GetResult got,
+                             client_->GetObject(bucket_, key_, range, etag_, &buffer_));
     const uint64_t expected = range.last - range.first + 1;
     if (got.object_size != object_size_) {
       return FailedPreconditionError("S3 GetObject s3://" + bucket_ + "/" + key_ +
@@ -267,13 +277,11 @@ class S3ObjectReader final : public ObjectReader {
                                      std::to_string(object_size_) + " became " +
                                      std::to_string(got.object_size) + ")");
     }
-    if (got.body.size() != expected) {
+    if (buffer_.size() != expected) {
       return DataLossError("S3 GetObject s3://" + bucket_ + "/" + key_ + ": bytes " +
                            std::to_string(range.first) + "-" + std::to_string(range.last) +
-                           " came back as " + std::to_string(got.body.size()) + " bytes");
+                           " came back as " + std::to_string(buffer_.size()) + " bytes");
     }
-    buffer_ = std::move(got.body);
-    position_ = 0;
     next_ = range.last + 1;
     return OkStatus();
   }
@@ -493,6 +501,7 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
   if (!query.empty()) request.url += "?" + query;
   request.body = std::string(call.body);
   request.timeout_ms = options_.timeout_ms;
+  request.body_into = call.body_into;
 
   SigV4Request to_sign;
   to_sign.method = request.method;
@@ -500,7 +509,8 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
   to_sign.query = call.query;
   to_sign.headers = call.headers;
   to_sign.headers.emplace_back("Host", host);
-  to_sign.payload_hash = Sha256Hex(call.body);
+  to_sign.payload_hash =
+      call.body.empty() ? std::string(kEmptyPayloadSha256) : Sha256Hex(call.body);
 
   std::string last_cause;
   Result<HttpResponse> answer = UnavailableError("not sent");
@@ -526,9 +536,10 @@ Result<HttpResponse> S3Client::Execute(const Call& call) {
       return RetryVerdict::kRetry;
     }
     HttpResponse& response = sent.value();
+    const std::string& body = call.body_into != nullptr ? *call.body_into : response.body;
     const bool success = response.status >= 200 && response.status < 300;
     std::optional<S3ErrorBody> error;
-    if (!success || call.error_in_ok_body) error = ParseErrorBody(response.body);
+    if (!success || call.error_in_ok_body) error = ParseErrorBody(body);
     const bool accepted =
         std::find(call.accept.begin(), call.accept.end(), response.status) != call.accept.end();
     if ((success && !error) || (!success && accepted)) {
@@ -602,15 +613,16 @@ Result<ListPage> S3Client::ListObjectsV2(std::string_view bucket, const ListRequ
 }
 
 Result<S3GetResult> S3Client::GetObject(std::string_view bucket, std::string_view key,
-                                        std::optional<S3Range> range, std::string_view if_match) {
-  Call call{.operation = "GetObject", .bucket = bucket, .key = key};
+                                        std::optional<S3Range> range, std::string_view if_match,
+                                        std::string* body_into) {
+  Call call{.operation = "GetObject", .bucket = bucket, .key = key, .body_into = body_into};
   if (range) {
     call.headers.emplace_back(
         "Range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->last));
   }
   if (!if_match.empty()) call.headers.emplace_back("If-Match", std::string(if_match));
   VPCFLOW_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
-  return GetResultFrom(call.Name(), std::move(response), range, /*cut_to_range=*/true);
+  return GetResultFrom(call.Name(), std::move(response), range, /*cut_to_range=*/true, body_into);
 }
 
 Result<S3ObjectMeta> S3Client::HeadObject(std::string_view bucket, std::string_view key) {

@@ -120,10 +120,13 @@ class S3Client {
   /// bucket does not exist.
   [[nodiscard]] Result<ListPage> ListObjectsV2(std::string_view bucket, const ListRequest& request);
   /// The whole object, or `range` of it (206). `if_match` (an ETag) makes the GET fail with
-  /// FailedPrecondition when the object changed.
+  /// FailedPrecondition when the object changed. `body_into` (optional, not owned): the bytes go
+  /// there instead of result.body (which stays empty); it is cleared first and its capacity
+  /// reused (HttpRequest::body_into), and after an error holds no meaningful bytes.
   [[nodiscard]] Result<S3GetResult> GetObject(std::string_view bucket, std::string_view key,
                                               std::optional<S3Range> range = std::nullopt,
-                                              std::string_view if_match = "");
+                                              std::string_view if_match = "",
+                                              std::string* body_into = nullptr);
   [[nodiscard]] Result<S3ObjectMeta> HeadObject(std::string_view bucket, std::string_view key);
   /// OK when the bucket exists and is accessible; NotFound / PermissionDenied otherwise.
   [[nodiscard]] Status HeadBucket(std::string_view bucket);

@@ -8,8 +8,10 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -740,6 +742,138 @@ TEST_F(S3ClientTest, StorageGetTakesTheSizeAndTheBytesFromOneAnswer) {
   ASSERT_EQ(sent.size(), 1u);  // no HEAD before the GET
   EXPECT_EQ(sent[0].method, "GET");
   EXPECT_EQ(TargetPath(sent[0]), "/bucket/" + id + ".log.gz");
+}
+
+TEST_F(S3ClientTest, ReaderReusesItsBufferAndReportsAShortChunk) {
+  const std::string object = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";  // 36 bytes: 4 chunks of 10
+  StartServer([&](const TestHttpRequest& r) {
+    TestHttpReply reply = ServeRange(r, object, "\"v1\"");
+    if (r.Header("range") == "bytes=30-35") reply.body.resize(2);  // 2 bytes of 6
+    return reply;
+  });
+  Result<ObjectReaderPtr> reader = client_->OpenReader("bucket", "k", 10);
+  ASSERT_OK(reader);
+  std::string before_error;
+  EXPECT_THAT(ReadAll(**reader, 7, &before_error),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("bytes 30-35 came back as 2 bytes")));
+  EXPECT_EQ(before_error, object.substr(0, 30));  // every chunk whole, none of the short one
+  std::array<char, 4> buffer;
+  EXPECT_THAT((*reader)->Read(buffer), StatusIs(StatusCode::kDataLoss));  // sticky
+}
+
+TEST_F(S3ClientTest, GetObjectIntoACallersString) {
+  const std::string object(5000, 'q');
+  StartServer([&](const TestHttpRequest& r) {
+    if (TargetPath(r) == "/bucket/missing") return ErrorReply(404, "NoSuchKey");
+    return ServeRange(r, object, "\"g\"");
+  });
+  std::string body = "stale";
+  Result<S3GetResult> got = client_->GetObject("bucket", "k", std::nullopt, "", &body);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->body, "");
+  EXPECT_EQ(got->object_size, object.size());
+  EXPECT_TRUE(body == object);
+  got = client_->GetObject("bucket", "k", S3Range{10, 19}, "", &body);
+  ASSERT_OK(got);
+  EXPECT_EQ(body, object.substr(10, 10));
+  EXPECT_EQ(got->object_size, object.size());
+  // S3's error, parsed from the caller's string.
+  EXPECT_THAT(client_->GetObject("bucket", "missing", std::nullopt, "", &body),
+              StatusIs(StatusCode::kNotFound, HasSubstr("NoSuchKey")));
+}
+
+// Objects of the prefetch tests: `size` bytes that differ from key to key and along the object.
+std::string PrefetchObject(size_t index, size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>('a' + (i * 7 + index) % 26);
+  return bytes;
+}
+
+// Downloads one after another, each into the buffer a consumed one handed back: objects smaller
+// and larger than that buffer, a download that failed (the object is then streamed) and one cut
+// short (retried) all read back exactly, handed over without a copy.
+TEST_F(S3ClientTest, PrefetchReusesBuffersAndReadsEachObjectExactly) {
+  const std::vector<size_t> sizes = {300000, 1000, 250000, 400000, 20000, 90000, 120000};
+  const size_t failing = 4;  // every whole-object GET answers 503: the prefetch fails
+  const size_t cut = 6;      // the first answer is cut short
+  std::vector<std::string> objects;
+  for (size_t i = 0; i < sizes.size(); ++i) objects.push_back(PrefetchObject(i, sizes[i]));
+  std::atomic<int> cut_answers{0};
+  StartServer([&](const TestHttpRequest& r) {
+    const size_t i = std::stoul(TargetPath(r).substr(std::strlen("/bucket/k")));
+    if (i == failing && r.Header("range").empty()) return ErrorReply(503, "SlowDown");
+    TestHttpReply reply = ServeRange(r, objects[i], "\"e\"");
+    if (i == cut && cut_answers++ == 0) reply.cut_body_at = 1000;
+    return reply;
+  });
+  std::shared_ptr<S3Client> client = NewClient(server_->url(), {3, 100, 1000}, 10000);
+  Result<ObjectSourcePtr> source =
+      NewS3ObjectSource(client, {.bucket = "bucket", .max_concurrent_prefetch = 1});
+  ASSERT_OK(source);
+  size_t requests = 0;
+  const char* first_buffer = nullptr;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    SCOPED_TRACE(i);
+    const std::string key = "k" + std::to_string(i);
+    const std::vector<ObjectInfo> upcoming = {{.key = key, .size = sizes[i]}};
+    (*source)->Prefetch(upcoming);
+    requests += i == failing ? 3 : i == cut ? 2 : 1;
+    ASSERT_TRUE(server_->WaitForRequests(requests));  // the download has started
+    Result<ObjectReaderPtr> reader = (*source)->Open(key);
+    ASSERT_OK(reader);
+    // A download is handed over in place; the failed one is streamed.
+    std::optional<std::string_view> held = (*reader)->TakeInMemory();
+    ASSERT_EQ(held.has_value(), i != failing);
+    if (held) {
+      EXPECT_TRUE(*held == objects[i]);
+      EXPECT_THAT(ReadAll(**reader), IsOkAndHolds(""));  // taken: nothing left to read
+      // k1 and k2 fit in k0's buffer, which the pool hands out again.
+      if (i == 0) first_buffer = held->data();
+      if (i == 1 || i == 2) {
+        EXPECT_EQ(held->data(), first_buffer);
+      }
+    } else {
+      Result<std::string> read = ReadAll(**reader, 65536);
+      ASSERT_OK(read);
+      EXPECT_TRUE(*read == objects[i]);
+      requests += 1;  // one ranged GET
+    }
+  }
+  // Only the failed download was streamed (one ranged GET).
+  std::vector<TestHttpRequest> sent = server_->requests();
+  ASSERT_EQ(sent.size(), requests);
+  std::vector<std::string> ranged;
+  for (const TestHttpRequest& r : sent) {
+    if (!r.Header("range").empty()) ranged.push_back(TargetPath(r));
+  }
+  EXPECT_THAT(ranged, ElementsAre("/bucket/k4"));
+}
+
+// A pooled buffer is charged to the byte budget, and freed when a download needs the room:
+// with a budget for one object, every object is still prefetched.
+TEST_F(S3ClientTest, PooledBuffersGiveWayToTheBudget) {
+  const std::vector<std::string> objects = {PrefetchObject(0, 600), PrefetchObject(1, 600),
+                                            PrefetchObject(2, 600)};
+  StartServer([&](const TestHttpRequest& r) {
+    const size_t i = std::stoul(TargetPath(r).substr(std::strlen("/bucket/k")));
+    return ServeRange(r, objects[i], "\"e\"");
+  });
+  std::shared_ptr<S3Client> client = NewClient(server_->url(), {3, 100, 1000}, 10000);
+  Result<ObjectSourcePtr> source = NewS3ObjectSource(
+      client, {.bucket = "bucket", .max_bytes_prefetch = 1000, .max_concurrent_prefetch = 2});
+  ASSERT_OK(source);
+  const std::vector<ObjectInfo> upcoming = {
+      {.key = "k0", .size = 600}, {.key = "k1", .size = 600}, {.key = "k2", .size = 600}};
+  (*source)->Prefetch(upcoming);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(server_->WaitForRequests(i + 1));  // started once the previous one was released
+    Result<ObjectReaderPtr> reader = (*source)->Open(upcoming[i].key);
+    ASSERT_OK(reader);
+    EXPECT_THAT(ReadAll(**reader, 100), IsOkAndHolds(objects[i]));
+  }
+  for (const TestHttpRequest& r : server_->requests()) EXPECT_EQ(r.Header("range"), "");
+  EXPECT_EQ(server_->request_count(), objects.size());
 }
 
 TEST(S3ClientAddressingTest, VirtualHostedForAwsAndPathStyleForDottedBuckets) {

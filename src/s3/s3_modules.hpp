@@ -49,8 +49,8 @@ struct S3SourceOptions {
   /// Keys are read below this prefix and presented without it ("" = the whole bucket), so
   /// `s3://b/p/` with prefix "p/" looks like a directory laid out like the bucket.
   std::string prefix{};
-  /// VPC_MAX_BYTES_PREFETCH: object bytes downloaded ahead and not yet consumed, at most. An
-  /// object larger than this is never prefetched (it is streamed when opened).
+  /// VPC_MAX_BYTES_PREFETCH: bytes downloaded ahead and not yet consumed, plus the buffers kept
+  /// for reuse, at most. An object larger than this is never prefetched (streamed when opened).
   int64_t max_bytes_prefetch = 150000000;
   /// VPC_MAX_CONCURRENT_PREFETCH: downloads running ahead at once (0 disables prefetching).
   int max_concurrent_prefetch = 2;
@@ -60,9 +60,9 @@ struct S3SourceOptions {
 
 /// An ObjectSource over a bucket. Prefetch(upcoming) queues downloads that run on
 /// `max_concurrent_prefetch` background threads, within the byte budget; Open() of a prefetched
-/// key hands over the downloaded bytes (waiting if the download is under way), any other key is
-/// streamed with ranged GETs. A failed prefetch is retried once by Open() as a streamed read.
-/// Downloads not opened within 5 minutes are dropped when the budget is needed. Thread-safe.
+/// key hands over the download in place (TakeInMemory; waiting if it is under way), any other
+/// key is streamed with ranged GETs. A failed prefetch is retried once by Open() as a streamed
+/// read. Downloads not opened in 5 minutes are dropped when the budget is needed. Thread-safe.
 Result<ObjectSourcePtr> NewS3ObjectSource(std::shared_ptr<S3Client> client,
                                           S3SourceOptions options);
 

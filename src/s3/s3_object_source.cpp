@@ -25,14 +25,20 @@ using SteadyClock = std::chrono::steady_clock;
 
 // A download nobody opened for this long is dropped when its bytes are needed.
 constexpr auto kUnclaimedLifetime = std::chrono::minutes(5);
+// Buffers of consumed downloads kept for the next ones, at most (their memory is charged to the
+// byte budget while kept).
+constexpr size_t kMaxPooledBuffers = 8;
 
-// The downloads of one source, shared with the readers that hand their bytes back.
+// The downloads of one source, shared with the readers that hand their bytes back. A download is
+// read into a buffer that an earlier, consumed download handed back (a pool): its pages are
+// already mapped, where a fresh buffer per object costs a page fault per 4 KiB.
 class Prefetcher : public std::enable_shared_from_this<Prefetcher> {
  public:
   struct Entry {
     enum class State { kQueued, kRunning, kDone, kFailed };
     State state = State::kQueued;
-    uint64_t size = 0;  // as listed: the budget charge
+    uint64_t size = 0;    // as listed
+    uint64_t charge = 0;  // budget held while running or done: max(size, the buffer's capacity)
     std::string bytes;
     SteadyClock::time_point done_at{};
   };
@@ -70,9 +76,9 @@ class Prefetcher : public std::enable_shared_from_this<Prefetcher> {
     cv_.notify_all();
   }
 
-  // The downloaded bytes of `key` (waiting while its download runs), or nullopt when it was not
-  // prefetched or the download failed (the caller then streams it). The bytes stay charged to
-  // the budget until Release(size).
+  // The downloaded bytes of `key` (waiting while its download runs) and their charge, or nullopt
+  // when it was not prefetched or the download failed (the caller then streams it). The bytes
+  // stay charged to the budget until Release(charge, bytes).
   std::optional<std::pair<std::string, uint64_t>> Claim(const std::string& key) {
     std::unique_lock lock(mu_);
     auto it = entries_.find(key);
@@ -86,13 +92,16 @@ class Prefetcher : public std::enable_shared_from_this<Prefetcher> {
     cv_.wait(lock, [&] { return entry->state != Entry::State::kRunning; });
     entries_.erase(key);
     if (entry->state == Entry::State::kFailed) return std::nullopt;  // its charge is gone
-    return std::make_pair(std::move(entry->bytes), entry->size);
+    return std::make_pair(std::move(entry->bytes), entry->charge);
   }
 
-  void Release(uint64_t size) {
+  // Gives back a claimed download's charge; its buffer joins the pool (charged there by its
+  // capacity) unless the pool is full.
+  void Release(uint64_t charge, std::string buffer) {
     {
       std::lock_guard lock(mu_);
-      in_flight_bytes_ -= static_cast<int64_t>(size);
+      in_flight_bytes_ -= static_cast<int64_t>(charge);
+      Pool(std::move(buffer));
     }
     cv_.notify_all();
   }
@@ -109,42 +118,84 @@ class Prefetcher : public std::enable_shared_from_this<Prefetcher> {
       queue_.pop_front();
       entry = entries_.at(key);
       entry->state = Entry::State::kRunning;
-      in_flight_bytes_ += static_cast<int64_t>(entry->size);
+      std::string buffer = TakeBuffer(entry->size);
+      entry->charge = std::max<uint64_t>(entry->size, buffer.capacity());
+      in_flight_bytes_ += static_cast<int64_t>(entry->charge);
       lock.unlock();
 
-      Result<S3GetResult> got = client_->GetObject(bucket_, key);
+      Result<S3GetResult> got =
+          client_->GetObject(bucket_, key, std::nullopt, /*if_match=*/"", &buffer);
 
       lock.lock();
+      // The answer may have grown the buffer beyond the charge (an object larger than listed).
+      const uint64_t charge = std::max<uint64_t>(entry->charge, buffer.capacity());
+      in_flight_bytes_ += static_cast<int64_t>(charge - entry->charge);
+      entry->charge = charge;
       if (got.ok()) {
-        entry->bytes = std::move(got->body);
+        entry->bytes = std::move(buffer);
         entry->state = Entry::State::kDone;
       } else {
         entry->state = Entry::State::kFailed;
-        in_flight_bytes_ -= static_cast<int64_t>(entry->size);
+        in_flight_bytes_ -= static_cast<int64_t>(entry->charge);
+        Pool(std::move(buffer));
       }
       entry->done_at = SteadyClock::now();
       cv_.notify_all();
     }
   }
 
-  // Whether the front of the queue fits the budget (dropping unclaimed old downloads to make
-  // room; failed ones are forgotten then too). Called with mu_ held.
+  // Whether the front of the queue fits the budget, counted as if it needed a new buffer
+  // (freeing pooled buffers, then dropping unclaimed old downloads to make room; failed ones are
+  // forgotten then too). Called with mu_ held.
   bool Startable() {
     if (queue_.empty()) return false;
-    const uint64_t size = entries_.at(queue_.front())->size;
-    if (in_flight_bytes_ + static_cast<int64_t>(size) <= max_bytes_) return true;
+    const int64_t size = static_cast<int64_t>(entries_.at(queue_.front())->size);
+    auto fits = [&] { return in_flight_bytes_ + pooled_bytes_ + size <= max_bytes_; };
+    if (fits()) return true;
+    pool_.clear();
+    pooled_bytes_ = 0;
+    if (fits()) return true;
     const SteadyClock::time_point cutoff = SteadyClock::now() - kUnclaimedLifetime;
     for (auto it = entries_.begin(); it != entries_.end();) {
       const Entry& e = *it->second;
       const bool finished = e.state == Entry::State::kDone || e.state == Entry::State::kFailed;
       if (finished && e.done_at < cutoff) {
-        if (e.state == Entry::State::kDone) in_flight_bytes_ -= static_cast<int64_t>(e.size);
+        if (e.state == Entry::State::kDone) in_flight_bytes_ -= static_cast<int64_t>(e.charge);
         it = entries_.erase(it);
       } else {
         ++it;
       }
     }
-    return in_flight_bytes_ + static_cast<int64_t>(size) <= max_bytes_;
+    return fits();
+  }
+
+  // A pooled buffer for an object of `size` bytes: the smallest that holds it, else the largest
+  // (it grows), else a new one. Called with mu_ held.
+  std::string TakeBuffer(uint64_t size) {
+    if (pool_.empty()) return {};
+    auto better = [size](const std::string& a, const std::string& b) {
+      const bool a_holds = a.capacity() >= size;
+      if (a_holds != (b.capacity() >= size)) return a_holds;
+      return a_holds ? a.capacity() < b.capacity() : a.capacity() > b.capacity();
+    };
+    auto best = std::min_element(pool_.begin(), pool_.end(), better);
+    std::string buffer = std::move(*best);
+    pool_.erase(best);
+    pooled_bytes_ -= static_cast<int64_t>(buffer.capacity());
+    return buffer;
+  }
+
+  // Keeps `buffer` (emptied) for a later download, within kMaxPooledBuffers and the budget.
+  // Called with mu_ held.
+  void Pool(std::string buffer) {
+    buffer.clear();
+    const auto capacity = static_cast<int64_t>(buffer.capacity());
+    if (stopping_ || pool_.size() >= kMaxPooledBuffers ||
+        in_flight_bytes_ + pooled_bytes_ + capacity > max_bytes_) {
+      return;
+    }
+    pooled_bytes_ += capacity;
+    pool_.push_back(std::move(buffer));
   }
 
   const std::shared_ptr<S3Client> client_;
@@ -154,6 +205,8 @@ class Prefetcher : public std::enable_shared_from_this<Prefetcher> {
   std::condition_variable cv_;
   bool stopping_ = false;
   int64_t in_flight_bytes_ = 0;
+  int64_t pooled_bytes_ = 0;       // the capacity of pool_'s buffers
+  std::vector<std::string> pool_;  // empty buffers of consumed downloads
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
   std::deque<std::string> queue_;
   std::vector<std::thread> threads_;
@@ -164,7 +217,7 @@ class PrefetchedReader final : public ObjectReader {
  public:
   PrefetchedReader(std::shared_ptr<Prefetcher> owner, std::string bytes, uint64_t charge)
       : owner_(std::move(owner)), bytes_(std::move(bytes)), charge_(charge) {}
-  ~PrefetchedReader() override { owner_->Release(charge_); }
+  ~PrefetchedReader() override { owner_->Release(charge_, std::move(bytes_)); }
 
   Result<size_t> Read(std::span<char> buffer) override {
     const size_t n = std::min(buffer.size(), bytes_.size() - offset_);
@@ -173,9 +226,16 @@ class PrefetchedReader final : public ObjectReader {
     return n;
   }
 
+  // The decoder inflates straight from the download's buffer (no copy into its own).
+  std::optional<std::string_view> TakeInMemory() override {
+    const std::string_view rest = std::string_view(bytes_).substr(offset_);
+    offset_ = bytes_.size();
+    return rest;
+  }
+
  private:
   const std::shared_ptr<Prefetcher> owner_;
-  const std::string bytes_;
+  std::string bytes_;
   const uint64_t charge_;
   size_t offset_ = 0;
 };

@@ -56,6 +56,35 @@ std::string TrimValue(std::string_view value) {
   return out;
 }
 
+// SHA-256 fetched once: the implicit fetch of EVP_sha256() is a locked lookup on every use
+// (OpenSSL 3), a fair part of signing a small request.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return fetched != nullptr ? fetched : EVP_sha256();
+}
+
+// The signing key changes once a day for a secret, region and service, and deriving it is four of
+// the five HMACs of a signature: each thread keeps the last key it derived.
+const std::array<uint8_t, 32>& CachedSigningKey(std::string_view secret_access_key,
+                                                std::string_view date, std::string_view region,
+                                                std::string_view service) {
+  struct Cached {
+    std::string secret, date, region, service;
+    std::array<uint8_t, 32> key{};
+  };
+  thread_local Cached cached;
+  if (cached.secret.empty() || cached.secret != secret_access_key || cached.date != date ||
+      cached.region != region || cached.service != service) {
+    cached.key = SigV4SigningKey(secret_access_key, date, region, service);
+    std::fill(cached.secret.begin(), cached.secret.end(), '\0');  // the previous secret
+    cached.secret = secret_access_key;
+    cached.date = date;
+    cached.region = region;
+    cached.service = service;
+  }
+  return cached.key;
+}
+
 bool IsSignerHeader(std::string_view lower_name) {
   return lower_name == "authorization" || lower_name == "x-amz-date" ||
          lower_name == "x-amz-content-sha256" || lower_name == "x-amz-security-token";
@@ -69,7 +98,7 @@ std::string Sha256Hex(std::string_view data) {
   // A one-shot SHA-256 fails only on memory exhaustion; the digest is then all zeros, which can
   // only make the server reject the signature, never accept a wrong one.
   std::memset(digest, 0, sizeof(digest));
-  EVP_Digest(data.data(), data.size(), digest, &digest_len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &digest_len, Sha256Md(), nullptr);
   return ToHex(digest, 32);
 }
 
@@ -77,7 +106,7 @@ std::array<uint8_t, 32> HmacSha256(std::string_view key, std::string_view data) 
   std::array<uint8_t, 32> out{};
   unsigned int out_len = 0;
   // As for Sha256Hex: a failure (memory exhaustion) leaves zeros and a signature S3 rejects.
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &out_len);
   return out;
 }
@@ -200,8 +229,8 @@ SigV4Signature SignV4(const SigV4Request& request, const SigV4Credentials& crede
   sig.string_to_sign = std::string(kAlgorithm) + "\n" + amz_date + "\n" + sig.credential_scope +
                        "\n" + Sha256Hex(sig.canonical_request);
 
-  const std::array<uint8_t, 32> key =
-      SigV4SigningKey(credentials.secret_access_key, date, region, service);
+  const std::array<uint8_t, 32>& key =
+      CachedSigningKey(credentials.secret_access_key, date, region, service);
   const std::array<uint8_t, 32> mac = HmacSha256(AsView(key), sig.string_to_sign);
   sig.signature = ToHex(mac.data(), mac.size());
 

@@ -1,7 +1,8 @@
 #pragma once
 /// AWS Signature Version 4 (header-based, "AWS4-HMAC-SHA256") for S3 and the other AWS services
 /// the client calls (STS). Pure and deterministic: the time is a parameter, nothing is read from
-/// the environment or the clock. Every function is thread-safe (no shared state).
+/// the environment or the clock. Every function is thread-safe (no shared state; SignV4 keeps,
+/// per thread, the last signing key it derived, which is valid for one day, region and service).
 ///
 /// Protocol: "Create a signed AWS API request" (IAM User Guide) and "Signature Calculations for
 /// the Authorization Header" (Amazon S3 API Reference); tested against the examples of both.

@@ -19,9 +19,20 @@ void RecordingHttpClient::SetDefault(Result<HttpResponse> result) {
 Result<HttpResponse> RecordingHttpClient::Send(const HttpRequest& request) {
   std::lock_guard lock(mu_);
   requests_.push_back(request);
-  if (script_.empty()) return default_;
-  Result<HttpResponse> result = std::move(script_.front());
-  script_.pop_front();
+  requests_.back().body_into = nullptr;  // the caller's string may be gone when it is read
+  Result<HttpResponse> result = default_;
+  if (!script_.empty()) {
+    result = std::move(script_.front());
+    script_.pop_front();
+  }
+  if (request.body_into != nullptr) {
+    // As a real client does: the body goes to the caller's string, HttpResponse::body is empty.
+    request.body_into->clear();
+    if (result.ok()) {
+      request.body_into->append(result->body);
+      result->body.clear();
+    }
+  }
   return result;
 }
 

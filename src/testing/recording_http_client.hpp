@@ -1,7 +1,8 @@
 #pragma once
 /// RecordingHttpClient: an HttpClient for tests that records every request and answers with
 /// scripted results, in order; when the script is empty it answers the default (200, empty
-/// body, unless set). Thread-safe (one mutex).
+/// body, unless set). A request's body_into receives the answer's body, as a real client's does.
+/// Thread-safe (one mutex).
 
 #include <deque>
 #include <mutex>

@@ -249,8 +249,10 @@ bool TestHttpServer::ServeOne(int fd, std::string& buffer) {
   if (!bodyless) response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   if (close_after) response += "Connection: close\r\n";
   response += "\r\n";
-  if (!bodyless && request.method != "HEAD") response += reply.body;
-  return SendAll(fd, response) && !close_after;
+  if (!bodyless && request.method != "HEAD") {
+    response.append(reply.body, 0, reply.cut_body_at.value_or(reply.body.size()));
+  }
+  return SendAll(fd, response) && !close_after && !reply.cut_body_at;
 }
 
 int RefusedLocalPort() {

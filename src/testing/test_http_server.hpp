@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,6 +39,9 @@ struct TestHttpReply {
   std::vector<std::pair<std::string, std::string>> headers{};
   bool hang = false;  ///< never answer; hold the connection until the server stops
   bool drop = false;  ///< close the connection without answering
+  /// Send only this many bytes of the body (the Content-Length announces all of it), then close
+  /// the connection: a body cut short. Unset: the whole body.
+  std::optional<size_t> cut_body_at{};
 };
 
 class TestHttpServer {

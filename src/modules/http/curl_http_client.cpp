@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <mutex>
 #include <vector>
 
@@ -53,13 +55,27 @@ Status CurlStatus(CURLcode code, const HttpRequest& request, const char* detail)
   }
 }
 
+// Bodies announced larger than this are reserved only this far (a wrong Content-Length must not
+// allocate unbounded memory) and grow as they come beyond it.
+constexpr uint64_t kMaxBodyReserveBytes = uint64_t{64} << 20;
+// curl's receive buffer (its default is 16 KiB): one recv and one poll round per 512 KiB of a
+// large body instead of per 16 KiB.
+constexpr long kReceiveBufferBytes = 512 * 1024;
+
+// Where one exchange's answer goes (CURLOPT_WRITEDATA and CURLOPT_HEADERDATA).
+struct Receiver {
+  HttpResponse* response;
+  std::string* body;  // response->body, or the request's body_into
+};
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<HttpResponse*>(user)->body.append(data, size * count);
+  static_cast<Receiver*>(user)->body->append(data, size * count);
   return size * count;
 }
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* receiver = static_cast<Receiver*>(user);
+  HttpResponse* response = receiver->response;
   std::string_view line(data, size * count);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.starts_with("HTTP/")) {
@@ -74,6 +90,15 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (name == "content-length") {
+    // The body then arrives into memory allocated once, not regrown (and copied) as it comes.
+    uint64_t length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc() && end == value.data() + value.size()) {
+      receiver->body->reserve(
+          static_cast<size_t>(std::min(length, kMaxBodyReserveBytes) + receiver->body->size()));
+    }
+  }
   response->headers.emplace_back(std::move(name), std::string(value));
   return size * count;
 }
@@ -124,6 +149,8 @@ class CurlHttpClient final : public HttpClient {
   static Result<HttpResponse> Perform(CURL* handle, const HttpRequest& request,
                                       const CurlHttpClientOptions& options) {
     HttpResponse response;
+    Receiver receiver{&response, request.body_into != nullptr ? request.body_into : &response.body};
+    receiver.body->clear();
     char error[CURL_ERROR_SIZE] = {0};
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     bool has_content_type = false;
@@ -165,9 +192,10 @@ class CurlHttpClient final : public HttpClient {
     }
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response);
+    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &receiver);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &OnHeader);
-    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response);
+    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &receiver);
+    curl_easy_setopt(handle, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
     if (request.method == "GET") {
       curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "HEAD") {

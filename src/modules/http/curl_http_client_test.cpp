@@ -87,6 +87,47 @@ TEST_F(CurlHttpClientTest, ReusesConnections) {
   EXPECT_EQ(server_->connection_count(), 1u);
 }
 
+TEST_F(CurlHttpClientTest, BodyIntoReadsEachBodyIntoTheCallersString) {
+  const std::string large(300000, 'a');
+  const std::string larger(700000, 'c');
+  server_->Push({.status = 200, .body = large});
+  server_->Push({.status = 200, .body = "small"});
+  server_->Push({.status = 404, .body = "<Error/>"});
+  server_->Push({.status = 200, .body = larger});
+  std::string body = "stale bytes";
+  Result<HttpResponse> first = client_->Send({.url = server_->url(), .body_into = &body});
+  ASSERT_OK(first);
+  EXPECT_EQ(first->body, "");
+  EXPECT_TRUE(body == large);
+  const char* memory = body.data();
+  // A smaller body reuses the memory (no new allocation), holding only its own bytes.
+  ASSERT_OK(client_->Send({.url = server_->url(), .body_into = &body}));
+  EXPECT_EQ(body, "small");
+  EXPECT_EQ(body.data(), memory);
+  // An error status's body goes there too (callers parse S3's <Error> from it).
+  Result<HttpResponse> missing = client_->Send({.url = server_->url(), .body_into = &body});
+  EXPECT_EQ(StatusOf(missing), 404);
+  EXPECT_EQ(body, "<Error/>");
+  // A body larger than the string's memory grows it.
+  ASSERT_OK(client_->Send({.url = server_->url(), .body_into = &body}));
+  EXPECT_TRUE(body == larger);
+}
+
+TEST_F(CurlHttpClientTest, ABodyCutShortIsUnavailableAndTheStringReadsTheNextWhole) {
+  const std::string object(200000, 'x');
+  server_->Push({.status = 200, .body = object, .cut_body_at = 70000});
+  server_->Push({.status = 200, .body = object});
+  std::string body;
+  EXPECT_THAT(client_->Send({.url = server_->url(), .body_into = &body}),
+              StatusIs(StatusCode::kUnavailable));
+  Result<HttpResponse> again = client_->Send({.url = server_->url(), .body_into = &body});
+  ASSERT_OK(again);
+  EXPECT_TRUE(body == object);
+  // Without body_into the cut is reported the same way.
+  server_->Push({.status = 200, .body = object, .cut_body_at = 1});
+  EXPECT_THAT(client_->Send({.url = server_->url()}), StatusIs(StatusCode::kUnavailable));
+}
+
 TEST_F(CurlHttpClientTest, TimeoutIsDeadlineExceeded) {
   server_->Push({.hang = true});
   EXPECT_THAT(client_->Send({.url = server_->url() + "/slow", .timeout_ms = 200}),
@@ -137,6 +178,12 @@ TEST(RecordingHttpClientTest, RecordsAndAnswersTheScriptThenTheDefault) {
   EXPECT_EQ(StatusOf(client.Send({.url = "c"})), 200);
   ASSERT_EQ(client.request_count(), 3u);
   EXPECT_EQ(client.requests()[1].url, "b");
+  client.PushStatus(200, "into");
+  std::string body = "old";
+  Result<HttpResponse> into = client.Send({.url = "d", .body_into = &body});
+  ASSERT_OK(into);
+  EXPECT_EQ(into->body, "");
+  EXPECT_EQ(body, "into");
 }
 
 }  // namespace

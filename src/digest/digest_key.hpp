@@ -150,12 +150,18 @@ struct DigestKeyV4 {
     std::memcpy(w, &key, sizeof(w));  // src, dst
     return (key.flags & kBoth) == kBoth && ((w[0] >> 32) | w[1] | (w[2] >> 32) | w[3]) == 0;
   }
-  /// The narrow form of a key for which Fits holds.
+  /// The narrow form of a key for which Fits holds. Composed of the key's words in registers
+  /// (fields stored one by one and read back as words by operator== stalled on store
+  /// forwarding in DigestTable::MergeShard).
   static DigestKeyV4 Narrow(const DigestKey& key) {
+    static_assert(offsetof(DigestKey, owner) == 32 && offsetof(DigestKeyV4, owner) == 8 &&
+                  std::endian::native == std::endian::little);
+    uint64_t w[6];
+    std::memcpy(w, &key, sizeof(w));
+    // src and dst's first 4 bytes; owner, ports, protocol, flags and the zero padding.
+    const uint64_t n[3] = {(w[0] & 0xffffffff) | w[2] << 32, w[4], w[5] & 0xffff};
     DigestKeyV4 k;
-    std::memcpy(k.src.data(), key.src.data(), 4);
-    std::memcpy(k.dst.data(), key.dst.data(), 4);
-    std::memcpy(&k.owner, &key.owner, kTailBytes);
+    std::memcpy(&k, n, sizeof(k));
     return k;
   }
   /// The DigestKey this is the narrow form of.

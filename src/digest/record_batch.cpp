@@ -40,7 +40,7 @@ void RecordBatch::Add(const FlowRecord& record) {
     Grow();
   uint64_t key[6];
   MakeDigestKeyWords(record, last_owner_, key);
-  DigestEntry& e = entries_.emplace_back();
+  DigestEntry& e = entries_.emplace_back();  // uninitialized: every byte is written here
   std::memcpy(&e.key, key, sizeof(e.key));
   e.value = {record.packets, record.bytes, 1, record.start, record.end};
   hashes_.push_back(HashKeyWords(key));

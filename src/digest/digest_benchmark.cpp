@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -61,6 +63,94 @@ void BM_Aggregate(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRecords));
 }
 BENCHMARK(BM_Aggregate)->Arg(1000)->Arg(100000)->Arg(1500000)->Unit(benchmark::kMillisecond);
+
+// A record of issue 14's high corpus's shape: 95% of the sources IPv4, destinations IPv4, one
+// service port, bytes at random.
+FlowRecord HighShapedRecord(std::mt19937_64& rng, std::string_view account,
+                            std::string_view interface) {
+  FlowRecord f;
+  f.account_id = account;
+  f.interface_id = interface;
+  const uint64_t r = rng();
+  if (r % 20 == 0) {
+    for (uint8_t& b : f.srcaddr.bytes) b = static_cast<uint8_t>(rng());
+  } else {
+    const auto a = static_cast<uint32_t>(r >> 8);
+    std::memcpy(f.srcaddr.bytes.data(), &a, 4);
+    f.srcaddr.v4 = true;
+  }
+  const auto d = static_cast<uint32_t>(rng());
+  std::memcpy(f.dstaddr.bytes.data(), &d, 4);
+  f.dstaddr.v4 = true;
+  f.dstport = 443;
+  f.protocol = 6;
+  f.action = Action::kAccept;
+  f.packets = 1;
+  f.bytes = r % 100000;
+  return f;
+}
+
+// The merge alone (DigestTable::Merge of whole objects, the batches filled outside the timing),
+// shaped like issue 14's high corpus: objects of ~8.5 k records of one account and ~700
+// interfaces, 4.5 records a key at random, 95% IPv4. Arg: distinct keys.
+void BM_Merge(benchmark::State& state) {
+  const size_t keys = static_cast<size_t>(state.range(0));
+  constexpr size_t kPerObject = 8500;
+  constexpr size_t kInterfaces = 700;
+  const size_t records = keys * 9 / 2;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> interfaces;
+  for (size_t i = 0; i < kInterfaces; ++i) interfaces.push_back("eni-" + std::to_string(rng()));
+  const std::string account = "228571152142";
+  std::vector<FlowRecord> table(keys);
+  for (FlowRecord& f : table) f = HighShapedRecord(rng, account, interfaces[rng() % kInterfaces]);
+  std::vector<uint32_t> picks(records);
+  for (uint32_t& p : picks) p = static_cast<uint32_t>(rng() % keys);
+  for (auto _ : state) {
+    DigestTable digest;
+    RecordBatch batch;
+    for (size_t i = 0; i < records; i += kPerObject) {
+      state.PauseTiming();
+      for (size_t j = i; j < std::min(records, i + kPerObject); ++j) batch.Add(table[picks[j]]);
+      state.ResumeTiming();
+      digest.Merge(batch);
+    }
+    benchmark::DoNotOptimize(digest.rows_added());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * records));
+}
+BENCHMARK(BM_Merge)->Arg(400000)->Unit(benchmark::kMillisecond);
+
+// RecordBatch::Add over one object's records as issue 14's high corpus has them (one account,
+// ~650 interfaces in random order, so the owner changes on about half the records), read in
+// order as the worker hands them over.
+void BM_BatchAdd(benchmark::State& state) {
+  constexpr size_t kPerObject = 8500;
+  constexpr size_t kInterfaces = 650;
+  std::mt19937_64 rng(11);
+  std::vector<std::string> interfaces;
+  for (size_t i = 0; i < kInterfaces; ++i) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "eni-%017llx",
+                  static_cast<unsigned long long>(rng() >> 4));  // 21 bytes
+    interfaces.emplace_back(text);
+  }
+  const std::string account = "228571152142";
+  std::vector<FlowRecord> records(kPerObject);
+  for (size_t i = 0; i < kPerObject; ++i) {
+    // Half the records share the previous record's interface (the two directions of a flow).
+    records[i] = HighShapedRecord(
+        rng, account, i % 2 == 1 ? records[i - 1].interface_id : interfaces[rng() % kInterfaces]);
+  }
+  RecordBatch batch;
+  for (auto _ : state) {
+    for (const FlowRecord& f : records) batch.Add(f);
+    benchmark::DoNotOptimize(batch.size());
+    batch.Clear();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerObject));
+}
+BENCHMARK(BM_BatchAdd);
 
 class NullSink final : public ByteSink {
  public:

@@ -52,17 +52,36 @@ struct DigestKey {
 };
 static_assert(sizeof(DigestKey) == 48);
 
+/// The 48 bytes of the key of a record whose (account-id, interface-id) the caller interned as
+/// `owner`, as six words (little-endian, as DigestKey lays them out). Built in registers: a key
+/// assembled field by field in memory and read back as words stalls on store forwarding
+/// (RecordBatch::Add hashes every record's key).
+inline void MakeDigestKeyWords(const FlowRecord& record, uint32_t owner, uint64_t (&w)[6]) {
+  static_assert(offsetof(DigestKey, owner) == 32 && offsetof(DigestKey, srcport) == 36 &&
+                offsetof(DigestKey, dstport) == 38 && offsetof(DigestKey, protocol) == 40 &&
+                offsetof(DigestKey, flags) == 41 && std::endian::native == std::endian::little);
+  std::memcpy(&w[0], record.srcaddr.bytes.data(), 16);
+  std::memcpy(&w[2], record.dstaddr.bytes.data(), 16);
+  w[4] = uint64_t{owner} | uint64_t{record.srcport} << 32 | uint64_t{record.dstport} << 48;
+  w[5] = uint64_t{record.protocol} |
+         uint64_t{DigestKey::Flags(record.action, record.srcaddr.v4, record.dstaddr.v4)} << 8;
+}
+
 /// The key of a record whose (account-id, interface-id) the caller interned as `owner`.
 inline DigestKey MakeDigestKey(const FlowRecord& record, uint32_t owner) {
+  uint64_t w[6];
+  MakeDigestKeyWords(record, owner, w);
   DigestKey key;
-  key.src = record.srcaddr.bytes;
-  key.dst = record.dstaddr.bytes;
-  key.owner = owner;
-  key.srcport = record.srcport;
-  key.dstport = record.dstport;
-  key.protocol = record.protocol;
-  key.flags = DigestKey::Flags(record.action, record.srcaddr.v4, record.dstaddr.v4);
+  std::memcpy(&key, w, sizeof(key));
   return key;
+}
+
+/// HashKeyBody of the key whose words are `w` (MakeDigestKeyWords).
+inline uint64_t HashKeyWords(const uint64_t (&w)[6]) {
+  const uint64_t w4 = w[4] & ~uint64_t{0xffffffff};  // the owner: the low half of the fifth word
+  return MixWords(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
+         MixWords(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
+         MixWords(w4 ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
 }
 
 /// The hash of the key's bytes but its owner's: a record's key is hashed once, while its owner
@@ -71,10 +90,7 @@ inline uint64_t HashKeyBody(const DigestKey& key) {
   static_assert(offsetof(DigestKey, owner) == 32 && std::endian::native == std::endian::little);
   uint64_t w[6];
   std::memcpy(w, &key, sizeof(w));
-  w[4] &= ~uint64_t{0xffffffff};  // the owner: the low half of the fifth word
-  return MixWords(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
-         MixWords(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
-         MixWords(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
+  return HashKeyWords(w);
 }
 
 /// HashDigestKey of a key of body hash `body` (HashKeyBody) and owner `owner`.
@@ -134,12 +150,18 @@ struct DigestKeyV4 {
     std::memcpy(w, &key, sizeof(w));  // src, dst
     return (key.flags & kBoth) == kBoth && ((w[0] >> 32) | w[1] | (w[2] >> 32) | w[3]) == 0;
   }
-  /// The narrow form of a key for which Fits holds.
+  /// The narrow form of a key for which Fits holds. Composed of the key's words in registers
+  /// (fields stored one by one and read back as words by operator== stalled on store
+  /// forwarding in DigestTable::MergeShard).
   static DigestKeyV4 Narrow(const DigestKey& key) {
+    static_assert(offsetof(DigestKey, owner) == 32 && offsetof(DigestKeyV4, owner) == 8 &&
+                  std::endian::native == std::endian::little);
+    uint64_t w[6];
+    std::memcpy(w, &key, sizeof(w));
+    // src and dst's first 4 bytes; owner, ports, protocol, flags and the zero padding.
+    const uint64_t n[3] = {(w[0] & 0xffffffff) | w[2] << 32, w[4], w[5] & 0xffff};
     DigestKeyV4 k;
-    std::memcpy(k.src.data(), key.src.data(), 4);
-    std::memcpy(k.dst.data(), key.dst.data(), 4);
-    std::memcpy(&k.owner, &key.owner, kTailBytes);
+    std::memcpy(&k, n, sizeof(k));
     return k;
   }
   /// The DigestKey this is the narrow form of.

@@ -44,8 +44,8 @@ std::vector<OwnedRow> Rows(const Digest& digest) {
   return rows;
 }
 
-DigestKey KeyOf(const Rec& r, uint32_t owner) {
-  FlowRecord f = ToFlowRecord(r);
+// The key of `f`, set field by field (with its address families' flags).
+DigestKey FieldByFieldKey(const FlowRecord& f, uint32_t owner) {
   DigestKey k;
   k.src = f.srcaddr.bytes;
   k.dst = f.dstaddr.bytes;
@@ -53,7 +53,13 @@ DigestKey KeyOf(const Rec& r, uint32_t owner) {
   k.srcport = f.srcport;
   k.dstport = f.dstport;
   k.protocol = f.protocol;
-  k.flags = static_cast<uint8_t>(f.action);
+  k.flags = DigestKey::Flags(f.action, f.srcaddr.v4, f.dstaddr.v4);
+  return k;
+}
+
+DigestKey KeyOf(const Rec& r, uint32_t owner) {
+  DigestKey k = FieldByFieldKey(ToFlowRecord(r), owner);
+  k.flags = static_cast<uint8_t>(k.action());
   return k;
 }
 
@@ -78,6 +84,33 @@ TEST(DigestKeyTest, HashIsDeterministicAndSensitiveToEveryField) {
   }
   EXPECT_EQ(hashes.size(), 8u);
   EXPECT_NE(HashOwner("ab", "c"), HashOwner("a", "bc"));
+}
+
+// RecordBatch::Add builds each key as words (MakeDigestKeyWords) and hashes those: they must be
+// the key's fields as DigestKey lays them out, and their hash the key's HashKeyBody.
+TEST(DigestKeyTest, KeyWordsAreTheFieldsOfTheKey) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    FlowRecord f;
+    for (uint8_t& b : f.srcaddr.bytes) b = static_cast<uint8_t>(rng());
+    for (uint8_t& b : f.dstaddr.bytes) b = static_cast<uint8_t>(rng());
+    f.srcaddr.v4 = rng() % 2 == 0;
+    f.dstaddr.v4 = rng() % 2 == 0;
+    f.srcport = static_cast<uint16_t>(rng());
+    f.dstport = static_cast<uint16_t>(rng());
+    f.protocol = static_cast<uint8_t>(rng());
+    f.action = static_cast<Action>(rng() % 3);
+    const auto owner = static_cast<uint32_t>(rng());
+    DigestKey expected = FieldByFieldKey(f, owner);
+    uint64_t w[6];
+    MakeDigestKeyWords(f, owner, w);
+    ASSERT_EQ(std::memcmp(w, &expected, sizeof(expected)), 0) << i;
+    ASSERT_TRUE(MakeDigestKey(f, owner) == expected) << i;
+    ASSERT_EQ(HashKeyWords(w), HashKeyBody(expected)) << i;
+    // The owner is not part of the body's hash.
+    expected.owner = owner + 1;
+    ASSERT_EQ(HashKeyWords(w), HashKeyBody(expected)) << i;
+  }
 }
 
 TEST(DigestKeyTest, HashSpreadsSequentialAddressesOverShardsAndLowBits) {
@@ -308,6 +341,46 @@ TEST(OwnerInternerTest, InternsEachPairOnceAndReadsItBack) {
   EXPECT_EQ(seen, ids);
   EXPECT_EQ(owners.extra(ids[1234]), 1234u);
   EXPECT_EQ(owners.interface(ids[1234]), "eni-1234");
+}
+
+// SameBytes reads by overlapping words: every length, with a difference at every position
+// (and both ends of a longer buffer), must compare as memcmp does.
+TEST(OwnerInternerTest, SameBytesComparesEveryLengthAndPosition) {
+  std::string a(48, 'x');
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<char>('a' + i % 26);
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string b = a;
+    ASSERT_TRUE(SameBytes(a.data() + 3, b.data() + 3, n)) << n;
+    for (size_t at = 0; at < n; ++at) {
+      b = a;
+      b[3 + at] ^= 0x40;
+      ASSERT_FALSE(SameBytes(a.data() + 3, b.data() + 3, n)) << n << " " << at;
+    }
+    // Bytes outside the n compared do not count.
+    b = a;
+    b[2] ^= 1;
+    b[3 + n] ^= 1;
+    ASSERT_TRUE(SameBytes(a.data() + 3, b.data() + 3, n)) << n;
+  }
+}
+
+TEST(OwnerInternerTest, IsTellsPairsApartByEitherString) {
+  OwnerInterner owners;
+  const std::string account = "228571152142";
+  const std::string eni = "eni-bdc512006933e4242";
+  const uint32_t id = owners.Intern(account, eni, HashOwner(account, eni));
+  EXPECT_TRUE(owners.Is(id, account, eni));
+  for (size_t i = 0; i < eni.size(); ++i) {
+    std::string other = eni;
+    other[i] = other[i] == '0' ? '1' : '0';
+    EXPECT_FALSE(owners.Is(id, account, other)) << i;
+  }
+  for (size_t i = 0; i < account.size(); ++i) {
+    std::string other = account;
+    other[i] = other[i] == '0' ? '1' : '0';
+    EXPECT_FALSE(owners.Is(id, other, eni)) << i;
+  }
+  EXPECT_FALSE(owners.Is(id, account + "3", eni.substr(0, eni.size() - 1) + "2"));
 }
 
 TEST(OwnerInternerTest, SeparatesPairsThatConcatenateAlike) {

@@ -15,6 +15,21 @@ namespace vpcflow {
 /// The hash of an (account, interface) pair.
 uint64_t HashOwner(std::string_view account, std::string_view interface);
 
+/// Whether the `n` bytes at `a` and at `b` are equal. Inline, by 8-byte loads from 8 bytes on
+/// (the last load overlapping): account and interface ids are 12 and 21 bytes, for which a call
+/// of memcmp per comparison cost more than the comparison (OwnerInterner::Is, once a record).
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n < 8) return std::memcmp(a, b, n) == 0;
+  auto load = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  uint64_t diff = load(a + n - 8) ^ load(b + n - 8);
+  for (size_t i = 0; i + 8 < n; i += 8) diff |= load(a + i) ^ load(b + i);
+  return diff == 0;
+}
+
 /// Interns (account, interface) pairs. An id is the offset of the pair's record in one arena
 /// (so reading a pair back is one memory access), and each record carries a 32-bit `extra`
 /// slot for its user. Not thread-safe.
@@ -35,9 +50,10 @@ class OwnerInterner {
   bool Is(uint32_t id, std::string_view account, std::string_view interface) const {
     const Header h = header(id);
     const char* p = arena_.data() + id + sizeof(Header);
+    // The interface first: the pairs of one object mostly share their account.
     return h.account_size == account.size() && h.interface_size == interface.size() &&
-           std::memcmp(p, account.data(), account.size()) == 0 &&
-           std::memcmp(p + account.size(), interface.data(), interface.size()) == 0;
+           SameBytes(p + account.size(), interface.data(), interface.size()) &&
+           SameBytes(p, account.data(), account.size());
   }
   uint32_t extra(uint32_t id) const { return header(id).extra; }
   void set_extra(uint32_t id, uint32_t value) {

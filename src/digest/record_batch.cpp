@@ -38,10 +38,12 @@ void RecordBatch::Add(const FlowRecord& record) {
   }
   if (entries_.size() == entries_.capacity()) [[unlikely]]
     Grow();
-  DigestEntry& e = entries_.emplace_back();
-  e.key = MakeDigestKey(record, last_owner_);
+  uint64_t key[6];
+  MakeDigestKeyWords(record, last_owner_, key);
+  DigestEntry& e = entries_.emplace_back();  // uninitialized: every byte is written here
+  std::memcpy(&e.key, key, sizeof(e.key));
   e.value = {record.packets, record.bytes, 1, record.start, record.end};
-  hashes_.push_back(HashKeyBody(e.key));
+  hashes_.push_back(HashKeyWords(key));
 }
 
 void RecordBatch::Grow() {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,37 @@ TEST(RecordBatchTest, DrainInKeyOrderCombinesEqualKeysInTheOrderOfRuns) {
   // Emptied and reusable.
   batch.Add(ToFlowRecord(records[0]));
   EXPECT_EQ(Drain(batch).size(), 1u);
+}
+
+// Add writes every byte of a record's entry (the batch's array does not zero its slots): slots
+// reused after Clear, which held keys with no zero byte, must hold only the new records' keys.
+TEST(RecordBatchTest, ReusedSlotsHoldOnlyTheNewRecordsBytes) {
+  RecordBatch batch;
+  const Rec wide{.src = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                 .dst = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+                 .srcport = 65535,
+                 .dstport = 65535,
+                 .protocol = 255,
+                 .packets = ~uint64_t{0} >> 1,
+                 .bytes = ~uint64_t{0} >> 1};
+  for (int i = 0; i < 3000; ++i) batch.Add(ToFlowRecord(wide));
+  batch.Clear();
+  // Zero in every field that can be.
+  Rec narrow{.src = "10.0.0.1", .dst = "0.0.0.0", .srcport = 0, .dstport = 0, .protocol = 0};
+  narrow.packets = narrow.bytes = 0;
+  narrow.start = narrow.end = 0;
+  for (int i = 0; i < 3000; ++i) batch.Add(ToFlowRecord(narrow));
+  const std::vector<Drained> rows = Drain(batch);
+  ASSERT_EQ(rows.size(), 1u);
+  DigestKey expected = MakeDigestKey(ToFlowRecord(narrow), 0);
+  DigestKey got = rows[0].entry.key;
+  got.owner = 0;
+  EXPECT_EQ(std::memcmp(&got, &expected, sizeof(got)), 0);
+  EXPECT_EQ(rows[0].entry.value.flows, 3000u);
+  EXPECT_EQ(rows[0].entry.value.packets, 0u);
+  EXPECT_EQ(rows[0].entry.value.bytes, 0u);
+  EXPECT_EQ(rows[0].entry.value.start, 0);
+  EXPECT_EQ(rows[0].entry.value.end, 0);
 }
 
 TEST(RecordBatchTest, DrainStopsAtTheFirstErrorAndStillEmptiesTheBatch) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/errno_status.hpp"
+#include "common/isal_level.hpp"
 
 namespace vpcflow {
 
@@ -77,15 +78,12 @@ class GzipSink final : public ByteSink {
         owned_(std::move(owned)),
         in_(new uint8_t[kGzipChunkBytes]),
         out_(new uint8_t[kGzipChunkBytes]) {
-    level = std::clamp(level, ISAL_DEF_MIN_LEVEL, ISAL_DEF_MAX_LEVEL);
+    level = ClampIsalLevel(level);
     isal_deflate_init(&stream_);
     stream_.level = static_cast<uint32_t>(level);
     stream_.gzip_flag = IGZIP_GZIP;
     stream_.flush = NO_FLUSH;
-    // ISA-L levels above 0 need a caller-provided work buffer of the level's size.
-    static constexpr uint32_t kLevelBufBytes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
-                                                  ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
-    const uint32_t level_buf_bytes = kLevelBufBytes[level];
+    const uint32_t level_buf_bytes = IsalLevelBufBytes(level);
     if (level_buf_bytes > 0) {
       level_buf_.reset(new uint8_t[level_buf_bytes]);
       stream_.level_buf = level_buf_.get();

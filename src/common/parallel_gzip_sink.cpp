@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/isal_level.hpp"
+
 namespace vpcflow {
 namespace {
 
@@ -42,9 +44,7 @@ struct Chunk {
 class ChunkDeflater {
  public:
   explicit ChunkDeflater(int level) : level_(level) {
-    static constexpr uint32_t kLevelBufBytes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
-                                                  ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
-    level_buf_bytes_ = kLevelBufBytes[level];
+    level_buf_bytes_ = IsalLevelBufBytes(level);
     if (level_buf_bytes_ > 0) level_buf_.reset(new uint8_t[level_buf_bytes_]);
   }
 
@@ -114,7 +114,7 @@ class ParallelGzipSink final : public ByteSink {
   ParallelGzipSink(ByteSink* target, ByteSinkPtr owned, const ParallelGzipOptions& o)
       : target_(target),
         owned_(std::move(owned)),
-        level_(std::clamp(o.level, ISAL_DEF_MIN_LEVEL, ISAL_DEF_MAX_LEVEL)),
+        level_(ClampIsalLevel(o.level)),
         threads_wanted_(o.threads > 0
                             ? o.threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),

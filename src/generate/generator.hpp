@@ -52,23 +52,24 @@ struct GenerateShape {
   double interface_runs = 0;
 };
 
+/// Every member has a default initializer, so a designated initializer may name only some.
 struct GenerateOptions {
-  std::string out_dir;   ///< root of the bucket-like tree (created)
-  Window window;         ///< file stamps cover [start, stop) in 5-minute steps
-  double size_mb = 100;  ///< approximate uncompressed text size, MB (10^6 bytes)
-  int accounts = 3;      ///< distinct accounts (2 regions each, 1-2 flow logs each)
+  std::string out_dir{};  ///< root of the bucket-like tree (created)
+  Window window{};        ///< file stamps cover [start, stop) in 5-minute steps
+  double size_mb = 100;   ///< approximate uncompressed text size, MB (10^6 bytes)
+  int accounts = 3;       ///< distinct accounts (2 regions each, 1-2 flow logs each)
   /// Distinct addresses per account (a fifth are the account's interfaces): drives the number
   /// of digest keys. With 1000 MB and 4 accounts: 280 hosts give about 0.5 M keys, 1000 about
   /// 1.5 M, 8000 about 3.5 M (keys grow roughly as hosts^0.6).
   int hosts = 2000;
   GenerateLayout layout = GenerateLayout::kDaily;
   uint64_t seed = 1;
-  int threads = 0;     ///< 0 = the number of cores
-  std::string prefix;  ///< user prefix before AWSLogs/ ("" = none)
+  int threads = 0;       ///< 0 = the number of cores
+  std::string prefix{};  ///< user prefix before AWSLogs/ ("" = none)
   GenerateFormat format = GenerateFormat::kText;
   /// Parquet only: the pages' codec (GZIP as AWS writes; SNAPPY, ZSTD, UNCOMPRESSED).
   parquet::Codec parquet_codec = parquet::Codec::kGzip;
-  GenerateShape shape;
+  GenerateShape shape{};
 };
 
 struct GenerateReport {

@@ -1,6 +1,5 @@
 #include "s3/credentials.hpp"
 
-#include <initializer_list>
 #include <utility>
 
 #include "s3/credentials_http.hpp"
@@ -20,15 +19,6 @@ class StaticProvider final : public CredentialsProvider {
   const AwsCredentials credentials_;
   const std::string description_;
 };
-
-std::string FirstSet(const std::map<std::string, std::string>& env,
-                     std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    auto it = env.find(name);
-    if (it != env.end() && !it->second.empty()) return it->second;
-  }
-  return "";
-}
 
 }  // namespace
 

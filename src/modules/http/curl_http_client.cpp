@@ -60,7 +60,7 @@ Status CurlStatus(CURLcode code, const HttpRequest& request, const char* detail)
 constexpr uint64_t kMaxBodyReserveBytes = uint64_t{64} << 20;
 // curl's receive buffer (its default is 16 KiB): one recv and one poll round per 512 KiB of a
 // large body instead of per 16 KiB.
-constexpr long kReceiveBufferBytes = 512 * 1024;
+constexpr long kReceiveBufferBytes = long{512} * 1024;
 
 // Where one exchange's answer goes (CURLOPT_WRITEDATA and CURLOPT_HEADERDATA).
 struct Receiver {

@@ -63,24 +63,37 @@ const EVP_MD* Sha256Md() {
   return fetched != nullptr ? fetched : EVP_sha256();
 }
 
+// SHA-256 of `data` (all zeros on memory exhaustion: a signature S3 then rejects, never a wrong
+// one accepted).
+std::array<uint8_t, 32> Sha256(std::string_view data) {
+  std::array<uint8_t, 32> digest{};
+  unsigned int digest_len = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &digest_len, Sha256Md(), nullptr);
+  return digest;
+}
+
 // The signing key changes once a day for a secret, region and service, and deriving it is four of
-// the five HMACs of a signature: each thread keeps the last key it derived.
+// the five HMACs of a signature: each thread keeps the last key it derived. The secret is
+// recognised by its SHA-256 (one hash, against four HMACs), so the cache never holds the secret.
 const std::array<uint8_t, 32>& CachedSigningKey(std::string_view secret_access_key,
                                                 std::string_view date, std::string_view region,
                                                 std::string_view service) {
   struct Cached {
-    std::string secret, date, region, service;
+    bool valid = false;
+    std::array<uint8_t, 32> secret_digest{};
+    std::string date, region, service;
     std::array<uint8_t, 32> key{};
   };
   thread_local Cached cached;
-  if (cached.secret.empty() || cached.secret != secret_access_key || cached.date != date ||
+  const std::array<uint8_t, 32> secret_digest = Sha256(secret_access_key);
+  if (!cached.valid || cached.secret_digest != secret_digest || cached.date != date ||
       cached.region != region || cached.service != service) {
     cached.key = SigV4SigningKey(secret_access_key, date, region, service);
-    std::fill(cached.secret.begin(), cached.secret.end(), '\0');  // the previous secret
-    cached.secret = secret_access_key;
+    cached.secret_digest = secret_digest;
     cached.date = date;
     cached.region = region;
     cached.service = service;
+    cached.valid = true;
   }
   return cached.key;
 }
@@ -93,13 +106,8 @@ bool IsSignerHeader(std::string_view lower_name) {
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  // A one-shot SHA-256 fails only on memory exhaustion; the digest is then all zeros, which can
-  // only make the server reject the signature, never accept a wrong one.
-  std::memset(digest, 0, sizeof(digest));
-  EVP_Digest(data.data(), data.size(), digest, &digest_len, Sha256Md(), nullptr);
-  return ToHex(digest, 32);
+  const std::array<uint8_t, 32> digest = Sha256(data);
+  return ToHex(digest.data(), digest.size());
 }
 
 std::array<uint8_t, 32> HmacSha256(std::string_view key, std::string_view data) {

@@ -259,5 +259,24 @@ TEST(SignV4Test, ScopeFollowsRegionServiceAndDay) {
             SignV4(request, ExampleCredentials(), "eu-west-1", "sts", kExampleTime).signature);
 }
 
+TEST(SignV4Test, EachSecretSignsWithItsOwnKeyOnOneThread) {
+  // The signing key is kept per thread: a second secret (same day, region and service) must
+  // not sign with the first one's key, nor the first one afterwards with the second's.
+  SigV4Request request;
+  request.headers = {{"Host", kHost}};
+  SigV4Credentials other = ExampleCredentials();
+  other.secret_access_key = "AnotherSecretKeyOfTheSameLength/K7MDENGbP";
+  auto expected = [&](const SigV4Credentials& c, const SigV4Signature& sig) {
+    const std::array<uint8_t, 32> key =
+        SigV4SigningKey(c.secret_access_key, "20130524", "us-east-1", "s3");
+    return ToHex(HmacSha256(std::string_view(reinterpret_cast<const char*>(key.data()), 32),
+                            sig.string_to_sign));
+  };
+  for (const SigV4Credentials& c : {ExampleCredentials(), other, ExampleCredentials(), other}) {
+    const SigV4Signature sig = SignV4(request, c, "us-east-1", "s3", kExampleTime);
+    EXPECT_EQ(sig.signature, expected(c, sig));
+  }
+}
+
 }  // namespace
 }  // namespace vpcflow

@@ -12,65 +12,74 @@ void CharBuffer::Grow(size_t need) {
   capacity_ = cap;
 }
 
-Status ChunkWriter::Finish() {
-  if (!helper_.joinable()) {  // small output: no thread was needed
-    if (buffer_.size() > 0) Record(sink_.Append(buffer_.view()));
+// Lends a buffer of its own and appends it to the sink once ~1 MiB is written, or at Flush.
+class ChunkWriter::Buffered final : public LendingSink {
+ public:
+  static constexpr size_t kChunkBytes = size_t{1} << 20;
+
+  explicit Buffered(ByteSink& sink) : sink_(sink), buffer_(kChunkBytes + kSlackBytes) {}
+
+  Result<Lent> Exchange(size_t used) override {
+    buffer_.Commit(buffer_.Reserve(0) + used);
+    if (buffer_.size() >= kChunkBytes) VPCFLOW_RETURN_IF_ERROR(Flush());
+    return Lent{buffer_.Reserve(0), kChunkBytes - buffer_.size()};
+  }
+  Status Flush() {
+    Status st = buffer_.size() > 0 ? sink_.Append(buffer_.view()) : OkStatus();
     buffer_.Clear();
+    return st;
+  }
+  Status Append(std::string_view bytes) override {
+    VPCFLOW_RETURN_IF_ERROR(Flush());
+    return sink_.Append(bytes);
+  }
+  Status Close() override { return Flush(); }
+
+ private:
+  ByteSink& sink_;
+  CharBuffer buffer_;  // capacity kChunkBytes + kSlackBytes, never grown
+};
+
+ChunkWriter::ChunkWriter(ByteSink& sink) : sink_(sink), lender_(dynamic_cast<LendingSink*>(&sink)) {
+  if (lender_ == nullptr) {
+    buffered_ = std::make_unique<Buffered>(sink);
+    lender_ = buffered_.get();
+  }
+  Lend(lender_->Exchange(0));
+}
+
+ChunkWriter::~ChunkWriter() = default;
+
+void ChunkWriter::Lend(Result<LendingSink::Lent> lent) {
+  if (lent.ok()) {
+    base_ = lent->data;
+    cut_ = base_ + lent->cut;
   } else {
-    HandOff();
-    StopHelper();
+    if (status_.ok()) status_ = lent.status();
+    if (!discard_) discard_.reset(new char[2 * kMaxReserve]);
+    base_ = discard_.get();
+    cut_ = base_ + kMaxReserve;
   }
-  std::lock_guard lock(mu_);
+  pos_ = base_;
+}
+
+void ChunkWriter::Exchange() {
+  Lend(status_.ok() ? lender_->Exchange(static_cast<size_t>(pos_ - base_))
+                    : Result<LendingSink::Lent>(status_));
+}
+
+void ChunkWriter::AppendLarge(std::string_view s) {
+  Exchange();
+  if (status_.ok()) {
+    Status st = lender_->Append(s);
+    Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
+  }
+}
+
+Status ChunkWriter::Finish() {
+  Exchange();
+  if (status_.ok() && buffered_) status_ = buffered_->Flush();
   return status_;
-}
-
-void ChunkWriter::HandOff() {
-  if (buffer_.size() == 0) return;
-  if (!helper_.joinable()) helper_ = std::thread([this] { HelperLoop(); });
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return !has_work_; });
-  std::swap(buffer_, in_flight_);
-  has_work_ = true;
-  cv_.notify_all();
-  lock.unlock();
-  buffer_.Clear();
-}
-
-void ChunkWriter::HelperLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [this] { return has_work_ || closing_; });
-    if (!has_work_) return;
-    const bool skip = !status_.ok();
-    lock.unlock();
-    Status s = skip ? OkStatus() : sink_.Append(in_flight_.view());
-    lock.lock();
-    if (!s.ok() && status_.ok()) {
-      status_ = std::move(s);
-      failed_ = true;
-    }
-    in_flight_.Clear();
-    has_work_ = false;
-    cv_.notify_all();
-  }
-}
-
-void ChunkWriter::StopHelper() {
-  if (!helper_.joinable()) return;
-  {
-    std::lock_guard lock(mu_);
-    closing_ = true;
-    cv_.notify_all();
-  }
-  helper_.join();
-}
-
-void ChunkWriter::Record(Status s) {
-  std::lock_guard lock(mu_);
-  if (!s.ok() && status_.ok()) {
-    status_ = std::move(s);
-    failed_ = true;
-  }
 }
 
 }  // namespace vpcflow

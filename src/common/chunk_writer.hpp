@@ -1,19 +1,15 @@
 #pragma once
 /// Buffered writing of formatted text into a ByteSink: CharBuffer (a growable buffer written
-/// through raw pointers) and ChunkWriter (chunks of about 1 MiB handed to the sink by a helper
-/// thread while the caller formats the next one).
+/// through raw pointers), LendingSink (a sink whose memory the text is formatted into) and
+/// ChunkWriter (the formatting front end of any sink).
 ///
 /// Formatting code reserves the most it may write (`Reserve(n)`), writes through the returned
 /// pointer and commits the end (`Commit(p)`): no bounds check and no zero-filling per field.
-/// Both are used by one thread; ChunkWriter's helper thread only touches the sink.
+/// Each is used by one thread.
 
-#include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string_view>
-#include <thread>
 
 #include "vpcflow/byte_sink.hpp"
 #include "vpcflow/status.hpp"
@@ -52,53 +48,74 @@ class CharBuffer {
   size_t size_ = 0;
 };
 
-/// Formatted output in ~1 MiB chunks appended to a sink; the first error sticks (ok() turns
-/// false, later output is dropped, Finish returns it). Once a chunk fills, a helper thread
-/// appends it while the caller formats the next one (the sink is typically a gzip compressor, as
-/// costly as the formatting), so the sink still sees one thread at a time. Finish() before
-/// destruction to learn the status; it does not Close the sink.
+/// A sink that lends the memory its next bytes go to, so a writer formats them in place
+/// instead of having them copied in (ParallelGzipSink lends its chunks).
+class LendingSink : public ByteSink {
+ public:
+  /// How far a writer may write past the lent memory's `cut`: its largest reservation.
+  static constexpr size_t kSlackBytes = size_t{64} * 1024;
+  /// Memory lent: `data[0, cut + kSlackBytes)` may be written. The writer hands it back by
+  /// Exchange once it wrote `cut` bytes or more, or when it stops writing.
+  struct Lent {
+    char* data = nullptr;
+    size_t cut = 0;
+  };
+  /// Takes the first `used` bytes of the memory lent last (0 when none is lent) as the next
+  /// bytes of the stream, exactly as Append of them would, and lends the memory for the bytes
+  /// after them. Any other call on the sink ends the loan (bytes not handed back are lost).
+  /// After an error, returns it.
+  virtual Result<Lent> Exchange(size_t used) = 0;
+};
+
+/// Formatted output into a sink; the first error sticks (ok() turns false, later output is
+/// dropped, Finish returns it). A LendingSink is written in place (no copy, no thread); any
+/// other sink gets the text in chunks of about 1 MiB, appended on the caller's thread.
+/// Finish() before destruction to learn the status; it does not Close the sink, which the
+/// caller may append to again after Finish.
 class ChunkWriter {
  public:
-  static constexpr size_t kChunkBytes = size_t{1} << 20;
-  static constexpr size_t kChunkCapacity = kChunkBytes + size_t{64} * 1024;
+  /// The largest `n` of Reserve.
+  static constexpr size_t kMaxReserve = LendingSink::kSlackBytes;
 
-  explicit ChunkWriter(ByteSink& sink)
-      : sink_(sink), buffer_(kChunkCapacity), in_flight_(kChunkCapacity) {}
-  ~ChunkWriter() { StopHelper(); }
+  explicit ChunkWriter(ByteSink& sink);
+  ~ChunkWriter();
   ChunkWriter(const ChunkWriter&) = delete;
   ChunkWriter& operator=(const ChunkWriter&) = delete;
 
-  /// Room for `n` bytes (any size; a chunk grows for a larger one).
-  char* Reserve(size_t n) {
-    if (buffer_.size() + n > buffer_.capacity()) HandOff();
-    return buffer_.Reserve(n);
-  }
+  /// Room for `n` bytes, n <= kMaxReserve.
+  char* Reserve(size_t /*n*/) { return pos_; }
+  /// Ends the written bytes at `end` (a pointer from Reserve, moved past what was written).
   void Commit(char* end) {
-    buffer_.Commit(end);
-    if (buffer_.size() >= kChunkBytes) HandOff();
+    pos_ = end;
+    if (pos_ >= cut_) Exchange();
   }
-  void Append(std::string_view s) { Commit(CharBuffer::Put(Reserve(s.size()), s)); }
+  /// Appends bytes of any size.
+  void Append(std::string_view s) {
+    if (s.size() <= kMaxReserve) {
+      Commit(CharBuffer::Put(Reserve(s.size()), s));
+    } else {
+      AppendLarge(s);
+    }
+  }
   /// False once the sink failed.
-  bool ok() const { return !failed_.load(std::memory_order_relaxed); }
+  bool ok() const { return status_.ok(); }
   /// Hands everything to the sink and returns the first error of the sink, or OK.
   Status Finish();
 
  private:
-  void HandOff();
-  void HelperLoop();
-  void StopHelper();
-  void Record(Status s);
+  class Buffered;
+  void Exchange();
+  void AppendLarge(std::string_view s);
+  void Lend(Result<LendingSink::Lent> lent);
 
   ByteSink& sink_;
-  CharBuffer buffer_;     // being formatted (caller thread)
-  CharBuffer in_flight_;  // being appended (helper thread while has_work_)
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool has_work_ = false;
-  bool closing_ = false;
+  std::unique_ptr<Buffered> buffered_;  // in front of a sink that does not lend
+  LendingSink* lender_;                 // the sink, or buffered_
+  char* base_ = nullptr;                // the memory lent
+  char* pos_ = nullptr;                 // the end of the bytes written into it
+  char* cut_ = nullptr;                 // where it is handed back
   Status status_;
-  std::atomic<bool> failed_{false};
-  std::thread helper_;
+  std::unique_ptr<char[]> discard_;  // written after an error
 };
 
 }  // namespace vpcflow

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/chunk_writer.hpp"
 #include "common/isal_level.hpp"
 
 namespace vpcflow {
@@ -25,9 +26,11 @@ constexpr size_t kMaxChunkBytes = size_t{1} << 30;  // ISA-L's counts are 32-bit
 // RFC 1952: ID1 ID2, CM=8 (deflate), no flags, MTIME 0, XFL 0, OS 3 (Unix), as ISA-L writes it.
 constexpr uint8_t kGzipHeader[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 
-// One chunk of the text with the window before it, and its deflate stream once made.
+// One chunk of the text with the window before it, and its deflate stream once made. The input
+// has room for a lent writer's slack past the chunk's bytes (LendingSink::kSlackBytes).
 struct Chunk {
-  explicit Chunk(size_t chunk_bytes) : data(new uint8_t[kHistoryBytes + chunk_bytes]) {}
+  explicit Chunk(size_t chunk_bytes)
+      : data(new uint8_t[kHistoryBytes + chunk_bytes + LendingSink::kSlackBytes]) {}
   uint8_t* input() { return data.get() + kHistoryBytes; }
 
   std::unique_ptr<uint8_t[]> data;  // kHistoryBytes for the window, then the input
@@ -109,7 +112,7 @@ class ChunkDeflater {
   isal_zstream stream_;
 };
 
-class ParallelGzipSink final : public ByteSink {
+class ParallelGzipSink final : public LendingSink {
  public:
   ParallelGzipSink(ByteSink* target, ByteSinkPtr owned, const ParallelGzipOptions& o)
       : target_(target),
@@ -144,6 +147,26 @@ class ParallelGzipSink final : public ByteSink {
       bytes.remove_prefix(n);
     }
     return CurrentStatus();
+  }
+
+  // The lent memory is the filling chunk's after its bytes. Bytes written past the chunk's size
+  // are carried into the next chunk, so the chunks are cut by byte count as Append cuts them.
+  Result<Lent> Exchange(size_t used) override {
+    if (closed_) return FailedPreconditionError("exchange with a closed sink");
+    if (fill_ == nullptr && !failed_.load(std::memory_order_relaxed)) StartFill();
+    if (fill_ == nullptr) return CurrentStatus();
+    fill_->size += used;
+    while (fill_->size > chunk_bytes_) {  // more text follows a full chunk: not the last
+      Chunk& full = *fill_;
+      const size_t carried = full.size - chunk_bytes_;
+      full.size = chunk_bytes_;
+      Submit(false);
+      StartFill();  // the full chunk stays as it is until its slot is taken again
+      if (fill_ == nullptr) return CurrentStatus();
+      std::memcpy(fill_->input(), full.input() + chunk_bytes_, carried);
+      fill_->size = carried;
+    }
+    return Lent{reinterpret_cast<char*>(fill_->input() + fill_->size), chunk_bytes_ - fill_->size};
   }
 
   Status Close() override {

@@ -9,8 +9,13 @@
 /// single member, and the bytes depend only on the text and the options (not on the threads'
 /// timing nor on their number).
 ///
-/// Memory is bounded: at most `chunks_in_flight` chunks (input and output, ~2.2 x chunk_bytes
-/// each, allocated as first needed and reused) exist at once; Append blocks while all are busy.
+/// The sink is a LendingSink (common/chunk_writer.hpp): a ChunkWriter formats straight into the
+/// chunk being filled (no copy); the bytes a writer puts past a chunk's end are carried into
+/// the next, so the chunks are cut exactly as Append cuts them and the output is the same.
+///
+/// Memory is bounded: at most `chunks_in_flight` chunks (input with 32 KiB of window and 64 KiB
+/// of lent slack, output ~1.1 x the input: ~2.2 x chunk_bytes + 100 KiB each, allocated as
+/// first needed and reused) exist at once; Append and Exchange block while all are busy.
 /// The sink is used by one caller thread at a time (as any ByteSink); the target is appended to
 /// by the pool's threads, one at a time and in order, and closed by Close() on the caller's
 /// thread. Threads start with the second chunk (a small output is deflated on the caller's

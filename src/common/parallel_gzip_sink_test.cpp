@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/chunk_writer.hpp"
 #include "common/gzip_reader.hpp"
 #include "testing/matchers.hpp"
 #include "testing/scratch_dir.hpp"
@@ -78,6 +79,32 @@ std::string Compress(const std::string& text, ParallelGzipOptions options,
   ByteSinkPtr gzip = NewParallelGzipSink(&out, options);
   for (size_t i = 0; i < text.size(); i += piece) {
     EXPECT_OK(gzip->Append(std::string_view(text).substr(i, piece)));
+  }
+  EXPECT_OK(gzip->Close());
+  return out.Release();
+}
+
+// The same through a ChunkWriter formatting into the sink's lent memory: pieces of 1 to 400
+// bytes written through Reserve/Commit (as a formatter writes its lines), and every 97th a
+// piece of 100 KiB through Append (larger than a reservation may be).
+std::string CompressLent(const std::string& text, ParallelGzipOptions options) {
+  StringSink out;
+  ByteSinkPtr gzip = NewParallelGzipSink(&out, options);
+  {
+    ChunkWriter writer(*gzip);
+    std::mt19937 rng(5);
+    for (size_t i = 0, k = 0; i < text.size(); ++k) {
+      const size_t n =
+          std::min<size_t>(text.size() - i, k % 97 == 96 ? 100 << 10 : 1 + rng() % 400);
+      const std::string_view piece = std::string_view(text).substr(i, n);
+      if (n > ChunkWriter::kMaxReserve) {
+        writer.Append(piece);
+      } else {
+        writer.Commit(CharBuffer::Put(writer.Reserve(n), piece));
+      }
+      i += n;
+    }
+    EXPECT_OK(writer.Finish());
   }
   EXPECT_OK(gzip->Close());
   return out.Release();
@@ -160,6 +187,44 @@ TEST(ParallelGzipSinkTest, BytesAreTheSameWhateverTheThreads) {
     }
   }
   EXPECT_EQ(ZlibGunzipOneMember(one), text);
+}
+
+TEST(ParallelGzipSinkTest, TextWrittenIntoItsMemoryGivesTheBytesOfAppend) {
+  const std::string text = Lines(3 << 20) + RandomBytes(kChunk + 5, 3) + Lines(kChunk * 3 + 9);
+  const std::string appended = Compress(text, {.threads = 1, .chunk_bytes = kChunk}, 7001);
+  for (int threads : {1, 2, 8}) {
+    for (size_t in_flight : {size_t{2}, size_t{5}}) {
+      SCOPED_TRACE(std::to_string(threads) + " threads, " + std::to_string(in_flight));
+      EXPECT_EQ(
+          CompressLent(text,
+                       {.threads = threads, .chunk_bytes = kChunk, .chunks_in_flight = in_flight}),
+          appended);
+    }
+  }
+  // Chunks smaller than a reservation's slack: what is written past a chunk spans several.
+  const std::string small = Lines(300000);
+  const ParallelGzipOptions tiny = {
+      .threads = 2, .chunk_bytes = 1000, .chunks_in_flight = 3, .allow_small_chunks = true};
+  EXPECT_EQ(CompressLent(small, tiny), Compress(small, tiny, 4096));
+  // Nothing written: an empty member.
+  EXPECT_EQ(CompressLent("", {.threads = 2}), Compress("", {.threads = 2}));
+}
+
+TEST(ParallelGzipSinkTest, TheTargetsErrorReachesAWriterOfItsMemory) {
+  FailingSink target(1);
+  ByteSinkPtr gzip = NewParallelGzipSink(&target, {.threads = 2, .chunk_bytes = kChunk});
+  const std::string text = RandomBytes(300, 1);
+  {
+    ChunkWriter writer(*gzip);
+    for (int i = 0; i < 20000 && writer.ok(); ++i) {
+      writer.Commit(CharBuffer::Put(writer.Reserve(text.size()), text));
+    }
+    EXPECT_FALSE(writer.ok());
+    writer.Commit(CharBuffer::Put(writer.Reserve(text.size()), text));  // dropped
+    EXPECT_THAT(writer.Finish(), StatusIs(StatusCode::kUnavailable, "disk gone"));
+  }
+  EXPECT_THAT(gzip->Close(), StatusIs(StatusCode::kUnavailable, "disk gone"));
+  EXPECT_EQ(target.closes_, 1);
 }
 
 TEST(ParallelGzipSinkTest, TheTargetsFirstErrorSticksAndCloseReturnsIt) {

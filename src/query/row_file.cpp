@@ -78,21 +78,6 @@ class BorrowedSink final : public ByteSink {
   ByteSink& target_;
 };
 
-// A sink whose appends go through a ChunkWriter: the target is appended to by its helper
-// thread (the rows file's gzip compressor, off the walking thread).
-class ChunkedSink final : public ByteSink {
- public:
-  explicit ChunkedSink(ByteSink& target) : out_(target) {}
-  Status Append(std::string_view bytes) override {
-    out_.Append(bytes);
-    return out_.ok() ? OkStatus() : out_.Finish();
-  }
-  Status Close() override { return out_.Finish(); }
-
- private:
-  ChunkWriter out_;
-};
-
 class RowFileWriter {
  public:
   explicit RowFileWriter(ByteSink& out) : out_(out) {}
@@ -395,8 +380,7 @@ Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& ro
   ByteSinkPtr gzip = NewParallelGzipSink(&borrowed, {.level = 1});
   Status rows_status;
   {
-    ChunkedSink chunked(*gzip);
-    RowFileWriter writer(chunked);
+    RowFileWriter writer(*gzip);
     ChunkWriter out(text);
     rows_status = writer.Begin();
     // The line is the one Digest::Encode writes for the row (row_format.hpp's formatter); the
@@ -413,11 +397,9 @@ Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& ro
     });
     Status text_status = out.Finish();
     if (rows_status.ok()) rows_status = writer.Finish();
-    Status chunked_status = chunked.Close();
     VPCFLOW_RETURN_IF_ERROR(walked);
     VPCFLOW_RETURN_IF_ERROR(text_status);
     VPCFLOW_RETURN_IF_ERROR(rows_status);
-    VPCFLOW_RETURN_IF_ERROR(chunked_status);
   }
   return gzip->Close();
 }

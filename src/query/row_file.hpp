@@ -57,9 +57,10 @@ inline constexpr uint32_t kRowFileMaxPayload = 64u << 20;
 /// `text` (the bytes of `digest.Encode(DigestFormat::kFlowLog, text)`) and the rows file into
 /// `rows` (the bytes of WriteRowFile over NewDigestRowSource(digest)). What the job runner and
 /// `vpcflow-digest --rows-output` store: a large digest's rows are read from memory once, not
-/// once per form. Each sink is appended to by a helper thread of its own (one thread at a
-/// time each, as ChunkWriter does) while the caller's thread walks and formats; neither is
-/// closed. Returns the first error of either sink, or of reading a spilled digest's files.
+/// once per form. The caller's thread walks, formats the text through a ChunkWriter (in
+/// place when `text` lends its memory, as a ParallelGzipSink does) and appends the rows file's
+/// blocks to its own ParallelGzipSink; neither sink is closed. Returns the first error of either
+/// sink, or of reading a spilled digest's files.
 [[nodiscard]] Status WriteFlowLogAndRowFile(const Digest& digest, ByteSink& text, ByteSink& rows);
 
 /// The rows of a rows file, from its decompressed bytes (`text` from NewGzipTextStream).

@@ -8,6 +8,13 @@ namespace {
 
 constexpr size_t kFirstRecords = 1024;
 
+// Stores `word` at p by one 8-byte store (an opaque copy, which the compiler may not merge with
+// the next into a 16-byte copy through the stack).
+[[gnu::always_inline]] inline void StoreWord(unsigned char* p, uint64_t word) {
+  asm("" : "+r"(word));
+  std::memcpy(p, &word, sizeof(word));
+}
+
 // The key's bytes but its owner's, as memcmp of the key with the owner zero would compare them
 // (the order of runs: digest/partial_run.hpp).
 int CompareKeyBody(const DigestKey& a, const DigestKey& b) {
@@ -41,8 +48,20 @@ void RecordBatch::Add(const FlowRecord& record) {
   uint64_t key[6];
   MakeDigestKeyWords(record, last_owner_, key);
   DigestEntry& e = entries_.emplace_back();  // uninitialized: every byte is written here
-  std::memcpy(&e.key, key, sizeof(e.key));
-  e.value = {record.packets, record.bytes, 1, record.start, record.end};
+  // Every word by its own 8-byte store from a register: copied through the stack or from the
+  // record as 16-byte loads, words just stored as 8 bytes stalled on store forwarding (a third
+  // of Add's samples).
+  auto* k = reinterpret_cast<unsigned char*>(&e.key);
+#pragma GCC unroll 6
+  for (size_t i = 0; i < 6; ++i) StoreWord(k + 8 * i, key[i]);
+  auto* v = reinterpret_cast<unsigned char*>(&e.value);
+  static_assert(sizeof(DigestValue) == 40 && offsetof(DigestValue, flows) == 16 &&
+                offsetof(DigestValue, end) == 32);
+  StoreWord(v, record.packets);
+  StoreWord(v + 8, record.bytes);
+  StoreWord(v + 16, 1);
+  StoreWord(v + 24, static_cast<uint64_t>(record.start));
+  StoreWord(v + 32, static_cast<uint64_t>(record.end));
   hashes_.push_back(HashKeyWords(key));
 }
 

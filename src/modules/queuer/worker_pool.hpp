@@ -104,9 +104,9 @@ class WorkerPool {
 
  private:
   struct Entry {
-    Job job;
-    Task task;  // set: a task (job unused), run instead of the handler
-    Done done;
+    Job job{};
+    Task task{};  // set: a task (job unused), run instead of the handler
+    Done done{};
   };
 
   Status Add(Entry entry, bool behind_running);

@@ -64,8 +64,28 @@ void ChunkWriter::Lend(Result<LendingSink::Lent> lent) {
 }
 
 void ChunkWriter::Exchange() {
+  if (large_ && base_ == large_.get()) {  // a large reservation's bytes: appended
+    const std::string_view written(base_, static_cast<size_t>(pos_ - base_));
+    Status st = status_.ok() ? lender_->Append(written) : status_;
+    Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
+    return;
+  }
   Lend(status_.ok() ? lender_->Exchange(static_cast<size_t>(pos_ - base_))
                     : Result<LendingSink::Lent>(status_));
+}
+
+// Hands back what is written, then lends its own buffer of `n` bytes with a cut at its start,
+// so the next Commit appends what was written into it.
+char* ChunkWriter::ReserveLarge(size_t n) {
+  Exchange();
+  if (large_capacity_ < n) {
+    large_.reset(new char[n]);
+    large_capacity_ = n;
+  }
+  base_ = large_.get();
+  pos_ = base_;
+  cut_ = base_;
+  return pos_;
 }
 
 void ChunkWriter::AppendLarge(std::string_view s) {

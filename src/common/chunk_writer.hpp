@@ -74,7 +74,8 @@ class LendingSink : public ByteSink {
 /// caller may append to again after Finish.
 class ChunkWriter {
  public:
-  /// The largest `n` of Reserve.
+  /// The largest `n` of Reserve written in place; a larger reservation (a row with very long
+  /// owner strings, escaped) is formatted into a buffer of the writer's own and appended.
   static constexpr size_t kMaxReserve = LendingSink::kSlackBytes;
 
   explicit ChunkWriter(ByteSink& sink);
@@ -82,8 +83,8 @@ class ChunkWriter {
   ChunkWriter(const ChunkWriter&) = delete;
   ChunkWriter& operator=(const ChunkWriter&) = delete;
 
-  /// Room for `n` bytes, n <= kMaxReserve.
-  char* Reserve(size_t /*n*/) { return pos_; }
+  /// Room for `n` bytes (any size).
+  char* Reserve(size_t n) { return n <= kMaxReserve ? pos_ : ReserveLarge(n); }
   /// Ends the written bytes at `end` (a pointer from Reserve, moved past what was written).
   void Commit(char* end) {
     pos_ = end;
@@ -106,6 +107,7 @@ class ChunkWriter {
   class Buffered;
   void Exchange();
   void AppendLarge(std::string_view s);
+  char* ReserveLarge(size_t n);
   void Lend(Result<LendingSink::Lent> lent);
 
   ByteSink& sink_;
@@ -116,6 +118,8 @@ class ChunkWriter {
   char* cut_ = nullptr;                 // where it is handed back
   Status status_;
   std::unique_ptr<char[]> discard_;  // written after an error
+  std::unique_ptr<char[]> large_;    // a reservation above kMaxReserve (base_ while written)
+  size_t large_capacity_ = 0;
 };
 
 }  // namespace vpcflow

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,31 @@ TEST(ChunkWriterTest, AnAppendLargerThanAReservationGoesToTheSinkInOrder) {
   EXPECT_OK(writer.Finish());
   EXPECT_EQ(lender.data_, "a\n" + big + "b\n");
   EXPECT_EQ(lender.appends_, 1);
+}
+
+// A reservation above kMaxReserve (a row with very long owner strings, escaped) gets room for
+// all of it, in a lender's stream and a plain sink's, between in-place writes.
+TEST(ChunkWriterTest, AReservationLargerThanTheSlackGetsAllItsRoom) {
+  const size_t large = 5 * ChunkWriter::kMaxReserve;
+  const std::string before = Text(1500);
+  const std::string big(large, 'y');
+  const std::string after = Text(2500);
+  auto write = [&](ChunkWriter& writer) {
+    WriteLines(writer, before);
+    char* p = writer.Reserve(large);
+    std::memset(p, 'y', large);  // every byte reserved is written (ASan checks the room)
+    writer.Commit(p + large);
+    WriteLines(writer, after);
+    return writer.Finish();
+  };
+  StringLender lender;
+  ChunkWriter to_lender(lender);
+  EXPECT_OK(write(to_lender));
+  EXPECT_EQ(lender.data_, before + big + after);
+  CountingSink sink;
+  ChunkWriter to_sink(sink);
+  EXPECT_OK(write(to_sink));
+  EXPECT_EQ(sink.data_, before + big + after);
 }
 
 TEST(ChunkWriterTest, APlainSinkGetsChunksOfAboutAMebibyte) {

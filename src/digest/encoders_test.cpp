@@ -153,6 +153,27 @@ TEST(NdjsonEncoderTest, EveryLineIsValidJsonEvenForOddOwners) {
   EXPECT_EQ(j->at("flows").to_number<uint64_t>(), 1u);
 }
 
+// Rows whose owner escapes to more than a writer's in-place room (34000 control bytes are
+// 204000 bytes of JSON): each is written whole wherever it falls in the output's chunks.
+TEST(NdjsonEncoderTest, OwnersLongerThanTheWritersRoomAreWrittenWhole) {
+  std::vector<Rec> recs;
+  for (int i = 0; i < 40; ++i) {
+    Rec r;
+    r.interface = std::string(34000, '\x01') + std::to_string(i);
+    r.bytes = static_cast<uint64_t>(i);
+    recs.push_back(r);
+  }
+  const std::vector<std::string> lines =
+      Lines(EncodeToString(MakeDigest(recs), DigestFormat::kNdjson));
+  ASSERT_EQ(lines.size(), 40u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Result<boost::json::value> j = ParseJsonStrict(lines[i]);
+    ASSERT_OK(j);
+    EXPECT_EQ(j->at("interface_id").as_string(),
+              std::string(34000, '\x01') + std::to_string(39 - i));
+  }
+}
+
 // Issue 13: a valid "é" came out as "Ã©" on the service's ndjson path. Every ndjson writer (the
 // CLI, the service's re-encoding, queries) goes through PutNdjsonMembers: valid UTF-8 passes.
 TEST(NdjsonEncoderTest, ValidUtf8PassesUnchanged) {

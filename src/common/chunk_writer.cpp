@@ -40,7 +40,7 @@ class ChunkWriter::Buffered final : public LendingSink {
   CharBuffer buffer_;  // capacity kChunkBytes + kSlackBytes, never grown
 };
 
-ChunkWriter::ChunkWriter(ByteSink& sink) : sink_(sink), lender_(dynamic_cast<LendingSink*>(&sink)) {
+ChunkWriter::ChunkWriter(ByteSink& sink) : lender_(dynamic_cast<LendingSink*>(&sink)) {
   if (lender_ == nullptr) {
     buffered_ = std::make_unique<Buffered>(sink);
     lender_ = buffered_.get();
@@ -65,13 +65,18 @@ void ChunkWriter::Lend(Result<LendingSink::Lent> lent) {
 
 void ChunkWriter::Exchange() {
   if (large_ && base_ == large_.get()) {  // a large reservation's bytes: appended
-    const std::string_view written(base_, static_cast<size_t>(pos_ - base_));
-    Status st = status_.ok() ? lender_->Append(written) : status_;
-    Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
+    AppendAndBorrow(std::string_view(base_, static_cast<size_t>(pos_ - base_)));
     return;
   }
   Lend(status_.ok() ? lender_->Exchange(static_cast<size_t>(pos_ - base_))
                     : Result<LendingSink::Lent>(status_));
+}
+
+// Appends `s` (bytes not in the lent memory) to the sink, then borrows its memory again. After
+// an error, appends nothing.
+void ChunkWriter::AppendAndBorrow(std::string_view s) {
+  Status st = status_.ok() ? lender_->Append(s) : status_;
+  Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
 }
 
 // Hands back what is written, then lends its own buffer of `n` bytes with a cut at its start,
@@ -90,10 +95,7 @@ char* ChunkWriter::ReserveLarge(size_t n) {
 
 void ChunkWriter::AppendLarge(std::string_view s) {
   Exchange();
-  if (status_.ok()) {
-    Status st = lender_->Append(s);
-    Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
-  }
+  AppendAndBorrow(s);
 }
 
 Status ChunkWriter::Finish() {

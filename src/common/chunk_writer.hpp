@@ -107,10 +107,10 @@ class ChunkWriter {
   class Buffered;
   void Exchange();
   void AppendLarge(std::string_view s);
+  void AppendAndBorrow(std::string_view s);
   char* ReserveLarge(size_t n);
   void Lend(Result<LendingSink::Lent> lent);
 
-  ByteSink& sink_;
   std::unique_ptr<Buffered> buffered_;  // in front of a sink that does not lend
   LendingSink* lender_;                 // the sink, or buffered_
   char* base_ = nullptr;                // the memory lent

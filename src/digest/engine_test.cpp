@@ -271,6 +271,43 @@ TEST(EngineTest, AnObjectThatCannotBeReadFailsTheRun) {
   }
 }
 
+// A reader that holds its object in memory (a prefetched download) hands it to the decoder by
+// TakeInMemory through the engine's error-recording wrapper: its Read is never called.
+TEST(EngineTest, AnObjectHeldInMemoryIsDecodedWithoutBeingRead) {
+  class HeldReader final : public ObjectReader {
+   public:
+    explicit HeldReader(std::string bytes) : bytes_(std::move(bytes)) {}
+    Result<size_t> Read(std::span<char>) override {
+      return InternalError("Read of an object held in memory");
+    }
+    std::optional<std::string_view> TakeInMemory() override { return bytes_; }
+
+   private:
+    std::string bytes_;
+  };
+  class HeldSource final : public ObjectSourceWrapper {
+   public:
+    HeldSource(ObjectSource* target, std::string bytes)
+        : ObjectSourceWrapper(target), bytes_(std::move(bytes)) {}
+    Result<ObjectReaderPtr> Open(std::string_view) override {
+      return ObjectReaderPtr(std::make_unique<HeldReader>(bytes_));
+    }
+
+   private:
+    std::string bytes_;
+  };
+  MemoryObjectSource plain;
+  const std::string object = FlowLogBuilder().Add({}).Gzip();
+  for (int i = 1; i <= 3; ++i) plain.Put(Key(i), object);
+  HeldSource held(&plain, object);
+  Result<DigestRun> expected = RunOn(plain);
+  Result<DigestRun> got = RunOn(held);
+  ASSERT_OK(expected);
+  ASSERT_OK(got);
+  EXPECT_EQ(FlowLog(*got), FlowLog(*expected));
+  EXPECT_EQ(got->summary.objects_read, 3u);
+}
+
 // The same for a Parquet object, read by ranges: an error of the source (on open or on a ranged
 // read) fails the run; a vanished Parquet object is counted as vanished, not as corrupt.
 TEST(EngineTest, AParquetObjectThatCannotBeReadFailsTheRun) {

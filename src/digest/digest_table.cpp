@@ -174,7 +174,7 @@ Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEnt
     uint64_t prefix;
     RowRef row;
   };
-  std::vector<Ref, HugePageAllocator<Ref>> refs;
+  std::vector<Ref, PageBlockAllocator<Ref>> refs;
   refs.reserve(total);
   ForEachRow([&](RowRef row) {
     const DigestKey key = row.key();

@@ -2,7 +2,7 @@
 /// DigestTable: the shared, sharded aggregate of a digest run, into which the per-object
 /// RecordBatches merge (DESIGN.md digest rules 6-7). Its parts, one file each: the key and value
 /// (digest_key.hpp), the owner interner (owner_interner.hpp), an object's records
-/// (record_batch.hpp), the rows (row_store.hpp) and the huge-page allocations (huge_pages.hpp).
+/// (record_batch.hpp), the rows (row_store.hpp) and the page blocks (page_blocks.hpp).
 ///
 /// Memory is proportional to the number of distinct keys, and small per key: a row is 64 bytes
 /// (one cache line) when both its addresses are IPv4 (DigestEntryV4), else 88 (DigestEntry)
@@ -13,8 +13,9 @@
 /// the indexes and sorts one 16-byte (bytes, row) array in place, so its peak is the rows plus
 /// that array.
 ///
-/// The tables are mostly cache misses (hundreds of MB read at random), so they use huge pages
-/// where the kernel grants them and look keys up in batches of independent loads (see
+/// The tables are mostly cache misses (hundreds of MB read at random), so they live in page
+/// blocks given back whole when freed (page_blocks.hpp) and look keys up in batches of
+/// independent loads (see
 /// DigestTable::MergeShard); the hash tables are written here for that reason rather than taken
 /// from a library.
 ///
@@ -35,8 +36,8 @@
 #include <vector>
 
 #include "digest/digest_key.hpp"
-#include "digest/huge_pages.hpp"
 #include "digest/owner_interner.hpp"
+#include "digest/page_blocks.hpp"
 #include "digest/record_batch.hpp"
 #include "digest/row_store.hpp"
 #include "flowlog/line_parser.hpp"
@@ -127,7 +128,7 @@ class DigestTable {
       Place(uint64_t{hash32} << 32 | (uint64_t{row} + 1));
       ++size_;
     }
-    /// Bytes of the slots (as mapped: whole huge pages from kHugeBytes).
+    /// Bytes of the slots (as mapped: whole 2 MiB blocks from kHugeBytes).
     size_t bytes() const { return Slots::allocator_type::MappedBytes(slots_.size()); }
     /// Frees the memory (the index is empty afterwards).
     void Release() {
@@ -138,11 +139,10 @@ class DigestTable {
 
    private:
     static constexpr size_t kMinCapacity = 1024;
-    // From 512 KiB the slots take a whole huge page: a doubling then costs one fault, not one a
-    // 4 KiB (the 64 k slots of a shard of 16 k rows or more), while a small digest's index stays
-    // on small pages.
+    // From 512 KiB (the 64 k slots of a shard of 16 k rows or more) the slots are a page block,
+    // unmapped when the index doubles or is released; a small digest's index is on the heap.
     static constexpr size_t kHugeBytes = size_t{512} << 10;
-    using Slots = std::vector<uint64_t, HugePageAllocator<uint64_t, kHugeBytes>>;
+    using Slots = std::vector<uint64_t, PageBlockAllocator<uint64_t, kHugeBytes>>;
     // Multiplicative hashing of the 32 bits: the top bits of the product pick the position.
     size_t Position(uint32_t hash32) const {
       return static_cast<uint32_t>(hash32 * 0x9e3779b1u) >> shift_;
@@ -200,9 +200,9 @@ class DigestTable {
   RowArena arena_;  // the shards' rows (before shards_: it outlives them)
   std::unique_ptr<Shard[]> shards_;
   // (bytes, row), bytes descending, sorted in place (digest/radix_sort.hpp). 16 bytes a row
-  // (30 MB for 1.9 M rows): huge pages, as small pages cost a fault per 4 KiB.
+  // (30 MB for 1.9 M rows), in a page block.
   using OrderVector =
-      std::vector<std::pair<uint64_t, RowRef>, HugePageAllocator<std::pair<uint64_t, RowRef>>>;
+      std::vector<std::pair<uint64_t, RowRef>, PageBlockAllocator<std::pair<uint64_t, RowRef>>>;
   OrderVector order_;
   bool owner_ranks_order_lines_ = false;
 };

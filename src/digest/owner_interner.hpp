@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "digest/huge_pages.hpp"
+#include "digest/page_blocks.hpp"
 
 namespace vpcflow {
 
@@ -91,9 +91,9 @@ class OwnerInterner {
   void Grow();
 
   // Records: Header, account, interface, padded to 4 bytes.
-  std::vector<char, HugePageAllocator<char>> arena_;
+  std::vector<char, PageBlockAllocator<char>> arena_;
   // {id + 1 (0 = empty), hash >> 32}
-  std::vector<std::pair<uint32_t, uint32_t>, HugePageAllocator<std::pair<uint32_t, uint32_t>>>
+  std::vector<std::pair<uint32_t, uint32_t>, PageBlockAllocator<std::pair<uint32_t, uint32_t>>>
       slots_;
   size_t mask_ = 0;
   size_t count_ = 0;

@@ -5,14 +5,13 @@
 namespace vpcflow {
 
 RowArena::~RowArena() {
-  for (char* chunk : chunks_) FreeHugePages(chunk, kHugePageBytes);
+  for (char* chunk : chunks_) UnmapPageBlock(chunk, kHugePageBytes);
 }
 
 void* RowArena::Allocate() {
   std::lock_guard lock(mu_);
   if (used_ == kBlocksPerChunk) {
-    // The first chunk stays on small pages: a digest of a few rows touches a few pages of it.
-    void* chunk = AllocateHugePages(kHugePageBytes, /*advise_huge=*/!chunks_.empty());
+    void* chunk = MapPageBlock(kHugePageBytes, PagePolicy::kSystem);
     if (chunk == nullptr) throw std::bad_alloc();
     chunks_.push_back(static_cast<char*>(chunk));
     used_ = 0;

@@ -4,11 +4,9 @@
 /// blocks. Rows
 /// never move, so a row is named by a 32-bit number, the same whatever chunk its block came from.
 ///
-/// Page faults are expensive here (a first touch of a 4 KiB page costs ~14 us on these virtual
-/// machines): the arena's first chunk is on small pages, so a small digest touches only the
-/// pages of its few rows; every later chunk is advised huge (one fault a 2 MiB chunk). A large
-/// digest so takes about 512 small-page faults for its rows, not one a 4 KiB of every shard's
-/// first block.
+/// The chunks are page blocks (page_blocks.hpp: small pages unless the system's huge-page
+/// policy is `always`), touched only where rows are written: a small digest touches the few
+/// pages of its rows, and a block is only ever fresh memory once.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +14,7 @@
 #include <vector>
 
 #include "digest/digest_key.hpp"
-#include "digest/huge_pages.hpp"
+#include "digest/page_blocks.hpp"
 
 namespace vpcflow {
 
@@ -35,7 +33,7 @@ class RowArena {
   /// A fresh zeroed block (kBlockBytes, aligned to it). Throws std::bad_alloc when no memory
   /// can be mapped.
   void* Allocate();
-  /// Chunks mapped so far (the first on small pages, the others advised huge).
+  /// Chunks mapped so far.
   size_t chunks() const;
 
  private:

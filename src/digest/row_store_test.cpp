@@ -34,7 +34,7 @@ TEST(RowStoreTest, RowsNeverMoveAndKeepTheirNumbersAcrossChunks) {
   constexpr size_t kStores = 16;
   std::array<RowStore<DigestEntry>, kStores> stores;
   std::array<std::vector<const DigestEntry*>, kStores> addresses;
-  // Enough rows for three chunks: the small-page one and two huge ones.
+  // Enough rows for three chunks.
   const size_t rows = 3 * RowArena::kBlocksPerChunk * RowStore<DigestEntry>::kBlockRows;
   for (uint64_t n = 0; n < rows; ++n) {
     RowStore<DigestEntry>& store = stores[n % kStores];
@@ -79,7 +79,7 @@ TEST(RowStoreTest, ASmallDigestTouchesAFewPages) {
   // The chunk starts on a huge-page boundary; every store's first block lies in it.
   const auto address = reinterpret_cast<uintptr_t>(&stores[0][0]);
   const auto* chunk = reinterpret_cast<const char*>(address & ~(kHugePageBytes - 1));
-  // One page of each store's block (19 rows of 88 bytes), not a 2 MiB huge page.
+  // One page of each store's block (19 rows of 88 bytes), not the whole 2 MiB chunk.
   EXPECT_LE(ResidentPages(chunk, kHugePageBytes), 2 * stores.size());
   EXPECT_GE(ResidentPages(chunk, kHugePageBytes), stores.size());
 }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "digest/digest_table.hpp"
-#include "digest/huge_pages.hpp"
+#include "digest/page_blocks.hpp"
 #include "digest/partial_digest.hpp"
 #include "query/query_spec.hpp"
 #include "query/result_writer.hpp"

@@ -1,4 +1,4 @@
-#include "digest/huge_pages.hpp"
+#include "digest/page_blocks.hpp"
 
 #include <sys/mman.h>
 
@@ -6,7 +6,7 @@
 
 namespace vpcflow {
 
-void* AllocateHugePages(size_t bytes, bool advise_huge) {
+void* MapPageBlock(size_t bytes, PagePolicy policy) {
   // Map one page more than asked and trim, so the block starts on a huge-page boundary.
   const size_t mapped = bytes + kHugePageBytes;
   void* raw = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -18,10 +18,12 @@ void* AllocateHugePages(size_t bytes, bool advise_huge) {
   char* p = static_cast<char*>(raw) + head;
   const size_t tail = mapped - head - bytes;
   if (tail > 0) munmap(p + bytes, tail);
-  if (advise_huge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure only costs speed
+  if (policy == PagePolicy::kHuge) {
+    madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure only costs speed
+  }
   return p;
 }
 
-void FreeHugePages(void* p, size_t bytes) { munmap(p, bytes); }
+void UnmapPageBlock(void* p, size_t bytes) { munmap(p, bytes); }
 
 }  // namespace vpcflow

@@ -137,8 +137,9 @@ ObjectReaderPtr NewFdReader(int fd, std::string name);
 /// of open(2) naming the path.
 Result<ObjectReaderPtr> OpenFileReader(const std::string& path);
 /// `source.OpenRandomAccess(key, tail_bytes)`, or, when the source has none (Unimplemented), the
-/// whole object read with Open into memory. Returns ResourceExhausted when such an object is
-/// larger than `max_read_bytes`, and the source's errors otherwise.
+/// whole object read with Open into memory (taken at once when the reader holds it:
+/// ObjectReader::TakeInMemory). Returns ResourceExhausted when such an object is larger than
+/// `max_read_bytes`, and the source's errors otherwise.
 Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::string_view key,
                                                      uint64_t tail_bytes, uint64_t max_read_bytes);
 

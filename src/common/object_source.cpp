@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -40,17 +42,24 @@ Result<RandomAccessObjectPtr> OpenRandomAccessOrRead(ObjectSource& source, std::
   if (opened.ok() || !IsUnimplemented(opened.status())) return opened;
   VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, source.Open(key));
   std::string bytes;
-  std::vector<char> buffer(size_t{256} * 1024);
-  for (;;) {
-    VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
-    if (n == 0) break;
-    if (n > max_read_bytes - bytes.size()) {
-      return ResourceExhaustedError("'" + std::string(key) + "' is larger than " +
-                                    std::to_string(max_read_bytes) +
-                                    " bytes, the most read into memory from a source without "
-                                    "random access");
+  const auto too_large = [&] {
+    return ResourceExhaustedError("'" + std::string(key) + "' is larger than " +
+                                  std::to_string(max_read_bytes) +
+                                  " bytes, the most read into memory from a source without "
+                                  "random access");
+  };
+  if (std::optional<std::string_view> held = reader->TakeInMemory()) {
+    // One copy of the held bytes (they live only as long as the reader), no read loop.
+    if (held->size() > max_read_bytes) return too_large();
+    bytes.assign(*held);
+  } else {
+    std::vector<char> buffer(size_t{256} * 1024);
+    for (;;) {
+      VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
+      if (n == 0) break;
+      if (n > max_read_bytes - bytes.size()) return too_large();
+      bytes.append(buffer.data(), n);
     }
-    bytes.append(buffer.data(), n);
   }
   return NewMemoryRandomAccessObject(std::make_shared<const std::string>(std::move(bytes)));
 }

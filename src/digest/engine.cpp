@@ -145,6 +145,7 @@ class SourceErrorRecorder final : public ObjectSourceWrapper {
       if (!n.ok()) return recorder_->Record(n.status());
       return n;
     }
+    std::optional<std::string_view> TakeInMemory() override { return reader_->TakeInMemory(); }
 
    private:
     ObjectReaderPtr reader_;

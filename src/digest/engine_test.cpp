@@ -271,41 +271,76 @@ TEST(EngineTest, AnObjectThatCannotBeReadFailsTheRun) {
   }
 }
 
-// A reader that holds its object in memory (a prefetched download) hands it to the decoder by
-// TakeInMemory through the engine's error-recording wrapper: its Read is never called.
+// A reader that holds its object in memory (a prefetched download) hands it over by
+// TakeInMemory through the engine's error-recording wrappers: its Read is never called. A text
+// object goes to the decoder so; a Parquet object from a source without random access is taken
+// whole (OpenRandomAccessOrRead).
+class HeldReader final : public ObjectReader {
+ public:
+  explicit HeldReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  Result<size_t> Read(std::span<char>) override {
+    return InternalError("Read of an object held in memory");
+  }
+  std::optional<std::string_view> TakeInMemory() override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+// Opens every key as a HeldReader of the target's bytes; no random access.
+class HeldSource final : public ObjectSourceWrapper {
+ public:
+  explicit HeldSource(MemoryObjectSource* target) : ObjectSourceWrapper(target), target_(target) {}
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, target_->Open(key));
+    std::string bytes;
+    std::vector<char> buffer(4096);
+    for (;;) {
+      VPCFLOW_ASSIGN_OR_RETURN(const size_t n, reader->Read(buffer));
+      if (n == 0) break;
+      bytes.append(buffer.data(), n);
+    }
+    return ObjectReaderPtr(std::make_unique<HeldReader>(std::move(bytes)));
+  }
+  Result<RandomAccessObjectPtr> OpenRandomAccess(std::string_view, uint64_t) override {
+    return UnimplementedError("no random access");
+  }
+
+ private:
+  MemoryObjectSource* target_;
+};
+
+// The summary of `plain`'s objects digested through a HeldSource, whose digest must equal the
+// one read from `plain` directly.
+DigestSummary ExpectHeldDigestsAsPlain(MemoryObjectSource& plain) {
+  HeldSource held(&plain);
+  Result<DigestRun> expected = RunOn(plain);
+  Result<DigestRun> got = RunOn(held);
+  EXPECT_OK(expected);
+  EXPECT_OK(got);
+  if (!expected.ok() || !got.ok()) return {};
+  EXPECT_EQ(FlowLog(*got), FlowLog(*expected));
+  return got->summary;
+}
+
 TEST(EngineTest, AnObjectHeldInMemoryIsDecodedWithoutBeingRead) {
-  class HeldReader final : public ObjectReader {
-   public:
-    explicit HeldReader(std::string bytes) : bytes_(std::move(bytes)) {}
-    Result<size_t> Read(std::span<char>) override {
-      return InternalError("Read of an object held in memory");
-    }
-    std::optional<std::string_view> TakeInMemory() override { return bytes_; }
-
-   private:
-    std::string bytes_;
-  };
-  class HeldSource final : public ObjectSourceWrapper {
-   public:
-    HeldSource(ObjectSource* target, std::string bytes)
-        : ObjectSourceWrapper(target), bytes_(std::move(bytes)) {}
-    Result<ObjectReaderPtr> Open(std::string_view) override {
-      return ObjectReaderPtr(std::make_unique<HeldReader>(bytes_));
-    }
-
-   private:
-    std::string bytes_;
-  };
   MemoryObjectSource plain;
   const std::string object = FlowLogBuilder().Add({}).Gzip();
   for (int i = 1; i <= 3; ++i) plain.Put(Key(i), object);
-  HeldSource held(&plain, object);
-  Result<DigestRun> expected = RunOn(plain);
-  Result<DigestRun> got = RunOn(held);
-  ASSERT_OK(expected);
-  ASSERT_OK(got);
-  EXPECT_EQ(FlowLog(*got), FlowLog(*expected));
-  EXPECT_EQ(got->summary.objects_read, 3u);
+  EXPECT_EQ(ExpectHeldDigestsAsPlain(plain).objects_read, 3u);
+}
+
+TEST(EngineTest, AParquetObjectHeldInMemoryIsTakenWholeWithoutBeingRead) {
+  FlowLogBuilder b;
+  b.Add({{Field::kSrcPort, "443"}, {Field::kDstPort, "50001"}, {Field::kBytes, "100"}});
+  Result<std::string> parquet = FlowLogTextToParquet(b.Text());
+  ASSERT_OK(parquet);
+  MemoryObjectSource plain;
+  for (int i = 1; i <= 3; ++i) plain.Put(Key(i, 5, ".log.parquet"), *parquet);
+  const DigestSummary s = ExpectHeldDigestsAsPlain(plain);
+  EXPECT_EQ(s.objects_read, 3u);
+  EXPECT_EQ(s.objects_parquet, 3u);
+  EXPECT_TRUE(s.problems.empty());
 }
 
 // The same for a Parquet object, read by ranges: an error of the source (on open or on a ranged

@@ -23,6 +23,25 @@ class ByteSink {
   [[nodiscard]] virtual Status Append(std::string_view bytes) = 0;
   /// Flushes everything and finishes the stream (a gzip sink writes its trailer). Idempotent.
   [[nodiscard]] virtual Status Close() = 0;
+
+  /// How far a writer may write past the lent memory's `cut`: its largest reservation.
+  static constexpr size_t kLendSlackBytes = size_t{64} * 1024;
+  /// Memory lent: `data[0, cut + kLendSlackBytes)` may be written. The writer hands it back by
+  /// Exchange once it wrote `cut` bytes or more, or when it stops writing.
+  struct Lent {
+    char* data = nullptr;
+    size_t cut = 0;
+  };
+  /// Optional: lends the memory the next bytes go to, so a writer formats them in place instead
+  /// of having them copied in (ChunkWriter does; ParallelGzipSink lends its chunks). Takes the
+  /// first `used` bytes of the memory lent last (0 when none is lent) as the next bytes of the
+  /// stream, exactly as Append of them would, and lends the memory for the bytes after them.
+  /// Any other call on the sink ends the loan (bytes not handed back are lost). After an error,
+  /// returns it. Unimplemented (the default) when the sink does not lend: write with Append.
+  [[nodiscard]] virtual Result<Lent> Exchange(size_t used) {
+    (void)used;
+    return UnimplementedError("the sink does not lend its memory");
+  }
 };
 using ByteSinkPtr = std::unique_ptr<ByteSink>;
 

@@ -13,11 +13,11 @@ void CharBuffer::Grow(size_t need) {
 }
 
 // Lends a buffer of its own and appends it to the sink once ~1 MiB is written, or at Flush.
-class ChunkWriter::Buffered final : public LendingSink {
+class ChunkWriter::Buffered final : public ByteSink {
  public:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
 
-  explicit Buffered(ByteSink& sink) : sink_(sink), buffer_(kChunkBytes + kSlackBytes) {}
+  explicit Buffered(ByteSink& sink) : sink_(sink), buffer_(kChunkBytes + kLendSlackBytes) {}
 
   Result<Lent> Exchange(size_t used) override {
     buffer_.Commit(buffer_.Reserve(0) + used);
@@ -37,20 +37,22 @@ class ChunkWriter::Buffered final : public LendingSink {
 
  private:
   ByteSink& sink_;
-  CharBuffer buffer_;  // capacity kChunkBytes + kSlackBytes, never grown
+  CharBuffer buffer_;  // capacity kChunkBytes + kLendSlackBytes, never grown
 };
 
-ChunkWriter::ChunkWriter(ByteSink& sink) : lender_(dynamic_cast<LendingSink*>(&sink)) {
-  if (lender_ == nullptr) {
+ChunkWriter::ChunkWriter(ByteSink& sink) : lender_(&sink) {
+  Result<ByteSink::Lent> lent = sink.Exchange(0);
+  if (!lent.ok() && IsUnimplemented(lent.status())) {  // the sink does not lend
     buffered_ = std::make_unique<Buffered>(sink);
     lender_ = buffered_.get();
+    lent = lender_->Exchange(0);
   }
-  Lend(lender_->Exchange(0));
+  Lend(std::move(lent));
 }
 
 ChunkWriter::~ChunkWriter() = default;
 
-void ChunkWriter::Lend(Result<LendingSink::Lent> lent) {
+void ChunkWriter::Lend(Result<ByteSink::Lent> lent) {
   if (lent.ok()) {
     base_ = lent->data;
     cut_ = base_ + lent->cut;
@@ -69,14 +71,14 @@ void ChunkWriter::Exchange() {
     return;
   }
   Lend(status_.ok() ? lender_->Exchange(static_cast<size_t>(pos_ - base_))
-                    : Result<LendingSink::Lent>(status_));
+                    : Result<ByteSink::Lent>(status_));
 }
 
 // Appends `s` (bytes not in the lent memory) to the sink, then borrows its memory again. After
 // an error, appends nothing.
 void ChunkWriter::AppendAndBorrow(std::string_view s) {
   Status st = status_.ok() ? lender_->Append(s) : status_;
-  Lend(st.ok() ? lender_->Exchange(0) : Result<LendingSink::Lent>(st));
+  Lend(st.ok() ? lender_->Exchange(0) : Result<ByteSink::Lent>(st));
 }
 
 // Hands back what is written, then lends its own buffer of `n` bytes with a cut at its start,

@@ -1,7 +1,7 @@
 #pragma once
 /// Buffered writing of formatted text into a ByteSink: CharBuffer (a growable buffer written
-/// through raw pointers), LendingSink (a sink whose memory the text is formatted into) and
-/// ChunkWriter (the formatting front end of any sink).
+/// through raw pointers) and ChunkWriter (the formatting front end of any sink; in place into
+/// a sink that lends its memory, ByteSink::Exchange).
 ///
 /// Formatting code reserves the most it may write (`Reserve(n)`), writes through the returned
 /// pointer and commits the end (`Commit(p)`): no bounds check and no zero-filling per field.
@@ -48,35 +48,17 @@ class CharBuffer {
   size_t size_ = 0;
 };
 
-/// A sink that lends the memory its next bytes go to, so a writer formats them in place
-/// instead of having them copied in (ParallelGzipSink lends its chunks).
-class LendingSink : public ByteSink {
- public:
-  /// How far a writer may write past the lent memory's `cut`: its largest reservation.
-  static constexpr size_t kSlackBytes = size_t{64} * 1024;
-  /// Memory lent: `data[0, cut + kSlackBytes)` may be written. The writer hands it back by
-  /// Exchange once it wrote `cut` bytes or more, or when it stops writing.
-  struct Lent {
-    char* data = nullptr;
-    size_t cut = 0;
-  };
-  /// Takes the first `used` bytes of the memory lent last (0 when none is lent) as the next
-  /// bytes of the stream, exactly as Append of them would, and lends the memory for the bytes
-  /// after them. Any other call on the sink ends the loan (bytes not handed back are lost).
-  /// After an error, returns it.
-  virtual Result<Lent> Exchange(size_t used) = 0;
-};
-
 /// Formatted output into a sink; the first error sticks (ok() turns false, later output is
-/// dropped, Finish returns it). A LendingSink is written in place (no copy, no thread); any
-/// other sink gets the text in chunks of about 1 MiB, appended on the caller's thread.
+/// dropped, Finish returns it). A sink that lends its memory (ByteSink::Exchange) is written in
+/// place (no copy, no thread); any other gets the text in chunks of about 1 MiB, appended on the
+/// caller's thread.
 /// Finish() before destruction to learn the status; it does not Close the sink, which the
 /// caller may append to again after Finish.
 class ChunkWriter {
  public:
   /// The largest `n` of Reserve written in place; a larger reservation (a row with very long
   /// owner strings, escaped) is formatted into a buffer of the writer's own and appended.
-  static constexpr size_t kMaxReserve = LendingSink::kSlackBytes;
+  static constexpr size_t kMaxReserve = ByteSink::kLendSlackBytes;
 
   explicit ChunkWriter(ByteSink& sink);
   ~ChunkWriter();
@@ -109,10 +91,10 @@ class ChunkWriter {
   void AppendLarge(std::string_view s);
   void AppendAndBorrow(std::string_view s);
   char* ReserveLarge(size_t n);
-  void Lend(Result<LendingSink::Lent> lent);
+  void Lend(Result<ByteSink::Lent> lent);
 
   std::unique_ptr<Buffered> buffered_;  // in front of a sink that does not lend
-  LendingSink* lender_;                 // the sink, or buffered_
+  ByteSink* lender_;                    // the sink, or buffered_
   char* base_ = nullptr;                // the memory lent
   char* pos_ = nullptr;                 // the end of the bytes written into it
   char* cut_ = nullptr;                 // where it is handed back

@@ -27,7 +27,7 @@ class CountingSink final : public ByteSink {
 };
 
 // Lends pieces of its own string (4 KiB past a cut of 1000 bytes) and records what it got.
-class StringLender final : public LendingSink {
+class StringLender final : public ByteSink {
  public:
   Result<Lent> Exchange(size_t used) override {
     ++exchanges_;
@@ -40,7 +40,7 @@ class StringLender final : public LendingSink {
     return OkStatus();
   }
   Status Close() override { return OkStatus(); }
-  std::string memory_ = std::string(1000 + kSlackBytes, '\0');
+  std::string memory_ = std::string(1000 + kLendSlackBytes, '\0');
   std::string data_;
   int exchanges_ = 0;
   int appends_ = 0;

@@ -27,10 +27,10 @@ constexpr size_t kMaxChunkBytes = size_t{1} << 30;  // ISA-L's counts are 32-bit
 constexpr uint8_t kGzipHeader[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 
 // One chunk of the text with the window before it, and its deflate stream once made. The input
-// has room for a lent writer's slack past the chunk's bytes (LendingSink::kSlackBytes).
+// has room for a lent writer's slack past the chunk's bytes (ByteSink::kLendSlackBytes).
 struct Chunk {
   explicit Chunk(size_t chunk_bytes)
-      : data(new uint8_t[kHistoryBytes + chunk_bytes + LendingSink::kSlackBytes]) {}
+      : data(new uint8_t[kHistoryBytes + chunk_bytes + ByteSink::kLendSlackBytes]) {}
   uint8_t* input() { return data.get() + kHistoryBytes; }
 
   std::unique_ptr<uint8_t[]> data;  // kHistoryBytes for the window, then the input
@@ -112,7 +112,7 @@ class ChunkDeflater {
   isal_zstream stream_;
 };
 
-class ParallelGzipSink final : public LendingSink {
+class ParallelGzipSink final : public ByteSink {
  public:
   ParallelGzipSink(ByteSink* target, ByteSinkPtr owned, const ParallelGzipOptions& o)
       : target_(target),

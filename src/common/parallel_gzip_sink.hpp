@@ -9,7 +9,7 @@
 /// single member, and the bytes depend only on the text and the options (not on the threads'
 /// timing nor on their number).
 ///
-/// The sink is a LendingSink (common/chunk_writer.hpp): a ChunkWriter formats straight into the
+/// The sink lends its memory (ByteSink::Exchange): a ChunkWriter formats straight into the
 /// chunk being filled (no copy); the bytes a writer puts past a chunk's end are carried into
 /// the next, so the chunks are cut exactly as Append cuts them and the output is the same.
 ///

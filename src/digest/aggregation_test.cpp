@@ -1,6 +1,7 @@
 // The Aggregation's bound on what a worker holds for the object it reads: an object larger than
 // a worker's share of the memory limit goes part by part to pending runs, which join the digest
-// when the object ends well and are deleted when it turns out corrupt or the run stops.
+// when the object ends well (read back into the table, or kept as runs once it spilled) and are
+// deleted when it turns out corrupt or the run stops.
 #include "digest/aggregation.hpp"
 
 #include <gmock/gmock.h>
@@ -85,6 +86,18 @@ Result<std::unique_ptr<Aggregation>> Read(ObjectSource& source, const DigestOpti
   return ReadObjects(source, kWindow, plan.objects, options, summary);
 }
 
+// Options of `threads` workers under `limit`, spilling under `spill_dir`; the spill directory
+// made is written to `*dir`.
+DigestOptions SpillingOptions(int threads, uint64_t limit, const std::string& spill_dir,
+                              std::string* dir) {
+  DigestOptions options;
+  options.threads = threads;
+  options.memory_limit = limit;
+  options.spill_dir = spill_dir;
+  options.on_spill_dir = [dir](const std::string& path) { *dir = path; };
+  return options;
+}
+
 size_t FilesIn(const std::string& dir) {
   std::error_code ec;
   size_t n = 0;
@@ -140,6 +153,48 @@ TEST(AggregationTest, ABigObjectUnderASmallLimitGivesTheUnboundedDigestWithinIts
   }
 }
 
+// The pending runs of an object that ends well are read back into the table when it has never
+// spilled and their rows fit below its threshold: a big object of few keys leaves the digest in
+// memory (no run, no file left once it is merged). Runs that would not fit join the spilled
+// runs as they are.
+TEST(AggregationTest, PendingRunsAreReadBackIntoTheTableWhenTheyFit) {
+  struct Case {
+    int keys;
+    uint64_t limit;
+    bool spills;
+  };
+  for (const Case& c : {Case{2000, 2 * kLimit, false}, Case{20000, kLimit / 2, true}}) {
+    for (const int threads : {1, 2}) {
+      SCOPED_TRACE(std::to_string(c.keys) + " keys, threads " + std::to_string(threads));
+      MemoryObjectSource source;
+      source.Put(Key(1, ".log"), BigFlowLog(60000, c.keys));
+      source.Put(Key(2), SmallObject(2));
+      const std::string want = UnboundedDigest(source);
+      ASSERT_FALSE(want.empty());
+      ScratchDir spill;
+      std::string dir;
+      const DigestOptions options = SpillingOptions(threads, c.limit, spill.path(), &dir);
+      DigestSummary summary;
+      Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
+      ASSERT_OK(aggregation);
+      Aggregation& a = **aggregation;
+      EXPECT_EQ(summary.objects_read, 2u);
+      EXPECT_GE(a.pending_runs_written(), 3u);
+      ASSERT_FALSE(dir.empty());
+      if (c.spills) {
+        EXPECT_GE(a.spills(), 1u);
+      } else {
+        EXPECT_EQ(a.spills(), 0u);
+        EXPECT_EQ(RunFilesIn(dir), 0u) << "pending runs left after they were read back";
+      }
+      EXPECT_EQ(RunFilesIn(dir), a.spills());
+      Result<Digest> digest = a.Finish();
+      ASSERT_OK(digest);
+      EXPECT_TRUE(EncodeToString(*digest, DigestFormat::kFlowLog) == want);
+    }
+  }
+}
+
 TEST(AggregationTest, AnOverflowingObjectThatTurnsOutCorruptAddsNoRowsAndLeavesNoRun) {
   MemoryObjectSource good;
   good.Put(Key(2), SmallObject(2));
@@ -157,12 +212,8 @@ TEST(AggregationTest, AnOverflowingObjectThatTurnsOutCorruptAddsNoRowsAndLeavesN
   ScratchDir spill;
   for (const int threads : {1, 2}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
-    DigestOptions options;
-    options.threads = threads;
-    options.memory_limit = kLimit;
-    options.spill_dir = spill.path();
     std::string dir;
-    options.on_spill_dir = [&](const std::string& path) { dir = path; };
+    const DigestOptions options = SpillingOptions(threads, kLimit, spill.path(), &dir);
     DigestSummary summary;
     Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
     ASSERT_OK(aggregation);

@@ -336,8 +336,8 @@ class Worker {
   const std::stop_token& stop_;
   Aggregation* table_;
   RecordBatch batch_;
-  std::vector<std::string> pending_;  // the pending runs of the object being read
-  Status spill_error_;                // WritePendingRun's failure, for Process
+  std::vector<PendingRun> pending_;  // the pending runs of the object being read
+  Status spill_error_;               // WritePendingRun's failure, for Process
   WorkerTotals totals_;
   std::vector<FlowRecord> records_;  // Parquet batches
   std::vector<LineOutcome> outcomes_;
@@ -382,17 +382,71 @@ void Aggregation::NotePeak(const RecordBatch& batch) {
   }
 }
 
-Status Aggregation::Merge(RecordBatch& batch, std::vector<std::string>& pending) {
+Status Aggregation::Merge(RecordBatch& batch, std::vector<PendingRun>& pending) {
   NotePeak(batch);
-  if (!pending.empty()) {
-    std::unique_lock lock(mu_);
-    if (!failed_.ok()) {
-      DropPendingRuns(pending);
-      return failed_;
-    }
-    runs_.insert(runs_.end(), pending.begin(), pending.end());
-    pending.clear();
+  Status st = MergeBatch(batch);
+  if (pending.empty()) return st;
+  if (!st.ok()) {
+    DropPendingRuns(pending);
+    return st;
   }
+  // The object's pending runs are read back into the table through the emptied batch (so
+  // within the same share) when the table has never spilled and would stay below the spill
+  // threshold with all their rows as new rows: the digest then stays in memory. Otherwise they
+  // join the runs as they are (sorted and combined already: merged into a table that spills,
+  // they would only be sorted and written again).
+  uint64_t rows = 0;
+  for (const PendingRun& run : pending) rows += run.rows;
+  bool read_back;
+  {
+    std::shared_lock lock(mu_);
+    read_back = failed_.ok() && runs_.empty() &&
+                table_->memory_bytes() + rows * kReadBackRowBytes < threshold_;
+  }
+  if (read_back) {
+    for (const PendingRun& run : pending) {
+      st = MergePendingRun(run.path, batch);
+      if (!st.ok()) break;
+    }
+    DropPendingRuns(pending);
+    return st;
+  }
+  std::unique_lock lock(mu_);
+  if (!failed_.ok()) {
+    DropPendingRuns(pending);
+    return failed_;
+  }
+  for (PendingRun& run : pending) runs_.push_back(std::move(run.path));
+  pending.clear();
+  return OkStatus();
+}
+
+Status Aggregation::MergePendingRun(const std::string& path, RecordBatch& batch) {
+  VPCFLOW_ASSIGN_OR_RETURN(std::unique_ptr<PartialReader> run,
+                           OpenRunFile(path, PartialKind::kKeyed));
+  Status st;
+  KeyedRow row;
+  for (;;) {
+    Result<bool> more = run->Next(&row);
+    if (!more.ok()) {
+      st = more.status();
+      break;
+    }
+    if (!*more) {
+      st = MergeBatch(batch);
+      break;
+    }
+    batch.AddEntry(row.account, row.interface, DigestEntry{row.key, row.value});
+    if (batch.full()) {
+      st = options_.stop.stop_requested() ? CancelledError("digest cancelled") : MergeBatch(batch);
+      if (!st.ok()) break;
+    }
+  }
+  batch.Clear();  // empty after a merge; what an error left is dropped
+  return st;
+}
+
+Status Aggregation::MergeBatch(RecordBatch& batch) {
   {
     std::shared_lock lock(mu_);
     // A failed spill leaves the table without its index: nothing may be added to it.
@@ -407,7 +461,7 @@ Status Aggregation::Merge(RecordBatch& batch, std::vector<std::string>& pending)
   return failed_;
 }
 
-Status Aggregation::WritePendingRun(RecordBatch& batch, std::vector<std::string>& pending) {
+Status Aggregation::WritePendingRun(RecordBatch& batch, std::vector<PendingRun>& pending) {
   NotePeak(batch);
   std::shared_ptr<SpillDir> dir;
   {
@@ -419,24 +473,27 @@ Status Aggregation::WritePendingRun(RecordBatch& batch, std::vector<std::string>
     }
     dir = dir_;
   }
+  uint64_t rows = 0;
   Result<std::string> path = WriteKeyedRunFile(
       *dir,
-      [&batch](PartialWriter& writer) {
-        return batch.DrainInKeyOrder(
-            [&writer](std::string_view account, std::string_view interface, const DigestEntry& e) {
-              return writer.Add(KeyedRow{account, interface, e.key, e.value});
-            });
+      [&batch, &rows](PartialWriter& writer) {
+        return batch.DrainInKeyOrder([&writer, &rows](std::string_view account,
+                                                      std::string_view interface,
+                                                      const DigestEntry& e) {
+          ++rows;
+          return writer.Add(KeyedRow{account, interface, e.key, e.value});
+        });
       },
       DigestSummary{});
   batch.Clear();  // also when the file could not even be made
   if (!path.ok()) return path.status();
-  pending.push_back(std::move(path).value());
+  pending.push_back(PendingRun{std::move(path).value(), rows});
   pending_runs_written_.fetch_add(1, std::memory_order_relaxed);
   return OkStatus();
 }
 
-void Aggregation::DropPendingRuns(std::vector<std::string>& pending) {
-  for (const std::string& path : pending) ::unlink(path.c_str());
+void Aggregation::DropPendingRuns(std::vector<PendingRun>& pending) {
+  for (const PendingRun& run : pending) ::unlink(run.path.c_str());
   pending.clear();
 }
 

@@ -33,16 +33,29 @@ RecordBatch::RecordBatch(size_t max_bytes)
       max_owner_bytes_(max_bytes / 8),
       full_at_(max_records_) {}
 
-void RecordBatch::Add(const FlowRecord& record) {
-  if (last_owner_ == UINT32_MAX ||
-      !owners_.Is(last_owner_, record.account_id, record.interface_id)) {
-    last_owner_ = owners_.Intern(record.account_id, record.interface_id,
-                                 HashOwner(record.account_id, record.interface_id));
+inline void RecordBatch::NoteOwner(std::string_view account, std::string_view interface) {
+  if (last_owner_ == UINT32_MAX || !owners_.Is(last_owner_, account, interface)) {
+    last_owner_ = owners_.Intern(account, interface, HashOwner(account, interface));
     const size_t owner_bytes =
         owners_.memory_bytes() +
         merge_owners_.capacity() * sizeof(decltype(merge_owners_)::value_type);
     if (owner_bytes >= max_owner_bytes_) full_at_ = 0;
   }
+}
+
+void RecordBatch::AddEntry(std::string_view account, std::string_view interface,
+                           const DigestEntry& entry) {
+  NoteOwner(account, interface);
+  if (entries_.size() == entries_.capacity()) [[unlikely]]
+    Grow();
+  DigestEntry& e = entries_.emplace_back();
+  e = entry;
+  e.key.owner = last_owner_;
+  hashes_.push_back(HashKeyBody(e.key));
+}
+
+void RecordBatch::Add(const FlowRecord& record) {
+  NoteOwner(record.account_id, record.interface_id);
   if (entries_.size() == entries_.capacity()) [[unlikely]]
     Grow();
   uint64_t key[6];

@@ -47,6 +47,9 @@ class RecordBatch {
 
   /// Appends one record as it is (the caller has already applied the window and the fold).
   void Add(const FlowRecord& record);
+  /// Appends an aggregate of the owner (`account`, `interface`): `entry`'s key (its owner field
+  /// is ignored) and value as they are (a row of a keyed run read back).
+  void AddEntry(std::string_view account, std::string_view interface, const DigestEntry& entry);
   /// Forgets the records (keeps capacity).
   void Clear();
   /// Records appended since the last Clear.
@@ -71,6 +74,9 @@ class RecordBatch {
 
   // Makes room for more records: doubles, up to max_records_.
   void Grow();
+  // Sets last_owner_ to the local id of (account, interface), interning it when it is not the
+  // last record's owner; marks the batch full once the owners take their part.
+  void NoteOwner(std::string_view account, std::string_view interface);
 
   size_t max_records_ = SIZE_MAX;
   size_t max_owner_bytes_ = SIZE_MAX;

@@ -89,6 +89,53 @@ TEST(RecordBatchTest, DrainInKeyOrderCombinesEqualKeysInTheOrderOfRuns) {
   EXPECT_EQ(Drain(batch).size(), 1u);
 }
 
+// Rows drained from one batch (as a pending run holds them) and added to another by AddEntry
+// drain again as the same rows: owners re-interned, keys and values (flows, times) as they were,
+// equal keys combined again.
+TEST(RecordBatchTest, RowsAddedByAddEntryDrainAsTheyWereDrained) {
+  RecordBatch first;
+  std::vector<Rec> records;
+  for (const char* interface : {"eni-b", "eni-a"}) {
+    for (const char* src : {"10.0.0.9", "2001:db8::1", "10.0.0.9"}) {
+      Rec r;
+      r.interface = interface;
+      r.src = src;
+      r.bytes = 100;
+      records.push_back(r);
+    }
+  }
+  for (const Rec& r : records) first.Add(ToFlowRecord(r));
+  const std::vector<Drained> rows = Drain(first);
+  ASSERT_EQ(rows.size(), 4u);
+
+  RecordBatch second;
+  for (const Drained& row : rows) {
+    DigestEntry e = row.entry;
+    e.key.owner = 12345;  // ignored
+    second.AddEntry(row.account, row.interface, e);
+  }
+  const std::vector<Drained> again = Drain(second);
+  ASSERT_EQ(again.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(again[i].account, rows[i].account);
+    EXPECT_EQ(again[i].interface, rows[i].interface);
+    EXPECT_EQ(std::memcmp(&again[i].entry.value, &rows[i].entry.value, sizeof(DigestValue)), 0);
+    DigestKey a = again[i].entry.key, b = rows[i].entry.key;
+    a.owner = b.owner = 0;
+    EXPECT_TRUE(a == b) << i;
+  }
+  EXPECT_EQ(again[0].entry.value.flows, 2u);  // eni-a 10.0.0.9 twice
+
+  // The same rows twice: combined.
+  for (int n = 0; n < 2; ++n) {
+    for (const Drained& row : rows) second.AddEntry(row.account, row.interface, row.entry);
+  }
+  const std::vector<Drained> doubled = Drain(second);
+  ASSERT_EQ(doubled.size(), rows.size());
+  EXPECT_EQ(doubled[0].entry.value.flows, 4u);
+  EXPECT_EQ(doubled[0].entry.value.bytes, 400u);
+}
+
 // Add writes every byte of a record's entry (the batch's array does not zero its slots): slots
 // reused after Clear, which held keys with no zero byte, must hold only the new records' keys.
 TEST(RecordBatchTest, ReusedSlotsHoldOnlyTheNewRecordsBytes) {

@@ -13,7 +13,8 @@
 # .gz must pass gzip -t; a difference fails the bench (exit 1) after the tables are printed.
 # BENCH_RECORD_HASHES=1 writes the file instead (run it with the reference binary as BIN and a
 # binary that knows the generator's flags as GEN_BIN). BENCH_TEXT_ONLY=1 stops after this part.
-# Then (a) of issue 10: a ~10 M-key corpus with and without --memory-limit 256M.
+# Then (a) of issue 10: a ~10 M-key corpus with and without --memory-limit 256M, and one large
+# object (600 MB of text) read by one worker, under the default limit and under 1G.
 # Then scripts/bench_query.sh times queries (filter, group-by, svg) over the "high" corpus's
 # digest against igzip of it.
 # Then the "mid" corpus's records as Parquet (GZIP, as AWS writes it, and SNAPPY), generated
@@ -245,6 +246,49 @@ if [ "${BENCH_SPILL:-1}" != 0 ]; then
   echo "| --memory-limit | keys | digest s | peak RSS MB |"
   echo "| --- | ---: | ---: | ---: |"
   printf '%s\n' "${srows[@]}"
+fi
+
+# (a2) One large object (the sixth round of issue 14): a single object of BENCH_BIG_SIZE_MB
+# (default 600: 5 M records, 4 M keys) read by one worker, past its share of the memory limit,
+# digested under the default limit (its pending runs read back into the table) and under 1G
+# (they join the spilled runs), next to igzip of the object; the two digests compared.
+# BENCH_BIG=0 skips it.
+if [ "${BENCH_BIG:-1}" != 0 ]; then
+  big_mb=${BENCH_BIG_SIZE_MB:-600}
+  bdir="$CACHE/big-gen1-s${big_mb}-h400000-seed${SEED}"
+  if [ ! -f "$bdir/.complete" ]; then
+    rm -rf "$bdir"
+    echo "bench: generating $(basename "$bdir") (once)" >&2
+    "$GEN_BIN" generate --out "$bdir" --start "$START" --stop "${START%T*}T00:05:00Z" \
+      --size-mb "$big_mb" --accounts 1 --regions 1 --flow-logs-per-region 1 \
+      --default-format-only --hosts 400000 --seed "$SEED" >&2
+    touch "$bdir/.complete"
+  fi
+  objects "$bdir" | xargs -0 cat > /dev/null
+  big_igzip_s=
+  for ((i = 0; i < REPEAT; i++)); do
+    s=$(seconds bash -c "find '$bdir' -name '*.log.gz' -print0 | xargs -0 igzip -dc >/dev/null")
+    big_igzip_s=$(min "$big_igzip_s" "$s")
+  done
+  brows=()
+  for limit in default 1G; do
+    extra=()
+    [ "$limit" != default ] && extra=(--memory-limit "$limit" --spill-dir "$WORK")
+    out="$WORK/big-$limit.log.gz"
+    best_run "$WORK" "digest-big-$limit" "$BIN" --source "$bdir" --start "$START" \
+      --stop "$STOP" --output "$out" "${extra[@]}"
+    brows+=("$(printf '| %s | %d | %.2f | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" \
+      "$BEST_S" "$(echo "$BEST_S / $big_igzip_s" | bc -l)" "$PEAK_RSS_MB")")
+  done
+  same=$(cmp -s <(igzip -dc "$WORK/big-default.log.gz") <(igzip -dc "$WORK/big-1G.log.gz") &&
+    echo "same digest" ||
+    echo "DIGEST DIFFERS")
+  echo
+  echo "One large object: $(du -sm --apparent-size "$bdir" | cut -f1) MB stored, igzip $(printf '%.2f' "$big_igzip_s") s ($same)"
+  echo
+  echo "| --memory-limit | keys | digest s | digest/igzip | peak RSS MB |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${brows[@]}"
 fi
 
 # Queries (view, filter, group-by, svg) over the largest digest, against igzip of it.

@@ -127,14 +127,18 @@ inline uint64_t Load8(const char* p) { return LoadLittleEndian64(p); }
 }
 
 // An address token (ParseIpAddress's rules): a dotted quad with 16 readable bytes, as most are,
-// parsed inline; anything else (IPv6, near the line's end, invalid) by ParseIpAddress, which
-// tries the same IPv4 parser first, so the outcome is the same either way.
+// parsed inline (by ParseIpv4Shuffle when kSsse3: the caller is compiled for SSSE3); anything
+// else (IPv6, near the line's end, invalid) by ParseIpAddress, which tries the same IPv4 rules
+// first, so the outcome is the same either way.
+template <bool kSsse3>
 [[gnu::always_inline]] inline bool ParseAddress(const Token& t, const char* line_end,
                                                 IpAddress* out) {
 #if defined(__SSE2__)
   if (t.size - 7 <= 8 && line_end - t.data >= 16) {
     uint8_t v4[4];
-    if (ParseIpv4Wide(t.data, t.size, v4)) {
+    const bool parsed =
+        kSsse3 ? ParseIpv4Shuffle(t.data, t.size, v4) : ParseIpv4Wide(t.data, t.size, v4);
+    if (parsed) {
       *out = IpAddress{{v4[0], v4[1], v4[2], v4[3]}, true};
       return true;
     }
@@ -215,8 +219,9 @@ struct DefaultColumns {
   static constexpr size_t count() { return kMaxColumns; }
 };
 
-// ParseFlowLine's rules for the columns `columns`; one body for every format.
-template <typename Columns>
+// ParseFlowLine's rules for the columns `columns`; one body for every format. kSsse3: the caller
+// is compiled for SSSE3 (addresses by ParseIpv4Shuffle).
+template <typename Columns, bool kSsse3 = false>
 [[gnu::always_inline]] inline LineOutcome ParseWith(const Columns& columns, std::string_view line,
                                                     FlowRecord* out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -258,7 +263,8 @@ template <typename Columns>
 
   const char* e = line.data() + line.size();
   IpAddress src, dst;
-  if (!ParseAddress(tokens[c_src], e, &src) || !ParseAddress(tokens[c_dst], e, &dst)) {
+  if (!ParseAddress<kSsse3>(tokens[c_src], e, &src) ||
+      !ParseAddress<kSsse3>(tokens[c_dst], e, &dst)) {
     return LineOutcome::kBadAddress;
   }
 
@@ -297,7 +303,25 @@ template <typename Columns>
   return LineOutcome::kUsed;
 }
 
+// The default format's path, for the processor at hand (chosen once, at load time). The SSSE3
+// body is flattened so that ParseIpv4Shuffle (compiled for SSSE3) is inlined into it.
+[[gnu::target("ssse3"), gnu::flatten]] LineOutcome ParseDefaultSsse3(std::string_view line,
+                                                                     FlowRecord* out) {
+  return ParseWith<DefaultColumns, true>(DefaultColumns{}, line, out);
+}
+
+using ParseDefaultFn = LineOutcome (*)(std::string_view, FlowRecord*);
+ParseDefaultFn ChooseParseDefault() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("ssse3") ? &ParseDefaultSsse3 : &ParseFlowLineDefaultSse2;
+}
+const ParseDefaultFn kParseDefault = ChooseParseDefault();
+
 }  // namespace
+
+LineOutcome ParseFlowLineDefaultSse2(std::string_view line, FlowRecord* out) {
+  return ParseWith(DefaultColumns{}, line, out);
+}
 
 LineOutcome LogStatusOutcome(std::string_view status) {
   return StatusOutcome(status.data(), status.size());
@@ -324,7 +348,7 @@ std::string_view ActionName(Action action) {
 }
 
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out) {
-  if (format.is_default()) return ParseWith(DefaultColumns{}, line, out);
+  if (format.is_default()) return kParseDefault(line, out);
   return ParseWith(AnyColumns(format), line, out);
 }
 

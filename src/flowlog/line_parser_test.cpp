@@ -46,11 +46,14 @@ std::string WithToken(std::string_view line, size_t index, std::string_view valu
 
 // The record as one line, "account interface src dst sport dport proto packets bytes start end
 // action", or "outcome <n>" when the line is not used.
-// ParseFlowLineAnyFormat instead with `any_format`.
-std::string Record(const FlowFormat& f, std::string_view line, bool any_format = false) {
+// ParseFlowLineAnyFormat instead with `path` kAnyFormat, the default format's path compiled
+// without SSSE3 with kDefaultSse2.
+enum class Path { kDispatched, kAnyFormat, kDefaultSse2 };
+std::string Record(const FlowFormat& f, std::string_view line, Path path = Path::kDispatched) {
   FlowRecord r;
-  LineOutcome outcome =
-      any_format ? ParseFlowLineAnyFormat(f, line, &r) : ParseFlowLine(f, line, &r);
+  LineOutcome outcome = path == Path::kAnyFormat     ? ParseFlowLineAnyFormat(f, line, &r)
+                        : path == Path::kDefaultSse2 ? ParseFlowLineDefaultSse2(line, &r)
+                                                     : ParseFlowLine(f, line, &r);
   if (outcome != LineOutcome::kUsed) return "outcome " + std::to_string(static_cast<int>(outcome));
   return std::string(r.account_id) + " " + std::string(r.interface_id) + " " + Text(r.srcaddr) +
          " " + Text(r.dstaddr) + " " + std::to_string(r.srcport) + " " + std::to_string(r.dstport) +
@@ -452,8 +455,9 @@ TEST(LineParserTest, NumbersAgreeWithFromChars) {
   }
 }
 
-// The default format's own path (ParseFlowLine) against the path for any format on random
-// lines made of the edges of each column: every outcome and every field must agree. Tokens of
+// The default format's own path (ParseFlowLine, and its build without SSSE3) against the path
+// for any format on random lines made of the edges of each column: every outcome and every
+// field must agree. Tokens of
 // varying length ahead of each field move it across 8- and 16-byte boundaries of the line.
 TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
   std::mt19937_64 rng(14);
@@ -553,8 +557,9 @@ TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
     }
     line += std::string(rng() % 4 == 0 ? rng() % 10 : 0, ' ');
     if (rng() % 10 == 0) line += "\r";
-    const std::string expected = Record(f, line, /*any_format=*/true);
+    const std::string expected = Record(f, line, Path::kAnyFormat);
     ASSERT_EQ(Record(f, line), expected) << "'" << line << "'";
+    ASSERT_EQ(Record(f, line, Path::kDefaultSse2), expected) << "'" << line << "'";
     used += expected.starts_with("outcome") ? 0 : 1;
   }
   EXPECT_GT(used, 20000u);  // the random lines reach the record, not only the outcomes

@@ -9,6 +9,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -232,6 +234,57 @@ TEST(AggregationTest, AnOverflowingObjectThatTurnsOutCorruptAddsNoRowsAndLeavesN
     ASSERT_OK(digest);
     EXPECT_EQ(EncodeToString(*digest, DigestFormat::kFlowLog), want);
   }
+  EXPECT_EQ(FilesIn(spill.path()), 0u);
+}
+
+// A pending run that cannot be read back (its spill file damaged while the object was read)
+// fails the run with the file's error, and no file is left.
+TEST(AggregationTest, APendingRunThatCannotBeReadBackFailsTheRunAndLeavesNoFiles) {
+  // Cuts every run file of the spill directory in half once the big object is read to its end:
+  // after its pending runs were written, before they are read back.
+  class DamagingReader final : public ObjectReader {
+   public:
+    DamagingReader(ObjectReaderPtr reader, const std::string* dir)
+        : reader_(std::move(reader)), dir_(dir) {}
+    Result<size_t> Read(std::span<char> buffer) override {
+      Result<size_t> n = reader_->Read(buffer);
+      if (n.ok() && *n == 0 && !dir_->empty()) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(*dir_, ec)) {
+          if (entry.path().extension() == ".run") {
+            fs::resize_file(entry.path(), fs::file_size(entry.path()) / 2);
+          }
+        }
+      }
+      return n;
+    }
+
+   private:
+    ObjectReaderPtr reader_;
+    const std::string* dir_;
+  };
+  class DamagingSource final : public ObjectSourceWrapper {
+   public:
+    DamagingSource(ObjectSource* target, const std::string* dir)
+        : ObjectSourceWrapper(target), dir_(dir) {}
+    Result<ObjectReaderPtr> Open(std::string_view key) override {
+      VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, target()->Open(key));
+      return ObjectReaderPtr(std::make_unique<DamagingReader>(std::move(reader), dir_));
+    }
+
+   private:
+    const std::string* dir_;
+  };
+  MemoryObjectSource plain;
+  plain.Put(Key(1, ".log"), BigFlowLog(60000, 2000));  // its runs fit: they are read back
+  ScratchDir spill;
+  std::string dir;
+  const DigestOptions options = SpillingOptions(1, 2 * kLimit, spill.path(), &dir);
+  DamagingSource source(&plain, &dir);
+  DigestSummary summary;
+  Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
+  EXPECT_THAT(aggregation, StatusIs(StatusCode::kDataLoss));
+  EXPECT_FALSE(dir.empty()) << "the object never overflowed";
   EXPECT_EQ(FilesIn(spill.path()), 0u);
 }
 

@@ -72,8 +72,8 @@ inline constexpr size_t kMaxLineColumns = 128;
 /// - account-id / interface-id are not validated (any token, '-' included);
 /// - `*out` is written only when the outcome is kUsed.
 /// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns,
-/// compiled twice: with SSSE3 (dotted quads by ParseIpv4Shuffle) and without, the one for this
-/// processor chosen once at load time.
+/// compiled twice: with SSSE3 (dotted quads and numbers converted by shuffles) and without, the one
+/// for this processor chosen once at load time.
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
 
 /// The default format's specialised path as compiled for processors without SSSE3 (for tests:

@@ -3,7 +3,8 @@
 // line to ParseFlowLine. Every line is also tried as an address (alone and with the rest of the
 // input readable after it, as the line parser reads): format(parse(x)) must parse back to the
 // same address and format to the same text; split by both tokenizers, which must agree; and
-// parsed as a default-format line by both paths of ParseFlowLine, which must agree.
+// parsed as a default-format line (and as a line of the header's format) by every path of
+// ParseFlowLine, which must agree.
 
 #include <cstddef>
 #include <cstdint>
@@ -46,13 +47,10 @@ void CheckTokenizers(std::string_view line) {
   for (size_t i = 0; i < 2 * n; ++i) Check(fast[i] == slow[i]);
 }
 
-// The default format's own path and the path for any format: the same outcome and record.
-void CheckDefaultPath(std::string_view line) {
-  const vpcflow::FlowFormat& format = vpcflow::FlowFormat::Default();
-  vpcflow::FlowRecord fast;
-  vpcflow::FlowRecord any;
-  const vpcflow::LineOutcome outcome = vpcflow::ParseFlowLine(format, line, &fast);
-  Check(outcome == vpcflow::ParseFlowLineAnyFormat(format, line, &any));
+// Two parses of one line: the same outcome, and the same record when it is used.
+void CheckSame(vpcflow::LineOutcome outcome, const vpcflow::FlowRecord& fast,
+               vpcflow::LineOutcome reference, const vpcflow::FlowRecord& any) {
+  Check(outcome == reference);
   if (outcome != vpcflow::LineOutcome::kUsed) return;
   Check(fast.account_id == any.account_id && fast.interface_id == any.interface_id);
   Check(fast.srcaddr == any.srcaddr && fast.dstaddr == any.dstaddr);
@@ -60,6 +58,19 @@ void CheckDefaultPath(std::string_view line) {
   Check(fast.protocol == any.protocol && fast.action == any.action);
   Check(fast.packets == any.packets && fast.bytes == any.bytes);
   Check(fast.start == any.start && fast.end == any.end);
+}
+
+// ParseFlowLine (the build for this processor) against the reference (the path for any format
+// without SSSE3), for `format`; for the default format also its own path without SSSE3.
+void CheckPaths(const vpcflow::FlowFormat& format, std::string_view line) {
+  vpcflow::FlowRecord fast;
+  vpcflow::FlowRecord any;
+  const vpcflow::LineOutcome reference = vpcflow::ParseFlowLineAnyFormat(format, line, &any);
+  CheckSame(vpcflow::ParseFlowLine(format, line, &fast), fast, reference, any);
+  if (format.is_default()) {
+    vpcflow::FlowRecord sse2;
+    CheckSame(vpcflow::ParseFlowLineDefaultSse2(line, &sse2), sse2, reference, any);
+  }
 }
 
 }  // namespace
@@ -76,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
 
     CheckTokenizers(line);
-    CheckDefaultPath(line);
+    CheckPaths(vpcflow::FlowFormat::Default(), line);
     // Parsed alone, or with the rest of the input readable behind it: the same result.
     IpAddress address;
     IpAddress wide;
@@ -96,6 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         continue;
       }
     }
+    if (!format->is_default()) CheckPaths(*format, line);
     vpcflow::FlowRecord record;
     vpcflow::LineOutcome outcome = vpcflow::ParseFlowLine(*format, line, &record);
     if (outcome == vpcflow::LineOutcome::kUsed) {

@@ -367,19 +367,29 @@ template <typename Columns, bool kSsse3 = false>
   return LineOutcome::kUsed;
 }
 
-// The default format's path, for the processor at hand (chosen once, at load time). The SSSE3
-// body is flattened so that ParseIpv4Shuffle (compiled for SSSE3) is inlined into it.
+// The SSSE3 builds of both paths, flattened so that the SSSE3 code (ParseIpv4Shuffle,
+// DigitsShuffle) is inlined into them.
 [[gnu::target("ssse3"), gnu::flatten]] LineOutcome ParseDefaultSsse3(std::string_view line,
                                                                      FlowRecord* out) {
   return ParseWith<DefaultColumns, true>(DefaultColumns{}, line, out);
 }
-
-using ParseDefaultFn = LineOutcome (*)(std::string_view, FlowRecord*);
-ParseDefaultFn ChooseParseDefault() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("ssse3") ? &ParseDefaultSsse3 : &ParseFlowLineDefaultSse2;
+[[gnu::target("ssse3"), gnu::flatten]] LineOutcome ParseAnySsse3(const FlowFormat& format,
+                                                                 std::string_view line,
+                                                                 FlowRecord* out) {
+  return ParseWith<AnyColumns, true>(AnyColumns(format), line, out);
 }
-const ParseDefaultFn kParseDefault = ChooseParseDefault();
+
+// The paths for the processor at hand, chosen once, at load time.
+struct Parsers {
+  LineOutcome (*default_format)(std::string_view, FlowRecord*);
+  LineOutcome (*any_format)(const FlowFormat&, std::string_view, FlowRecord*);
+};
+Parsers ChooseParsers() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("ssse3")) return {&ParseDefaultSsse3, &ParseAnySsse3};
+  return {&ParseFlowLineDefaultSse2, &ParseFlowLineAnyFormat};
+}
+const Parsers kParsers = ChooseParsers();
 
 }  // namespace
 
@@ -412,8 +422,8 @@ std::string_view ActionName(Action action) {
 }
 
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out) {
-  if (format.is_default()) return kParseDefault(line, out);
-  return ParseWith(AnyColumns(format), line, out);
+  if (format.is_default()) return kParsers.default_format(line, out);
+  return kParsers.any_format(format, line, out);
 }
 
 LineOutcome ParseFlowLineAnyFormat(const FlowFormat& format, std::string_view line,

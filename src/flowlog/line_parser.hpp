@@ -71,17 +71,18 @@ inline constexpr size_t kMaxLineColumns = 128;
 /// - numbers are plain decimal digits: no sign, no spaces; leading zeros are accepted;
 /// - account-id / interface-id are not validated (any token, '-' included);
 /// - `*out` is written only when the outcome is kUsed.
-/// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns,
-/// compiled twice: with SSSE3 (dotted quads and numbers converted by shuffles) and without, the one
-/// for this processor chosen once at load time.
+/// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns.
+/// Both paths are compiled twice: with SSSE3 (dotted quads and numbers converted by shuffles)
+/// and without, the build for this processor chosen once at load time.
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
 
 /// The default format's specialised path as compiled for processors without SSSE3 (for tests:
 /// ParseFlowLine may not run it on this processor).
 LineOutcome ParseFlowLineDefaultSse2(std::string_view line, FlowRecord* out);
 
-/// The same rules by the path for any format, even the default one: the reference the
-/// specialised path is tested and fuzzed against (same outcome, same record, on every line).
+/// The same rules by the path for any format, even the default one, as compiled without SSSE3:
+/// the reference the other paths are tested and fuzzed against (same outcome, same record, on
+/// every line).
 LineOutcome ParseFlowLineAnyFormat(const FlowFormat& format, std::string_view line,
                                    FlowRecord* out);
 

@@ -111,15 +111,38 @@ ensure_corpus() {
 
 pass() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "PASS" : "MISS" }'; }
 
-ensure_parquet_corpus() {
-  local dir=$1 name=$2 codec=$3
+# Generates a corpus into DIR once: `generate --out DIR ARGS...` unless DIR is complete.
+generate_once() {
+  local dir=$1
+  shift
   [ -f "$dir/.complete" ] && return 0
   rm -rf "$dir"
   echo "bench: generating $(basename "$dir") (once)" >&2
-  # shellcheck disable=SC2046 # gen_args is a list of words without spaces
-  "$GEN_BIN" generate --out "$dir" $(gen_args "$name") --format parquet \
-    --parquet-codec "$codec" >&2
+  "$GEN_BIN" generate --out "$dir" "$@" >&2
   touch "$dir/.complete"
+}
+
+ensure_parquet_corpus() {
+  local dir=$1 name=$2 codec=$3
+  # shellcheck disable=SC2046 # gen_args is a list of words without spaces
+  generate_once "$dir" $(gen_args "$name") --format parquet --parquet-codec "$codec"
+}
+
+# Seconds of the best of REPEAT runs of single-thread igzip over DIR's objects, reading them
+# itself. Not `cat | igzip -dc`: a pipe on these virtual machines caps it at 110-160 MB/s of
+# gzip, which made the limit look 1.5-2x slower than it is.
+igzip_best() {
+  local best='' s i
+  for ((i = 0; i < REPEAT; i++)); do
+    s=$(seconds bash -c "find '$1' -name '*.log.gz' -print0 | sort -z | xargs -0 igzip -dc >/dev/null")
+    best=$(min "$best" "$s")
+  done
+  echo "$best"
+}
+
+# "same digest" when the decompressed digests A and B are equal, else "DIGEST DIFFERS".
+same_digest() {
+  cmp -s <(igzip -dc "$1") <(igzip -dc "$2") && echo "same digest" || echo "DIGEST DIFFERS"
 }
 
 # The recorded sha256 of the decompressed digest of corpus directory DIR ("" when none).
@@ -143,14 +166,8 @@ for spec in "${CORPORA[@]}"; do
 
   # Warm the page cache so both measurements read from memory.
   objects "$dir" | xargs -0 cat > /dev/null
-  # igzip decompresses on one thread, reading the objects itself; best of REPEAT runs (these
-  # machines are shared and noisy). Not `cat | igzip -dc`: a pipe on these virtual machines
-  # caps it at 110-160 MB/s of gzip, which made the limit look 1.5-2x slower than it is.
-  igzip_s=
-  for ((i = 0; i < REPEAT; i++)); do
-    s=$(seconds bash -c "find '$dir' -name '*.log.gz' -print0 | sort -z | xargs -0 igzip -dc >/dev/null")
-    igzip_s=$(min "$igzip_s" "$s")
-  done
+  # igzip decompresses on one thread; best of REPEAT runs (these machines are shared and noisy).
+  igzip_s=$(igzip_best "$dir")
 
   out="$WORK/$name.log.gz"
   best_run "$WORK" "digest-$name" "$BIN" --source "$dir" --start "$START" --stop "$STOP" \
@@ -219,13 +236,8 @@ if [ "${BENCH_SPILL:-1}" != 0 ]; then
   spill_hosts=${BENCH_SPILL_HOSTS:-60000}
   spill_mb=${BENCH_SPILL_SIZE_MB:-2500}
   sdir="$CACHE/spill-gen1-s${spill_mb}-a${SPILL_ACCOUNTS}-h${spill_hosts}-seed${SEED}-${SPILL_START//:/}-${SPILL_STOP//:/}"
-  if [ ! -f "$sdir/.complete" ]; then
-    rm -rf "$sdir"
-    echo "bench: generating $(basename "$sdir") (once)" >&2
-    "$GEN_BIN" generate --out "$sdir" --start "$SPILL_START" --stop "$SPILL_STOP" \
-      --size-mb "$spill_mb" --accounts "$SPILL_ACCOUNTS" --hosts "$spill_hosts" --seed "$SEED" >&2
-    touch "$sdir/.complete"
-  fi
+  generate_once "$sdir" --start "$SPILL_START" --stop "$SPILL_STOP" --size-mb "$spill_mb" \
+    --accounts "$SPILL_ACCOUNTS" --hosts "$spill_hosts" --seed "$SEED"
   objects "$sdir" | xargs -0 cat > /dev/null
   srows=()
   for limit in none 256M; do
@@ -237,9 +249,7 @@ if [ "${BENCH_SPILL:-1}" != 0 ]; then
     srows+=("$(printf '| %s | %d | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" "$BEST_S" \
       "$PEAK_RSS_MB")")
   done
-  same=$(cmp -s <(igzip -dc "$WORK/spill-none.log.gz") <(igzip -dc "$WORK/spill-256M.log.gz") &&
-    echo "same digest" ||
-    echo "DIGEST DIFFERS")
+  same=$(same_digest "$WORK/spill-none.log.gz" "$WORK/spill-256M.log.gz")
   echo
   echo "Bounded memory: $(du -sm --apparent-size "$sdir" | cut -f1) MB stored ($same; goal: peak RSS < 320 MB with 256M)"
   echo
@@ -256,20 +266,11 @@ fi
 if [ "${BENCH_BIG:-1}" != 0 ]; then
   big_mb=${BENCH_BIG_SIZE_MB:-600}
   bdir="$CACHE/big-gen1-s${big_mb}-h400000-seed${SEED}"
-  if [ ! -f "$bdir/.complete" ]; then
-    rm -rf "$bdir"
-    echo "bench: generating $(basename "$bdir") (once)" >&2
-    "$GEN_BIN" generate --out "$bdir" --start "$START" --stop "${START%T*}T00:05:00Z" \
-      --size-mb "$big_mb" --accounts 1 --regions 1 --flow-logs-per-region 1 \
-      --default-format-only --hosts 400000 --seed "$SEED" >&2
-    touch "$bdir/.complete"
-  fi
+  generate_once "$bdir" --start "$START" --stop "${START%T*}T00:05:00Z" --size-mb "$big_mb" \
+    --accounts 1 --regions 1 --flow-logs-per-region 1 --default-format-only --hosts 400000 \
+    --seed "$SEED"
   objects "$bdir" | xargs -0 cat > /dev/null
-  big_igzip_s=
-  for ((i = 0; i < REPEAT; i++)); do
-    s=$(seconds bash -c "find '$bdir' -name '*.log.gz' -print0 | xargs -0 igzip -dc >/dev/null")
-    big_igzip_s=$(min "$big_igzip_s" "$s")
-  done
+  big_igzip_s=$(igzip_best "$bdir")
   brows=()
   for limit in default 1G; do
     extra=()
@@ -280,9 +281,7 @@ if [ "${BENCH_BIG:-1}" != 0 ]; then
     brows+=("$(printf '| %s | %d | %.2f | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" \
       "$BEST_S" "$(echo "$BEST_S / $big_igzip_s" | bc -l)" "$PEAK_RSS_MB")")
   done
-  same=$(cmp -s <(igzip -dc "$WORK/big-default.log.gz") <(igzip -dc "$WORK/big-1G.log.gz") &&
-    echo "same digest" ||
-    echo "DIGEST DIFFERS")
+  same=$(same_digest "$WORK/big-default.log.gz" "$WORK/big-1G.log.gz")
   echo
   echo "One large object: $(du -sm --apparent-size "$bdir" | cut -f1) MB stored, igzip $(printf '%.2f' "$big_igzip_s") s ($same)"
   echo
@@ -316,8 +315,7 @@ for codec in gzip snappy; do
   out="$WORK/$name-parquet-$codec.log.gz"
   best_run "$WORK" "digest-$name-parquet-$codec" "$BIN" --source "$pdir" --start "$START" \
     --stop "$STOP" --output "$out" --summary
-  same=$(cmp -s <(igzip -dc "$out") <(igzip -dc "${TEXT_OUT[$name]}") && echo "same digest" ||
-    echo "DIGEST DIFFERS")
+  same=$(same_digest "$out" "${TEXT_OUT[$name]}")
   rps=$(echo "$records / $BEST_S" | bc -l)
   verdict="records/s $(awk -v a="$rps" -v b="$text_rps" 'BEGIN { print (a >= b) ? "PASS" : "MISS" }'), RSS $(pass "$PEAK_RSS_MB" "${TEXT_RSS_MB[$name]}"), $same"
   prows+=("$(printf '| %s | Parquet %s | %d | %.0f | %.2f | %.2f M | %d | %.2f | %s |' "$name" \

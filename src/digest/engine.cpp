@@ -408,7 +408,7 @@ Status Aggregation::Merge(RecordBatch& batch, std::vector<PendingRun>& pending) 
       st = MergePendingRun(run.path, batch);
       if (!st.ok()) break;
     }
-    DropPendingRuns(pending);
+    DropPendingRuns(pending);  // read back (or the run fails): their files go
     return st;
   }
   std::unique_lock lock(mu_);

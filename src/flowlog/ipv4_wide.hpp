@@ -1,7 +1,8 @@
 #pragma once
-/// Parsing a dotted-quad IPv4 address 16 bytes at a time (SSE2): the digest's hot path, inline
-/// so that the line parser does not pay a call for each address. Internal to the flowlog layer:
-/// ParseIpAddress (address.hpp) is the interface. Pure, thread-safe.
+/// Parsing a dotted-quad IPv4 address 16 bytes at a time (SSE2; with SSSE3 where the caller is
+/// compiled for it): the digest's hot path, inline so that the line parser does not pay a call
+/// for each address. Internal to the flowlog layer: ParseIpAddress (address.hpp) is the
+/// interface. Pure, thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,30 @@ namespace ipv4_internal {
   return true;
 }
 
+// The shuffle of ParseIpv4Shuffle for each shape of address, by the octets' lengths l0..l3
+// (each 1-3) as the index 27 (l0 - 1) + 9 (l1 - 1) + 3 (l2 - 1) + (l3 - 1): byte 4i + k of the
+// result is octet i's digit k of three, right-aligned (a missing leading digit is 0: index
+// 0x80).
+struct ShufflePatterns {
+  alignas(16) uint8_t mask[81][16];
+};
+consteval ShufflePatterns MakeShufflePatterns() {
+  ShufflePatterns p{};
+  for (int index = 0; index < 81; ++index) {
+    const int length[4] = {index / 27 + 1, index / 9 % 3 + 1, index / 3 % 3 + 1, index % 3 + 1};
+    int start = 0;
+    for (int i = 0; i < 4; ++i) {
+      for (int k = 0; k < 4; ++k) p.mask[index][4 * i + k] = 0x80;
+      for (int k = 0; k < length[i]; ++k) {
+        p.mask[index][4 * i + 3 - length[i] + k] = static_cast<uint8_t>(start + k);
+      }
+      start += length[i] + 1;
+    }
+  }
+  return p;
+}
+inline constexpr ShufflePatterns kShufflePatterns = MakeShufflePatterns();
+
 }  // namespace ipv4_internal
 
 /// Parses the n bytes of text at p (n from 7 to 15: the caller checks) as exactly four decimal
@@ -77,34 +102,6 @@ namespace ipv4_internal {
   }
   return bad == 0;
 }
-
-namespace ipv4_internal {
-
-// The shuffle of ParseIpv4Shuffle for each shape of address, by the octets' lengths l0..l3
-// (each 1-3) as the index 27 (l0 - 1) + 9 (l1 - 1) + 3 (l2 - 1) + (l3 - 1): byte 4i + k of the
-// result is octet i's digit k of three, right-aligned (a missing leading digit is 0: index
-// 0x80).
-struct ShufflePatterns {
-  alignas(16) uint8_t mask[81][16];
-};
-consteval ShufflePatterns MakeShufflePatterns() {
-  ShufflePatterns p{};
-  for (int index = 0; index < 81; ++index) {
-    const int length[4] = {index / 27 + 1, index / 9 % 3 + 1, index / 3 % 3 + 1, index % 3 + 1};
-    int start = 0;
-    for (int i = 0; i < 4; ++i) {
-      for (int k = 0; k < 4; ++k) p.mask[index][4 * i + k] = 0x80;
-      for (int k = 0; k < length[i]; ++k) {
-        p.mask[index][4 * i + 3 - length[i] + k] = static_cast<uint8_t>(start + k);
-      }
-      start += length[i] + 1;
-    }
-  }
-  return p;
-}
-inline constexpr ShufflePatterns kShufflePatterns = MakeShufflePatterns();
-
-}  // namespace ipv4_internal
 
 /// ParseIpv4Wide's contract and result, for a processor with SSSE3 (the caller checks): the
 /// octets' digits moved into place by one shuffle chosen by the octets' lengths and converted

@@ -123,11 +123,14 @@ class ServiceNatsE2eTest : public ::testing::Test {
         << "the digest of " << w.query() << " differs from the CLI's";
   }
 
-  // Nothing of a finished job is left: no marker, failure record, temporary or partial. The
-  // digest is served before its job's clean-up ends, whose last step removes the marker: waits
-  // for that first (at most 30 s).
+  // Nothing of a finished job is left: no marker, failure record, temporary, partial or spill
+  // directory. The digest is served before its job's clean-up ends, whose last step removes the
+  // marker, and a worker may still be removing its spill directory: waits for both first (at
+  // most 30 s each).
   void ExpectNothingLeft() {
     EXPECT_TRUE(PollUntil([&] { return NamesIn(progress(), "_in_progress").empty(); }, 30000));
+    EXPECT_TRUE(
+        PollUntil([&] { return NamesIn(fs::path(data_.path()) / "spill", "").empty(); }, 30000));
     EXPECT_THAT(NamesIn(progress(), "_failed"), IsEmpty());
     EXPECT_THAT(NamesIn(digests(), ".tmp"), IsEmpty());
     EXPECT_THAT(NamesIn(digests() / "partials", ""), IsEmpty());

@@ -61,15 +61,21 @@ void CheckSame(vpcflow::LineOutcome outcome, const vpcflow::FlowRecord& fast,
 }
 
 // ParseFlowLine (the build for this processor) against the reference (the path for any format
-// without SSSE3), for `format`; for the default format also its own path without SSSE3.
+// without SSSE3), for `format`; for the default format also each build of its own path that
+// this processor runs.
 void CheckPaths(const vpcflow::FlowFormat& format, std::string_view line) {
   vpcflow::FlowRecord fast;
   vpcflow::FlowRecord any;
   const vpcflow::LineOutcome reference = vpcflow::ParseFlowLineAnyFormat(format, line, &any);
   CheckSame(vpcflow::ParseFlowLine(format, line, &fast), fast, reference, any);
   if (format.is_default()) {
-    vpcflow::FlowRecord sse2;
-    CheckSame(vpcflow::ParseFlowLineDefaultSse2(line, &sse2), sse2, reference, any);
+    for (vpcflow::DefaultParserBuild build :
+         {vpcflow::DefaultParserBuild::kSse2, vpcflow::DefaultParserBuild::kSsse3,
+          vpcflow::DefaultParserBuild::kAvx512}) {
+      if (!vpcflow::DefaultParserBuildRuns(build)) continue;
+      vpcflow::FlowRecord built;
+      CheckSame(vpcflow::ParseFlowLineDefaultBuild(build, line, &built), built, reference, any);
+    }
   }
 }
 

@@ -73,12 +73,20 @@ inline constexpr size_t kMaxLineColumns = 128;
 /// - `*out` is written only when the outcome is kUsed.
 /// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns.
 /// Both paths are compiled twice: with SSSE3 (dotted quads and numbers converted by shuffles)
-/// and without, the build for this processor chosen once at load time.
+/// and without; the default format's also a third time for AVX-512 VBMI2 (the separators and
+/// four numbers at a time in 64-byte registers). The build for this processor is chosen once,
+/// at load time.
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
 
-/// The default format's specialised path as compiled for processors without SSSE3 (for tests:
-/// ParseFlowLine may not run it on this processor).
-LineOutcome ParseFlowLineDefaultSse2(std::string_view line, FlowRecord* out);
+/// The builds of the default format's specialised path (for tests: ParseFlowLine runs only the
+/// best one this processor has): without SSSE3; with SSSE3; with AVX-512 VBMI2, which takes
+/// single-spaced lines of up to 128 bytes and hands every other line to the SSSE3 build.
+enum class DefaultParserBuild { kSse2, kSsse3, kAvx512 };
+/// Whether this processor runs `build`.
+bool DefaultParserBuildRuns(DefaultParserBuild build);
+/// `build`'s parse of `line`, where DefaultParserBuildRuns(build).
+LineOutcome ParseFlowLineDefaultBuild(DefaultParserBuild build, std::string_view line,
+                                      FlowRecord* out);
 
 /// The same rules by the path for any format, even the default one, as compiled without SSSE3:
 /// the reference the other paths are tested and fuzzed against (same outcome, same record, on

@@ -47,21 +47,45 @@ std::string WithToken(std::string_view line, size_t index, std::string_view valu
 }
 
 // The record as one line, "account interface src dst sport dport proto packets bytes start end
-// action", or "outcome <n>" when the line is not used.
-// ParseFlowLineAnyFormat instead with `path` kAnyFormat, the default format's path compiled
-// without SSSE3 with kDefaultSse2.
-enum class Path { kDispatched, kAnyFormat, kDefaultSse2 };
-std::string Record(const FlowFormat& f, std::string_view line, Path path = Path::kDispatched) {
-  FlowRecord r;
-  LineOutcome outcome = path == Path::kAnyFormat     ? ParseFlowLineAnyFormat(f, line, &r)
-                        : path == Path::kDefaultSse2 ? ParseFlowLineDefaultSse2(line, &r)
-                                                     : ParseFlowLine(f, line, &r);
+// action", or "outcome <n>" when the line is not used, by ParseFlowLine (`build` unset), or by
+// one build of the default format's path.
+std::string RecordText(LineOutcome outcome, const FlowRecord& r) {
   if (outcome != LineOutcome::kUsed) return "outcome " + std::to_string(static_cast<int>(outcome));
   return std::string(r.account_id) + " " + std::string(r.interface_id) + " " + Text(r.srcaddr) +
          " " + Text(r.dstaddr) + " " + std::to_string(r.srcport) + " " + std::to_string(r.dstport) +
          " " + std::to_string(r.protocol) + " " + std::to_string(r.packets) + " " +
          std::to_string(r.bytes) + " " + std::to_string(r.start) + " " + std::to_string(r.end) +
          " " + std::string(ActionName(r.action));
+}
+std::string Record(const FlowFormat& f, std::string_view line) {
+  FlowRecord r;
+  const LineOutcome outcome = ParseFlowLine(f, line, &r);
+  return RecordText(outcome, r);
+}
+std::string Record(DefaultParserBuild build, std::string_view line) {
+  FlowRecord r;
+  const LineOutcome outcome = ParseFlowLineDefaultBuild(build, line, &r);
+  return RecordText(outcome, r);
+}
+// The reference: the path for any format, compiled without SSSE3.
+std::string Reference(const FlowFormat& f, std::string_view line) {
+  FlowRecord r;
+  const LineOutcome outcome = ParseFlowLineAnyFormat(f, line, &r);
+  return RecordText(outcome, r);
+}
+
+// Every build of the default format's path this processor runs, and ParseFlowLine, give the
+// reference's outcome and record for `line`.
+void ExpectEveryBuildAsReference(std::string_view line) {
+  const std::string expected = Reference(FlowFormat::Default(), line);
+  ASSERT_EQ(Record(FlowFormat::Default(), line), expected) << "'" << line << "'";
+  for (DefaultParserBuild build :
+       {DefaultParserBuild::kSse2, DefaultParserBuild::kSsse3, DefaultParserBuild::kAvx512}) {
+    if (DefaultParserBuildRuns(build)) {
+      ASSERT_EQ(Record(build, line), expected)
+          << "build " << static_cast<int>(build) << " '" << line << "'";
+    }
+  }
 }
 
 std::string Record(std::string_view line) { return Record(FlowFormat::Default(), line); }
@@ -569,9 +593,8 @@ TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
     }
     line += std::string(rng() % 4 == 0 ? rng() % 10 : 0, ' ');
     if (rng() % 10 == 0) line += "\r";
-    const std::string expected = Record(f, line, Path::kAnyFormat);
-    ASSERT_EQ(Record(f, line), expected) << "'" << line << "'";
-    ASSERT_EQ(Record(f, line, Path::kDefaultSse2), expected) << "'" << line << "'";
+    const std::string expected = Reference(f, line);
+    ExpectEveryBuildAsReference(line);
     // The same tokens in the custom format's order (this processor's build against the
     // reference; the same record as the default format's when every column is there).
     if (tokens.size() == 14) {
@@ -579,7 +602,7 @@ TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
       tokens.push_back(number(300));
       std::string reordered;
       for (size_t c : order) reordered += (reordered.empty() ? "" : " ") + tokens[c];
-      const std::string custom_expected = Record(*custom, reordered, Path::kAnyFormat);
+      const std::string custom_expected = Reference(*custom, reordered);
       ASSERT_EQ(Record(*custom, reordered), custom_expected) << "'" << reordered << "'";
       // When every token is one: not empty (two spaces are one separator) and without '\r'
       // (stripped at a line's end only).
@@ -592,6 +615,50 @@ TEST(LineParserTest, DefaultPathAgreesWithAnyFormatPath) {
     used += expected.starts_with("outcome") ? 0 : 1;
   }
   EXPECT_GT(used, 20000u);  // the random lines reach the record, not only the outcomes
+}
+
+// The AVX-512 build reads a line in two 64-byte halves and takes lines of up to 128 bytes: lines
+// of every length from 27 to 140 bytes, with each separator and each number's digits on either
+// side of byte 64, numbers of 16 and 17 digits (its lanes hold 16) and of 10 and 20, a last
+// byte '\r' or ' ', two spaces at either half's end: every build agrees with the reference.
+TEST(LineParserTest, EveryBuildAgreesAtTheBlockAndLengthBounds) {
+  const std::vector<std::string> tails = {
+      "10.0.0.1 10.0.0.2 443 51000 6 3 900 1700000000 1700000060 ACCEPT OK",
+      "10.0.0.1 10.0.0.2 443 51000 6 3 1234567890123456 1700000000 1700000060 ACCEPT OK",
+      "10.0.0.1 10.0.0.2 443 51000 6 3 12345678901234567 1700000000 1700000060 ACCEPT OK",
+      "10.0.0.1 10.0.0.2 443 51000 6 3 18446744073709551615 1700000000 1700000060 ACCEPT OK",
+      "10.0.0.1 10.0.0.2 443 51000 6 0003 0000000000000900 1700000000 1700000060 REJECT OK",
+      "1.2.3.4 5.6.7.8 0 0 1 1 1 1700000000123 1700000060456 ACCEPT OK",
+      "1.2.3.4 5.6.7.8 65536 0 1 1 1 1700000000 1700000060 ACCEPT OK",
+      "1.2.3.4 5.6.7.8 1 0 256 1 1 1700000000 1700000060 ACCEPT OK",
+      "1.2.3.4 5.6.7.8 1 0 17 1 1 1700000060 1700000000 ACCEPT OK",
+      "1.2.3.4 5.6.7.8 1 0 17 - - 1700000000 1700000060 - -",
+      "1.2.3.4 5.6.7.8 1 0 17 1 1 1700000000 1700000060 ACCEPT NODATA",
+      "1.2.3.4 5.6.7.8 1 0 17 1 1 1700000000 1700000060 DENY OK",
+      "1.2.3.4 5.6.7.256 1 0 17 1 1 1700000000 1700000060 ACCEPT OK",
+      "2001:db8::1 5.6.7.8 1 0 17 1 1 1700000000 1700000060 ACCEPT OK",
+      "1.2.3.4 5.6.7.8 1 0 1a 1 1 1700000000 1700000060 ACCEPT OK",
+  };
+  size_t lines = 0;
+  for (const std::string& tail : tails) {
+    for (size_t pad = 0; pad <= 110; ++pad) {
+      const std::string head = "2 123456789012 eni-" + std::string(pad, 'a') + " ";
+      const std::string line = head + tail;
+      if (line.size() > 150) continue;
+      ExpectEveryBuildAsReference(line);
+      ExpectEveryBuildAsReference(line + "\r");
+      ExpectEveryBuildAsReference(line + " ");
+      ++lines;
+    }
+  }
+  // Double spaces at bytes 63-64 and 127-128.
+  for (size_t at : {62u, 63u, 64u, 126u, 127u, 128u}) {
+    std::string line = "2 123456789012 eni-" + std::string(200, 'a');
+    line.resize(at);
+    line += "  10.0.0.1 10.0.0.2 443 51000 6 3 900 1700000000 1700000060 ACCEPT OK";
+    ExpectEveryBuildAsReference(line);
+  }
+  EXPECT_GT(lines, 900u);
 }
 
 TEST(LineParserTest, ActionNames) {

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -239,51 +240,87 @@ TEST(AggregationTest, AnOverflowingObjectThatTurnsOutCorruptAddsNoRowsAndLeavesN
 
 // A pending run that cannot be read back (its spill file damaged while the object was read)
 // fails the run with the file's error, and no file is left.
-TEST(AggregationTest, APendingRunThatCannotBeReadBackFailsTheRunAndLeavesNoFiles) {
-  // Cuts every run file of the spill directory in half once the big object is read to its end:
-  // after its pending runs were written, before they are read back.
-  class DamagingReader final : public ObjectReader {
+// Calls `at_end` each time one of its objects has been read to its end (its reader returned 0):
+// after an overflowing object's pending runs were written, before they are read back.
+class AtEndSource final : public ObjectSourceWrapper {
+ public:
+  AtEndSource(ObjectSource* target, std::function<void()> at_end)
+      : ObjectSourceWrapper(target), at_end_(std::move(at_end)) {}
+  Result<ObjectReaderPtr> Open(std::string_view key) override {
+    VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, target()->Open(key));
+    return ObjectReaderPtr(std::make_unique<Reader>(std::move(reader), &at_end_));
+  }
+
+ private:
+  class Reader final : public ObjectReader {
    public:
-    DamagingReader(ObjectReaderPtr reader, const std::string* dir)
-        : reader_(std::move(reader)), dir_(dir) {}
+    Reader(ObjectReaderPtr reader, const std::function<void()>* at_end)
+        : reader_(std::move(reader)), at_end_(at_end) {}
     Result<size_t> Read(std::span<char> buffer) override {
       Result<size_t> n = reader_->Read(buffer);
-      if (n.ok() && *n == 0 && !dir_->empty()) {
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(*dir_, ec)) {
-          if (entry.path().extension() == ".run") {
-            fs::resize_file(entry.path(), fs::file_size(entry.path()) / 2);
-          }
-        }
-      }
+      if (n.ok() && *n == 0) (*at_end_)();
       return n;
     }
 
    private:
     ObjectReaderPtr reader_;
-    const std::string* dir_;
+    const std::function<void()>* at_end_;
   };
-  class DamagingSource final : public ObjectSourceWrapper {
-   public:
-    DamagingSource(ObjectSource* target, const std::string* dir)
-        : ObjectSourceWrapper(target), dir_(dir) {}
-    Result<ObjectReaderPtr> Open(std::string_view key) override {
-      VPCFLOW_ASSIGN_OR_RETURN(ObjectReaderPtr reader, target()->Open(key));
-      return ObjectReaderPtr(std::make_unique<DamagingReader>(std::move(reader), dir_));
-    }
+  std::function<void()> at_end_;
+};
 
-   private:
-    const std::string* dir_;
-  };
+TEST(AggregationTest, APendingRunThatCannotBeReadBackFailsTheRunAndLeavesNoFiles) {
   MemoryObjectSource plain;
   plain.Put(Key(1, ".log"), BigFlowLog(60000, 2000));  // its runs fit: they are read back
   ScratchDir spill;
   std::string dir;
   const DigestOptions options = SpillingOptions(1, 2 * kLimit, spill.path(), &dir);
-  DamagingSource source(&plain, &dir);
+  // Cuts every run file of the spill directory in half.
+  AtEndSource source(&plain, [&dir] {
+    if (dir.empty()) return;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().extension() == ".run") {
+        fs::resize_file(entry.path(), fs::file_size(entry.path()) / 2);
+      }
+    }
+  });
   DigestSummary summary;
   Result<std::unique_ptr<Aggregation>> aggregation = Read(source, options, &summary);
   EXPECT_THAT(aggregation, StatusIs(StatusCode::kDataLoss));
+  EXPECT_FALSE(dir.empty()) << "the object never overflowed";
+  EXPECT_EQ(FilesIn(spill.path()), 0u);
+}
+
+// A stop requested while an object's pending runs are read back (they hold more rows than the
+// worker's batch, which is merged and checks the stop each time it is full): the run is
+// Cancelled and no file is left. With one object, nothing after the read-back checks the stop,
+// so the run would end well if the read-back did not.
+TEST(AggregationTest, AStopWhilePendingRunsAreReadBackCancelsAndLeavesNoFiles) {
+  MemoryObjectSource plain;
+  // Four pending runs of 6000 keys each, read back (24000 rows fit below half the limit) through
+  // a batch of about 13000 records.
+  plain.Put(Key(1, ".log"), BigFlowLog(60000, 6000));
+  {
+    ScratchDir spill;
+    std::string dir;
+    DigestSummary summary;
+    Result<std::unique_ptr<Aggregation>> a =
+        Read(plain, SpillingOptions(1, 2 * kLimit, spill.path(), &dir), &summary);
+    ASSERT_OK(a);
+    ASSERT_GE((*a)->pending_runs_written(), 3u);
+    ASSERT_EQ((*a)->spills(), 0u) << "the pending runs were not read back";
+  }
+  ScratchDir spill;
+  std::string dir;
+  std::stop_source stop;
+  DigestOptions options = SpillingOptions(1, 2 * kLimit, spill.path(), &dir);
+  options.stop = stop.get_token();
+  AtEndSource source(&plain, [&] {
+    if (!dir.empty()) stop.request_stop();
+  });
+  DigestSummary summary;
+  EXPECT_THAT(Read(source, options, &summary), StatusIs(StatusCode::kCancelled));
   EXPECT_FALSE(dir.empty()) << "the object never overflowed";
   EXPECT_EQ(FilesIn(spill.path()), 0u);
 }

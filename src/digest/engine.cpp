@@ -405,7 +405,10 @@ Status Aggregation::Merge(RecordBatch& batch, std::vector<PendingRun>& pending) 
   }
   if (read_back) {
     for (const PendingRun& run : pending) {
-      st = MergePendingRun(run.path, batch);
+      // A stop is checked before each run (a run holds at most one batch, whose merges check
+      // it only when full).
+      st = options_.stop.stop_requested() ? CancelledError("digest cancelled")
+                                          : MergePendingRun(run.path, batch);
       if (!st.ok()) break;
     }
     DropPendingRuns(pending);  // read back (or the run fails): their files go

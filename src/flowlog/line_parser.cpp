@@ -402,15 +402,16 @@ LineOutcome ParseDefaultSse2(std::string_view line, FlowRecord* out) {
 }
 
 #if defined(__x86_64__)
-// The default format's path for processors with AVX-512 VBMI2 (Ice Lake, Zen 4 and later): a
-// line of up to 128 bytes is read by two masked loads (nothing past its end), its 13 separators
-// found by one compare and their positions gathered by vpcompressb, and its seven numbers
-// converted four at a time: each right-aligned into a 16-byte lane by vpermi2b from the
-// positions, then multiply-added as DigitsShuffle does one. The addresses, status and action
-// take the SSSE3 path's code. Any line it does not take whole as kUsed (longer, other
-// spacing, another token count, '-', a non-digit, a number of more than 16 digits or out of
-// range, an address it does not parse, another status or action) is parsed again by the SSSE3
-// path, so the outcome and the record are always that path's.
+// The path for processors with AVX-512 VBMI2 (Ice Lake, Zen 4 and later), for the default
+// format and any other: a line of up to 255 bytes is read by four masked loads (nothing past its
+// end), its single-space separators found by one compare a 64-byte block and their positions
+// gathered by vpcompressb, so each column's start and end are bytes of one register (formats of
+// up to 64 columns); its seven numbers are converted four a register, each right-aligned into a
+// 16-byte lane by vpermi2b from the positions. The addresses, status and action take the SSSE3
+// path's code. Any line it does not take whole as kUsed (longer, other spacing or token count,
+// '-', a non-digit, a number of more than 16 digits or out of range, an address it does not
+// parse, another action, a format without one of the numbers' columns) is parsed again by the
+// SSSE3 path, so the outcome and the record are always that path's.
 // GCC 12's AVX-512 headers start unmasked results from _mm512_undefined_*(), which its
 // -Wmaybe-uninitialized reports once inlined (a false positive).
 #if !defined(__clang__)
@@ -420,43 +421,33 @@ LineOutcome ParseDefaultSse2(std::string_view line, FlowRecord* out) {
 // (A macro: the target attribute takes a string literal only.)
 #define VPCFLOW_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt"
 
-// For lanes of four tokens: each 16-byte lane's bytes all hold its token's column.
-struct ColumnLanes {
-  alignas(64) uint8_t low[64];   // srcport, dstport, protocol, packets
-  alignas(64) uint8_t high[64];  // bytes, start, end (end again in the last lane)
+// A line of up to kBlocks x 64 bytes in registers (2: up to 128 bytes; 4: up to 255).
+template <size_t kBlocks>
+struct LineBlocks {
+  __m512i text[kBlocks];
 };
-consteval ColumnLanes MakeColumnLanes() {
-  ColumnLanes c{};
-  constexpr uint8_t kLow[4] = {5, 6, 7, 8};
-  constexpr uint8_t kHigh[4] = {9, 10, 11, 11};
-  for (int i = 0; i < 64; ++i) {
-    c.low[i] = kLow[i / 16];
-    c.high[i] = kHigh[i / 16];
-  }
-  return c;
-}
-inline constexpr ColumnLanes kColumnLanes = MakeColumnLanes();
 
-// The four numbers of the tokens whose columns `lanes` holds (ends and starts: the byte
-// positions of each column's end and start), written to out[0], out[2], out[4], out[6]; false
-// when one is longer than 16 bytes or holds a non-digit.
+// The four numbers of the columns each 16-byte lane of `columns` names in all its bytes (`ends`
+// and `starts`: each column's end and start positions), written to out[0], out[2], out[4],
+// out[6]; false when one is longer than 16 bytes or holds a non-digit.
+template <size_t kBlocks>
 [[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline bool FourNumbers(
-    __m512i text0, __m512i text1, __m512i ends, __m512i starts, const uint8_t* lanes,
-    uint64_t* out) {
-  const __m512i columns = _mm512_load_si512(lanes);
+    const LineBlocks<kBlocks>& line, __m512i ends, __m512i starts, __m512i columns, uint64_t* out) {
   const __m512i end = _mm512_permutexvar_epi8(columns, ends);
   const __m512i length = _mm512_sub_epi8(end, _mm512_permutexvar_epi8(columns, starts));
   if (_mm512_cmpgt_epu8_mask(length, _mm512_set1_epi8(16)) != 0) return false;
   // Byte k of a lane (0-15) takes the text at end - 16 + k when k >= 16 - length, else 0.
-  const __m512i k = _mm512_set_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,  //
-                                    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,  //
-                                    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,  //
-                                    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i k = _mm512_set4_epi32(0x0f0e0d0c, 0x0b0a0908, 0x07060504, 0x03020100);
   const __mmask64 in_token =
       _mm512_cmpge_epu8_mask(k, _mm512_sub_epi8(_mm512_set1_epi8(16), length));
   const __m512i index = _mm512_add_epi8(end, _mm512_sub_epi8(k, _mm512_set1_epi8(16)));
-  const __m512i digits = _mm512_maskz_sub_epi8(
-      in_token, _mm512_permutex2var_epi8(text0, index, text1), _mm512_set1_epi8('0'));
+  // Positions 0-127 from the first two blocks, 128-255 (bit 7) from the last two.
+  __m512i text = _mm512_permutex2var_epi8(line.text[0], index, line.text[1]);
+  if constexpr (kBlocks == 4) {
+    text = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), text,
+                                  _mm512_permutex2var_epi8(line.text[2], index, line.text[3]));
+  }
+  const __m512i digits = _mm512_maskz_sub_epi8(in_token, text, _mm512_set1_epi8('0'));
   if (_mm512_mask_cmpgt_epu8_mask(in_token, digits, _mm512_set1_epi8(9)) != 0) return false;
   const __m512i pairs = _mm512_maddubs_epi16(digits, _mm512_set1_epi16(0x010A));  // 10, 1
   const __m512i quads = _mm512_madd_epi16(pairs, _mm512_set1_epi32(0x00010064));  // 100, 1
@@ -469,50 +460,69 @@ inline constexpr ColumnLanes kColumnLanes = MakeColumnLanes();
   return true;
 }
 
-// The lines ParseDefaultAvx512 does not take: not inlined into it (it is flattened).
-[[gnu::noinline]] LineOutcome ParseDefaultFallBack(std::string_view line, FlowRecord* out) {
-  return ParseDefaultSsse3(line, out);
+// Four columns as lanes for FourNumbers (each lane's 16 bytes all hold its column).
+[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline __m512i ColumnLanes(int a, int b,
+                                                                                      int c,
+                                                                                      int d) {
+  constexpr uint64_t kBytes = 0x0101010101010101;
+  const auto lane = [](int column) {
+    return static_cast<long long>(static_cast<uint64_t>(column) * kBytes);
+  };
+  return _mm512_set_epi64(lane(d), lane(d), lane(c), lane(c), lane(b), lane(b), lane(a), lane(a));
 }
 
-[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::flatten]] LineOutcome ParseDefaultAvx512(
-    std::string_view line, FlowRecord* out) {
-  constexpr size_t kColumns = FlowFormat::kDefaultColumnCount;
-  static_assert(kColumns == 14);
-  std::string_view text = line;
-  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-  const size_t len = text.size();
-  if (len < 2 * kColumns - 1 || len > 128) return ParseDefaultFallBack(line, out);
-  const char* p = text.data();
-  const __mmask64 load0 = len >= 64 ? ~__mmask64{0} : (__mmask64{1} << len) - 1;
-  const __mmask64 load1 = len >= 128 ? ~__mmask64{0}
-                          : len > 64 ? (__mmask64{1} << (len - 64)) - 1
-                                     : 0;
-  const __m512i text0 = _mm512_maskz_loadu_epi8(load0, p);
-  const __m512i text1 = _mm512_maskz_loadu_epi8(load1, p + 64);
+// ParseFlowLine's rules for `columns` (DefaultColumns or AnyColumns) on AVX-512 VBMI2;
+// `fall_back(line, out)` parses the lines it does not take.
+// The body for lines of at most kBlocks x 64 bytes (and 255), `trimmed` without its '\r'.
+template <size_t kBlocks, typename Columns, typename FallBack>
+[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline LineOutcome ParseAvx512Blocks(
+    const Columns& columns, std::string_view line, std::string_view trimmed, FlowRecord* out,
+    FallBack fall_back) {
+  const size_t len = trimmed.size();
+  const size_t count = columns.count();
+  const char* p = trimmed.data();
+  LineBlocks<kBlocks> blocks;
+  __mmask64 seps[4] = {0, 0, 0, 0};
   const __m512i space = _mm512_set1_epi8(' ');
-  const __mmask64 sep0 = _mm512_mask_cmpeq_epi8_mask(load0, text0, space);
-  const __mmask64 sep1 = _mm512_mask_cmpeq_epi8_mask(load1, text1, space);
-  const auto count0 = static_cast<unsigned>(_mm_popcnt_u64(sep0));
-  // Single spaces between 14 tokens, none at either end.
-  if (count0 + _mm_popcnt_u64(sep1) != kColumns - 1 || (sep0 & 1) != 0 || p[len - 1] == ' ' ||
-      ((sep0 & (sep0 >> 1)) | (sep1 & (sep1 >> 1)) | ((sep0 >> 63) & sep1)) != 0) {
-    return ParseDefaultFallBack(line, out);
+  size_t separators = 0;
+  for (size_t b = 0; b < kBlocks; ++b) {
+    const size_t from = 64 * b;
+    const __mmask64 in_line = len >= from + 64 ? ~__mmask64{0}
+                              : len > from     ? (__mmask64{1} << (len - from)) - 1
+                                               : 0;
+    blocks.text[b] = _mm512_maskz_loadu_epi8(in_line, p + from);
+    seps[b] = _mm512_mask_cmpeq_epi8_mask(in_line, blocks.text[b], space);
+    separators += static_cast<size_t>(_mm_popcnt_u64(seps[b]));
   }
-  // Separator positions 0-12 (bytes), then each column's end and start.
+  // Single spaces between `count` tokens, none at either end.
+  const __mmask64 runs = (seps[0] & (seps[0] >> 1)) | ((seps[0] >> 63) & seps[1]) |
+                         (seps[1] & (seps[1] >> 1)) | ((seps[1] >> 63) & seps[2]) |
+                         (seps[2] & (seps[2] >> 1)) | ((seps[2] >> 63) & seps[3]) |
+                         (seps[3] & (seps[3] >> 1));
+  if (separators != count - 1 || (seps[0] & 1) != 0 || p[len - 1] == ' ' || runs != 0) {
+    return fall_back(line, out);
+  }
+  // The separators' positions (bytes 0 to count - 2), then each column's end and start.
   const __m512i iota = _mm512_set_epi8(
       63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
       40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
       17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i first = _mm512_maskz_compress_epi8(sep0, iota);
-  const __m512i second =
-      _mm512_maskz_compress_epi8(sep1, _mm512_add_epi8(iota, _mm512_set1_epi8(64)));
-  const __m512i seps = _mm512_mask_permutexvar_epi8(
-      first, ~((__mmask64{1} << count0) - 1),
-      _mm512_sub_epi8(iota, _mm512_set1_epi8(static_cast<char>(count0))), second);
+  __m512i positions = _mm512_maskz_compress_epi8(seps[0], iota);
+  unsigned found = static_cast<unsigned>(_mm_popcnt_u64(seps[0]));
+  for (size_t b = 1; b < kBlocks; ++b) {
+    if (seps[b] == 0) continue;
+    const __m512i block = _mm512_maskz_compress_epi8(
+        seps[b], _mm512_add_epi8(iota, _mm512_set1_epi8(static_cast<char>(64 * b))));
+    // Appended after the `found` positions so far (at most 63 in all).
+    positions = _mm512_mask_permutexvar_epi8(
+        positions, ~((__mmask64{1} << found) - 1),
+        _mm512_sub_epi8(iota, _mm512_set1_epi8(static_cast<char>(found))), block);
+    found += static_cast<unsigned>(_mm_popcnt_u64(seps[b]));
+  }
   const __m512i ends =
-      _mm512_mask_set1_epi8(seps, __mmask64{1} << (kColumns - 1), static_cast<char>(len));
+      _mm512_mask_set1_epi8(positions, __mmask64{1} << (count - 1), static_cast<char>(len));
   const __m512i starts = _mm512_maskz_add_epi8(
-      ~__mmask64{1}, _mm512_permutexvar_epi8(_mm512_sub_epi8(iota, _mm512_set1_epi8(1)), seps),
+      ~__mmask64{1}, _mm512_permutexvar_epi8(_mm512_sub_epi8(iota, _mm512_set1_epi8(1)), positions),
       _mm512_set1_epi8(1));
   alignas(64) uint8_t end_at[64];
   alignas(64) uint8_t start_at[64];
@@ -522,35 +532,87 @@ inline constexpr ColumnLanes kColumnLanes = MakeColumnLanes();
     return Token{p + start_at[column], static_cast<size_t>(end_at[column] - start_at[column])};
   };
 
-  const Token status = token(static_cast<int>(Field::kLogStatus));
-  if (const LineOutcome outcome = StatusOutcome(status.data, status.size);
-      outcome != LineOutcome::kUsed) {
-    return outcome;  // the SSSE3 path's first check after the token count, the same
+  if (const int c_status = columns.Of(Field::kLogStatus); c_status >= 0) {
+    const Token status = token(c_status);
+    if (const LineOutcome outcome = StatusOutcome(status.data, status.size);
+        outcome != LineOutcome::kUsed) {
+      return outcome;  // the SSSE3 path's first check after the token count, the same
+    }
+  }
+  const int c_sport = columns.Of(Field::kSrcPort);
+  const int c_dport = columns.Of(Field::kDstPort);
+  const int c_proto = columns.Of(Field::kProtocol);
+  const int c_packets = columns.Of(Field::kPackets);
+  const int c_bytes = columns.Of(Field::kBytes);
+  const int c_start = columns.Of(Field::kStart);
+  const int c_end = columns.Of(Field::kEnd);
+  const int c_src = columns.Of(Field::kSrcAddr);
+  const int c_dst = columns.Of(Field::kDstAddr);
+  if ((c_sport | c_dport | c_proto | c_packets | c_bytes | c_start | c_end | c_src | c_dst) < 0) {
+    return fall_back(line, out);
   }
   alignas(64) uint64_t low[8];
   alignas(64) uint64_t high[8];
-  if (!FourNumbers(text0, text1, ends, starts, kColumnLanes.low, low) ||
-      !FourNumbers(text0, text1, ends, starts, kColumnLanes.high, high)) {
-    return ParseDefaultFallBack(line, out);
+  if (!FourNumbers(blocks, ends, starts, ColumnLanes(c_sport, c_dport, c_proto, c_packets), low) ||
+      !FourNumbers(blocks, ends, starts, ColumnLanes(c_bytes, c_start, c_end, c_end), high)) {
+    return fall_back(line, out);
   }
-  const uint64_t sport = low[0], dport = low[2], proto = low[4], packets = low[6];
-  const uint64_t bytes = high[0];
-  const int64_t start = TimeSeconds(high[2]);
-  const int64_t end = TimeSeconds(high[4]);
+  const LineNumbers n{
+      low[0], low[2], low[4], low[6], high[0], TimeSeconds(high[2]), TimeSeconds(high[4])};
   const char* e = p + len;
   IpAddress src, dst;
-  Action action;
-  const Token action_token = token(static_cast<int>(Field::kAction));
-  if (sport > 65535 || dport > 65535 || proto > 255 || end < start ||
-      !ParseAddress<true>(token(static_cast<int>(Field::kSrcAddr)), e, &src) ||
-      !ParseAddress<true>(token(static_cast<int>(Field::kDstAddr)), e, &dst) ||
-      !ActionOf(action_token.data, action_token.size, &action)) {
-    return ParseDefaultFallBack(line, out);
+  Action action = Action::kAbsent;
+  const int c_action = columns.Of(Field::kAction);
+  if (n.sport > 65535 || n.dport > 65535 || n.proto > 255 || n.end < n.start ||
+      !ParseAddress<true>(token(c_src), e, &src) || !ParseAddress<true>(token(c_dst), e, &dst)) {
+    return fall_back(line, out);
   }
-  StoreRecord(token(static_cast<int>(Field::kAccountId)).view(),
-              token(static_cast<int>(Field::kInterfaceId)).view(), src, dst,
-              {sport, dport, proto, packets, bytes, start, end}, action, out);
+  if (c_action >= 0) {
+    const Token t = token(c_action);
+    if (!ActionOf(t.data, t.size, &action)) return fall_back(line, out);
+  }
+  const int c_account = columns.Of(Field::kAccountId);
+  const int c_interface = columns.Of(Field::kInterfaceId);
+  StoreRecord(c_account < 0 ? std::string_view("-") : token(c_account).view(),
+              c_interface < 0 ? std::string_view("-") : token(c_interface).view(), src, dst, n,
+              action, out);
   return LineOutcome::kUsed;
+}
+
+template <typename Columns, typename FallBack>
+[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline LineOutcome ParseAvx512(
+    const Columns& columns, std::string_view line, FlowRecord* out, FallBack fall_back) {
+  constexpr size_t kMaxLength = 255;  // positions are bytes
+  constexpr size_t kMaxColumns = 64;  // separators are bytes of one register
+  std::string_view trimmed = line;
+  if (!trimmed.empty() && trimmed.back() == '\r') trimmed.remove_suffix(1);
+  const size_t len = trimmed.size();
+  const size_t count = columns.count();
+  if (count < 2 || count > kMaxColumns || len < 2 * count - 1 || len > kMaxLength) {
+    return fall_back(line, out);
+  }
+  if (len <= 128) return ParseAvx512Blocks<2>(columns, line, trimmed, out, fall_back);
+  return ParseAvx512Blocks<4>(columns, line, trimmed, out, fall_back);
+}
+
+// The lines ParseAvx512 does not take: not inlined into it (it is flattened).
+[[gnu::noinline]] LineOutcome ParseDefaultFallBack(std::string_view line, FlowRecord* out) {
+  return ParseDefaultSsse3(line, out);
+}
+[[gnu::noinline]] LineOutcome ParseAnyFallBack(const FlowFormat& format, std::string_view line,
+                                               FlowRecord* out) {
+  return ParseAnySsse3(format, line, out);
+}
+
+[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::flatten]] LineOutcome ParseDefaultAvx512(
+    std::string_view line, FlowRecord* out) {
+  return ParseAvx512(DefaultColumns{}, line, out, &ParseDefaultFallBack);
+}
+[[gnu::target(VPCFLOW_AVX512_TARGET), gnu::flatten]] LineOutcome ParseAnyAvx512(
+    const FlowFormat& format, std::string_view line, FlowRecord* out) {
+  return ParseAvx512(AnyColumns(format), line, out, [&format](std::string_view l, FlowRecord* o) {
+    return ParseAnyFallBack(format, l, o);
+  });
 }
 #undef VPCFLOW_AVX512_TARGET
 #if !defined(__clang__)
@@ -577,7 +639,7 @@ Parsers ChooseParsers() {
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("ssse3")) return {&ParseDefaultSse2, &ParseFlowLineAnyFormat};
 #if defined(__x86_64__)
-  if (HasAvx512Vbmi2()) return {&ParseDefaultAvx512, &ParseAnySsse3};
+  if (HasAvx512Vbmi2()) return {&ParseDefaultAvx512, &ParseAnyAvx512};
 #endif
   return {&ParseDefaultSsse3, &ParseAnySsse3};
 }

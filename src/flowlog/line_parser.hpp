@@ -73,14 +73,14 @@ inline constexpr size_t kMaxLineColumns = 128;
 /// - `*out` is written only when the outcome is kUsed.
 /// The default format (FlowFormat::is_default) takes a path specialised for its fixed columns.
 /// Both paths are compiled twice: with SSSE3 (dotted quads and numbers converted by shuffles)
-/// and without; the default format's also a third time for AVX-512 VBMI2 (the separators and
-/// four numbers at a time in 64-byte registers). The build for this processor is chosen once,
-/// at load time.
+/// and without, and a third time for AVX-512 VBMI2 (the separators and four numbers at a time
+/// in 64-byte registers). The build for this processor is chosen once, at load time.
 LineOutcome ParseFlowLine(const FlowFormat& format, std::string_view line, FlowRecord* out);
 
 /// The builds of the default format's specialised path (for tests: ParseFlowLine runs only the
 /// best one this processor has): without SSSE3; with SSSE3; with AVX-512 VBMI2, which takes
-/// single-spaced lines of up to 128 bytes and hands every other line to the SSSE3 build.
+/// single-spaced lines of up to 255 bytes and hands every other line to the SSSE3 build (the
+/// path for any other format has the same three builds).
 enum class DefaultParserBuild { kSse2, kSsse3, kAvx512 };
 /// Whether this processor runs `build`.
 bool DefaultParserBuildRuns(DefaultParserBuild build);

@@ -1,5 +1,6 @@
 #include "flowlog/line_parser.hpp"
 
+#include <bit>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -466,7 +467,8 @@ template <size_t kBlocks>
                                                                                       int d) {
   constexpr uint64_t kBytes = 0x0101010101010101;
   const auto lane = [](int column) {
-    return static_cast<long long>(static_cast<uint64_t>(column) * kBytes);
+    const uint64_t bytes = static_cast<uint64_t>(column) * kBytes;
+    return std::bit_cast<long long>(bytes);
   };
   return _mm512_set_epi64(lane(d), lane(d), lane(c), lane(c), lane(b), lane(b), lane(a), lane(a));
 }

@@ -473,9 +473,8 @@ template <size_t kBlocks>
   return _mm512_set_epi64(lane(d), lane(d), lane(c), lane(c), lane(b), lane(b), lane(a), lane(a));
 }
 
-// ParseFlowLine's rules for `columns` (DefaultColumns or AnyColumns) on AVX-512 VBMI2;
-// `fall_back(line, out)` parses the lines it does not take.
-// The body for lines of at most kBlocks x 64 bytes (and 255), `trimmed` without its '\r'.
+// ParseAvx512's body for lines of at most kBlocks x 64 bytes (and 255), `trimmed` being `line`
+// without its '\r'.
 template <size_t kBlocks, typename Columns, typename FallBack>
 [[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline LineOutcome ParseAvx512Blocks(
     const Columns& columns, std::string_view line, std::string_view trimmed, FlowRecord* out,
@@ -581,6 +580,8 @@ template <size_t kBlocks, typename Columns, typename FallBack>
   return LineOutcome::kUsed;
 }
 
+// ParseFlowLine's rules for `columns` (DefaultColumns or AnyColumns) on AVX-512 VBMI2;
+// `fall_back(line, out)` parses the lines it does not take.
 template <typename Columns, typename FallBack>
 [[gnu::target(VPCFLOW_AVX512_TARGET), gnu::always_inline]] inline LineOutcome ParseAvx512(
     const Columns& columns, std::string_view line, FlowRecord* out, FallBack fall_back) {

@@ -90,7 +90,8 @@ class Aggregation {
   // slots.
   static constexpr uint64_t kReadBackRowBytes = sizeof(DigestEntry) + 2 * sizeof(uint64_t);
   // Adds the rows of the pending run at `path` to the table through `batch` (empty, and left
-  // empty), MergeBatch by MergeBatch. The run file's errors; Cancelled on a stop.
+  // empty), MergeBatch by MergeBatch, each after a check of the stop. The run file's errors;
+  // Cancelled on a stop.
   Status MergePendingRun(const std::string& path, RecordBatch& batch);
   Status Spill();
   // The spill directory, made on first use (call with mu_ held exclusively).

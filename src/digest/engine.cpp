@@ -405,10 +405,7 @@ Status Aggregation::Merge(RecordBatch& batch, std::vector<PendingRun>& pending) 
   }
   if (read_back) {
     for (const PendingRun& run : pending) {
-      // A stop is checked before each run (a run holds at most one batch, whose merges check
-      // it only when full).
-      st = options_.stop.stop_requested() ? CancelledError("digest cancelled")
-                                          : MergePendingRun(run.path, batch);
+      st = MergePendingRun(run.path, batch);
       if (!st.ok()) break;
     }
     DropPendingRuns(pending);  // read back (or the run fails): their files go
@@ -435,15 +432,14 @@ Status Aggregation::MergePendingRun(const std::string& path, RecordBatch& batch)
       st = more.status();
       break;
     }
-    if (!*more) {
-      st = MergeBatch(batch);
-      break;
+    if (*more) {
+      batch.AddEntry(row.account, row.interface, DigestEntry{row.key, row.value});
+      if (!batch.full()) continue;
     }
-    batch.AddEntry(row.account, row.interface, DigestEntry{row.key, row.value});
-    if (batch.full()) {
-      st = options_.stop.stop_requested() ? CancelledError("digest cancelled") : MergeBatch(batch);
-      if (!st.ok()) break;
-    }
+    // Every merge checks the stop first, the run's last one too: a run holds at most one batch,
+    // so that one is often its only merge, and a stop then does not wait for every run.
+    st = options_.stop.stop_requested() ? CancelledError("digest cancelled") : MergeBatch(batch);
+    if (!st.ok() || !*more) break;
   }
   batch.Clear();  // empty after a merge; what an error left is dropped
   return st;

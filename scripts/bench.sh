@@ -145,6 +145,21 @@ same_digest() {
   cmp -s <(igzip -dc "$1") <(igzip -dc "$2") && echo "same digest" || echo "DIGEST DIFFERS"
 }
 
+# Digests DIR over [START, STOP) into $WORK/NAME-LIMIT.log.gz under --memory-limit LIMIT (none
+# or default: the CLI's own), spilling into $WORK; best of the repeats (best_run: BEST_S,
+# PEAK_RSS_MB), and LIMIT_KEYS the digest's lines.
+digest_under_limit() {
+  local name=$1 limit=$2 dir=$3 start=$4 stop=$5 extra=()
+  case "$limit" in
+    none | default) ;;
+    *) extra=(--memory-limit "$limit" --spill-dir "$WORK") ;;
+  esac
+  local out="$WORK/$name-$limit.log.gz"
+  best_run "$WORK" "digest-$name-$limit" "$BIN" --source "$dir" --start "$start" --stop "$stop" \
+    --output "$out" "${extra[@]}"
+  LIMIT_KEYS=$(igzip -dc "$out" | wc -l)
+}
+
 # The recorded sha256 of the decompressed digest of corpus directory DIR ("" when none).
 recorded_hash() { awk -v k="$(basename "$1")" '$1 == k { print $2 }' "$HASHES" 2>/dev/null; }
 
@@ -241,13 +256,8 @@ if [ "${BENCH_SPILL:-1}" != 0 ]; then
   objects "$sdir" | xargs -0 cat > /dev/null
   srows=()
   for limit in none 256M; do
-    extra=()
-    [ "$limit" != none ] && extra=(--memory-limit "$limit" --spill-dir "$WORK")
-    out="$WORK/spill-$limit.log.gz"
-    best_run "$WORK" "digest-spill-$limit" "$BIN" --source "$sdir" --start "$SPILL_START" \
-      --stop "$SPILL_STOP" --output "$out" "${extra[@]}"
-    srows+=("$(printf '| %s | %d | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" "$BEST_S" \
-      "$PEAK_RSS_MB")")
+    digest_under_limit spill "$limit" "$sdir" "$SPILL_START" "$SPILL_STOP"
+    srows+=("$(printf '| %s | %d | %.2f | %d |' "$limit" "$LIMIT_KEYS" "$BEST_S" "$PEAK_RSS_MB")")
   done
   same=$(same_digest "$WORK/spill-none.log.gz" "$WORK/spill-256M.log.gz")
   echo
@@ -273,13 +283,9 @@ if [ "${BENCH_BIG:-1}" != 0 ]; then
   big_igzip_s=$(igzip_best "$bdir")
   brows=()
   for limit in default 1G; do
-    extra=()
-    [ "$limit" != default ] && extra=(--memory-limit "$limit" --spill-dir "$WORK")
-    out="$WORK/big-$limit.log.gz"
-    best_run "$WORK" "digest-big-$limit" "$BIN" --source "$bdir" --start "$START" \
-      --stop "$STOP" --output "$out" "${extra[@]}"
-    brows+=("$(printf '| %s | %d | %.2f | %.2f | %d |' "$limit" "$(igzip -dc "$out" | wc -l)" \
-      "$BEST_S" "$(echo "$BEST_S / $big_igzip_s" | bc -l)" "$PEAK_RSS_MB")")
+    digest_under_limit big "$limit" "$bdir" "$START" "$STOP"
+    brows+=("$(printf '| %s | %d | %.2f | %.2f | %d |' "$limit" "$LIMIT_KEYS" "$BEST_S" \
+      "$(echo "$BEST_S / $big_igzip_s" | bc -l)" "$PEAK_RSS_MB")")
   done
   same=$(same_digest "$WORK/big-default.log.gz" "$WORK/big-1G.log.gz")
   echo

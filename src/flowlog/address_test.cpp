@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "flowlog/cpu_features.hpp"
 #include "flowlog/ipv4_wide.hpp"
 
 namespace vpcflow {
@@ -313,7 +314,7 @@ TEST(Ipv4Test, AgreesWithReferenceOnRandomText) {
 // The SSSE3 dotted-quad parser the line parser uses, on random text of 7 to 15 bytes with 16
 // readable (its contract), agrees with the reference and with ParseIpv4Wide.
 TEST(Ipv4Test, ShuffleParserAgreesWithReferenceOnRandomText) {
-  if (!__builtin_cpu_supports("ssse3")) GTEST_SKIP() << "no SSSE3 on this processor";
+  if (!CpuHasSsse3()) GTEST_SKIP() << "no SSSE3 on this processor";
   std::mt19937 rng(7);
   int valid_count = 0;
   for (int i = 0; i < 400000; ++i) {

@@ -10,6 +10,7 @@
 #endif
 
 #include "common/little_endian.hpp"
+#include "flowlog/cpu_features.hpp"
 #include "flowlog/ipv4_wide.hpp"
 #include "flowlog/tokenizer.hpp"
 
@@ -628,21 +629,10 @@ struct Parsers {
   LineOutcome (*default_format)(std::string_view, FlowRecord*);
   LineOutcome (*any_format)(const FlowFormat&, std::string_view, FlowRecord*);
 };
-bool HasAvx512Vbmi2() {
-#if defined(__x86_64__)
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
-         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2") &&
-         __builtin_cpu_supports("popcnt");
-#else
-  return false;
-#endif
-}
 Parsers ChooseParsers() {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("ssse3")) return {&ParseDefaultSse2, &ParseFlowLineAnyFormat};
+  if (!CpuHasSsse3()) return {&ParseDefaultSse2, &ParseFlowLineAnyFormat};
 #if defined(__x86_64__)
-  if (HasAvx512Vbmi2()) return {&ParseDefaultAvx512, &ParseAnyAvx512};
+  if (CpuHasAvx512Vbmi2()) return {&ParseDefaultAvx512, &ParseAnyAvx512};
 #endif
   return {&ParseDefaultSsse3, &ParseAnySsse3};
 }
@@ -655,9 +645,9 @@ bool DefaultParserBuildRuns(DefaultParserBuild build) {
     case DefaultParserBuild::kSse2:
       return true;
     case DefaultParserBuild::kSsse3:
-      return __builtin_cpu_supports("ssse3");
+      return CpuHasSsse3();
     case DefaultParserBuild::kAvx512:
-      return HasAvx512Vbmi2();
+      return CpuHasAvx512Vbmi2();
   }
   return false;
 }

@@ -7,6 +7,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "flowlog/cpu_features.hpp"
+
 namespace vpcflow {
 
 size_t SplitOnSpacesScalar(std::string_view line, size_t limit, uint32_t* bounds) {
@@ -183,12 +185,7 @@ constexpr size_t kBlock = 64;
 using SplitFn = size_t (*)(std::string_view, size_t, uint32_t*);
 
 // Chosen once, at load time, from what this processor has.
-SplitFn ChooseSplit() {
-  __builtin_cpu_init();
-  const bool v3 = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi") &&
-                  __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
-  return v3 ? &SplitOnSpacesV3 : &SplitOnSpacesSse2;
-}
+SplitFn ChooseSplit() { return CpuHasX86V3() ? &SplitOnSpacesV3 : &SplitOnSpacesSse2; }
 
 const SplitFn kSplit = ChooseSplit();
 

@@ -118,15 +118,15 @@ class ParallelGzipSink final : public ByteSink {
       : target_(target),
         owned_(std::move(owned)),
         level_(ClampIsalLevel(o.level)),
-        threads_wanted_(o.threads > 0
-                            ? o.threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        threads_wanted_(
+            o.threads > 0 ? o.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1)),
         chunk_bytes_(std::min(kMaxChunkBytes, o.allow_small_chunks
                                                   ? std::max<size_t>(o.chunk_bytes, 1)
                                                   : std::max(o.chunk_bytes, kMinChunkBytes))),
         slots_(std::max<size_t>(2, o.chunks_in_flight > 0
                                        ? o.chunks_in_flight
-                                       : static_cast<size_t>(threads_wanted_) + 2)) {}
+                                       : static_cast<size_t>(threads_wanted_) + 5)) {}
 
   ~ParallelGzipSink() override { StopThreads(); }
 

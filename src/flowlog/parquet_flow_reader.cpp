@@ -6,8 +6,8 @@
 namespace vpcflow {
 namespace {
 
-// Address caches cover dictionaries up to this many entries (about 1.2 MB each).
-constexpr size_t kMaxCachedAddresses = size_t{1} << 16;
+// The caches cover dictionaries up to this many entries (an address cache about 1.2 MB).
+constexpr size_t kMaxCachedValues = size_t{1} << 16;
 
 // The fields the digest reads; every other column is ignored.
 constexpr Field kNeeded[] = {
@@ -34,6 +34,48 @@ bool Unsigned(const Value& v, uint64_t* out) {
 
 bool UnsignedAtMost(const Value& v, uint64_t max, uint64_t* out) {
   return Unsigned(v, out) && *out <= max;
+}
+
+// One needed field's values for the rows of a batch: its column's arrays from the batch's first
+// row, read once per batch instead of once per value.
+struct Lane {
+  const uint8_t* present = nullptr;  // null when the file has no such column
+  const int64_t* ints = nullptr;     // INT columns
+  const parquet::ByteView* strings = nullptr;
+  bool is_unsigned = false;
+
+  static Lane Of(const parquet::ColumnChunkReader& reader, size_t pos) {
+    Lane lane;
+    lane.present = reader.present() + pos;
+    if (reader.is_int()) {
+      lane.ints = reader.ints() + pos;
+      lane.is_unsigned = reader.is_unsigned();
+    } else {
+      lane.strings = reader.strings() + pos;
+    }
+    return lane;
+  }
+
+  [[gnu::always_inline]] Value operator()(size_t row) const {
+    Value v;
+    if (present == nullptr || !present[row]) return v;
+    if (ints != nullptr) {
+      v.kind = Value::Kind::kInt;
+      v.number = ints[row];
+      v.is_unsigned = is_unsigned;
+      return v;
+    }
+    v.text = strings[row].view();
+    if (!v.text.empty() && v.text != "-") v.kind = Value::Kind::kText;
+    return v;
+  }
+};
+
+// An id the digest's lines can carry: no space or newline (one pass over the few bytes).
+bool NoSeparator(std::string_view text) {
+  bool clean = true;
+  for (const char ch : text) clean &= ch != ' ' && ch != '\n';
+  return clean;
 }
 
 }  // namespace
@@ -121,28 +163,45 @@ Status ParquetFlowReader::NextRowGroup(bool* end) {
   }
   rows_left_ = static_cast<uint64_t>(group_.num_rows());
   in_group_ = true;
-  for (AddressCache& cache : address_cache_) cache.state.clear();
+  for (DictionaryCache& cache : caches_) cache.state.clear();
   return OkStatus();
 }
 
-// Addresses repeat: a dictionary-encoded run has each distinct one parsed once.
-bool ParquetFlowReader::ParseAddress(int which, Field field, size_t at, std::string_view text,
-                                     IpAddress* out) {
-  const Column& c = columns_[static_cast<size_t>(slot_[static_cast<size_t>(field)])];
+// Addresses and ids repeat: a dictionary-encoded run has each distinct one judged once.
+ParquetFlowReader::CachedLane ParquetFlowReader::CachedLaneOf(CacheSlot which, Field field) {
+  CachedLane lane;
+  const int slot = slot_[static_cast<size_t>(field)];
+  if (slot < 0) return lane;
+  const Column& c = columns_[static_cast<size_t>(slot)];
   const uint32_t* indices = c.reader->dictionary_indices();
   const size_t size = c.reader->dictionary_size();
-  if (indices == nullptr || size > kMaxCachedAddresses) return ParseIpAddress(text, out);
-  AddressCache& cache = address_cache_[which];
+  if (indices == nullptr || size > kMaxCachedValues) return lane;
+  DictionaryCache& cache = caches_[which];
   if (cache.state.size() != size) {
     cache.state.assign(size, 0);
-    cache.address.resize(size);
+    if (which == kSrcCache || which == kDstCache) cache.address.resize(size);
   }
-  const uint32_t index = indices[c.pos + at];
-  uint8_t& state = cache.state[index];
-  if (state == 0) state = ParseIpAddress(text, &cache.address[index]) ? 1 : 2;
+  lane.indices = indices + c.pos;
+  lane.cache = &cache;
+  return lane;
+}
+
+bool ParquetFlowReader::CachedLane::Address(size_t row, std::string_view text,
+                                            IpAddress* out) const {
+  if (cache == nullptr) return ParseIpAddress(text, out);
+  const uint32_t index = indices[row];
+  uint8_t& state = cache->state[index];
+  if (state == 0) state = ParseIpAddress(text, &cache->address[index]) ? 1 : 2;
   if (state == 2) return false;
-  *out = cache.address[index];
+  *out = cache->address[index];
   return true;
+}
+
+bool ParquetFlowReader::CachedLane::Id(size_t row, std::string_view text) const {
+  if (cache == nullptr) return NoSeparator(text);
+  uint8_t& state = cache->state[indices[row]];
+  if (state == 0) state = NoSeparator(text) ? 1 : 2;
+  return state == 1;
 }
 
 // Every column must end with its row group: a value past the rows is as corrupt as a missing one.
@@ -204,34 +263,24 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
                               std::span<LineOutcome> outcomes) {
   text_.clear();
   text_.reserve(n * 2 * 24);  // INT ids as text: the views below must not move
-  auto value = [&](Field field, size_t row) {
-    Value v;
-    const int slot = slot_[static_cast<size_t>(field)];
-    if (slot < 0) return v;
-    const Column& c = columns_[static_cast<size_t>(slot)];
-    const size_t at = c.pos + row;
-    if (!c.reader->present()[at]) return v;
-    if (c.reader->is_int()) {
-      v.kind = Value::Kind::kInt;
-      v.number = c.reader->ints()[at];
-      v.is_unsigned = c.reader->is_unsigned();
-      return v;
-    }
-    v.text = c.reader->strings()[at].view();
-    if (!v.text.empty() && v.text != "-") v.kind = Value::Kind::kText;
-    return v;
-  };
+  // Each needed field's lane (a field the file lacks keeps an empty lane: always absent).
+  Lane lanes[static_cast<size_t>(Field::kUnknown)];
+  for (const Column& c : columns_) lanes[static_cast<size_t>(c.field)] = Lane::Of(*c.reader, c.pos);
+  auto lane = [&lanes](Field field) -> const Lane& { return lanes[static_cast<size_t>(field)]; };
+  const CachedLane src_addresses = CachedLaneOf(kSrcCache, Field::kSrcAddr);
+  const CachedLane dst_addresses = CachedLaneOf(kDstCache, Field::kDstAddr);
+  const CachedLane account_ids = CachedLaneOf(kAccountCache, Field::kAccountId);
+  const CachedLane interface_ids = CachedLaneOf(kInterfaceCache, Field::kInterfaceId);
   // account-id, interface-id: any token, '-' when absent; a number written in decimal.
-  auto id = [&](const Value& v, std::string_view* out) {
+  auto id = [&](const Lane& values, const CachedLane& ids, size_t row, std::string_view* out) {
+    const Value v = values(row);  // here, not passed in: no store and reload of a Value
     if (v.kind == Value::Kind::kAbsent) {
       *out = "-";
       return true;
     }
     if (v.kind == Value::Kind::kText) {
       *out = v.text;
-      // (find_first_of would search the pair for every byte)
-      return v.text.find(' ') == std::string_view::npos &&
-             v.text.find('\n') == std::string_view::npos;
+      return ids.Id(row, v.text);
     }
     char buf[24];
     const auto r = v.is_unsigned
@@ -245,7 +294,7 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
 
   for (size_t i = 0; i < n; ++i) {
     LineOutcome& outcome = outcomes[i];
-    const Value status = value(Field::kLogStatus, i);
+    const Value status = lane(Field::kLogStatus)(i);
     if (status.kind == Value::Kind::kText) {
       outcome = LogStatusOutcome(status.text);
       if (outcome != LineOutcome::kUsed) continue;
@@ -253,25 +302,24 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
       outcome = LineOutcome::kStatusOther;
       continue;
     }
-    const Value src = value(Field::kSrcAddr, i);
-    const Value dst = value(Field::kDstAddr, i);
-    const Value sport = value(Field::kSrcPort, i);
-    const Value dport = value(Field::kDstPort, i);
-    const Value proto = value(Field::kProtocol, i);
-    const Value start = value(Field::kStart, i);
-    const Value end = value(Field::kEnd, i);
-    bool incomplete = false;
-    for (const Value* v : {&src, &dst, &sport, &dport, &proto, &start, &end}) {
-      incomplete = incomplete || v->kind == Value::Kind::kAbsent;
-    }
-    if (incomplete) {
+    const Value src = lane(Field::kSrcAddr)(i);
+    const Value dst = lane(Field::kDstAddr)(i);
+    const Value sport = lane(Field::kSrcPort)(i);
+    const Value dport = lane(Field::kDstPort)(i);
+    const Value proto = lane(Field::kProtocol)(i);
+    const Value start = lane(Field::kStart)(i);
+    const Value end = lane(Field::kEnd)(i);
+    constexpr Value::Kind kAbsent = Value::Kind::kAbsent;
+    if (src.kind == kAbsent || dst.kind == kAbsent || sport.kind == kAbsent ||
+        dport.kind == kAbsent || proto.kind == kAbsent || start.kind == kAbsent ||
+        end.kind == kAbsent) {
       outcome = LineOutcome::kIncomplete;
       continue;
     }
     FlowRecord& r = records[i];
     if (src.kind != Value::Kind::kText || dst.kind != Value::Kind::kText ||
-        !ParseAddress(0, Field::kSrcAddr, i, src.text, &r.srcaddr) ||
-        !ParseAddress(1, Field::kDstAddr, i, dst.text, &r.dstaddr)) {
+        !src_addresses.Address(i, src.text, &r.srcaddr) ||
+        !dst_addresses.Address(i, dst.text, &r.dstaddr)) {
       outcome = LineOutcome::kBadAddress;
       continue;
     }
@@ -282,19 +330,19 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
       outcome = LineOutcome::kBadNumber;
       continue;
     }
-    const Value packets_value = value(Field::kPackets, i);
-    const Value bytes_value = value(Field::kBytes, i);
+    const Value packets_value = lane(Field::kPackets)(i);
+    const Value bytes_value = lane(Field::kBytes)(i);
     if ((packets_value.kind != Value::Kind::kAbsent && !Unsigned(packets_value, &packets)) ||
         (bytes_value.kind != Value::Kind::kAbsent && !Unsigned(bytes_value, &bytes))) {
       outcome = LineOutcome::kBadNumber;
       continue;
     }
-    const Value action = value(Field::kAction, i);
+    const Value action = lane(Field::kAction)(i);
     r.action = Action::kAbsent;
     if ((action.kind == Value::Kind::kInt) ||
         (action.kind == Value::Kind::kText && !ParseAction(action.text, &r.action)) ||
-        !id(value(Field::kAccountId, i), &r.account_id) ||
-        !id(value(Field::kInterfaceId, i), &r.interface_id)) {
+        !id(lane(Field::kAccountId), account_ids, i, &r.account_id) ||
+        !id(lane(Field::kInterfaceId), interface_ids, i, &r.interface_id)) {
       outcome = LineOutcome::kBadValue;
       continue;
     }

@@ -69,8 +69,18 @@ class ParquetFlowReader {
                     std::vector<Column> columns);
   Status NextRowGroup(bool* end);
   Status FinishRowGroup();
+  struct DictionaryCache;
+  // One of the cached fields of a batch's rows: through its cache when the run is
+  // dictionary-encoded (small enough), else each value judged by itself.
+  struct CachedLane {
+    const uint32_t* indices = nullptr;  // the rows' dictionary indices
+    DictionaryCache* cache = nullptr;   // null: no cache for this run
+    bool Address(size_t row, std::string_view text, IpAddress* out) const;
+    bool Id(size_t row, std::string_view text) const;
+  };
+  enum CacheSlot { kSrcCache, kDstCache, kAccountCache, kInterfaceCache, kCacheSlots };
+  CachedLane CachedLaneOf(CacheSlot which, Field field);
   void Judge(size_t n, std::span<FlowRecord> records, std::span<LineOutcome> outcomes);
-  bool ParseAddress(int which, Field field, size_t at, std::string_view text, IpAddress* out);
 
   RandomAccessObjectPtr file_;
   std::unique_ptr<parquet::FileReader> reader_;
@@ -82,12 +92,14 @@ class ParquetFlowReader {
   bool in_group_ = false;
   uint64_t done_bytes_ = 0;  // decompressed bytes of finished row groups
   std::string text_;         // INT account/interface ids written as text, for this batch
-  // srcaddr, dstaddr parsed once per dictionary entry of the current row group.
-  struct AddressCache {
-    std::vector<uint8_t> state;  // by dictionary index: 0 not parsed, 1 valid, 2 not an address
-    std::vector<IpAddress> address;
+  // Per dictionary entry of the current row group's srcaddr, dstaddr, account-id and
+  // interface-id: whether its text was judged yet and how (and the address it holds), so that a
+  // value a dictionary-encoded run repeats is judged once.
+  struct DictionaryCache {
+    std::vector<uint8_t> state;      // by dictionary index: 0 not judged, 1 valid, 2 not valid
+    std::vector<IpAddress> address;  // srcaddr, dstaddr
   };
-  AddressCache address_cache_[2];
+  DictionaryCache caches_[kCacheSlots];
 };
 
 }  // namespace vpcflow

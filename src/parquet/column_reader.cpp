@@ -344,13 +344,14 @@ Result<size_t> ColumnChunkReader::Next(size_t max) {
   const size_t n = static_cast<size_t>(std::min<uint64_t>({page_left_, max, kMaxRun}));
   size_t present = n;
   if (optional_) {
-    if (!levels_.Get(scratch_, n)) return Corrupt("definition levels end early");
+    if (!levels_.GetBytes(present_, n)) return Corrupt("definition levels end early");
     present = 0;
+    uint8_t above = 0;  // one check after the loop, so that the loop has no exit
     for (size_t i = 0; i < n; ++i) {
-      if (scratch_[i] > 1) return Corrupt("a definition level above the column's maximum");
-      present_[i] = static_cast<uint8_t>(scratch_[i]);
-      present += scratch_[i];
+      above |= present_[i] & 0xfe;
+      present += present_[i];
     }
+    if (above != 0) return Corrupt("a definition level above the column's maximum");
   } else {
     std::memset(present_, 1, n);
   }

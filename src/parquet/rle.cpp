@@ -61,12 +61,22 @@ bool RleDecoder::NextRun() {
   return true;
 }
 
-bool RleDecoder::Get(uint32_t* out, size_t n) {
+bool RleDecoder::Get(uint32_t* out, size_t n) { return GetInto(out, n); }
+
+bool RleDecoder::GetBytes(uint8_t* out, size_t n) {
+  if (width_ > 8) failed_ = true;
+  return GetInto(out, n);
+}
+
+// T holds every value of the width (uint32_t: up to 32 bits; uint8_t: up to 8, as GetBytes
+// checks): an RLE run's value has (width + 7) / 8 bytes, a literal's `width` bits.
+template <typename T>
+bool RleDecoder::GetInto(T* out, size_t n) {
   while (n > 0) {
     if (failed_) return false;
     if (rle_left_ > 0) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(rle_left_, n));
-      std::fill(out, out + take, rle_value_);
+      std::fill(out, out + take, static_cast<T>(rle_value_));
       out += take;
       n -= take;
       rle_left_ -= take;
@@ -78,15 +88,21 @@ bool RleDecoder::Get(uint32_t* out, size_t n) {
       if ((end_bit >> 3) + 8 <= literal_size_) {
         // Every value's 8-byte load stays inside the run: no bounds checks (width <= 32, so a
         // value and its shift fit in 64 bits).
-        const uint64_t mask = (uint64_t{1} << width_) - 1;
+        // Each value's offset from its index (no chain through the previous one), in locals
+        // that the stores to `out` cannot alias.
+        const uint64_t width = static_cast<uint64_t>(width_);
+        const uint64_t mask = (uint64_t{1} << width) - 1;
+        const uint8_t* const bytes = literal_;
+        const uint64_t first_bit = literal_bit_;
         for (size_t i = 0; i < take; ++i) {
-          const uint64_t word = LoadLittleEndian64(literal_ + (literal_bit_ >> 3));
-          out[i] = static_cast<uint32_t>((word >> (literal_bit_ & 7)) & mask);
-          literal_bit_ += static_cast<uint64_t>(width_);
+          const uint64_t bit = first_bit + i * width;
+          const uint64_t word = LoadLittleEndian64(bytes + (bit >> 3));
+          out[i] = static_cast<T>((word >> (bit & 7)) & mask);
         }
+        literal_bit_ = end_bit;
       } else {
         for (size_t i = 0; i < take; ++i) {
-          out[i] = static_cast<uint32_t>(ReadBits(literal_, literal_size_, literal_bit_, width_));
+          out[i] = static_cast<T>(ReadBits(literal_, literal_size_, literal_bit_, width_));
           literal_bit_ += static_cast<uint64_t>(width_);
         }
       }

@@ -22,9 +22,14 @@ class RleDecoder {
   /// or a width is invalid (the decoder then stays failed). A literal run whose bytes are cut
   /// short yields only the values its bytes hold. Never allocates.
   bool Get(uint32_t* out, size_t n);
+  /// The same into bytes, for widths up to 8 (definition levels): an RLE run is one memset.
+  /// Returns false (and fails) for a wider decoder.
+  bool GetBytes(uint8_t* out, size_t n);
 
  private:
   bool NextRun();
+  template <typename T>
+  bool GetInto(T* out, size_t n);
 
   const uint8_t* p_ = nullptr;
   const uint8_t* end_ = nullptr;

@@ -17,10 +17,20 @@ std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+// Decodes with Get and, for widths up to 8, checks that GetBytes gives the same values.
 std::vector<uint32_t> Decode(const std::string& bytes, int width, size_t n) {
   RleDecoder d(Bytes(bytes), width);
   std::vector<uint32_t> out(n);
-  if (!d.Get(out.data(), n)) return {};
+  const bool ok = d.Get(out.data(), n);
+  if (width <= 8) {
+    RleDecoder b(Bytes(bytes), width);
+    std::vector<uint8_t> small(n);
+    EXPECT_EQ(b.GetBytes(small.data(), n), ok) << "width " << width;
+    if (ok) {
+      EXPECT_EQ(std::vector<uint32_t>(small.begin(), small.end()), out) << "width " << width;
+    }
+  }
+  if (!ok) return {};
   return out;
 }
 
@@ -70,6 +80,15 @@ TEST(RleTest, DecodesInPiecesAcrossRuns) {
     got.insert(got.end(), part.begin(), part.end());
   }
   EXPECT_EQ(got, values);
+
+  RleDecoder bytes_decoder(Bytes(bytes), 3);
+  std::vector<uint8_t> got_bytes;
+  for (size_t step : {1, 7, 13, 64, 65}) {
+    std::vector<uint8_t> part(step);
+    ASSERT_TRUE(bytes_decoder.GetBytes(part.data(), step));
+    got_bytes.insert(got_bytes.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(std::vector<uint32_t>(got_bytes.begin(), got_bytes.end()), values);
 }
 
 TEST(RleTest, FailsWhenTheDataEnds) {
@@ -98,6 +117,16 @@ TEST(RleTest, RefusesWidthsAbove32) {
   RleDecoder d(Bytes(std::string("\x02\x01\x00\x00\x00\x00", 6)), 33);
   uint32_t v;
   EXPECT_FALSE(d.Get(&v, 1));
+}
+
+TEST(RleTest, GetBytesRefusesWidthsAbove8) {
+  std::string bytes;
+  RleEncode(std::vector<uint32_t>(8, 1), 9, &bytes);
+  RleDecoder d(Bytes(bytes), 9);
+  uint8_t v;
+  EXPECT_FALSE(d.GetBytes(&v, 1));
+  uint32_t w;
+  EXPECT_FALSE(d.Get(&w, 1));  // stays failed
 }
 
 TEST(RleTest, BitWidth) {

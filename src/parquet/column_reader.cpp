@@ -432,11 +432,11 @@ Status ColumnChunkReader::DecodePlain(size_t n) {
 Status ColumnChunkReader::DecodeDictionary(size_t n) {
   if (!indices_.Get(scratch_, n)) return Corrupt("dictionary indices end early");
   const size_t size = is_int() ? dictionary_ints_.size() : dictionary_strings_.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (scratch_[i] >= size) {
-      return Corrupt("dictionary index " + std::to_string(scratch_[i]) + " past the " +
-                     std::to_string(size) + " values of the dictionary");
-    }
+  uint32_t largest = 0;  // one check after the loop, so that the loop has no exit
+  for (size_t i = 0; i < n; ++i) largest = std::max(largest, scratch_[i]);
+  if (largest >= size) {
+    return Corrupt("dictionary index " + std::to_string(largest) + " past the " +
+                   std::to_string(size) + " values of the dictionary");
   }
   if (is_int()) {
     for (size_t i = 0; i < n; ++i) ints_[i] = dictionary_ints_[scratch_[i]];

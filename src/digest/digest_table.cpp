@@ -194,7 +194,7 @@ Status DigestTable::ForEachInKeyOrder(const std::function<Status(const DigestEnt
   return OkStatus();
 }
 
-void DigestTable::Finish() {
+void DigestTable::Finish(int threads) {
   size_t total = 0;
   for (size_t s = 0; s < kShardCount; ++s) {
     total += shards_[s].rows();
@@ -205,7 +205,7 @@ void DigestTable::Finish() {
   order_.clear();
   order_.reserve(total);
   ForEachRow([&](RowRef row) { order_.emplace_back(row.value().bytes, row); });
-  SortByKeyDescending(order_.data(), order_.data() + order_.size());
+  SortByKeyDescending(order_.data(), order_.data() + order_.size(), threads);
   RankOwners();
 }
 

@@ -77,8 +77,9 @@ class DigestTable {
   [[nodiscard]] Status ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn);
 
   /// Ends building: orders the rows by bytes descending (ties stay in an unspecified order; the
-  /// encoders break them by the text of the flowlog line) and frees the hash indexes.
-  void Finish();
+  /// encoders break them by the text of the flowlog line) and frees the hash indexes. The sort
+  /// runs on up to `threads` threads (the caller's included).
+  void Finish(int threads = 1);
 
   /// Rows (valid after Finish).
   size_t size() const { return order_.size(); }

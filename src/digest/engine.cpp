@@ -38,6 +38,12 @@ double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// The threads a digest uses: DigestOptions::threads, 0 meaning one a core.
+size_t DigestThreads(const DigestOptions& options) {
+  return options.threads > 0 ? static_cast<size_t>(options.threads)
+                             : std::max(1u, std::thread::hardware_concurrency());
+}
+
 // Objects hinted to the source each time a worker claims one.
 constexpr size_t kPrefetchAhead = 32;
 // Lines between checks of the stop token inside an object.
@@ -536,7 +542,7 @@ Result<std::vector<std::unique_ptr<PartialReader>>> Aggregation::OpenRuns() {
 
 Result<Digest> Aggregation::Finish() {
   if (runs_.empty()) {
-    table_->Finish();
+    table_->Finish(static_cast<int>(DigestThreads(options_)));
     return Digest(std::move(table_));
   }
   VPCFLOW_ASSIGN_OR_RETURN(auto readers, OpenRuns());
@@ -573,9 +579,7 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
                                                  DigestSummary* summary) {
   const auto t_read = Clock::now();
   auto table = std::make_unique<Aggregation>(options);
-  size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
-                                       : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::max<size_t>(1, std::min(threads, objects.size()));
+  const size_t threads = std::max<size_t>(1, std::min(DigestThreads(options), objects.size()));
 
   ProgressReporter progress(options, objects);
   std::atomic<size_t> next{0};

@@ -6,13 +6,19 @@
 /// sort's memory is the array itself. Each level takes 8 bits below the highest bit in which the
 /// keys of the range differ, so skewed keys (most counts small, a few huge) and runs of equal
 /// keys cost no pass over bits they share; small ranges go to std::sort. Values of equal keys
-/// end in an unspecified order. Not stable. Pure; one thread.
+/// end in an unspecified order. Not stable. Pure; on the caller's thread, or on up to `threads`
+/// (the caller's and threads - 1 more, started and joined by the call) for a large range.
 
 #include <algorithm>
 #include <bit>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace vpcflow {
 
@@ -25,15 +31,14 @@ inline constexpr ptrdiff_t kSmallRange = 96;
 // How far ahead of a bucket's next slot the permutation prefetches (two cache lines).
 inline constexpr size_t kPrefetchBytes = 128;
 
-// Sorts [first, last), whose keys differ only in the bits set in `differ`.
-template <typename V>
-void SortRange(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint64_t differ) {
+// One level of the sort: permutes [first, last) (more than kSmallRange elements whose keys
+// differ only in the bits set in `differ`, some) into kBuckets buckets by the 8 bits below the
+// highest bit of `differ`, largest digit first, and calls sub(begin, end, differ) for each
+// bucket of two or more elements with the bits its keys differ in.
+template <typename V, typename Sub>
+void Partition(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint64_t differ,
+               Sub&& sub) {
   using Element = std::pair<uint64_t, V>;
-  if (differ == 0) return;  // all keys equal
-  if (last - first <= kSmallRange) {
-    std::sort(first, last, [](const Element& a, const Element& b) { return a.first > b.first; });
-    return;
-  }
   const int top = std::bit_width(differ) - 1;
   const int shift = std::max(0, top - (kDigitBits - 1));
   // Buckets numbered from the largest digit down, so the result is descending.
@@ -76,23 +81,97 @@ void SortRange(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint
   }
   size_t begin = 0;
   for (size_t b = 0; b < kBuckets; ++b) {
-    if (end[b] - begin > 1) SortRange(first + begin, first + end[b], any[b] ^ all[b]);
+    if (end[b] - begin > 1) sub(first + begin, first + end[b], any[b] ^ all[b]);
     begin = end[b];
   }
 }
 
+// Sorts [first, last), whose keys differ only in the bits set in `differ`.
+template <typename V>
+void SortRange(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint64_t differ) {
+  using Element = std::pair<uint64_t, V>;
+  if (differ == 0) return;  // all keys equal
+  if (last - first <= kSmallRange) {
+    std::sort(first, last, [](const Element& a, const Element& b) { return a.first > b.first; });
+    return;
+  }
+  Partition(first, last, differ, [](Element* b, Element* e, uint64_t d) { SortRange(b, e, d); });
+}
+
+// Ranges this large or larger are worth another thread.
+inline constexpr ptrdiff_t kParallelRange = ptrdiff_t{1} << 16;
+
+// Sorts [first, last) (keys differing in `differ`) on the caller and threads - 1 helpers. The
+// ranges left to sort are tasks: one larger than 1/(4 threads) of the whole is partitioned by
+// whoever takes it and its buckets become tasks, a smaller one is sorted whole, so a skewed
+// range (most keys in one bucket) is split until the threads have pieces of similar size.
+template <typename V>
+void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint64_t differ,
+                       int threads) {
+  using Element = std::pair<uint64_t, V>;
+  struct Task {
+    Element* first;
+    Element* last;
+    uint64_t differ;
+  };
+  const ptrdiff_t split_above = std::max(kParallelRange, (last - first) / (4 * threads));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Task> tasks{{first, last, differ}};
+  size_t running = 0;  // tasks taken and not finished (their buckets may still come)
+  auto work = [&] {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return !tasks.empty() || running == 0; });
+      if (tasks.empty()) return;  // and none running: nothing more will come
+      const Task t = tasks.back();
+      tasks.pop_back();
+      ++running;
+      lock.unlock();
+      if (t.differ != 0 && t.last - t.first > split_above) {
+        std::vector<Task> parts;
+        Partition(t.first, t.last, t.differ, [&parts](Element* b, Element* e, uint64_t d) {
+          parts.push_back({b, e, d});
+        });
+        lock.lock();
+        tasks.insert(tasks.end(), parts.begin(), parts.end());
+      } else {
+        SortRange(t.first, t.last, t.differ);
+        lock.lock();
+      }
+      --running;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> helpers;
+  try {
+    for (int i = 1; i < threads; ++i) helpers.emplace_back(work);
+  } catch (const std::system_error&) {
+    // Fewer helpers (or none): the caller sorts what they do not.
+  }
+  work();
+  for (std::thread& t : helpers) t.join();
+}
+
 }  // namespace radix_sort_internal
 
-/// Orders [first, last) by `.first` descending; equal keys in any order.
+/// Orders [first, last) by `.first` descending; equal keys in any order. With `threads` > 1 a
+/// range of at least 2^16 elements is sorted on that many threads (the keys end in the same
+/// order; equal keys' values may end in another).
 template <typename V>
-void SortByKeyDescending(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last) {
+void SortByKeyDescending(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last,
+                         int threads = 1) {
   uint64_t any = 0;
   uint64_t all = UINT64_MAX;
   for (auto* e = first; e != last; ++e) {
     any |= e->first;
     all &= e->first;
   }
-  radix_sort_internal::SortRange(first, last, any ^ all);
+  if (threads > 1 && last - first >= radix_sort_internal::kParallelRange) {
+    radix_sort_internal::SortRangeParallel(first, last, any ^ all, threads);
+  } else {
+    radix_sort_internal::SortRange(first, last, any ^ all);
+  }
 }
 
 }  // namespace vpcflow

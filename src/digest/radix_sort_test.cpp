@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,11 +17,11 @@ using Pairs = std::vector<std::pair<uint64_t, uint32_t>>;
 
 // Sorts `pairs` with SortByKeyDescending and checks the result against std::sort: keys in the
 // same (descending) order and, since ties may end in any order, the same pairs.
-void ExpectSortsLikeStdSort(Pairs pairs) {
+void ExpectSortsLikeStdSort(Pairs pairs, int threads = 1) {
   Pairs expected = pairs;
   std::sort(expected.begin(), expected.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
-  SortByKeyDescending(pairs.data(), pairs.data() + pairs.size());
+  SortByKeyDescending(pairs.data(), pairs.data() + pairs.size(), threads);
   ASSERT_EQ(pairs.size(), expected.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     ASSERT_EQ(pairs[i].first, expected[i].first) << "at " << i << " of " << pairs.size();
@@ -78,6 +79,27 @@ TEST(RadixSortTest, SortsZipfCountsWithLongRunsOfEqualKeys) {
     const uint64_t r = rng() % 100;
     return r == 0 ? 0 : r == 1 ? UINT64_MAX : r < 5 ? r : uint64_t{40};
   }));
+}
+
+TEST(RadixSortTest, SortsOnSeveralThreadsAsOnOne) {
+  // From 2^16 elements the range is shared out: skewed keys (one bucket holding most of them,
+  // split again and again), uniform keys, all keys equal but two, and the sizes at the bound.
+  std::mt19937_64 rng(4);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto zipf = [&] {
+    const double rank = std::floor(std::pow(1e6, unit(rng))) + 1;
+    return static_cast<uint64_t>(1e12 / std::pow(rank, 1.2));
+  };
+  for (int threads : {2, 3, 8}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    ExpectSortsLikeStdSort(Make(400000, zipf), threads);
+    ExpectSortsLikeStdSort(Make(300000, [&] { return rng(); }), threads);
+    Pairs equal = Make(200000, [] { return uint64_t{44}; });
+    equal[7].first = 0;
+    equal[150000].first = UINT64_MAX;
+    ExpectSortsLikeStdSort(equal, threads);
+    for (size_t n : {65535, 65536, 65537}) ExpectSortsLikeStdSort(Make(n, zipf), threads);
+  }
 }
 
 TEST(RadixSortTest, LeavesAllEqualKeysAsTheyAre) {

@@ -99,12 +99,21 @@ log_tails() {
 ceph_cli() { timeout 10 ceph -c "$CONF" --connect-timeout 5 "$@"; }
 
 # launch NAME CMD...: runs a ceph daemon in the foreground (-f) in the background, detached from
-# our stdio (CTest waits for its pipes to close), and records its pid.
+# our stdio (CTest waits for its pipes to close), and records its pid. Returns once the daemon
+# runs its own command (or has exited): until the child execs, its command line is this shell's,
+# and pid_of, which checks it, would take the daemon for gone; wait_for then started a second
+# one on new ports and the first, never stopped, outlived the run (seen once under `make bench`).
 launch() {
-  local name=$1
+  local name=$1 pid i
   shift
   "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
-  echo $! >"$DIR/$name.pid"
+  pid=$!
+  echo "$pid" >"$DIR/$name.pid"
+  for ((i = 0; i < 500; i++)); do
+    [[ -n "$(pid_of "$name")" ]] && return 0
+    alive "$pid" || return 0
+    sleep 0.01
+  done
 }
 
 # wait_for NAME DESCRIPTION CMD...: polls CMD until it succeeds. Returns 1 on timeout, 2 when the

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -129,12 +130,21 @@ void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* la
       ++running;
       lock.unlock();
       if (t.differ != 0 && t.last - t.first > split_above) {
-        std::vector<Task> parts;
-        Partition(t.first, t.last, t.differ, [&parts](Element* b, Element* e, uint64_t d) {
-          parts.push_back({b, e, d});
+        Task parts[kBuckets];  // no allocation between the lock's hand-overs
+        size_t count = 0;
+        Partition(t.first, t.last, t.differ, [&parts, &count](Element* b, Element* e, uint64_t d) {
+          parts[count++] = {b, e, d};
         });
         lock.lock();
-        tasks.insert(tasks.end(), parts.begin(), parts.end());
+        try {
+          tasks.insert(tasks.end(), parts, parts + count);
+        } catch (const std::bad_alloc&) {  // no room to share them: sorted here instead
+          lock.unlock();
+          for (size_t i = 0; i < count; ++i) {
+            SortRange(parts[i].first, parts[i].last, parts[i].differ);
+          }
+          lock.lock();
+        }
       } else {
         SortRange(t.first, t.last, t.differ);
         lock.lock();
@@ -144,6 +154,7 @@ void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* la
     }
   };
   std::vector<std::thread> helpers;
+  helpers.reserve(static_cast<size_t>(threads) - 1);  // no growth once a helper runs
   try {
     for (int i = 1; i < threads; ++i) helpers.emplace_back(work);
   } catch (const std::system_error&) {

@@ -72,23 +72,19 @@ TEST(RleTest, DecodesInPiecesAcrossRuns) {
   values.insert(values.end(), 50, 4);
   std::string bytes;
   RleEncode(values, 3, &bytes);
-  RleDecoder d(Bytes(bytes), 3);
-  std::vector<uint32_t> got;
-  for (size_t step : {1, 7, 13, 64, 65}) {
-    std::vector<uint32_t> part(step);
-    ASSERT_TRUE(d.Get(part.data(), step));
-    got.insert(got.end(), part.begin(), part.end());
-  }
-  EXPECT_EQ(got, values);
-
-  RleDecoder bytes_decoder(Bytes(bytes), 3);
-  std::vector<uint8_t> got_bytes;
-  for (size_t step : {1, 7, 13, 64, 65}) {
-    std::vector<uint8_t> part(step);
-    ASSERT_TRUE(bytes_decoder.GetBytes(part.data(), step));
-    got_bytes.insert(got_bytes.end(), part.begin(), part.end());
-  }
-  EXPECT_EQ(std::vector<uint32_t>(got_bytes.begin(), got_bytes.end()), values);
+  // Decodes in steps of 1, 7, 13, 64 and 65 values, into 32-bit values (Get) or bytes (GetBytes).
+  auto in_pieces = [&bytes]<typename T>(bool (RleDecoder::*get)(T*, size_t)) {
+    RleDecoder d(Bytes(bytes), 3);
+    std::vector<uint32_t> got;
+    for (size_t step : {1, 7, 13, 64, 65}) {
+      std::vector<T> part(step);
+      EXPECT_TRUE((d.*get)(part.data(), step));
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    return got;
+  };
+  EXPECT_EQ(in_pieces(&RleDecoder::Get), values);
+  EXPECT_EQ(in_pieces(&RleDecoder::GetBytes), values);
 }
 
 TEST(RleTest, FailsWhenTheDataEnds) {

@@ -295,6 +295,29 @@ TEST(ParquetFlowReaderTest, ParsesEachDictionaryAddressOncePerRowGroup) {
   EXPECT_THAT((*rows)[6], HasSubstr(" 10.0.0.9 10.0.0.2 "));
 }
 
+TEST(ParquetFlowReaderTest, JudgesEachDictionaryIdOncePerRowGroup) {
+  // Dictionary index 0 holds a bad account-id in the first row group and a good one in the
+  // second (both dictionaries of two entries), so a verdict kept across row groups would show.
+  Result<std::vector<std::string>> rows = ReadRows(
+      MakeFile(DefaultColumns({{{"account_id", "1234 5678"}},
+                               {{"account_id", "111111111111"}},
+                               {{"account_id", "1234 5678"}},
+                               {{"account_id", "222222222222"}, {"interface_id", "eni-2"}},
+                               {{"account_id", "1234 5678"}, {"interface_id", "eni-2"}},
+                               {{"account_id", "222222222222"}, {"interface_id", "eni-\n"}},
+                               {{"account_id", "222222222222"}, {"interface_id", "eni-2"}}}),
+               {.row_group_rows = 3}));
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 7u);
+  EXPECT_EQ((*rows)[0], "bad_value");
+  EXPECT_THAT((*rows)[1], HasSubstr("111111111111 eni-1 "));
+  EXPECT_EQ((*rows)[2], "bad_value");
+  EXPECT_THAT((*rows)[3], HasSubstr("222222222222 eni-2 "));
+  EXPECT_EQ((*rows)[4], "bad_value");
+  EXPECT_EQ((*rows)[5], "bad_value");  // the interface's newline
+  EXPECT_THAT((*rows)[6], HasSubstr("222222222222 eni-2 "));
+}
+
 // A file whose footer is `footer` (no data).
 std::string FooterOnly(const std::string& footer) {
   std::string bytes = "PAR1" + footer;

@@ -153,7 +153,7 @@ void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* la
       cv.notify_all();
     }
   };
-  std::vector<std::thread> helpers;
+  std::vector<std::jthread> helpers;  // joined when the call returns, as the engine's readers
   helpers.reserve(static_cast<size_t>(threads) - 1);  // no growth once a helper runs
   try {
     for (int i = 1; i < threads; ++i) helpers.emplace_back(work);
@@ -161,7 +161,6 @@ void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* la
     // Fewer helpers (or none): the caller sorts what they do not.
   }
   work();
-  for (std::thread& t : helpers) t.join();
 }
 
 }  // namespace radix_sort_internal

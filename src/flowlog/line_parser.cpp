@@ -556,6 +556,7 @@ template <size_t kBlocks, typename Columns, typename FallBack>
   alignas(64) uint64_t low[8];
   alignas(64) uint64_t high[8];
   if (!FourNumbers(blocks, ends, starts, ColumnLanes(c_sport, c_dport, c_proto, c_packets), low) ||
+      // (the fourth lane repeats `end`: three numbers are left for the second register)
       !FourNumbers(blocks, ends, starts, ColumnLanes(c_bytes, c_start, c_end, c_end), high)) {
     return fall_back(line, out);
   }

@@ -2,9 +2,11 @@
 /// Little-endian bit fields, as Parquet packs them (least significant bit first). Internal to
 /// the Parquet layer. Pure, header-only.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "common/little_endian.hpp"
 
@@ -28,6 +30,33 @@ inline uint64_t ReadBits(const uint8_t* data, size_t size, uint64_t bit, int wid
     v |= static_cast<uint64_t>(data[byte + 8]) << (64 - shift);
   }
   return width == 64 ? v : v & ((uint64_t{1} << width) - 1);
+}
+
+/// Unpacks `groups` groups of 8 values of W bits (1-32) from `bytes` (a group's first byte: a
+/// group is W bytes) into `out`; reads up to 8 bytes past the last value's first byte (callers
+/// check they are there). The offsets and shifts within a group are constants, so a value is a
+/// load, a shift and a mask.
+template <int W, typename T>
+void UnpackGroups(const uint8_t* bytes, size_t groups, T* out) {
+  static_assert(W >= 1 && W <= 32);
+  constexpr uint64_t kMask = (uint64_t{1} << W) - 1;
+  for (size_t g = 0; g < groups; ++g, bytes += W, out += 8) {
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      out[k] = static_cast<T>((LoadLittleEndian64(bytes + k * W / 8) >> (k * W % 8)) & kMask);
+    }
+  }
+}
+
+/// UnpackGroups<W> for a width known at run time (1-32).
+template <typename T>
+void UnpackGroups(int width, const uint8_t* bytes, size_t groups, T* out) {
+  using Unpack = void (*)(const uint8_t*, size_t, T*);
+  static constexpr auto kUnpack = []<int... W>(std::integer_sequence<int, W...>) {
+    return std::array<Unpack, sizeof...(W)>{&UnpackGroups<W + 1, T>...};
+  }
+  (std::make_integer_sequence<int, 32>{});
+  kUnpack[static_cast<size_t>(width - 1)](bytes, groups, out);
 }
 
 /// Bytes that `count` values of `width` bits take.

@@ -94,11 +94,21 @@ bool RleDecoder::GetInto(T* out, size_t n) {
         const uint64_t mask = (uint64_t{1} << width) - 1;
         const uint8_t* const bytes = literal_;
         const uint64_t first_bit = literal_bit_;
-        for (size_t i = 0; i < take; ++i) {
+        // Values up to the next group of 8 (a group starts on a byte), then whole groups by
+        // UnpackGroups, then the rest.
+        const size_t first = static_cast<size_t>(first_bit / width);
+        const size_t head = std::min(take, (8 - first % 8) % 8);
+        const size_t groups = (take - head) / 8;
+        auto one = [&](size_t i) {
           const uint64_t bit = first_bit + i * width;
           const uint64_t word = LoadLittleEndian64(bytes + (bit >> 3));
           out[i] = static_cast<T>((word >> (bit & 7)) & mask);
+        };
+        for (size_t i = 0; i < head; ++i) one(i);
+        if (groups > 0 && width_ > 0) {
+          UnpackGroups(width_, bytes + (first_bit + head * width) / 8, groups, out + head);
         }
+        for (size_t i = head + groups * 8; i < take; ++i) one(i);
         literal_bit_ = end_bit;
       } else {
         for (size_t i = 0; i < take; ++i) {

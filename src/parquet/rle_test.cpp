@@ -87,6 +87,27 @@ TEST(RleTest, DecodesInPiecesAcrossRuns) {
   EXPECT_EQ(in_pieces(&RleDecoder::GetBytes), values);
 }
 
+// Literal runs read from any position, in pieces that start and end inside groups of 8 and
+// span several: each width's whole groups and the values around them.
+TEST(RleTest, DecodesEveryWidthInPiecesOfAnySize) {
+  std::mt19937 rng(3);
+  for (int width = 1; width <= 32; ++width) {
+    const uint64_t limit = width == 32 ? 0xffffffffULL : (uint64_t{1} << width) - 1;
+    std::vector<uint32_t> values(997);
+    for (uint32_t& v : values) v = static_cast<uint32_t>(rng() & limit);
+    std::string bytes;
+    RleEncode(values, width, &bytes);
+    RleDecoder d(Bytes(bytes), width);
+    std::vector<uint32_t> got;
+    for (size_t step = 1; got.size() < values.size(); step = step * 3 % 61 + 1) {
+      std::vector<uint32_t> part(std::min(step, values.size() - got.size()));
+      ASSERT_TRUE(d.Get(part.data(), part.size())) << "width " << width;
+      got.insert(got.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(got, values) << "width " << width;
+  }
+}
+
 TEST(RleTest, FailsWhenTheDataEnds) {
   std::string bytes;
   RleEncode(std::vector<uint32_t>(20, 1), 1, &bytes);

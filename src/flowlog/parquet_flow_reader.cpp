@@ -9,6 +9,10 @@ namespace {
 // The caches cover dictionaries up to this many entries (an address cache about 1.2 MB).
 constexpr size_t kMaxCachedValues = size_t{1} << 16;
 
+// The fields judged once per dictionary entry (ParquetFlowReader::CachedLane).
+constexpr Field kCached[] = {Field::kSrcAddr,     Field::kDstAddr,   Field::kAccountId,
+                             Field::kInterfaceId, Field::kLogStatus, Field::kAction};
+
 // The fields the digest reads; every other column is ignored.
 constexpr Field kNeeded[] = {
     Field::kAccountId, Field::kInterfaceId, Field::kSrcAddr,  Field::kDstAddr, Field::kSrcPort,
@@ -30,10 +34,6 @@ bool Unsigned(const Value& v, uint64_t* out) {
   if (!v.is_unsigned && v.number < 0) return false;
   *out = static_cast<uint64_t>(v.number);
   return true;
-}
-
-bool UnsignedAtMost(const Value& v, uint64_t max, uint64_t* out) {
-  return Unsigned(v, out) && *out <= max;
 }
 
 // One needed field's values for the rows of a batch: its column's arrays from the batch's first
@@ -160,6 +160,9 @@ Status ParquetFlowReader::NextRowGroup(bool* end) {
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i].reader = group_.columns()[i].get();
     columns_[i].pos = columns_[i].count = 0;
+    if (std::find(std::begin(kCached), std::end(kCached), columns_[i].field) != std::end(kCached)) {
+      columns_[i].reader->LeaveDictionaryStringsUnset(kMaxCachedValues);
+    }
   }
   rows_left_ = static_cast<uint64_t>(group_.num_rows());
   in_group_ = true;
@@ -167,41 +170,26 @@ Status ParquetFlowReader::NextRowGroup(bool* end) {
   return OkStatus();
 }
 
-// Addresses and ids repeat: a dictionary-encoded run has each distinct one judged once.
+// Addresses, ids, statuses and actions repeat: a dictionary-encoded run has each distinct one
+// judged once.
 ParquetFlowReader::CachedLane ParquetFlowReader::CachedLaneOf(CacheSlot which, Field field) {
   CachedLane lane;
   const int slot = slot_[static_cast<size_t>(field)];
   if (slot < 0) return lane;
   const Column& c = columns_[static_cast<size_t>(slot)];
-  const uint32_t* indices = c.reader->dictionary_indices();
-  const size_t size = c.reader->dictionary_size();
-  if (indices == nullptr || size > kMaxCachedValues) return lane;
+  if (!c.reader->strings_unset()) return lane;  // not from a small dictionary: no cache
   DictionaryCache& cache = caches_[which];
+  const size_t size = c.reader->dictionary_size();
   if (cache.state.size() != size) {
     cache.state.assign(size, 0);
     if (which == kSrcCache || which == kDstCache) cache.address.resize(size);
   }
-  lane.indices = indices + c.pos;
+  lane.present = c.reader->present() + c.pos;
+  lane.indices = c.reader->dictionary_indices() + c.pos;
+  lane.dictionary = c.reader->dictionary_strings();
+  lane.dictionary_end = c.reader->dictionary_bytes_end();
   lane.cache = &cache;
   return lane;
-}
-
-bool ParquetFlowReader::CachedLane::Address(size_t row, std::string_view text,
-                                            IpAddress* out) const {
-  if (cache == nullptr) return ParseIpAddress(text, out);
-  const uint32_t index = indices[row];
-  uint8_t& state = cache->state[index];
-  if (state == 0) state = ParseIpAddress(text, &cache->address[index]) ? 1 : 2;
-  if (state == 2) return false;
-  *out = cache->address[index];
-  return true;
-}
-
-bool ParquetFlowReader::CachedLane::Id(size_t row, std::string_view text) const {
-  if (cache == nullptr) return NoSeparator(text);
-  uint8_t& state = cache->state[indices[row]];
-  if (state == 0) state = NoSeparator(text) ? 1 : 2;
-  return state == 1;
 }
 
 // Every column must end with its row group: a value past the rows is as corrupt as a missing one.
@@ -257,103 +245,238 @@ Result<size_t> ParquetFlowReader::Next(std::span<FlowRecord> records,
   }
 }
 
-// The checks of ParseFlowLine, in its order (status, incomplete, addresses, ports and protocol,
-// start/end, packets/bytes, action), on typed values.
+namespace {
+
+// ParseFlowLine's checks in its order: a row's outcome is that of the first it fails. Judge runs
+// each check over the whole batch (one field at a time, in tight loops) and keeps each row's
+// earliest failing stage, which gives the same outcome as checking the row in order.
+enum Stage : uint8_t {
+  kStageStatus,
+  kStageIncomplete,
+  kStageAddress,
+  kStageNumber,
+  kStageValue,
+  kStagePass
+};
+// The outcome of each stage but kStageStatus (which keeps the status's own).
+constexpr LineOutcome kStageOutcome[] = {LineOutcome::kUsed,       LineOutcome::kIncomplete,
+                                         LineOutcome::kBadAddress, LineOutcome::kBadNumber,
+                                         LineOutcome::kBadValue,   LineOutcome::kUsed};
+
+[[gnu::always_inline]] inline void Fail(uint8_t& stage, Stage s) {
+  stage = std::min<uint8_t>(stage, s);
+}
+
+// A numeric field of every row as the text path reads its token: an unsigned number at most
+// `max`, stored by store(row, value) (0 where absent). Rows where it is absent fail `absent`
+// (kStagePass: allowed), rows where it is not such a number kStageNumber.
+template <typename Store>
+void NumberPass(const Lane& lane, size_t n, uint64_t max, Stage absent, uint8_t* stage,
+                Store&& store) {
+  if (lane.present == nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      Fail(stage[i], absent);
+      store(i, 0);
+    }
+  } else if (lane.ints != nullptr) {
+    const bool is_unsigned = lane.is_unsigned;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t v = lane.ints[i];
+      const bool bad = (!is_unsigned && v < 0) || static_cast<uint64_t>(v) > max;
+      Fail(stage[i], !lane.present[i] ? absent : bad ? kStageNumber : kStagePass);
+      store(i, static_cast<uint64_t>(v));  // 0 where null (ColumnChunkReader::ints)
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const Value v = lane(i);
+      uint64_t x = 0;
+      if (v.kind == Value::Kind::kAbsent) {
+        Fail(stage[i], absent);
+      } else if (!Unsigned(v, &x) || x > max) {
+        Fail(stage[i], kStageNumber);
+      }
+      store(i, x);
+    }
+  }
+}
+
+}  // namespace
+
+// The checks of ParseFlowLine (status, incomplete, addresses, ports and protocol, start/end,
+// packets/bytes, action and ids), on typed values, one field at a time. A cached field (see
+// CachedLane) has each dictionary entry judged once, with its verdict kept in the entry's state:
+// kNotJudged, then for addresses and ids kValid, kInvalid or kAbsent ("" and "-"), for a status
+// 1 + its LineOutcome, for an action 1 + its Action or kInvalid.
 void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
                               std::span<LineOutcome> outcomes) {
+  constexpr uint8_t kNotJudged = 0, kValid = 1, kAbsent = 2, kInvalid = 255;
+  auto absent_text = [](std::string_view text) { return text.empty() || text == "-"; };
   text_.clear();
   text_.reserve(n * 2 * 24);  // INT ids as text: the views below must not move
   // Each needed field's lane (a field the file lacks keeps an empty lane: always absent).
   Lane lanes[static_cast<size_t>(Field::kUnknown)];
   for (const Column& c : columns_) lanes[static_cast<size_t>(c.field)] = Lane::Of(*c.reader, c.pos);
   auto lane = [&lanes](Field field) -> const Lane& { return lanes[static_cast<size_t>(field)]; };
-  const CachedLane src_addresses = CachedLaneOf(kSrcCache, Field::kSrcAddr);
-  const CachedLane dst_addresses = CachedLaneOf(kDstCache, Field::kDstAddr);
-  const CachedLane account_ids = CachedLaneOf(kAccountCache, Field::kAccountId);
-  const CachedLane interface_ids = CachedLaneOf(kInterfaceCache, Field::kInterfaceId);
-  // account-id, interface-id: any token, '-' when absent; a number written in decimal.
-  auto id = [&](const Lane& values, const CachedLane& ids, size_t row, std::string_view* out) {
-    const Value v = values(row);  // here, not passed in: no store and reload of a Value
-    if (v.kind == Value::Kind::kAbsent) {
-      *out = "-";
-      return true;
+  uint8_t stage[kMaxBatch];
+  std::fill(stage, stage + n, kStagePass);
+
+  // log-status: any but OK (or absent) decides the outcome.
+  auto status_is = [&](size_t i, LineOutcome o) {
+    if (o != LineOutcome::kUsed) {
+      stage[i] = kStageStatus;
+      outcomes[i] = o;
     }
-    if (v.kind == Value::Kind::kText) {
-      *out = v.text;
-      return ids.Id(row, v.text);
-    }
-    char buf[24];
-    const auto r = v.is_unsigned
-                       ? std::to_chars(buf, buf + sizeof(buf), static_cast<uint64_t>(v.number))
-                       : std::to_chars(buf, buf + sizeof(buf), v.number);
-    const size_t at = text_.size();
-    text_.append(buf, r.ptr);
-    *out = std::string_view(text_).substr(at);
-    return true;
   };
+  if (const CachedLane cached = CachedLaneOf(kStatusCache, Field::kLogStatus); cached.cache) {
+    uint8_t* state = cached.cache->state.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (!cached.present[i]) continue;
+      const uint32_t index = cached.indices[i];
+      if (state[index] == kNotJudged) {
+        const std::string_view text = cached.dictionary[index].view();
+        const LineOutcome o = absent_text(text) ? LineOutcome::kUsed : LogStatusOutcome(text);
+        state[index] = static_cast<uint8_t>(1 + static_cast<uint8_t>(o));
+      }
+      status_is(i, static_cast<LineOutcome>(state[index] - 1));
+    }
+  } else if (const Lane& status = lane(Field::kLogStatus); status.present != nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      const Value v = status(i);
+      if (v.kind == Value::Kind::kText) status_is(i, LogStatusOutcome(v.text));
+      if (v.kind == Value::Kind::kInt) status_is(i, LineOutcome::kStatusOther);
+    }
+  }
+  // Addresses: absent makes the row incomplete; a number or an unparsable text a bad address.
+  auto addresses = [&](Field field, CacheSlot slot, IpAddress FlowRecord::*member) {
+    if (const CachedLane cached = CachedLaneOf(slot, field); cached.cache) {
+      uint8_t* state = cached.cache->state.data();
+      IpAddress* address = cached.cache->address.data();
+      for (size_t i = 0; i < n; ++i) {
+        if (!cached.present[i]) {
+          Fail(stage[i], kStageIncomplete);
+          continue;
+        }
+        const uint32_t index = cached.indices[i];
+        if (state[index] == kNotJudged) {
+          const std::string_view text = cached.dictionary[index].view();
+          state[index] = absent_text(text)                                              ? kAbsent
+                         : ParseIpAddress(text, cached.dictionary_end, &address[index]) ? kValid
+                                                                                        : kInvalid;
+        }
+        if (state[index] == kValid) {
+          records[i].*member = address[index];
+        } else {
+          Fail(stage[i], state[index] == kAbsent ? kStageIncomplete : kStageAddress);
+        }
+      }
+      return;
+    }
+    const Lane& values = lane(field);
+    for (size_t i = 0; i < n; ++i) {
+      const Value v = values(i);
+      if (v.kind == Value::Kind::kAbsent) {
+        Fail(stage[i], kStageIncomplete);
+      } else if (v.kind != Value::Kind::kText || !ParseIpAddress(v.text, &(records[i].*member))) {
+        Fail(stage[i], kStageAddress);
+      }
+    }
+  };
+  addresses(Field::kSrcAddr, kSrcCache, &FlowRecord::srcaddr);
+  addresses(Field::kDstAddr, kDstCache, &FlowRecord::dstaddr);
+  NumberPass(lane(Field::kSrcPort), n, 65535, kStageIncomplete, stage,
+             [&](size_t i, uint64_t v) { records[i].srcport = static_cast<uint16_t>(v); });
+  NumberPass(lane(Field::kDstPort), n, 65535, kStageIncomplete, stage,
+             [&](size_t i, uint64_t v) { records[i].dstport = static_cast<uint16_t>(v); });
+  NumberPass(lane(Field::kProtocol), n, 255, kStageIncomplete, stage,
+             [&](size_t i, uint64_t v) { records[i].protocol = static_cast<uint8_t>(v); });
+  NumberPass(lane(Field::kStart), n, UINT64_MAX, kStageIncomplete, stage,
+             [&](size_t i, uint64_t v) { records[i].start = TimeSeconds(v); });
+  NumberPass(lane(Field::kEnd), n, UINT64_MAX, kStageIncomplete, stage,
+             [&](size_t i, uint64_t v) { records[i].end = TimeSeconds(v); });
+  // (A row whose start or end failed has its stage at kStageNumber or earlier already.)
+  for (size_t i = 0; i < n; ++i) {
+    Fail(stage[i], records[i].end < records[i].start ? kStageNumber : kStagePass);
+  }
+  NumberPass(lane(Field::kPackets), n, UINT64_MAX, kStagePass, stage,
+             [&](size_t i, uint64_t v) { records[i].packets = v; });
+  NumberPass(lane(Field::kBytes), n, UINT64_MAX, kStagePass, stage,
+             [&](size_t i, uint64_t v) { records[i].bytes = v; });
+  // action: ACCEPT, REJECT or absent; a number is a bad value.
+  if (const CachedLane cached = CachedLaneOf(kActionCache, Field::kAction); cached.cache) {
+    uint8_t* state = cached.cache->state.data();
+    for (size_t i = 0; i < n; ++i) {
+      records[i].action = Action::kAbsent;
+      if (!cached.present[i]) continue;
+      const uint32_t index = cached.indices[i];
+      if (state[index] == kNotJudged) {
+        const std::string_view text = cached.dictionary[index].view();
+        Action action = Action::kAbsent;
+        state[index] = absent_text(text) || ParseAction(text, &action)
+                           ? static_cast<uint8_t>(1 + static_cast<uint8_t>(action))
+                           : kInvalid;
+      }
+      if (state[index] == kInvalid) {
+        Fail(stage[i], kStageValue);
+      } else {
+        records[i].action = static_cast<Action>(state[index] - 1);
+      }
+    }
+  } else {
+    const Lane& values = lane(Field::kAction);
+    for (size_t i = 0; i < n; ++i) {
+      const Value v = values(i);
+      records[i].action = Action::kAbsent;
+      if (v.kind == Value::Kind::kInt ||
+          (v.kind == Value::Kind::kText && !ParseAction(v.text, &records[i].action))) {
+        Fail(stage[i], kStageValue);
+      }
+    }
+  }
+  // account-id, interface-id: any token, '-' when absent; a number written in decimal.
+  auto ids = [&](Field field, CacheSlot slot, std::string_view FlowRecord::*member) {
+    if (const CachedLane cached = CachedLaneOf(slot, field); cached.cache) {
+      uint8_t* state = cached.cache->state.data();
+      for (size_t i = 0; i < n; ++i) {
+        std::string_view& out = records[i].*member;
+        if (!cached.present[i]) {
+          out = "-";
+          continue;
+        }
+        const uint32_t index = cached.indices[i];
+        const std::string_view text = cached.dictionary[index].view();
+        if (state[index] == kNotJudged) {
+          state[index] = absent_text(text) ? kAbsent : NoSeparator(text) ? kValid : kInvalid;
+        }
+        out = state[index] == kAbsent ? std::string_view("-") : text;
+        if (state[index] == kInvalid) Fail(stage[i], kStageValue);
+      }
+      return;
+    }
+    const Lane& values = lane(field);
+    for (size_t i = 0; i < n; ++i) {
+      const Value v = values(i);
+      std::string_view& out = records[i].*member;
+      if (v.kind == Value::Kind::kAbsent) {
+        out = "-";
+      } else if (v.kind == Value::Kind::kText) {
+        out = v.text;
+        if (!NoSeparator(v.text)) Fail(stage[i], kStageValue);
+      } else {
+        char buf[24];
+        const auto r = v.is_unsigned
+                           ? std::to_chars(buf, buf + sizeof(buf), static_cast<uint64_t>(v.number))
+                           : std::to_chars(buf, buf + sizeof(buf), v.number);
+        const size_t at = text_.size();
+        text_.append(buf, r.ptr);
+        out = std::string_view(text_).substr(at);
+      }
+    }
+  };
+  ids(Field::kAccountId, kAccountCache, &FlowRecord::account_id);
+  ids(Field::kInterfaceId, kInterfaceCache, &FlowRecord::interface_id);
 
   for (size_t i = 0; i < n; ++i) {
-    LineOutcome& outcome = outcomes[i];
-    const Value status = lane(Field::kLogStatus)(i);
-    if (status.kind == Value::Kind::kText) {
-      outcome = LogStatusOutcome(status.text);
-      if (outcome != LineOutcome::kUsed) continue;
-    } else if (status.kind == Value::Kind::kInt) {
-      outcome = LineOutcome::kStatusOther;
-      continue;
-    }
-    const Value src = lane(Field::kSrcAddr)(i);
-    const Value dst = lane(Field::kDstAddr)(i);
-    const Value sport = lane(Field::kSrcPort)(i);
-    const Value dport = lane(Field::kDstPort)(i);
-    const Value proto = lane(Field::kProtocol)(i);
-    const Value start = lane(Field::kStart)(i);
-    const Value end = lane(Field::kEnd)(i);
-    constexpr Value::Kind kAbsent = Value::Kind::kAbsent;
-    if (src.kind == kAbsent || dst.kind == kAbsent || sport.kind == kAbsent ||
-        dport.kind == kAbsent || proto.kind == kAbsent || start.kind == kAbsent ||
-        end.kind == kAbsent) {
-      outcome = LineOutcome::kIncomplete;
-      continue;
-    }
-    FlowRecord& r = records[i];
-    if (src.kind != Value::Kind::kText || dst.kind != Value::Kind::kText ||
-        !src_addresses.Address(i, src.text, &r.srcaddr) ||
-        !dst_addresses.Address(i, dst.text, &r.dstaddr)) {
-      outcome = LineOutcome::kBadAddress;
-      continue;
-    }
-    uint64_t sp, dp, pr, first, last, packets = 0, bytes = 0;
-    if (!UnsignedAtMost(sport, 65535, &sp) || !UnsignedAtMost(dport, 65535, &dp) ||
-        !UnsignedAtMost(proto, 255, &pr) || !Unsigned(start, &first) || !Unsigned(end, &last) ||
-        TimeSeconds(last) < TimeSeconds(first)) {
-      outcome = LineOutcome::kBadNumber;
-      continue;
-    }
-    const Value packets_value = lane(Field::kPackets)(i);
-    const Value bytes_value = lane(Field::kBytes)(i);
-    if ((packets_value.kind != Value::Kind::kAbsent && !Unsigned(packets_value, &packets)) ||
-        (bytes_value.kind != Value::Kind::kAbsent && !Unsigned(bytes_value, &bytes))) {
-      outcome = LineOutcome::kBadNumber;
-      continue;
-    }
-    const Value action = lane(Field::kAction)(i);
-    r.action = Action::kAbsent;
-    if ((action.kind == Value::Kind::kInt) ||
-        (action.kind == Value::Kind::kText && !ParseAction(action.text, &r.action)) ||
-        !id(lane(Field::kAccountId), account_ids, i, &r.account_id) ||
-        !id(lane(Field::kInterfaceId), interface_ids, i, &r.interface_id)) {
-      outcome = LineOutcome::kBadValue;
-      continue;
-    }
-    r.srcport = static_cast<uint16_t>(sp);
-    r.dstport = static_cast<uint16_t>(dp);
-    r.protocol = static_cast<uint8_t>(pr);
-    r.packets = packets;
-    r.bytes = bytes;
-    r.start = TimeSeconds(first);
-    r.end = TimeSeconds(last);
-    outcome = LineOutcome::kUsed;
+    if (stage[i] != kStageStatus) outcomes[i] = kStageOutcome[stage[i]];
   }
 }
 

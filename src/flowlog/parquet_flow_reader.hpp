@@ -63,6 +63,10 @@ class ParquetFlowReader {
   /// Decompressed bytes of the pages read so far (the counterpart of a text object's size).
   uint64_t decompressed_bytes() const;
 
+  /// Frees what the readers of this thread keep for the next ones (their run buffers): a thread
+  /// done reading Parquet objects calls it.
+  static void ReleaseThreadBuffers() { parquet::ColumnChunkReader::ReleaseThreadRunBuffers(); }
+
  private:
   struct Column;
   ParquetFlowReader(RandomAccessObjectPtr file, std::unique_ptr<parquet::FileReader> reader,
@@ -70,15 +74,26 @@ class ParquetFlowReader {
   Status NextRowGroup(bool* end);
   Status FinishRowGroup();
   struct DictionaryCache;
-  // One of the cached fields of a batch's rows: through its cache when the run is
-  // dictionary-encoded (small enough), else each value judged by itself.
+  // One of the cached fields of a batch's rows, when its run is dictionary-encoded (with a
+  // dictionary small enough, ColumnChunkReader::LeaveDictionaryStringsUnset): each value's
+  // index, the dictionary's values and the verdicts so far. Else `cache` is null and the run is
+  // judged value by value.
   struct CachedLane {
-    const uint32_t* indices = nullptr;  // the rows' dictionary indices
-    DictionaryCache* cache = nullptr;   // null: no cache for this run
-    bool Address(size_t row, std::string_view text, IpAddress* out) const;
-    bool Id(size_t row, std::string_view text) const;
+    const uint8_t* present = nullptr;
+    const uint32_t* indices = nullptr;
+    const parquet::ByteView* dictionary = nullptr;
+    const char* dictionary_end = nullptr;  // its values' bytes may be read up to here
+    DictionaryCache* cache = nullptr;
   };
-  enum CacheSlot { kSrcCache, kDstCache, kAccountCache, kInterfaceCache, kCacheSlots };
+  enum CacheSlot {
+    kSrcCache,
+    kDstCache,
+    kAccountCache,
+    kInterfaceCache,
+    kStatusCache,
+    kActionCache,
+    kCacheSlots
+  };
   CachedLane CachedLaneOf(CacheSlot which, Field field);
   void Judge(size_t n, std::span<FlowRecord> records, std::span<LineOutcome> outcomes);
 
@@ -92,11 +107,11 @@ class ParquetFlowReader {
   bool in_group_ = false;
   uint64_t done_bytes_ = 0;  // decompressed bytes of finished row groups
   std::string text_;         // INT account/interface ids written as text, for this batch
-  // Per dictionary entry of the current row group's srcaddr, dstaddr, account-id and
-  // interface-id: whether its text was judged yet and how (and the address it holds), so that a
-  // value a dictionary-encoded run repeats is judged once.
+  // Per dictionary entry of the current row group's srcaddr, dstaddr, account-id,
+  // interface-id, log-status and action: whether its text was judged yet and how (and the
+  // address it holds), so that a value a dictionary-encoded run repeats is judged once.
   struct DictionaryCache {
-    std::vector<uint8_t> state;      // by dictionary index: 0 not judged, 1 valid, 2 not valid
+    std::vector<uint8_t> state;      // by dictionary index: 0 not judged, else the verdict
     std::vector<IpAddress> address;  // srcaddr, dstaddr
   };
   DictionaryCache caches_[kCacheSlots];

@@ -41,6 +41,29 @@ std::unique_ptr<ColumnChunkReader::RunBuffers> TakeRunBuffers() {
   return buffers;
 }
 
+// What CountPresent returns when a definition level is above 1.
+constexpr size_t kLevelAboveMax = SIZE_MAX;
+
+// The 1s among `n` definition levels of a flat optional column (each 0 or 1), or kLevelAboveMax
+// when one is above 1. Eight at a time: one check after the loop, so that the loop has no exit.
+size_t CountPresent(const uint8_t* levels, size_t n) {
+  constexpr uint64_t kLowBits = 0x0101010101010101;
+  uint64_t above = 0;
+  size_t present = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, levels + i, 8);
+    above |= w & ~kLowBits;
+    present += static_cast<size_t>(((w & kLowBits) * kLowBits) >> 56);  // the sum of its bytes
+  }
+  for (; i < n; ++i) {
+    above |= levels[i] & 0xfe;
+    present += levels[i] & 1;
+  }
+  return above != 0 ? kLevelAboveMax : present;
+}
+
 }  // namespace
 
 Status ByteBudget::Take(uint64_t bytes, std::string_view what) {
@@ -100,6 +123,10 @@ ColumnChunkReader::ColumnChunkReader(std::string name, const LeafColumn& leaf,
       scratch_(run_->scratch),
       lengths_(run_->lengths),
       suffixes_(run_->suffixes) {}
+
+void ColumnChunkReader::ReleaseThreadRunBuffers() {
+  decltype(run_buffer_pool)().swap(run_buffer_pool);
+}
 
 ColumnChunkReader::~ColumnChunkReader() {
   budget_->Give(page_.capacity + dictionary_page_.capacity + dictionary_accounted_ +
@@ -199,6 +226,7 @@ Status ColumnChunkReader::ReadDictionary(const PageHeader& header,
       dictionary_strings_[i] = View(&bytes[pos], length);
       pos += length;
     }
+    dictionary_end_ = reinterpret_cast<const char*>(bytes.data() + bytes.size());
   }
   has_dictionary_ = true;
   return OkStatus();
@@ -345,30 +373,36 @@ Result<size_t> ColumnChunkReader::Next(size_t max) {
   size_t present = n;
   if (optional_) {
     if (!levels_.GetBytes(present_, n)) return Corrupt("definition levels end early");
-    present = 0;
-    uint8_t above = 0;  // one check after the loop, so that the loop has no exit
-    for (size_t i = 0; i < n; ++i) {
-      above |= present_[i] & 0xfe;
-      present += present_[i];
-    }
-    if (above != 0) return Corrupt("a definition level above the column's maximum");
+    present = CountPresent(present_, n);
+    if (present == kLevelAboveMax) return Corrupt("a definition level above the column's maximum");
   } else {
     std::memset(present_, 1, n);
   }
+  strings_unset_ = false;
   VPCFLOW_RETURN_IF_ERROR(DecodeValues(present));
   from_dictionary_ =
       encoding_ == Encoding::kPlainDictionary || encoding_ == Encoding::kRleDictionary;
   if (present < n) {
-    // Values (and dictionary indices) were decoded densely: move each to its row, back to front.
-    size_t j = present;
-    for (size_t i = n; i-- > 0;) {
-      if (present_[i]) --j;
+    // Values (and dictionary indices) were decoded densely: move each block of them between
+    // nulls to its rows, back to front (nulls are usually few, so the blocks are long).
+    size_t j = present;           // values [0, j) not placed yet
+    for (size_t i = n; i > j;) {  // rows [0, i) not placed yet, i - j of them null
+      const auto* null = static_cast<const uint8_t*>(memrchr(present_, 0, i));
+      const size_t at = static_cast<size_t>(null - present_);
+      const size_t block = i - at - 1;
+      j -= block;
       if (is_int()) {
-        ints_[i] = present_[i] ? ints_[j] : 0;
-      } else {
-        strings_[i] = present_[i] ? strings_[j] : ByteView{nullptr, 0};
+        std::memmove(ints_ + at + 1, ints_ + j, block * sizeof(*ints_));
+        ints_[at] = 0;
+      } else if (!strings_unset_) {
+        std::memmove(strings_ + at + 1, strings_ + j, block * sizeof(*strings_));
+        strings_[at] = ByteView{nullptr, 0};
       }
-      if (from_dictionary_) scratch_[i] = present_[i] ? scratch_[j] : 0;
+      if (from_dictionary_) {
+        std::memmove(scratch_ + at + 1, scratch_ + j, block * sizeof(*scratch_));
+        scratch_[at] = 0;
+      }
+      i = at;
     }
   }
   page_left_ -= n;
@@ -440,8 +474,10 @@ Status ColumnChunkReader::DecodeDictionary(size_t n) {
   }
   if (is_int()) {
     for (size_t i = 0; i < n; ++i) ints_[i] = dictionary_ints_[scratch_[i]];
-  } else {
+  } else if (size > unset_up_to_) {
     for (size_t i = 0; i < n; ++i) strings_[i] = dictionary_strings_[scratch_[i]];
+  } else {
+    strings_unset_ = true;  // the caller reads the dictionary by index
   }
   return OkStatus();
 }

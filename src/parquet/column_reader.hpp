@@ -87,8 +87,21 @@ class ColumnChunkReader {
   size_t dictionary_size() const {
     return is_int() ? dictionary_ints_.size() : dictionary_strings_.size();
   }
+  /// The dictionary's BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY values (dictionary_size() of them),
+  /// and the end of the bytes they lie in (a value's bytes may be read up to it).
+  const ByteView* dictionary_strings() const { return dictionary_strings_.data(); }
+  const char* dictionary_bytes_end() const { return dictionary_end_; }
+  /// From now on, a run of strings decoded from a dictionary of at most `max_values` values (0:
+  /// none) leaves strings() unset: the caller reads a present value i as
+  /// dictionary_strings()[dictionary_indices()[i]] (strings_unset() tells which runs).
+  void LeaveDictionaryStringsUnset(size_t max_values) { unset_up_to_ = max_values; }
+  /// Whether the current run left strings() unset (LeaveDictionaryStringsUnset).
+  bool strings_unset() const { return strings_unset_; }
 
   struct RunBuffers;  ///< internal: the arrays above (pooled per thread)
+  /// Frees the run buffers this thread keeps for its next readers (~45 KB each, up to 32): a
+  /// thread done reading Parquet calls it, so that they do not outlive the reading.
+  static void ReleaseThreadRunBuffers();
 
  private:
   ColumnChunkReader(std::string name, const LeafColumn& leaf, const ColumnChunkMeta& meta,
@@ -133,8 +146,11 @@ class ColumnChunkReader {
   uint64_t dictionary_accounted_ = 0;  // budget taken by the decoded dictionary
   std::vector<int64_t> dictionary_ints_;
   std::vector<ByteView> dictionary_strings_;
+  const char* dictionary_end_ = nullptr;  // of the bytes dictionary_strings_ lie in
   bool has_dictionary_ = false;
   bool from_dictionary_ = false;  // the current run
+  size_t unset_up_to_ = 0;        // LeaveDictionaryStringsUnset
+  bool strings_unset_ = false;    // the current run
 
   // The current data page.
   Buffer page_;             // decompressed bytes (unused when stored uncompressed)

@@ -163,6 +163,38 @@ INSTANTIATE_TEST_SUITE_P(Variants, ColumnRoundTripTest,
                                   (std::get<3>(info.param) ? "_dictionary" : "_plain");
                          });
 
+// Nulls wherever a run of values can have them: first and last of a page, runs of them, a page
+// of nulls only, and at random; for ints and strings, with and without a dictionary.
+TEST(ColumnChunkReaderTest, NullsAnywhereInAPageReadBackInPlace) {
+  Table t;
+  t.columns = {{.name = "dstport", .type = PhysicalType::kInt32},
+               {.name = "dstaddr", .type = PhysicalType::kByteArray, .utf8 = true}};
+  t.cells.resize(2);
+  std::mt19937 rng(5);
+  for (size_t r = 0; r < 1000; ++r) {
+    const size_t in_page = r % 64;
+    const bool null = in_page <= 2 || in_page == 63 || (r >= 128 && r < 192) || rng() % 10 < 3;
+    t.cells[0].push_back(null ? Cell() : Cell(std::to_string(rng() % 65536)));
+    t.cells[1].push_back(rng() % 4 == 0 ? Cell() : Cell("10.0.0." + std::to_string(r % 7)));
+    if (null) t.cells[1].back() = Cell();
+  }
+  for (const bool dictionary : {false, true}) {
+    for (const bool v2 : {false, true}) {
+      const std::string file = Write(t, WriterOptions{.codec = Codec::kUncompressed,
+                                                      .data_page_v2 = v2,
+                                                      .dictionary = dictionary,
+                                                      .page_rows = 64,
+                                                      .row_group_rows = 640});
+      Status status;
+      const std::vector<std::vector<Cell>> got = ReadFile(file, &status);
+      ASSERT_OK(status);
+      ASSERT_EQ(got.size(), 2u);
+      EXPECT_EQ(got[0], t.cells[0]) << "dictionary " << dictionary << " v2 " << v2;
+      EXPECT_EQ(got[1], t.cells[1]) << "dictionary " << dictionary << " v2 " << v2;
+    }
+  }
+}
+
 // Hand-made chunks: one OPTIONAL column, its pages as given.
 class HostileChunkTest : public ::testing::Test {
  protected:
@@ -353,6 +385,52 @@ TEST(ColumnChunkReaderTest, ReadsRequiredColumnsAndUnsignedInts) {
   Status status;
   EXPECT_EQ(ReadAll(**reader, &status), (std::vector<Cell>{"1", "4000000000"}));
   EXPECT_OK(status);
+}
+
+// A caller that reads a dictionary-encoded run by index gets the dictionary and the indices, and
+// no strings; a dictionary above its bound still has its strings set, and so does a PLAIN run.
+TEST(ColumnChunkReaderTest, LeavesDictionaryStringsUnsetUpToTheBound) {
+  Table t;
+  t.columns = {{.name = "srcaddr", .type = PhysicalType::kByteArray, .utf8 = true}};
+  t.cells.resize(1);
+  for (size_t r = 0; r < 300; ++r) {
+    t.cells[0].push_back(r % 7 == 2 ? Cell() : Cell("10.0.0." + std::to_string(r % 5)));
+  }
+  for (const bool dictionary : {true, false}) {
+    for (const size_t bound : {size_t{5}, size_t{4}}) {
+      const std::string file = Write(
+          t,
+          WriterOptions{.codec = Codec::kUncompressed, .dictionary = dictionary, .page_rows = 100});
+      RandomAccessObjectPtr object =
+          NewMemoryRandomAccessObject(std::make_shared<std::string>(file));
+      Result<std::unique_ptr<FileReader>> reader = FileReader::Open(object.get(), {});
+      ASSERT_OK(reader);
+      Result<RowGroupReader> group = (*reader)->ReadRowGroup(0, std::vector<size_t>{0});
+      ASSERT_OK(group);
+      ColumnChunkReader& column = *group->columns()[0];
+      column.LeaveDictionaryStringsUnset(bound);
+      std::vector<Cell> got;
+      for (;;) {
+        Result<size_t> n = column.Next(ColumnChunkReader::kMaxRun);
+        ASSERT_OK(n);
+        if (*n == 0) break;
+        // The 5 distinct values fit a bound of 5, not of 4.
+        EXPECT_EQ(column.strings_unset(), dictionary && bound == 5);
+        for (size_t i = 0; i < *n; ++i) {
+          if (!column.present()[i]) {
+            got.push_back(std::nullopt);
+          } else if (column.strings_unset()) {
+            const ByteView v = column.dictionary_strings()[column.dictionary_indices()[i]];
+            EXPECT_LE(v.data + v.size, column.dictionary_bytes_end());
+            got.push_back(std::string(v.view()));
+          } else {
+            got.push_back(std::string(column.strings()[i].view()));
+          }
+        }
+      }
+      EXPECT_EQ(got, t.cells[0]) << "dictionary " << dictionary << " bound " << bound;
+    }
+  }
 }
 
 }  // namespace

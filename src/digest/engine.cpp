@@ -6,6 +6,7 @@
 // rules"). A batch that fills its share of the memory limit is written as a pending run, which
 // joins the aggregation with its object or is deleted with it. Bad content is skipped; a failed
 // read fails the run (see RunDigest in digest.hpp).
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -573,6 +574,21 @@ Result<uint64_t> Aggregation::WritePartial(ByteSink& out, const DigestSummary& s
   return writer.rows();
 }
 
+namespace {
+
+// Gives the heap's free pages back to the system once reading ends: the readers' freed memory
+// (per object: Parquet's pages, dictionaries and caches) would otherwise be held through the
+// output, whose buffers are the run's peak (a Parquet digest's peak RSS was ~1 MB over its text
+// twin's). Not under ASan, whose allocator replaces glibc's: glibc's malloc_trim there sets up
+// its unused arenas from the calling thread, which glibc then asserts on at thread exit.
+void TrimHeap() {
+#if !defined(__SANITIZE_ADDRESS__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Window& window,
                                                  const std::vector<ObjectInfo>& objects,
                                                  const DigestOptions& options,
@@ -592,7 +608,7 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
     workers.push_back(
         std::make_unique<Worker>(source, window, options.stop, table.get(), batch_bytes));
   }
-  auto work = [&](Worker& worker) {
+  auto read = [&](Worker& worker) {
     for (;;) {
       if (cancelled.load(std::memory_order_relaxed)) return;
       const size_t i = next.fetch_add(1);
@@ -613,11 +629,17 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
       progress.ObjectDone(objects[i].size);
     }
   };
+  // A thread done reading frees what its Parquet readers kept for the next ones.
+  auto work = [&](Worker& worker) {
+    read(worker);
+    ParquetFlowReader::ReleaseThreadBuffers();
+  };
   {
     std::vector<std::jthread> pool;
     for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
     work(*workers[0]);
   }
+  TrimHeap();
   if (!failure.ok()) return failure;
   if (cancelled) return CancelledError("digest cancelled");
   progress.Final();

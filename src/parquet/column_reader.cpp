@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/little_endian.hpp"
 #include "parquet/codec.hpp"
@@ -62,6 +65,30 @@ size_t CountPresent(const uint8_t* levels, size_t n) {
     present += levels[i] & 1;
   }
   return above != 0 ? kLevelAboveMax : present;
+}
+
+// Whether any of `values` is `bound` or above: one check after the loop, so that the loop has
+// no exit, and flags ORed four at a time, not a running maximum, so that no value waits for the
+// one before.
+bool AnyAtLeast(const uint32_t* values, size_t n, size_t bound) {
+  if (bound == 0) return n > 0;
+  const auto last_ok = static_cast<uint32_t>(std::min<size_t>(bound - 1, UINT32_MAX));
+  size_t i = 0;
+  uint32_t past = 0;
+#if defined(__SSE2__)
+  // Unsigned v > last_ok as a signed compare of both with the top bit flipped (SSE2 has no
+  // unsigned compare).
+  const __m128i flip = _mm_set1_epi32(INT32_MIN);
+  const __m128i limit = _mm_xor_si128(_mm_set1_epi32(static_cast<int32_t>(last_ok)), flip);
+  __m128i any = _mm_setzero_si128();
+  for (; i + 4 <= n; i += 4) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(values + i));
+    any = _mm_or_si128(any, _mm_cmpgt_epi32(_mm_xor_si128(v, flip), limit));
+  }
+  past = static_cast<uint32_t>(_mm_movemask_epi8(any));
+#endif
+  for (; i < n; ++i) past |= static_cast<uint32_t>(values[i] > last_ok);
+  return past != 0;
 }
 
 }  // namespace
@@ -466,9 +493,8 @@ Status ColumnChunkReader::DecodePlain(size_t n) {
 Status ColumnChunkReader::DecodeDictionary(size_t n) {
   if (!indices_.Get(scratch_, n)) return Corrupt("dictionary indices end early");
   const size_t size = is_int() ? dictionary_ints_.size() : dictionary_strings_.size();
-  uint32_t largest = 0;  // one check after the loop, so that the loop has no exit
-  for (size_t i = 0; i < n; ++i) largest = std::max(largest, scratch_[i]);
-  if (largest >= size) {
+  if (AnyAtLeast(scratch_, n, size)) {
+    const uint32_t largest = *std::max_element(scratch_, scratch_ + n);
     return Corrupt("dictionary index " + std::to_string(largest) + " past the " +
                    std::to_string(size) + " values of the dictionary");
   }

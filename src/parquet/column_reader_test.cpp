@@ -267,6 +267,30 @@ TEST_F(HostileChunkTest, ABadDictionaryIndexIsDataLoss) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("dictionary index 3 past the 1 values")));
 }
 
+// Every position of a run (those checked four at a time and the rest), the first index past
+// the dictionary and those with the top bit set (an unsigned check, not a signed one).
+TEST_F(HostileChunkTest, AnIndexPastTheDictionaryAnywhereInARunIsDataLoss) {
+  const std::string dict =
+      Page(PageType::kDictionaryPage, PlainStrings({"ACCEPT", "REJECT"}), 2, Encoding::kPlain);
+  auto run = [&](const std::vector<uint32_t>& values) {
+    std::string indices = "\x20";  // width 32
+    RleEncode(values, 32, &indices);
+    const auto n = static_cast<int32_t>(values.size());
+    return ReadChunk(dict + Page(PageType::kDataPage, Body(values.size(), indices), n,
+                                 Encoding::kRleDictionary));
+  };
+  EXPECT_OK(run(std::vector<uint32_t>(9, 1)));
+  for (const uint32_t bad : {2u, 0x80000000u, 0xffffffffu}) {
+    for (size_t at = 0; at < 9; ++at) {
+      std::vector<uint32_t> values(9, 1);
+      values[at] = bad;
+      EXPECT_THAT(run(values), StatusIs(StatusCode::kDataLoss,
+                                        HasSubstr("dictionary index " + std::to_string(bad))))
+          << "at " << at;
+    }
+  }
+}
+
 TEST_F(HostileChunkTest, ADictionaryPageWithoutADictionaryOrAfterDataIsDataLoss) {
   std::string indices = "\x01";
   RleEncode(std::vector<uint32_t>{0}, 1, &indices);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace vpcflow {
@@ -32,7 +33,15 @@ class ReadAheadTextStream final : public TextStream {
   }
 
   Result<size_t> Read(char* out, size_t size) override {
-    if (!helper_.joinable()) helper_ = std::thread([this] { Fill(); });
+    if (inline_) return source_->Read(out, size);
+    if (!helper_.joinable()) {
+      try {
+        helper_ = std::thread([this] { Fill(); });
+      } catch (const std::system_error&) {
+        inline_ = true;  // no thread to spare: the caller reads the source itself
+        return source_->Read(out, size);
+      }
+    }
     while (pos_ == current_.size) {
       std::unique_lock lock(mu_);
       if (current_.data) {  // hand the drained buffer back to the helper
@@ -56,7 +65,9 @@ class ReadAheadTextStream final : public TextStream {
     return n;
   }
 
-  uint64_t compressed_bytes() const override { return compressed_.load(); }
+  uint64_t compressed_bytes() const override {
+    return inline_ ? source_->compressed_bytes() : compressed_.load();
+  }
 
  private:
   // The helper: fills free buffers from the source until the end, an error or a stop.
@@ -105,6 +116,7 @@ class ReadAheadTextStream final : public TextStream {
   std::atomic<uint64_t> compressed_{0};
   Chunk current_;  // being read by the caller (not under the lock)
   size_t pos_ = 0;
+  bool inline_ = false;  // the helper could not start: Read reads the source
   std::thread helper_;
 };
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/gzip_reader.hpp"
+#include "common/read_ahead_stream.hpp"
 #include "digest/aggregation.hpp"
 #include "digest/digest_table.hpp"
 #include "digest/spill.hpp"
@@ -183,9 +184,16 @@ class SourceErrorRecorder final : public ObjectSourceWrapper {
 
 class Worker {
  public:
+  // `read_ahead`: text objects are decompressed on a helper thread while this one parses (for
+  // runs with more cores than objects, which would otherwise leave cores idle).
   Worker(ObjectSource& source, const Window& window, const std::stop_token& stop,
-         Aggregation* table, size_t batch_bytes)
-      : source_(source), window_(window), stop_(stop), table_(table), batch_(batch_bytes) {}
+         Aggregation* table, size_t batch_bytes, bool read_ahead)
+      : source_(source),
+        window_(window),
+        stop_(stop),
+        table_(table),
+        batch_(batch_bytes),
+        read_ahead_(read_ahead) {}
 
   // Reads one object into the shared table. Returns Cancelled when a stop was requested and
   // the error of a failed read (the run fails); bad content and a vanished object are recorded
@@ -246,6 +254,7 @@ class Worker {
     const bool gzip = key ? key->kind == ObjectKind::kGzipText : object.key.ends_with(".gz");
     std::unique_ptr<TextStream> stream =
         gzip ? NewGzipTextStream(&reader) : NewPlainTextStream(&reader);
+    if (read_ahead_) stream = NewReadAheadTextStream(std::move(stream));
     LineReader line_reader(stream.get());
 
     std::string_view line;
@@ -343,6 +352,7 @@ class Worker {
   const std::stop_token& stop_;
   Aggregation* table_;
   RecordBatch batch_;
+  const bool read_ahead_;
   std::vector<PendingRun> pending_;  // the pending runs of the object being read
   Status spill_error_;               // WritePendingRun's failure, for Process
   WorkerTotals totals_;
@@ -605,8 +615,9 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
   std::vector<std::unique_ptr<Worker>> workers;
   const size_t batch_bytes = table->BatchBytes(threads);
   for (size_t i = 0; i < threads; ++i) {
-    workers.push_back(
-        std::make_unique<Worker>(source, window, options.stop, table.get(), batch_bytes));
+    workers.push_back(std::make_unique<Worker>(source, window, options.stop, table.get(),
+                                               batch_bytes,
+                                               objects.size() < DigestThreads(options)));
   }
   auto read = [&](Worker& worker) {
     for (;;) {

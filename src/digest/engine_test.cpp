@@ -240,6 +240,43 @@ TEST(EngineTest, ACorruptObjectContributesNothingAndIsNamed) {
   EXPECT_EQ(s.problems[1].kind, ProblemKind::kCorrupt);
 }
 
+// With more threads than objects, text is decompressed ahead on a helper thread: objects of
+// several read-ahead chunks (1 MiB of text each), one of them corrupt past its first chunk, give
+// the run of one thread (which does not read ahead): the same digest, counts and problems.
+TEST(EngineTest, TextReadAheadGivesTheSameRunAsReadingInline) {
+  auto object = [](int salt) {
+    FlowLogBuilder b;
+    for (int r = 0; r < 15000; ++r) {
+      b.Add({{Field::kSrcAddr, "10.1." + std::to_string(r % 200) + "." + std::to_string(salt)},
+             {Field::kDstPort, std::to_string(1000 + r % 3000)},
+             {Field::kBytes, std::to_string(r % 977)}});
+    }
+    return b.Gzip();
+  };
+  MemoryObjectSource source;
+  source.Put(Key(1), object(1));
+  std::string corrupt = object(2);
+  corrupt.resize(corrupt.size() - 40);
+  source.Put(Key(2), corrupt);
+  Result<DigestRun> inline_run = RunOn(source, 1);
+  Result<DigestRun> ahead = RunOn(source, 8);
+  ASSERT_OK(inline_run);
+  ASSERT_OK(ahead);
+  EXPECT_EQ(inline_run->summary.keys, 200u);                             // 200 sources a salt
+  EXPECT_GT(inline_run->summary.bytes_uncompressed, uint64_t{1} << 20);  // several chunks
+  EXPECT_EQ(FlowLog(*ahead), FlowLog(*inline_run));
+  const DigestSummary& a = ahead->summary;
+  const DigestSummary& b = inline_run->summary;
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.objects_read, 1u);
+  EXPECT_EQ(a.objects_failed, 1u);
+  EXPECT_EQ(a.bytes_uncompressed, b.bytes_uncompressed);
+  ASSERT_EQ(a.problems.size(), 1u);
+  ASSERT_EQ(b.problems.size(), 1u);
+  EXPECT_EQ(a.problems[0].key, Key(2));
+  EXPECT_EQ(a.problems[0].reason, b.problems[0].reason);
+}
+
 // Must-fix 5 of issue 12: an object that could not be read is not a corrupt object. The run
 // fails with the source's code and names the object, so the job is retried rather than stored
 // without it.
@@ -259,7 +296,7 @@ TEST(EngineTest, AnObjectThatCannotBeReadFailsTheRun) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    for (int threads : {1, 3}) {
+    for (int threads : {1, 3, 8}) {  // 8: more threads than objects, so read ahead
       MemoryObjectSource source;
       const std::string good = FlowLogBuilder().Add({}).Gzip();
       for (int i = 1; i <= 6; ++i) source.Put(Key(i), good);

@@ -1,6 +1,7 @@
 #include "query/row_file.hpp"
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -43,8 +44,19 @@ void PutU64(std::string& out, uint64_t v) {
   PutU32(out, static_cast<uint32_t>(v));
   PutU32(out, static_cast<uint32_t>(v >> 32));
 }
-// The LEB128 bytes of `v` at `out` (at most 10); returns their end.
+// The LEB128 bytes of `v` at `out` (at most 10, and `out` must have room for 10); returns their
+// end. Below 2^56 (every count but the largest) without a branch on the value: its 7-bit groups
+// spread over the bytes of one word, the continuation bit set on all but the last byte used,
+// the word stored whole (the bytes past the end are scratch for the next value).
 inline char* PutVarintAt(char* out, uint64_t v) {
+  if (v < (uint64_t{1} << 56)) {
+    const int n = (70 - std::countl_zero(v | 1)) / 7;  // bytes: ceil(significant bits / 7)
+    uint64_t w = 0;
+    for (int k = 0; k < 8; ++k) w |= (v << k) & (uint64_t{0x7f} << (8 * k));
+    w |= 0x8080808080808080ULL & ((uint64_t{1} << (8 * (n - 1))) - 1);
+    std::memcpy(out, &w, 8);
+    return out + n;
+  }
   while (v >= 0x80) {
     *out++ = static_cast<char>(v | 0x80);
     v >>= 7;
@@ -53,7 +65,7 @@ inline char* PutVarintAt(char* out, uint64_t v) {
   return out;
 }
 void PutVarint(std::string& out, uint64_t v) {
-  char b[10];
+  char b[10];  // PutVarintAt's room
   out.append(b, static_cast<size_t>(PutVarintAt(b, v) - b));
 }
 // A block's columns are written a row at a time: into CharBuffers, whose Reserve is one inline

@@ -650,7 +650,6 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
     for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
     work(*workers[0]);
   }
-  TrimHeap();
   if (!failure.ok()) return failure;
   if (cancelled) return CancelledError("digest cancelled");
   progress.Final();
@@ -668,7 +667,8 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
       summary->problems.push_back(std::move(p));
     }
   }
-  workers.clear();
+  workers.clear();  // their batches and buffers
+  TrimHeap();
   std::sort(summary->problems.begin(), summary->problems.end(),
             [](const ObjectProblem& a, const ObjectProblem& b) { return a.key < b.key; });
   summary->read_seconds = SecondsSince(t_read);

@@ -36,6 +36,14 @@ bool Unsigned(const Value& v, uint64_t* out) {
   return true;
 }
 
+// A text value: absent when "" or "-", as '-' is in text.
+Value TextValue(std::string_view text) {
+  Value v;
+  v.text = text;
+  if (!text.empty() && text != "-") v.kind = Value::Kind::kText;
+  return v;
+}
+
 // One needed field's values for the rows of a batch: its column's arrays from the batch's first
 // row, read once per batch instead of once per value.
 struct Lane {
@@ -65,9 +73,7 @@ struct Lane {
       v.is_unsigned = is_unsigned;
       return v;
     }
-    v.text = strings[row].view();
-    if (!v.text.empty() && v.text != "-") v.kind = Value::Kind::kText;
-    return v;
+    return TextValue(strings[row].view());
   }
 };
 
@@ -303,14 +309,9 @@ void NumberPass(const Lane& lane, size_t n, uint64_t max, Stage absent, uint8_t*
 }  // namespace
 
 // The checks of ParseFlowLine (status, incomplete, addresses, ports and protocol, start/end,
-// packets/bytes, action and ids), on typed values, one field at a time. A cached field (see
-// CachedLane) has each dictionary entry judged once, with its verdict kept in the entry's state:
-// kNotJudged, then for addresses and ids kValid, kInvalid or kAbsent ("" and "-"), for a status
-// 1 + its LineOutcome, for an action 1 + its Action or kInvalid.
+// packets/bytes, action and ids), on typed values, one field at a time.
 void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
                               std::span<LineOutcome> outcomes) {
-  constexpr uint8_t kNotJudged = 0, kValid = 1, kAbsent = 2, kInvalid = 255;
-  auto absent_text = [](std::string_view text) { return text.empty() || text == "-"; };
   text_.clear();
   text_.reserve(n * 2 * 24);  // INT ids as text: the views below must not move
   // Each needed field's lane (a field the file lacks keeps an empty lane: always absent).
@@ -320,66 +321,76 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
   uint8_t stage[kMaxBatch];
   std::fill(stage, stage + n, kStagePass);
 
-  // log-status: any but OK (or absent) decides the outcome.
-  auto status_is = [&](size_t i, LineOutcome o) {
-    if (o != LineOutcome::kUsed) {
-      stage[i] = kStageStatus;
-      outcomes[i] = o;
-    }
-  };
-  if (const CachedLane cached = CachedLaneOf(kStatusCache, Field::kLogStatus); cached.cache) {
-    uint8_t* state = cached.cache->state.data();
-    for (size_t i = 0; i < n; ++i) {
-      if (!cached.present[i]) continue;
-      const uint32_t index = cached.indices[i];
-      if (state[index] == kNotJudged) {
-        const std::string_view text = cached.dictionary[index].view();
-        const LineOutcome o = absent_text(text) ? LineOutcome::kUsed : LogStatusOutcome(text);
-        state[index] = static_cast<uint8_t>(1 + static_cast<uint8_t>(o));
-      }
-      status_is(i, static_cast<LineOutcome>(state[index] - 1));
-    }
-  } else if (const Lane& status = lane(Field::kLogStatus); status.present != nullptr) {
-    for (size_t i = 0; i < n; ++i) {
-      const Value v = status(i);
-      if (v.kind == Value::Kind::kText) status_is(i, LogStatusOutcome(v.text));
-      if (v.kind == Value::Kind::kInt) status_is(i, LineOutcome::kStatusOther);
-    }
-  }
-  // Addresses: absent makes the row incomplete; a number or an unparsable text a bad address.
-  auto addresses = [&](Field field, CacheSlot slot, IpAddress FlowRecord::*member) {
-    if (const CachedLane cached = CachedLaneOf(slot, field); cached.cache) {
+  // The fields judged by value (status, addresses, action, ids): `judge(value, entry)` gives a
+  // value's verdict (never 0), `apply(row, verdict, value, entry)` applies it to a row. A cached
+  // field (CachedLane) has judge called once per dictionary entry (`entry` its index, the
+  // verdict kept in the entry's state) and apply given the entry's text; any other once per
+  // row, with `entry` kNoEntry.
+  constexpr uint32_t kNoEntry = UINT32_MAX;
+  auto for_each_verdict = [&](const CachedLane& cached, const Lane& values, auto&& judge,
+                              auto&& apply) {
+    if (cached.cache != nullptr) {
       uint8_t* state = cached.cache->state.data();
-      IpAddress* address = cached.cache->address.data();
       for (size_t i = 0; i < n; ++i) {
         if (!cached.present[i]) {
-          Fail(stage[i], kStageIncomplete);
+          apply(i, judge(Value(), kNoEntry), Value(), kNoEntry);
           continue;
         }
-        const uint32_t index = cached.indices[i];
-        if (state[index] == kNotJudged) {
-          const std::string_view text = cached.dictionary[index].view();
-          state[index] = absent_text(text)                                              ? kAbsent
-                         : ParseIpAddress(text, cached.dictionary_end, &address[index]) ? kValid
-                                                                                        : kInvalid;
-        }
-        if (state[index] == kValid) {
-          records[i].*member = address[index];
-        } else {
-          Fail(stage[i], state[index] == kAbsent ? kStageIncomplete : kStageAddress);
-        }
+        const uint32_t entry = cached.indices[i];
+        Value v;
+        v.kind = Value::Kind::kText;  // (an absent entry's verdict says so)
+        v.text = cached.dictionary[entry].view();
+        if (state[entry] == 0) state[entry] = judge(TextValue(v.text), entry);
+        apply(i, state[entry], v, entry);
       }
       return;
     }
-    const Lane& values = lane(field);
     for (size_t i = 0; i < n; ++i) {
       const Value v = values(i);
-      if (v.kind == Value::Kind::kAbsent) {
-        Fail(stage[i], kStageIncomplete);
-      } else if (v.kind != Value::Kind::kText || !ParseIpAddress(v.text, &(records[i].*member))) {
-        Fail(stage[i], kStageAddress);
-      }
+      apply(i, judge(v, kNoEntry), v, kNoEntry);
     }
+  };
+  constexpr uint8_t kValid = 1, kAbsent = 2, kInvalid = 255;
+
+  // log-status: any but OK (or absent) decides the outcome. Verdict: 1 + the outcome.
+  for_each_verdict(
+      CachedLaneOf(kStatusCache, Field::kLogStatus), lane(Field::kLogStatus),
+      [](const Value& v, uint32_t) {
+        const LineOutcome o = v.kind == Value::Kind::kText  ? LogStatusOutcome(v.text)
+                              : v.kind == Value::Kind::kInt ? LineOutcome::kStatusOther
+                                                            : LineOutcome::kUsed;
+        return static_cast<uint8_t>(1 + static_cast<uint8_t>(o));
+      },
+      [&](size_t i, uint8_t verdict, const Value&, uint32_t) {
+        const auto o = static_cast<LineOutcome>(verdict - 1);
+        if (o != LineOutcome::kUsed) {
+          stage[i] = kStageStatus;
+          outcomes[i] = o;
+        }
+      });
+  // Addresses: absent makes the row incomplete; a number or an unparsable text a bad address. A
+  // cached entry's address is parsed into the cache, any other value's into `parsed`.
+  IpAddress parsed;
+  auto addresses = [&](Field field, CacheSlot slot, IpAddress FlowRecord::*member) {
+    const CachedLane cached = CachedLaneOf(slot, field);
+    IpAddress* cache = cached.cache != nullptr ? cached.cache->address.data() : nullptr;
+    for_each_verdict(
+        cached, lane(field),
+        [&](const Value& v, uint32_t entry) {
+          if (v.kind == Value::Kind::kAbsent) return kAbsent;
+          if (v.kind != Value::Kind::kText) return kInvalid;
+          const bool ok = entry == kNoEntry
+                              ? ParseIpAddress(v.text, &parsed)
+                              : ParseIpAddress(v.text, cached.dictionary_end, &cache[entry]);
+          return ok ? kValid : kInvalid;
+        },
+        [&](size_t i, uint8_t verdict, const Value&, uint32_t entry) {
+          if (verdict == kValid) {
+            records[i].*member = entry == kNoEntry ? parsed : cache[entry];
+          } else {
+            Fail(stage[i], verdict == kAbsent ? kStageIncomplete : kStageAddress);
+          }
+        });
   };
   addresses(Field::kSrcAddr, kSrcCache, &FlowRecord::srcaddr);
   addresses(Field::kDstAddr, kDstCache, &FlowRecord::dstaddr);
@@ -401,76 +412,47 @@ void ParquetFlowReader::Judge(size_t n, std::span<FlowRecord> records,
              [&](size_t i, uint64_t v) { records[i].packets = v; });
   NumberPass(lane(Field::kBytes), n, UINT64_MAX, kStagePass, stage,
              [&](size_t i, uint64_t v) { records[i].bytes = v; });
-  // action: ACCEPT, REJECT or absent; a number is a bad value.
-  if (const CachedLane cached = CachedLaneOf(kActionCache, Field::kAction); cached.cache) {
-    uint8_t* state = cached.cache->state.data();
-    for (size_t i = 0; i < n; ++i) {
-      records[i].action = Action::kAbsent;
-      if (!cached.present[i]) continue;
-      const uint32_t index = cached.indices[i];
-      if (state[index] == kNotJudged) {
-        const std::string_view text = cached.dictionary[index].view();
+  // action: ACCEPT, REJECT or absent; a number is a bad value. Verdict: 1 + the action.
+  for_each_verdict(
+      CachedLaneOf(kActionCache, Field::kAction), lane(Field::kAction),
+      [](const Value& v, uint32_t) {
         Action action = Action::kAbsent;
-        state[index] = absent_text(text) || ParseAction(text, &action)
-                           ? static_cast<uint8_t>(1 + static_cast<uint8_t>(action))
-                           : kInvalid;
-      }
-      if (state[index] == kInvalid) {
-        Fail(stage[i], kStageValue);
-      } else {
-        records[i].action = static_cast<Action>(state[index] - 1);
-      }
-    }
-  } else {
-    const Lane& values = lane(Field::kAction);
-    for (size_t i = 0; i < n; ++i) {
-      const Value v = values(i);
-      records[i].action = Action::kAbsent;
-      if (v.kind == Value::Kind::kInt ||
-          (v.kind == Value::Kind::kText && !ParseAction(v.text, &records[i].action))) {
-        Fail(stage[i], kStageValue);
-      }
-    }
-  }
+        if (v.kind == Value::Kind::kInt ||
+            (v.kind == Value::Kind::kText && !ParseAction(v.text, &action))) {
+          return kInvalid;
+        }
+        return static_cast<uint8_t>(1 + static_cast<uint8_t>(action));
+      },
+      [&](size_t i, uint8_t verdict, const Value&, uint32_t) {
+        records[i].action =
+            verdict == kInvalid ? Action::kAbsent : static_cast<Action>(verdict - 1);
+        if (verdict == kInvalid) Fail(stage[i], kStageValue);
+      });
   // account-id, interface-id: any token, '-' when absent; a number written in decimal.
   auto ids = [&](Field field, CacheSlot slot, std::string_view FlowRecord::*member) {
-    if (const CachedLane cached = CachedLaneOf(slot, field); cached.cache) {
-      uint8_t* state = cached.cache->state.data();
-      for (size_t i = 0; i < n; ++i) {
-        std::string_view& out = records[i].*member;
-        if (!cached.present[i]) {
-          out = "-";
-          continue;
-        }
-        const uint32_t index = cached.indices[i];
-        const std::string_view text = cached.dictionary[index].view();
-        if (state[index] == kNotJudged) {
-          state[index] = absent_text(text) ? kAbsent : NoSeparator(text) ? kValid : kInvalid;
-        }
-        out = state[index] == kAbsent ? std::string_view("-") : text;
-        if (state[index] == kInvalid) Fail(stage[i], kStageValue);
-      }
-      return;
-    }
-    const Lane& values = lane(field);
-    for (size_t i = 0; i < n; ++i) {
-      const Value v = values(i);
-      std::string_view& out = records[i].*member;
-      if (v.kind == Value::Kind::kAbsent) {
-        out = "-";
-      } else if (v.kind == Value::Kind::kText) {
-        out = v.text;
-        if (!NoSeparator(v.text)) Fail(stage[i], kStageValue);
-      } else {
-        char buf[24];
-        const auto r = v.is_unsigned
-                           ? std::to_chars(buf, buf + sizeof(buf), static_cast<uint64_t>(v.number))
-                           : std::to_chars(buf, buf + sizeof(buf), v.number);
-        const size_t at = text_.size();
-        text_.append(buf, r.ptr);
-        out = std::string_view(text_).substr(at);
-      }
-    }
+    for_each_verdict(
+        CachedLaneOf(slot, field), lane(field),
+        [](const Value& v, uint32_t) {
+          if (v.kind == Value::Kind::kAbsent) return kAbsent;
+          return v.kind == Value::Kind::kInt || NoSeparator(v.text) ? kValid : kInvalid;
+        },
+        [&](size_t i, uint8_t verdict, const Value& v, uint32_t) {
+          std::string_view& out = records[i].*member;
+          if (verdict == kAbsent) {
+            out = "-";
+          } else if (v.kind == Value::Kind::kText) {
+            out = v.text;
+            if (verdict == kInvalid) Fail(stage[i], kStageValue);
+          } else {
+            char buf[24];
+            const auto r = v.is_unsigned ? std::to_chars(buf, buf + sizeof(buf),
+                                                         static_cast<uint64_t>(v.number))
+                                         : std::to_chars(buf, buf + sizeof(buf), v.number);
+            const size_t at = text_.size();
+            text_.append(buf, r.ptr);
+            out = std::string_view(text_).substr(at);
+          }
+        });
   };
   ids(Field::kAccountId, kAccountCache, &FlowRecord::account_id);
   ids(Field::kInterfaceId, kInterfaceCache, &FlowRecord::interface_id);

@@ -171,47 +171,58 @@ TEST(ParquetFlowReaderTest, TakesAnyOrderAndSubsetAndIgnoresUnknownColumns) {
                                  "- - 10.0.0.1 10.0.0.3 50000 22 6 0 0 250 300 -"));
 }
 
+// Each of these is read twice: with every column dictionary-encoded (the per-entry verdicts of
+// status, addresses, action and ids) and with none (each value judged by itself).
 TEST(ParquetFlowReaderTest, NullDashAndEmptyAreAllAbsent) {
-  Result<std::vector<std::string>> rows = ReadRows(MakeFile(DefaultColumns({
-      {{"account_id", "NULL"}, {"interface_id", "-"}, {"packets", "NULL"}, {"bytes", "NULL"}},
-      {{"account_id", ""}, {"action", "NULL"}, {"log_status", "NULL"}},
-      {{"action", "-"}, {"log_status", "-"}},
-      {{"srcaddr", "NULL"}},
-      {{"dstaddr", "-"}},
-      {{"srcport", "NULL"}},
-      {{"end", "NULL"}},
-  })));
-  ASSERT_OK(rows);
-  EXPECT_THAT(*rows,
-              ElementsAre("- - 10.0.0.1 10.0.0.2 443 50000 6 0 0 1546300800 1546300860 ACCEPT",
-                          "- eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 1546300800 1546300860 -",
-                          "123456789012 eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 "
-                          "1546300800 1546300860 -",
-                          "incomplete", "incomplete", "incomplete", "incomplete"));
+  for (const bool dictionary : {true, false}) {
+    SCOPED_TRACE(dictionary ? "dictionary" : "plain");
+    Result<std::vector<std::string>> rows = ReadRows(MakeFile(
+        DefaultColumns({
+            {{"account_id", "NULL"}, {"interface_id", "-"}, {"packets", "NULL"}, {"bytes", "NULL"}},
+            {{"account_id", ""}, {"action", "NULL"}, {"log_status", "NULL"}},
+            {{"action", "-"}, {"log_status", "-"}},
+            {{"srcaddr", "NULL"}},
+            {{"dstaddr", "-"}},
+            {{"srcport", "NULL"}},
+            {{"end", "NULL"}},
+        }),
+        {.dictionary = dictionary}));
+    ASSERT_OK(rows);
+    EXPECT_THAT(*rows,
+                ElementsAre("- - 10.0.0.1 10.0.0.2 443 50000 6 0 0 1546300800 1546300860 ACCEPT",
+                            "- eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 1546300800 1546300860 -",
+                            "123456789012 eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 "
+                            "1546300800 1546300860 -",
+                            "incomplete", "incomplete", "incomplete", "incomplete"));
+  }
 }
 
 TEST(ParquetFlowReaderTest, JudgesValuesAsTheTextPathDoes) {
-  Result<std::vector<std::string>> rows = ReadRows(MakeFile(DefaultColumns({
-      {{"log_status", "NODATA"}, {"srcaddr", "NULL"}},
-      {{"log_status", "SKIPDATA"}},
-      {{"log_status", "WEIRD"}},
-      {{"srcaddr", "10.0.0.256"}},
-      {{"srcport", "65536"}},
-      {{"srcport", "-1"}},
-      {{"protocol", "256"}},
-      {{"end", "1546300799"}},
-      {{"bytes", "-5"}},
-      {{"action", "DROP"}},
-      {{"account_id", "1234 5678"}},
-      {{"start", "1546300800000"}, {"end", "1546300860000"}},  // milliseconds
-  })));
-  ASSERT_OK(rows);
-  EXPECT_THAT(
-      *rows,
-      ElementsAre("status_nodata", "status_skipdata", "status_other", "bad_address", "bad_number",
-                  "bad_number", "bad_number", "bad_number", "bad_number", "bad_value", "bad_value",
-                  "123456789012 eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 1546300800 "
-                  "1546300860 ACCEPT"));
+  for (const bool dictionary : {true, false}) {
+    SCOPED_TRACE(dictionary ? "dictionary" : "plain");
+    Result<std::vector<std::string>> rows = ReadRows(
+        MakeFile(DefaultColumns({
+                     {{"log_status", "NODATA"}, {"srcaddr", "NULL"}},
+                     {{"log_status", "SKIPDATA"}},
+                     {{"log_status", "WEIRD"}},
+                     {{"srcaddr", "10.0.0.256"}},
+                     {{"srcport", "65536"}},
+                     {{"srcport", "-1"}},
+                     {{"protocol", "256"}},
+                     {{"end", "1546300799"}},
+                     {{"bytes", "-5"}},
+                     {{"action", "DROP"}},
+                     {{"account_id", "1234 5678"}},
+                     {{"start", "1546300800000"}, {"end", "1546300860000"}},  // milliseconds
+                 }),
+                 {.dictionary = dictionary}));
+    ASSERT_OK(rows);
+    EXPECT_THAT(*rows, ElementsAre("status_nodata", "status_skipdata", "status_other",
+                                   "bad_address", "bad_number", "bad_number", "bad_number",
+                                   "bad_number", "bad_number", "bad_value", "bad_value",
+                                   "123456789012 eni-1 10.0.0.1 10.0.0.2 443 50000 6 3 300 "
+                                   "1546300800 1546300860 ACCEPT"));
+  }
 }
 
 TEST(ParquetFlowReaderTest, TakesTheFilesTypesAndWidensThem) {

@@ -605,7 +605,10 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
                                                  DigestSummary* summary) {
   const auto t_read = Clock::now();
   auto table = std::make_unique<Aggregation>(options);
-  const size_t threads = std::max<size_t>(1, std::min(DigestThreads(options), objects.size()));
+  const size_t wanted = DigestThreads(options);
+  const size_t threads = std::max<size_t>(1, std::min(wanted, objects.size()));
+  // With fewer objects than threads, the spare cores decompress ahead of the workers.
+  const bool read_ahead = objects.size() < wanted;
 
   ProgressReporter progress(options, objects);
   std::atomic<size_t> next{0};
@@ -616,8 +619,7 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
   const size_t batch_bytes = table->BatchBytes(threads);
   for (size_t i = 0; i < threads; ++i) {
     workers.push_back(std::make_unique<Worker>(source, window, options.stop, table.get(),
-                                               batch_bytes,
-                                               objects.size() < DigestThreads(options)));
+                                               batch_bytes, read_ahead));
   }
   auto read = [&](Worker& worker) {
     for (;;) {

@@ -56,7 +56,7 @@ bool RleDecoder::NextRun() {
   }
   literal_ = p_;
   literal_size_ = bytes;
-  literal_bit_ = 0;
+  literal_index_ = 0;
   p_ += bytes;
   return true;
 }
@@ -84,38 +84,35 @@ bool RleDecoder::GetInto(T* out, size_t n) {
     }
     if (literal_left_ > 0) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(literal_left_, n));
-      const uint64_t end_bit = literal_bit_ + take * static_cast<uint64_t>(width_);
-      if ((end_bit >> 3) + 8 <= literal_size_) {
+      const uint64_t width = static_cast<uint64_t>(width_);
+      const uint64_t first = literal_index_;  // the first value's index in the run
+      if (((first + take) * width >> 3) + 8 <= literal_size_) {
         // Every value's 8-byte load stays inside the run: no bounds checks (width <= 32, so a
-        // value and its shift fit in 64 bits).
+        // value and its shift fit in 64 bits; width >= 1, as a width-0 run holds no bytes).
         // Each value's offset from its index (no chain through the previous one), in locals
         // that the stores to `out` cannot alias.
-        const uint64_t width = static_cast<uint64_t>(width_);
         const uint64_t mask = (uint64_t{1} << width) - 1;
         const uint8_t* const bytes = literal_;
-        const uint64_t first_bit = literal_bit_;
-        // Values up to the next group of 8 (a group starts on a byte), then whole groups by
-        // UnpackGroups, then the rest.
-        const size_t first = static_cast<size_t>(first_bit / width);
-        const size_t head = std::min(take, (8 - first % 8) % 8);
-        const size_t groups = (take - head) / 8;
         auto one = [&](size_t i) {
-          const uint64_t bit = first_bit + i * width;
+          const uint64_t bit = (first + i) * width;
           const uint64_t word = LoadLittleEndian64(bytes + (bit >> 3));
           out[i] = static_cast<T>((word >> (bit & 7)) & mask);
         };
+        // Values up to the next group of 8 (a group starts on a byte), then whole groups by
+        // UnpackGroups, then the rest.
+        const size_t head = std::min<size_t>(take, (8 - first % 8) % 8);
+        const size_t groups = (take - head) / 8;
         for (size_t i = 0; i < head; ++i) one(i);
-        if (groups > 0 && width_ > 0) {
-          UnpackGroups(width_, bytes + (first_bit + head * width) / 8, groups, out + head);
+        if (groups > 0) {
+          UnpackGroups(width_, bytes + (first + head) * width / 8, groups, out + head);
         }
         for (size_t i = head + groups * 8; i < take; ++i) one(i);
-        literal_bit_ = end_bit;
       } else {
         for (size_t i = 0; i < take; ++i) {
-          out[i] = static_cast<T>(ReadBits(literal_, literal_size_, literal_bit_, width_));
-          literal_bit_ += static_cast<uint64_t>(width_);
+          out[i] = static_cast<T>(ReadBits(literal_, literal_size_, (first + i) * width, width_));
         }
       }
+      literal_index_ += take;
       out += take;
       n -= take;
       literal_left_ -= take;

@@ -40,7 +40,7 @@ class RleDecoder {
   uint64_t literal_left_ = 0;
   const uint8_t* literal_ = nullptr;  // the literal run's bytes
   uint64_t literal_size_ = 0;
-  uint64_t literal_bit_ = 0;  // next value's bit offset in the run
+  uint64_t literal_index_ = 0;  // the next value's index in the run
 };
 
 /// Appends `values` (each below 2^width, width 0-32) in the hybrid encoding to `out`: runs of 8

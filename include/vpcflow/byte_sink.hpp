@@ -69,7 +69,8 @@ Result<ByteSinkPtr> NewFileSink(const std::string& path);
 
 /// Writes to the open file descriptor `fd` and owns it (it is closed by Close(), and at once
 /// when this fails). `name` is used in error messages. With `sync_on_close`, Close() also
-/// fsync()s the file before closing it (a file about to be renamed into place). Returns
+/// fsync()s the file before closing it (a file about to be renamed into place), and the
+/// file's write-back is started every 8 MiB appended, so that fsync waits for the tail. Returns
 /// Unavailable when the descriptor cannot be wrapped.
 Result<ByteSinkPtr> NewFdSink(int fd, std::string name, bool sync_on_close = false);
 

@@ -126,6 +126,34 @@ TEST_F(ByteSinkTest, FdSinkWritesAndClosesItsDescriptor) {
   EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed by the sink
 }
 
+// A file synced on close starts its write-back every few MiB while it is written: every byte
+// still lands in order, and a device that cannot take them still fails the sink.
+TEST_F(ByteSinkTest, FdSinkSyncedOnCloseWritesALargeFileWhole) {
+  const std::string path = dir_ + "/large.txt";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  Result<ByteSinkPtr> sink = NewFdSink(fd, path, /*sync_on_close=*/true);
+  ASSERT_THAT(sink, IsOk());
+  const std::string text = Text(20 << 20);  // past the write-back step twice
+  for (size_t at = 0; at < text.size(); at += 4099) {
+    ASSERT_OK((*sink)->Append(std::string_view(text).substr(at, 4099)));
+  }
+  ASSERT_OK((*sink)->Close());
+  EXPECT_TRUE(ReadFile(path) == text);
+
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  Result<ByteSinkPtr> synced = NewFdSink(full, "the full output", /*sync_on_close=*/true);
+  ASSERT_THAT(synced, IsOk());
+  Status s;
+  for (size_t at = 0; s.ok() && at < text.size(); at += 1 << 20) {
+    s = (*synced)->Append(std::string_view(text).substr(at, 1 << 20));
+  }
+  if (s.ok()) s = (*synced)->Close();
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable, HasSubstr("the full output")));
+}
+
 TEST_F(ByteSinkTest, FdSinkNamesItsFileInErrors) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);

@@ -665,6 +665,22 @@ TEST_F(CliTest, FilterOnTheDigestViewAndSidecarAgree) {
   EXPECT_EQ(all.out, *reference_);
 }
 
+// The output and the sidecar are written together or not at all: a sidecar that cannot be
+// written (written after the digest for a query or another format) leaves no output either.
+TEST_F(CliTest, ASidecarThatCannotBeWrittenLeavesNoOutput) {
+  fs::path dir = Scratch();
+  const std::string rows = (dir / "missing" / "d.rows.gz").string();
+  for (const std::string format : {"flowlog", "ndjson"}) {
+    const std::string stored = (dir / ("d." + format + ".gz")).string();
+    RunResult r =
+        RunBinary(WindowWith({"--output", stored, "--format", format, "--rows-output", rows}));
+    EXPECT_EQ(r.exit_code, 1) << format;
+    EXPECT_THAT(r.err, HasSubstr("failed")) << format;
+    EXPECT_FALSE(fs::exists(stored)) << format;
+  }
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 TEST_F(CliTest, ViewReadsStdin) {
   fs::path dir = Scratch();
   const std::string stored = (dir / "d.log.gz").string();

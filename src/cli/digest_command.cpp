@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -33,6 +35,17 @@ namespace vpcflow {
 namespace {
 
 constexpr size_t kMaxProblemLines = 10;
+
+// Destroys `digest` on a helper thread, joined with the returned thread: its memory (the rows,
+// most of the run's peak) is given back while the caller finishes the output (the last
+// chunks' deflate, the sync and the rename), not after it. Without a thread, destroys it here.
+std::jthread ReleaseOnHelper(Digest digest) {
+  try {
+    return std::jthread([owned = std::move(digest)] {});  // destroyed with the callable
+  } catch (const std::system_error&) {
+    return {};
+  }
+}
 
 // Every item of an option's list must be `valid` (the predicate the configuration uses for
 // the same setting); `what` says what it must be.
@@ -163,16 +176,18 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
     RowSourcePtr rows = NewDigestRowSource(run->digest);
     if (Status st = RunQuery(*rows, *spec, output.sink()); !st.ok()) return QueryFailure(st);
   }
+  if (!args.rows_output.empty() && !rows_written) {
+    // Before the output is committed: a failed sidecar leaves no digest either.
+    if (Status st = WriteRowsSidecar(run->digest, args.rows_output); !st.ok()) {
+      return Fail(kExitFailure, "writing the rows sidecar failed: " + st.ToString());
+    }
+    rows_written = true;
+  }
+  const std::jthread releasing = ReleaseOnHelper(std::move(run->digest));
   if (Status st = output.Commit(); !st.ok()) {
     std::error_code ec;
     if (rows_written) std::filesystem::remove(args.rows_output, ec);
     return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
-  }
-
-  if (!args.rows_output.empty() && !rows_written) {
-    if (Status st = WriteRowsSidecar(run->digest, args.rows_output); !st.ok()) {
-      return Fail(kExitFailure, "writing the rows sidecar failed: " + st.ToString());
-    }
   }
 
   // Objects that contributed nothing: named on stderr (the summary lists them all).

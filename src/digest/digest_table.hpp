@@ -22,6 +22,7 @@
 /// Threading: DigestTable's InternOwner and Merge may be called from any thread; Finish once,
 /// after every merge; the read accessors only after Finish. A RecordBatch belongs to one thread.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -77,8 +78,9 @@ class DigestTable {
   [[nodiscard]] Status ForEachInKeyOrder(const std::function<Status(const DigestEntry&)>& fn);
 
   /// Ends building: orders the rows by bytes descending (ties stay in an unspecified order; the
-  /// encoders break them by the text of the flowlog line) and frees the hash indexes. The sort
-  /// runs on up to `threads` threads (the caller's included).
+  /// encoders break them by the text of the flowlog line) and frees the hash indexes. The
+  /// ordering (three passes over the rows, then the sort of each first-digit bucket) runs on up
+  /// to `threads` threads (the caller's included).
   void Finish(int threads = 1);
 
   /// Rows (valid after Finish).
@@ -179,14 +181,29 @@ class DigestTable {
 
   void MergeShard(Shard& shard, const DigestEntry* entries, const uint64_t* hashes,
                   const uint32_t* order, size_t count);
+  // Calls fn(RowRef) for the rows [begin, end) of the table's row sequence: shard by shard,
+  // each shard's narrow rows then its wide ones.
+  template <typename Fn>
+  void ForEachRowIn(size_t begin, size_t end, Fn&& fn) const {
+    size_t at = 0;  // the shard's first row in the sequence
+    for (size_t s = 0; s < kShardCount && at < end; ++s) {
+      const Shard& shard = shards_[s];
+      const size_t narrow = shard.narrow.size();
+      const size_t from = begin > at ? begin - at : 0;
+      const size_t to = std::min(shard.rows(), end - at);
+      for (size_t i = from; i < std::min(to, narrow); ++i) {
+        fn(RowRef(&shard.narrow[static_cast<uint32_t>(i)]));
+      }
+      for (size_t i = std::max(from, narrow); i < to; ++i) {
+        fn(RowRef(&shard.wide[static_cast<uint32_t>(i - narrow)]));
+      }
+      at += shard.rows();
+    }
+  }
   // Calls fn(RowRef) for every row of every shard.
   template <typename Fn>
   void ForEachRow(Fn&& fn) const {
-    for (size_t s = 0; s < kShardCount; ++s) {
-      const Shard& shard = shards_[s];
-      for (uint32_t i = 0; i < shard.narrow.size(); ++i) fn(RowRef(&shard.narrow[i]));
-      for (uint32_t i = 0; i < shard.wide.size(); ++i) fn(RowRef(&shard.wide[i]));
-    }
+    ForEachRowIn(0, SIZE_MAX, fn);
   }
   size_t ShardBytes(const Shard& shard) const;
   // Sets every owner's extra slot to its owner_rank.
@@ -200,11 +217,9 @@ class DigestTable {
   OwnerInterner owners_;
   RowArena arena_;  // the shards' rows (before shards_: it outlives them)
   std::unique_ptr<Shard[]> shards_;
-  // (bytes, row), bytes descending, sorted in place (digest/radix_sort.hpp). 16 bytes a row
-  // (30 MB for 1.9 M rows), in a page block.
-  using OrderVector =
-      std::vector<std::pair<uint64_t, RowRef>, PageBlockAllocator<std::pair<uint64_t, RowRef>>>;
-  OrderVector order_;
+  // (bytes, row), bytes descending (digest/radix_sort.hpp). 16 bytes a row (30 MB for 1.9 M
+  // rows), in a page block.
+  PageArray<std::pair<uint64_t, RowRef>> order_;
   bool owner_ranks_order_lines_ = false;
 };
 

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
+#include <utility>
 
 namespace vpcflow {
 
@@ -79,5 +81,41 @@ struct PageBlockAllocator {
 /// The allocator of the query's group tables (PagePolicy::kHuge).
 template <typename T>
 using HugePageAllocator = PageBlockAllocator<T, kHugePageBytes, PagePolicy::kHuge>;
+
+/// `n` elements of a trivially destructible T in a PageBlockAllocator block, not initialized:
+/// the owner creates each element (std::construct_at) before reading it, from any thread (no
+/// pass zeroes or fills them first), and none is destroyed. Moves, never copies.
+template <typename T>
+class PageArray {
+  static_assert(std::is_trivially_destructible_v<T>);
+
+ public:
+  PageArray() = default;
+  explicit PageArray(size_t n) : data_(n > 0 ? Allocator().allocate(n) : nullptr), size_(n) {}
+  ~PageArray() { Free(); }
+  PageArray(PageArray&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  PageArray& operator=(PageArray&& other) noexcept {
+    if (this != &other) {
+      Free();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+
+  T* data() { return data_; }
+  size_t size() const { return size_; }
+  const T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  using Allocator = PageBlockAllocator<T>;
+  void Free() {
+    if (data_ != nullptr) Allocator().deallocate(data_, size_);
+  }
+
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace vpcflow

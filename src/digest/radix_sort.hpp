@@ -8,16 +8,23 @@
 /// keys cost no pass over bits they share; small ranges go to std::sort. Values of equal keys
 /// end in an unspecified order. Not stable. Pure; on the caller's thread, or on up to `threads`
 /// (the caller's and threads - 1 more, started and joined by the call) for a large range.
+///
+/// FillSortedByKeyDescending: the same order, for items the caller holds elsewhere (the digest's
+/// rows), written into an array of pairs. Its first level (buckets on a log scale of the key)
+/// is done while the array is filled, so every pass runs on all the threads (a sort in place
+/// partitions its whole array on one thread first).
 
 #include <algorithm>
 #include <bit>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -102,35 +109,66 @@ void SortRange(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint
 // Ranges this large or larger are worth another thread.
 inline constexpr ptrdiff_t kParallelRange = ptrdiff_t{1} << 16;
 
-// Sorts [first, last) (keys differing in `differ`) on the caller and threads - 1 helpers. The
-// ranges left to sort are tasks: one larger than 1/(4 threads) of the whole is partitioned by
-// whoever takes it and its buckets become tasks, a smaller one is sorted whole, so a skewed
-// range (most keys in one bucket) is split until the threads have pieces of similar size.
+// The first level of FillSortedByKeyDescending: buckets on a log scale, ascending with the key
+// (keys below 16 each their own; above, the bit width and the 3 bits below the top bit, so
+// each octave has 8). Unlike a digit of fixed place, this spreads skewed keys (most byte counts
+// small, a few huge) over many buckets; the keys of one bucket agree on every bit above their
+// lowest w - 4 (w their bit width), so a bucket sorts on its own.
+inline constexpr size_t kLogBuckets = 16 + 60 * 8;
+inline size_t LogBucket(uint64_t key) {
+  const int width = std::bit_width(key);
+  if (width <= 4) return static_cast<size_t>(key);
+  return 16 + static_cast<size_t>(width - 5) * 8 + static_cast<size_t>((key >> (width - 4)) & 7);
+}
+
+// A range left to sort: its keys differ only in the bits of `differ`.
 template <typename V>
-void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* last, uint64_t differ,
-                       int threads) {
+struct Task {
+  std::pair<uint64_t, V>* first;
+  std::pair<uint64_t, V>* last;
+  uint64_t differ;
+};
+
+// Runs fn(part) for every part in [0, parts): part 0 on the caller, the others on helpers
+// (started and joined here; a part whose helper cannot start runs on the caller).
+template <typename Fn>
+void RunParts(int parts, Fn&& fn) {
+  std::vector<std::jthread> helpers;
+  std::vector<int> inline_parts;
+  helpers.reserve(static_cast<size_t>(parts));
+  inline_parts.reserve(static_cast<size_t>(parts));
+  for (int part = 1; part < parts; ++part) {
+    try {
+      helpers.emplace_back([&fn, part] { fn(part); });
+    } catch (const std::system_error&) {
+      inline_parts.push_back(part);
+    }
+  }
+  fn(0);
+  for (int part : inline_parts) fn(part);
+}
+
+// Sorts the ranges of `tasks` on the caller and threads - 1 helpers. A range larger than
+// `split_above` is partitioned by whoever takes it and its buckets become tasks, a smaller one
+// is sorted whole, so a skewed range (most keys in one bucket) is split until the threads have
+// pieces of similar size.
+template <typename V>
+void SortTasksParallel(std::vector<Task<V>> tasks, ptrdiff_t split_above, int threads) {
   using Element = std::pair<uint64_t, V>;
-  struct Task {
-    Element* first;
-    Element* last;
-    uint64_t differ;
-  };
-  const ptrdiff_t split_above = std::max(kParallelRange, (last - first) / (4 * threads));
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<Task> tasks{{first, last, differ}};
   size_t running = 0;  // tasks taken and not finished (their buckets may still come)
   auto work = [&] {
     std::unique_lock lock(mu);
     for (;;) {
       cv.wait(lock, [&] { return !tasks.empty() || running == 0; });
       if (tasks.empty()) return;  // and none running: nothing more will come
-      const Task t = tasks.back();
+      const Task<V> t = tasks.back();
       tasks.pop_back();
       ++running;
       lock.unlock();
       if (t.differ != 0 && t.last - t.first > split_above) {
-        Task parts[kBuckets];  // no allocation between the lock's hand-overs
+        Task<V> parts[kBuckets];  // no allocation between the lock's hand-overs
         size_t count = 0;
         Partition(t.first, t.last, t.differ, [&parts, &count](Element* b, Element* e, uint64_t d) {
           parts[count++] = {b, e, d};
@@ -163,6 +201,12 @@ void SortRangeParallel(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* la
   work();
 }
 
+// The range size above which a task is split rather than sorted whole, for `n` elements on
+// `threads`: a quarter of a thread's share, at least kParallelRange.
+inline ptrdiff_t SplitAbove(size_t n, int threads) {
+  return std::max(kParallelRange, static_cast<ptrdiff_t>(n) / (ptrdiff_t{4} * threads));
+}
+
 }  // namespace radix_sort_internal
 
 /// Orders [first, last) by `.first` descending; equal keys in any order. With `threads` > 1 a
@@ -178,9 +222,79 @@ void SortByKeyDescending(std::pair<uint64_t, V>* first, std::pair<uint64_t, V>* 
     all &= e->first;
   }
   if (threads > 1 && last - first >= radix_sort_internal::kParallelRange) {
-    radix_sort_internal::SortRangeParallel(first, last, any ^ all, threads);
+    radix_sort_internal::SortTasksParallel<V>(
+        {{first, last, any ^ all}}, radix_sort_internal::SplitAbove(last - first, threads),
+        threads);
   } else {
     radix_sort_internal::SortRange(first, last, any ^ all);
+  }
+}
+
+/// Writes `n` pairs into `out` (room for n, not yet constructed: each pair is created in place),
+/// ordered as SortByKeyDescending orders them, from items the caller visits:
+/// `for_each_in_part(part, parts, emit)` calls emit(uint64_t key, V value) for every item of
+/// part `part` of `parts`, the same items in the same order on every call, the parts together
+/// holding the n items once each. It is called twice per part (the counts of the first level's
+/// buckets, then the items placed in them), from up to `threads` threads at once when n is at
+/// least 2^16 (each part from one thread), else on the caller with one part.
+template <typename V, typename ForEachInPart>
+void FillSortedByKeyDescending(std::pair<uint64_t, V>* out, size_t n,
+                               ForEachInPart&& for_each_in_part, int threads = 1) {
+  using namespace radix_sort_internal;  // NOLINT(google-build-using-namespace)
+  static_assert(std::is_trivially_destructible_v<std::pair<uint64_t, V>>);  // none is destroyed
+  const int parts = threads > 1 && n >= static_cast<size_t>(kParallelRange) ? threads : 1;
+  auto run = [parts](auto&& fn) {
+    if (parts == 1) {
+      fn(0);
+    } else {
+      RunParts(parts, fn);
+    }
+  };
+  // Pass 1: per part, each first-level bucket's count and the bits its keys differ in.
+  struct Counts {
+    size_t count[kLogBuckets] = {};
+    uint64_t any[kLogBuckets] = {};
+    uint64_t all[kLogBuckets];
+    size_t next[kLogBuckets];
+    Counts() { std::fill(all, all + kLogBuckets, UINT64_MAX); }
+  };
+  std::vector<Counts> counts(static_cast<size_t>(parts));
+  run([&](int part) {
+    Counts& c = counts[static_cast<size_t>(part)];
+    for_each_in_part(part, parts, [&c](uint64_t key, const V&) {
+      const size_t b = LogBucket(key);
+      ++c.count[b];
+      c.any[b] |= key;
+      c.all[b] &= key;
+    });
+  });
+  // Each part's place in each bucket: the buckets from the largest keys down, the parts in
+  // order within each.
+  std::vector<Task<V>> tasks;
+  size_t at = 0;
+  for (size_t b = kLogBuckets; b-- > 0;) {
+    const size_t begin = at;
+    uint64_t any = 0;
+    uint64_t all = UINT64_MAX;
+    for (Counts& part : counts) {
+      part.next[b] = at;
+      at += part.count[b];
+      any |= part.any[b];
+      all &= part.all[b];
+    }
+    if (at - begin > 1 && (any ^ all) != 0) tasks.push_back({out + begin, out + at, any ^ all});
+  }
+  // Pass 2: every item placed in its bucket.
+  run([&](int part) {
+    Counts& c = counts[static_cast<size_t>(part)];
+    for_each_in_part(part, parts, [&c, out](uint64_t key, const V& value) {
+      std::construct_at(out + c.next[LogBucket(key)]++, key, value);
+    });
+  });
+  if (parts > 1) {
+    SortTasksParallel<V>(std::move(tasks), SplitAbove(n, threads), threads);
+  } else {
+    for (const Task<V>& t : tasks) SortRange(t.first, t.last, t.differ);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -15,13 +16,39 @@ namespace {
 
 using Pairs = std::vector<std::pair<uint64_t, uint32_t>>;
 
-// Sorts `pairs` with SortByKeyDescending and checks the result against std::sort: keys in the
-// same (descending) order and, since ties may end in any order, the same pairs.
+// `pairs` ordered by FillSortedByKeyDescending from `parts` shares of them (on `threads`).
+Pairs FillSorted(const Pairs& pairs, int threads) {
+  Pairs out(pairs.size(), {UINT64_MAX, UINT32_MAX});  // every slot must be overwritten
+  FillSortedByKeyDescending<uint32_t>(
+      out.data(), pairs.size(),
+      [&pairs](int part, int parts, auto&& emit) {
+        const size_t n = pairs.size();
+        const size_t p = static_cast<size_t>(part);
+        const size_t m = static_cast<size_t>(parts);
+        for (size_t i = n * p / m; i < n * (p + 1) / m; ++i) emit(pairs[i].first, pairs[i].second);
+      },
+      threads);
+  return out;
+}
+
+void ExpectOrderedLike(Pairs pairs, Pairs expected);
+
+// Sorts `pairs` with SortByKeyDescending, and fills them with FillSortedByKeyDescending, and
+// checks each result against std::sort: keys in the same (descending) order and, since ties
+// may end in any order, the same pairs.
 void ExpectSortsLikeStdSort(Pairs pairs, int threads = 1) {
   Pairs expected = pairs;
   std::sort(expected.begin(), expected.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
+  {
+    SCOPED_TRACE("filled");
+    ExpectOrderedLike(FillSorted(pairs, threads), expected);
+  }
   SortByKeyDescending(pairs.data(), pairs.data() + pairs.size(), threads);
+  ExpectOrderedLike(std::move(pairs), std::move(expected));
+}
+
+void ExpectOrderedLike(Pairs pairs, Pairs expected) {
   ASSERT_EQ(pairs.size(), expected.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     ASSERT_EQ(pairs[i].first, expected[i].first) << "at " << i << " of " << pairs.size();
@@ -99,6 +126,35 @@ TEST(RadixSortTest, SortsOnSeveralThreadsAsOnOne) {
     equal[150000].first = UINT64_MAX;
     ExpectSortsLikeStdSort(equal, threads);
     for (size_t n : {65535, 65536, 65537}) ExpectSortsLikeStdSort(Make(n, zipf), threads);
+  }
+}
+
+TEST(RadixSortTest, LogBucketsAscendWithTheKeyAndCutOnlyLowBits) {
+  using radix_sort_internal::kLogBuckets;
+  using radix_sort_internal::LogBucket;
+  EXPECT_EQ(LogBucket(0), 0u);
+  EXPECT_EQ(LogBucket(15), 15u);
+  EXPECT_EQ(LogBucket(16), 16u);
+  EXPECT_EQ(LogBucket(UINT64_MAX), kLogBuckets - 1);
+  // Around every power of two and at random: never smaller for a larger key, and two keys of
+  // one bucket agree on every bit above the lowest (bit width - 4).
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> keys;
+  for (int bit = 0; bit < 64; ++bit) {
+    for (uint64_t d : {0, 1, 2}) keys.push_back((uint64_t{1} << bit) + d - 1);
+  }
+  for (int i = 0; i < 20000; ++i) keys.push_back(rng() >> (rng() % 64));
+  keys.push_back(UINT64_MAX);
+  std::sort(keys.begin(), keys.end());
+  for (size_t i = 1; i < keys.size(); ++i) {
+    const uint64_t a = keys[i - 1];
+    const uint64_t b = keys[i];
+    ASSERT_LE(LogBucket(a), LogBucket(b)) << a << " " << b;
+    ASSERT_LT(LogBucket(b), kLogBuckets);
+    if (LogBucket(a) == LogBucket(b) && b >= 16) {
+      const int low = std::bit_width(b) - 4;
+      EXPECT_EQ(a >> low, b >> low) << a << " " << b;
+    }
   }
 }
 

@@ -97,6 +97,51 @@ TEST(RowFileTest, RoundTripsEveryFieldOverManyBlocks) {
   EXPECT_EQ(RowTexts(**read), expected);
 }
 
+// Rows as wide as the file's columns get: IPv6 both ways, counts whose varints take 10 bytes,
+// start deltas of both signs near the limits, a new owner for many rows.
+class WidestRows final : public RowSource {
+ public:
+  explicit WidestRows(size_t n) : n_(n) {}
+  Status ForEach(const std::function<bool(const RowView&)>& fn) override {
+    for (size_t i = 0; i < n_; ++i) {
+      const std::string account = std::to_string(100000000000 + i);
+      const std::string interface = "eni-" + std::to_string(i * 7919);
+      RowView row;
+      FlowRecord& r = row.record;
+      r.account_id = account;
+      r.interface_id = interface;
+      EXPECT_TRUE(ParseIpAddress("ffff:ffff:ffff:ffff:ffff:ffff:ffff:" + std::to_string(i % 9999),
+                                 &r.srcaddr));
+      EXPECT_TRUE(ParseIpAddress("2001:db8::" + std::to_string(i % 7), &r.dstaddr));
+      r.srcport = 65535;
+      r.dstport = static_cast<uint16_t>(i % 2 ? 65535 : 0);
+      r.protocol = 255;
+      r.action = Action::kReject;
+      r.packets = UINT64_MAX - i;
+      r.bytes = UINT64_MAX - 2 * i;
+      r.start = i % 2 ? INT64_MAX / 4 : -(INT64_MAX / 4);
+      r.end = r.start + INT64_MAX / 2;
+      row.flows = UINT64_MAX - 3 * i;
+      if (!fn(row)) break;
+    }
+    return OkStatus();
+  }
+  bool has_flows() const override { return true; }
+
+ private:
+  size_t n_;
+};
+
+TEST(RowFileTest, BlocksOfTheWidestRowsRoundTrip) {
+  WidestRows rows(2 * kRowFileBlockRows + 1);
+  const std::vector<std::string> expected = RowTexts(rows);
+  StringSink sink;
+  ASSERT_THAT(WriteRowFile(rows, sink), IsOk());
+  Result<RowSourcePtr> read = OpenStoredRows(ReaderOf(sink.Release()));
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(RowTexts(**read), expected);
+}
+
 // The rows of a digest with each row's owner strings copied into one buffer the source rewrites
 // for every row (as a spilled digest's rows point into a reused buffer): views of the same
 // address with other content, owners that repeat in runs and alternate.

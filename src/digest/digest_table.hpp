@@ -10,8 +10,8 @@
 /// stored densely in blocks that never move (row_store.hpp), plus one or two 8-byte slots of an
 /// open-addressing index. The shared table has kShardCount shards with a mutex each, so workers
 /// merge into it concurrently and a growing index never copies more than one shard. Finish frees
-/// the indexes and sorts one 16-byte (bytes, row) array in place, so its peak is the rows plus
-/// that array.
+/// the indexes and fills one 16-byte (bytes, row) array already bucketed by bytes, then sorts
+/// its buckets in place, so its peak is the rows plus that array.
 ///
 /// The tables are mostly cache misses (hundreds of MB read at random), so they live in page
 /// blocks given back whole when freed (page_blocks.hpp) and look keys up in batches of

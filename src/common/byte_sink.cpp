@@ -92,7 +92,6 @@ class GzipSink final : public ByteSink {
     isal_deflate_init(&stream_);
     stream_.level = static_cast<uint32_t>(level);
     stream_.gzip_flag = IGZIP_GZIP;
-    stream_.hist_bits = kIsalHistBits;
     stream_.flush = NO_FLUSH;
     const uint32_t level_buf_bytes = IsalLevelBufBytes(level);
     if (level_buf_bytes > 0) {

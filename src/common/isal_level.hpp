@@ -8,12 +8,14 @@
 
 namespace vpcflow {
 
-/// The deflate window, as ISA-L's hist_bits: 1 KiB (a match reaches back at most 1024 bytes).
-/// A digest's lines repeat their neighbours', so the default 32 KiB window finds little more:
-/// on the bench's high digest (216 MB of text, level 1) 1 KiB deflated ~8% faster and ~3%
-/// smaller, a rows sidecar ~12% faster and ~1.5% larger (DESIGN.md "Performance"). Any gzip
-/// reader accepts a window this size.
-inline constexpr int kIsalHistBits = 10;
+/// The deflate window of the digest's outputs (the parallel sink: the digest text, its rows
+/// sidecar), as ISA-L's hist_bits: 1 KiB (a match reaches back at most 1024 bytes). A digest's
+/// lines repeat their neighbours', so the default 32 KiB window found little more: on the
+/// bench's high digest (216 MB of text, level 1) 1 KiB deflated ~8% faster and ~3% smaller, a
+/// rows sidecar ~12% faster and ~1.5% larger (DESIGN.md "Performance"). The single-stream sink
+/// (the generator's flow logs, Parquet pages, tests) keeps ISA-L's 32 KiB window: flow-log text
+/// came out ~5% larger with 1 KiB. Any gzip reader accepts a window this size.
+inline constexpr int kDigestIsalHistBits = 10;
 
 /// `level` brought into ISA-L's range (0-3).
 inline int ClampIsalLevel(int level) {

@@ -20,7 +20,7 @@ namespace vpcflow {
 namespace {
 
 // Deflate's window: a chunk's back-references reach at most this far into the text before it.
-constexpr size_t kHistoryBytes = size_t{1} << kIsalHistBits;
+constexpr size_t kHistoryBytes = size_t{1} << kDigestIsalHistBits;
 constexpr size_t kMinChunkBytes = size_t{64} * 1024;
 constexpr size_t kMaxChunkBytes = size_t{1} << 30;  // ISA-L's counts are 32-bit
 // RFC 1952: ID1 ID2, CM=8 (deflate), no flags, MTIME 0, XFL 0, OS 3 (Unix), as ISA-L writes it.
@@ -68,7 +68,7 @@ class ChunkDeflater {
     s.level_buf = level_buf_.get();
     s.level_buf_size = level_buf_bytes_;
     s.gzip_flag = IGZIP_DEFLATE;
-    s.hist_bits = kIsalHistBits;
+    s.hist_bits = kDigestIsalHistBits;
     if (c.history > 0) {
       const int ret =
           isal_deflate_set_dict(&s, c.input() - c.history, static_cast<uint32_t>(c.history));

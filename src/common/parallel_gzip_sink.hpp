@@ -3,10 +3,10 @@
 ///
 /// The input is cut into chunks of `chunk_bytes` (by byte count only, never by timing). Each
 /// chunk is deflated (ISA-L) on a pool thread as a raw deflate stream primed with the previous
-/// chunk's last 1 KiB (the window, kIsalHistBits) and ended by a sync flush (the last chunk by the
-/// final block); the streams are written to the target in input order after one gzip header, and
-/// Close() writes the trailer (CRC-32 and length of the whole text). Every gzip reader reads the
-/// result as a single member, and the bytes depend only on the text and the options (not on the
+/// chunk's last 1 KiB (the window, kDigestIsalHistBits) and ended by a sync flush (the last chunk
+/// by the final block); the streams are written to the target in input order after one gzip header,
+/// and Close() writes the trailer (CRC-32 and length of the whole text). Every gzip reader reads
+/// the result as a single member, and the bytes depend only on the text and the options (not on the
 /// threads' timing nor on their number).
 ///
 /// The sink lends its memory (ByteSink::Exchange): a ChunkWriter formats straight into the

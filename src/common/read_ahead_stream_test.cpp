@@ -6,6 +6,7 @@
 #include <string>
 
 #include "testing/matchers.hpp"
+#include "testing/no_new_threads.hpp"
 
 namespace vpcflow {
 namespace {
@@ -62,6 +63,34 @@ TEST(ReadAheadTextStreamTest, GivesTheSourcesBytesInOrder) {
       EXPECT_THAT(stream->Read(nullptr, 0), IsOkAndHolds(0u));  // and stays at the end
     }
   }
+}
+
+// A stream whose helper cannot start reads its source on the caller's thread: the same bytes,
+// and the source's error after them.
+TEST(ReadAheadTextStreamTest, WithoutAHelperReadsOnTheCallersThread) {
+  const std::string text = Pattern(100003);
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  std::unique_ptr<TextStream> stream =
+      NewReadAheadTextStream(std::make_unique<ScriptedStream>(text, 5000), 4096, 2);
+  EXPECT_THAT(ReadAll(*stream, 333), IsOkAndHolds(text));
+  EXPECT_EQ(stream->compressed_bytes(), text.size() / 2);  // the source's own count
+  std::unique_ptr<TextStream> failing = NewReadAheadTextStream(
+      std::make_unique<ScriptedStream>(text, 5000, DataLossError("truncated")), 4096, 2);
+  std::string got;
+  char buf[1000];
+  Status error;
+  for (;;) {
+    Result<size_t> n = failing->Read(buf, sizeof(buf));
+    if (!n.ok()) {
+      error = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    got.append(buf, *n);
+  }
+  EXPECT_EQ(got, text);
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("truncated")));
 }
 
 TEST(ReadAheadTextStreamTest, AnEmptySourceIsEmpty) {

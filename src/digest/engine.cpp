@@ -15,6 +15,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -649,7 +650,12 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
   };
   {
     std::vector<std::jthread> pool;
-    for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
+    pool.reserve(threads - 1);  // no growth once a reader runs
+    try {
+      for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
+    } catch (const std::system_error&) {
+      // Fewer readers (or none): the caller's worker reads what they do not.
+    }
     work(*workers[0]);
   }
   if (!failure.ok()) return failure;

@@ -13,6 +13,7 @@
 #include "testing/flow_log_builder.hpp"
 #include "testing/matchers.hpp"
 #include "testing/memory_object_source.hpp"
+#include "testing/no_new_threads.hpp"
 #include "vpcflow/digest.hpp"
 
 namespace vpcflow {
@@ -275,6 +276,34 @@ TEST(EngineTest, TextReadAheadGivesTheSameRunAsReadingInline) {
   ASSERT_EQ(b.problems.size(), 1u);
   EXPECT_EQ(a.problems[0].key, Key(2));
   EXPECT_EQ(a.problems[0].reason, b.problems[0].reason);
+}
+
+// A run on threads that cannot start (readers, read-ahead, Finish's ordering) is done on the
+// caller's thread: the same digest and summary. More than 2^16 keys, so Finish would share out
+// its ordering, and fewer objects than threads, so the readers would read ahead.
+TEST(EngineTest, ARunWhoseThreadsCannotStartIsTheSame) {
+  MemoryObjectSource source;
+  for (int salt = 1; salt <= 3; ++salt) {
+    FlowLogBuilder b;
+    for (int r = 0; r < 30000; ++r) {
+      b.Add({{Field::kSrcAddr, "10." + std::to_string(salt) + "." + std::to_string(r / 250) + "." +
+                                   std::to_string(r % 250)},
+             {Field::kDstPort, std::to_string(1000 + r % 7)},
+             {Field::kBytes, std::to_string(r % 977 * salt)}});
+    }
+    source.Put(Key(salt), b.Gzip());
+  }
+  Result<DigestRun> threaded = RunOn(source, 8);
+  ASSERT_OK(threaded);
+  ASSERT_GT(threaded->summary.keys, 65536u);
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  Result<DigestRun> alone = RunOn(source, 8);
+  ASSERT_OK(alone);
+  EXPECT_EQ(FlowLog(*alone), FlowLog(*threaded));
+  EXPECT_EQ(alone->summary.lines, threaded->summary.lines);
+  EXPECT_EQ(alone->summary.keys, threaded->summary.keys);
+  EXPECT_EQ(alone->summary.objects_read, 3u);
 }
 
 // Must-fix 5 of issue 12: an object that could not be read is not a corrupt object. The run

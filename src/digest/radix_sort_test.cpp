@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "testing/no_new_threads.hpp"
+
 namespace vpcflow {
 namespace {
 
@@ -126,6 +128,18 @@ TEST(RadixSortTest, SortsOnSeveralThreadsAsOnOne) {
     equal[150000].first = UINT64_MAX;
     ExpectSortsLikeStdSort(equal, threads);
     for (size_t n : {65535, 65536, 65537}) ExpectSortsLikeStdSort(Make(n, zipf), threads);
+  }
+}
+
+// Helpers that cannot start leave their share to the caller: the same order on one thread.
+TEST(RadixSortTest, SortsOnTheCallerWhenNoHelperCanStart) {
+  std::mt19937_64 rng(6);
+  const Pairs pairs = Make(300000, [&] { return rng() >> (rng() % 64); });
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  for (int threads : {2, 4}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    ExpectSortsLikeStdSort(pairs, threads);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -182,7 +183,12 @@ class Walker {
         std::min<size_t>(tasks.size(), static_cast<size_t>(std::max(1, scan_.list_concurrency)));
     {
       std::vector<std::jthread> pool;
-      for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+      pool.reserve(threads);  // no growth once a lister runs (threads is 0 without tasks)
+      try {
+        for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+      } catch (const std::system_error&) {
+        // Fewer listers (or none): the caller lists what they do not.
+      }
       work();
     }  // joined
     for (Task& task : tasks) {

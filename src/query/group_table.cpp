@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <system_error>
 #include <tuple>
 
 namespace vpcflow {
@@ -96,8 +97,23 @@ void GroupTable::Add(const RowView& row) {
 }
 
 void GroupTable::HandOff() {
+  if (!inserter_.joinable() && !insert_inline_) {
+    try {
+      inserter_ = std::thread([this] { InserterLoop(); });
+    } catch (const std::system_error&) {
+      insert_inline_ = true;  // no thread to spare: Add's thread inserts its batches
+    }
+  }
+  if (insert_inline_) {
+    try {
+      if (!failure_) InsertBatch(filling_);
+    } catch (...) {  // std::bad_alloc: rethrown by Finish, as the inserter's
+      failure_ = std::current_exception();
+    }
+    filling_.clear();
+    return;
+  }
   std::unique_lock lock(mutex_);
-  if (!inserter_.joinable()) inserter_ = std::thread([this] { InserterLoop(); });
   changed_.wait(lock, [this] { return !inserting_; });
   std::swap(filling_, handed_);
   filling_.clear();

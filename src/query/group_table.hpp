@@ -83,7 +83,8 @@ class GroupTable {
   static constexpr size_t kLag = 16;
   void InsertBatch(const std::vector<Pending>& batch);
   void Insert(const Pending& p);
-  // Hands filling_ to the inserter (started on the first full batch), after the previous one.
+  // Hands filling_ to the inserter (started on the first full batch), after the previous one;
+  // inserts it on the caller's thread when the inserter cannot start.
   void HandOff();
   void InserterLoop();
   // Waits for the batch in flight, then stops the inserter (if it was started).
@@ -96,6 +97,7 @@ class GroupTable {
   bool inserting_ = false;
   bool stopping_ = false;
   std::exception_ptr failure_;
+  bool insert_inline_ = false;  // the inserter could not start: Add's thread inserts
   std::mutex mutex_;
   std::condition_variable changed_;
   std::thread inserter_;

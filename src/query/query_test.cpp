@@ -6,12 +6,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "query/row_file.hpp"
 #include "query/test_rows.hpp"
+#include "testing/no_new_threads.hpp"
 
 namespace vpcflow {
 namespace {
@@ -191,7 +193,8 @@ TEST(RunQueryTest, ConversationsOfGroupedPrefixes) {
 
 TEST(RunQueryTest, GroupingManyRowsSumsEachGroupsRows) {
   // More rows than three of the group table's batches (GroupTable::kBatch, added by its second
-  // thread), both directions of each pair: every row reaches its group once.
+  // thread, or by the caller's when that thread cannot start), both directions of each pair:
+  // every row reaches its group once.
   std::vector<Rec> recs;
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> expected;
   for (uint16_t i = 0; i < 7000; ++i) {
@@ -203,19 +206,27 @@ TEST(RunQueryTest, GroupingManyRowsSumsEachGroupsRows) {
     bytes += 100 + i + 7 * (i + 1);
     dst_bytes += 7 * (i + 1);
   }
-  Result<std::string> out =
-      Query(MakeDigest(recs),
-            {.group_by = "srcaddr,dstaddr", .conversation = "true", .format = "ndjson"});
-  ASSERT_THAT(out, IsOk());
-  const std::vector<std::string> lines = Lines(*out);
-  ASSERT_EQ(lines.size(), expected.size());  // 120 pairs
-  for (const std::string& line : lines) {
-    const boost::json::value v = boost::json::parse(line);
-    const std::pair<std::string, std::string> pair{std::string(v.at("srcaddr").as_string()),
-                                                   std::string(v.at("dstaddr").as_string())};
-    ASSERT_TRUE(expected.contains(pair)) << line;
-    EXPECT_EQ(v.at("bytes").to_number<uint64_t>(), expected[pair].first) << line;
-    EXPECT_EQ(v.at("dst_bytes").to_number<uint64_t>(), expected[pair].second) << line;
+  const Digest digest = MakeDigest(recs);
+  for (const bool inserter : {true, false}) {
+    SCOPED_TRACE(inserter ? "with the inserter thread" : "without threads");
+    std::optional<NoNewThreads> no_threads;
+    if (!inserter) {
+      no_threads.emplace();
+      if (!no_threads->active()) GTEST_SKIP() << "cannot stop threads from starting here";
+    }
+    Result<std::string> out =
+        Query(digest, {.group_by = "srcaddr,dstaddr", .conversation = "true", .format = "ndjson"});
+    ASSERT_THAT(out, IsOk());
+    const std::vector<std::string> lines = Lines(*out);
+    ASSERT_EQ(lines.size(), expected.size());  // 120 pairs
+    for (const std::string& line : lines) {
+      const boost::json::value v = boost::json::parse(line);
+      const std::pair<std::string, std::string> pair{std::string(v.at("srcaddr").as_string()),
+                                                     std::string(v.at("dstaddr").as_string())};
+      ASSERT_TRUE(expected.contains(pair)) << line;
+      EXPECT_EQ(v.at("bytes").to_number<uint64_t>(), expected[pair].first) << line;
+      EXPECT_EQ(v.at("dst_bytes").to_number<uint64_t>(), expected[pair].second) << line;
+    }
   }
 }
 

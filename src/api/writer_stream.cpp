@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 
 namespace vpcflow {
@@ -54,19 +56,26 @@ WriterStream::WriterStream(WriteFn write, size_t buffer_bytes)
     : shared_(std::make_shared<Shared>()) {
   shared_->limit = std::max<size_t>(buffer_bytes, 1);
   Shared* shared = shared_.get();
-  shared_->thread = std::thread([shared, write = std::move(write)] {
-    PipeSink sink(shared);
-    Status status;
-    try {
-      status = write(sink);
-    } catch (const std::exception& e) {
-      status = InternalError(std::string("the answer could not be written: ") + e.what());
-    }
-    std::lock_guard lock(shared->mu);
-    shared->ended = true;
-    shared->status = std::move(status);
-    shared->cv.notify_all();
-  });
+  try {
+    shared_->thread = std::thread([shared, write = std::move(write)] {
+      PipeSink sink(shared);
+      Status status;
+      try {
+        status = write(sink);
+      } catch (const std::exception& e) {
+        status = InternalError(std::string("the answer could not be written: ") + e.what());
+      }
+      std::lock_guard lock(shared->mu);
+      shared->ended = true;
+      shared->status = std::move(status);
+      shared->cv.notify_all();
+    });
+  } catch (const std::system_error& e) {
+    // No thread to write on: the answer is an error, as if the function had failed at once.
+    std::lock_guard lock(shared_->mu);
+    shared_->ended = true;
+    shared_->status = UnavailableError(std::string("no thread to write the answer: ") + e.what());
+  }
 }
 
 WriterStream::~WriterStream() {
@@ -75,7 +84,7 @@ WriterStream::~WriterStream() {
     shared_->cancelled = true;
     shared_->cv.notify_all();
   }
-  shared_->thread.join();
+  if (shared_->thread.joinable()) shared_->thread.join();
 }
 
 Result<size_t> WriterStream::Read(std::span<char> buffer) {

@@ -24,7 +24,8 @@ class WriterStream final : public ObjectReader {
  public:
   using WriteFn = std::function<Status(ByteSink& sink)>;
 
-  /// Starts `write` on a new thread.
+  /// Starts `write` on a new thread. When no thread can start, the stream ends at once with
+  /// Unavailable (what Read and status() return).
   WriterStream(WriteFn write, size_t buffer_bytes = size_t{1} << 20);
   ~WriterStream() override;
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "testing/matchers.hpp"
+#include "testing/no_new_threads.hpp"
 #include "testing/reader.hpp"
 
 namespace vpcflow {
@@ -52,6 +53,22 @@ TEST(WriterStreamTest, WaitForOutputTellsAFunctionThatEndedWithoutWriting) {
   WriterStream failed([](ByteSink&) { return InvalidArgumentError("filter: column 3: bad"); });
   EXPECT_TRUE(failed.WaitForOutput());
   EXPECT_THAT(failed.status(), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(WriterStreamTest, WithoutAThreadTheAnswerIsUnavailable) {
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  bool ran = false;
+  WriterStream stream([&ran](ByteSink&) {
+    ran = true;
+    return OkStatus();
+  });
+  EXPECT_TRUE(stream.WaitForOutput());
+  EXPECT_THAT(stream.status(), StatusIs(StatusCode::kUnavailable));
+  char buffer[16];
+  EXPECT_THAT(stream.Read(std::span<char>(buffer, sizeof(buffer))),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_FALSE(ran);
 }
 
 TEST(WriterStreamTest, DestroyingTheReaderCancelsAWriterThatNeverEnds) {

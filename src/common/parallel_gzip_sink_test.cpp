@@ -14,6 +14,7 @@
 #include "common/chunk_writer.hpp"
 #include "common/gzip_reader.hpp"
 #include "testing/matchers.hpp"
+#include "testing/no_new_threads.hpp"
 #include "testing/scratch_dir.hpp"
 
 namespace vpcflow {
@@ -187,6 +188,15 @@ TEST(ParallelGzipSinkTest, BytesAreTheSameWhateverTheThreads) {
     }
   }
   EXPECT_EQ(ZlibGunzipOneMember(one), text);
+}
+
+// Deflaters that cannot start leave the chunks to the caller: the same bytes.
+TEST(ParallelGzipSinkTest, WithoutItsThreadsTheCallerDeflatesTheSameBytes) {
+  const std::string text = Lines(kChunk * 5 + 17);
+  const std::string threaded = Compress(text, {.threads = 3, .chunk_bytes = kChunk}, 7001);
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  EXPECT_EQ(Compress(text, {.threads = 3, .chunk_bytes = kChunk}, 7001), threaded);
 }
 
 TEST(ParallelGzipSinkTest, TextWrittenIntoItsMemoryGivesTheBytesOfAppend) {

@@ -15,13 +15,13 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "common/gzip_reader.hpp"
 #include "common/read_ahead_stream.hpp"
+#include "common/run_on_threads.hpp"
 #include "digest/aggregation.hpp"
 #include "digest/digest_table.hpp"
 #include "digest/spill.hpp"
@@ -648,16 +648,7 @@ Result<std::unique_ptr<Aggregation>> ReadObjects(ObjectSource& source, const Win
     read(worker);
     ParquetFlowReader::ReleaseThreadBuffers();
   };
-  {
-    std::vector<std::jthread> pool;
-    pool.reserve(threads - 1);  // no growth once a reader runs
-    try {
-      for (size_t i = 1; i < threads; ++i) pool.emplace_back(work, std::ref(*workers[i]));
-    } catch (const std::system_error&) {
-      // Fewer readers (or none): the caller's worker reads what they do not.
-    }
-    work(*workers[0]);
-  }
+  RunOnThreads(threads, [&](size_t i) { work(*workers[i]); });
   if (!failure.ok()) return failure;
   if (cancelled) return CancelledError("digest cancelled");
   progress.Final();

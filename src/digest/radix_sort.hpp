@@ -22,11 +22,11 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <system_error>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "common/run_on_threads.hpp"
 
 namespace vpcflow {
 
@@ -129,25 +129,6 @@ struct Task {
   uint64_t differ;
 };
 
-// Runs fn(part) for every part in [0, parts): part 0 on the caller, the others on helpers
-// (started and joined here; a part whose helper cannot start runs on the caller).
-template <typename Fn>
-void RunParts(int parts, Fn&& fn) {
-  std::vector<std::jthread> helpers;
-  std::vector<int> inline_parts;
-  helpers.reserve(static_cast<size_t>(parts));
-  inline_parts.reserve(static_cast<size_t>(parts));
-  for (int part = 1; part < parts; ++part) {
-    try {
-      helpers.emplace_back([&fn, part] { fn(part); });
-    } catch (const std::system_error&) {
-      inline_parts.push_back(part);
-    }
-  }
-  fn(0);
-  for (int part : inline_parts) fn(part);
-}
-
 // Sorts the ranges of `tasks` on the caller and threads - 1 helpers. A range larger than
 // `split_above` is partitioned by whoever takes it and its buckets become tasks, a smaller one
 // is sorted whole, so a skewed range (most keys in one bucket) is split until the threads have
@@ -191,14 +172,7 @@ void SortTasksParallel(std::vector<Task<V>> tasks, ptrdiff_t split_above, int th
       cv.notify_all();
     }
   };
-  std::vector<std::jthread> helpers;  // joined when the call returns, as the engine's readers
-  helpers.reserve(static_cast<size_t>(threads) - 1);  // no growth once a helper runs
-  try {
-    for (int i = 1; i < threads; ++i) helpers.emplace_back(work);
-  } catch (const std::system_error&) {
-    // Fewer helpers (or none): the caller sorts what they do not.
-  }
-  work();
+  RunOnThreads(static_cast<size_t>(threads), [&work](size_t) { work(); });
 }
 
 // The range size above which a task is split rather than sorted whole, for `n` elements on
@@ -243,13 +217,6 @@ void FillSortedByKeyDescending(std::pair<uint64_t, V>* out, size_t n,
   using namespace radix_sort_internal;  // NOLINT(google-build-using-namespace)
   static_assert(std::is_trivially_destructible_v<std::pair<uint64_t, V>>);  // none is destroyed
   const int parts = threads > 1 && n >= static_cast<size_t>(kParallelRange) ? threads : 1;
-  auto run = [parts](auto&& fn) {
-    if (parts == 1) {
-      fn(0);
-    } else {
-      RunParts(parts, fn);
-    }
-  };
   // Pass 1: per part, each first-level bucket's count and the bits its keys differ in.
   struct Counts {
     size_t count[kLogBuckets] = {};
@@ -259,9 +226,9 @@ void FillSortedByKeyDescending(std::pair<uint64_t, V>* out, size_t n,
     Counts() { std::fill(all, all + kLogBuckets, UINT64_MAX); }
   };
   std::vector<Counts> counts(static_cast<size_t>(parts));
-  run([&](int part) {
-    Counts& c = counts[static_cast<size_t>(part)];
-    for_each_in_part(part, parts, [&c](uint64_t key, const V&) {
+  RunOnThreads(static_cast<size_t>(parts), [&](size_t part) {
+    Counts& c = counts[part];
+    for_each_in_part(static_cast<int>(part), parts, [&c](uint64_t key, const V&) {
       const size_t b = LogBucket(key);
       ++c.count[b];
       c.any[b] |= key;
@@ -285,9 +252,9 @@ void FillSortedByKeyDescending(std::pair<uint64_t, V>* out, size_t n,
     if (at - begin > 1 && (any ^ all) != 0) tasks.push_back({out + begin, out + at, any ^ all});
   }
   // Pass 2: every item placed in its bucket.
-  run([&](int part) {
-    Counts& c = counts[static_cast<size_t>(part)];
-    for_each_in_part(part, parts, [&c, out](uint64_t key, const V& value) {
+  RunOnThreads(static_cast<size_t>(parts), [&](size_t part) {
+    Counts& c = counts[part];
+    for_each_in_part(static_cast<int>(part), parts, [&c, out](uint64_t key, const V& value) {
       std::construct_at(out + c.next[LogBucket(key)]++, key, value);
     });
   });

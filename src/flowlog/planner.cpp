@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <memory>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "common/civil_time.hpp"
+#include "common/run_on_threads.hpp"
 #include "flowlog/object_key.hpp"
 
 namespace vpcflow {
@@ -181,16 +180,7 @@ class Walker {
     };
     const size_t threads =
         std::min<size_t>(tasks.size(), static_cast<size_t>(std::max(1, scan_.list_concurrency)));
-    {
-      std::vector<std::jthread> pool;
-      pool.reserve(threads);  // no growth once a lister runs (threads is 0 without tasks)
-      try {
-        for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-      } catch (const std::system_error&) {
-        // Fewer listers (or none): the caller lists what they do not.
-      }
-      work();
-    }  // joined
+    RunOnThreads(threads, [&work](size_t) { work(); });
     for (Task& task : tasks) {
       const ObjectPlan& part = task.walker->plan();
       plan_.list_requests += part.list_requests;

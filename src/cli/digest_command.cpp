@@ -160,7 +160,7 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
   if (!run.ok()) return Fail(kExitFailure, "digest failed: " + run.status().ToString());
   const auto output_start = std::chrono::steady_clock::now();
 
-  bool rows_written = false;
+  bool rows_written = false;  // the sidecar, written in the same walk as the digest
   if (spec->plain()) {
     const DigestFormat format =
         ParseDigestFormat(args.format.empty() ? "flowlog" : args.format).value();
@@ -181,12 +181,11 @@ int RunDigestCommand(const DigestArgs& args, QueryArgs query) {
     if (Status st = WriteRowsSidecar(run->digest, args.rows_output); !st.ok()) {
       return Fail(kExitFailure, "writing the rows sidecar failed: " + st.ToString());
     }
-    rows_written = true;
   }
   const std::jthread releasing = ReleaseOnHelper(std::move(run->digest));
   if (Status st = output.Commit(); !st.ok()) {
     std::error_code ec;
-    if (rows_written) std::filesystem::remove(args.rows_output, ec);
+    if (!args.rows_output.empty()) std::filesystem::remove(args.rows_output, ec);
     return Fail(kExitFailure, "writing the digest failed: " + st.ToString());
   }
 

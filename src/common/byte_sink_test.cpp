@@ -25,6 +25,13 @@ class ByteSinkTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(dir_.empty()); }
 
+  // A new file at `path` written by a sink synced on close, which owns its descriptor `*fd`.
+  static Result<ByteSinkPtr> CreateSyncedSink(const std::string& path, int* fd) {
+    *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (*fd < 0) return UnavailableError("cannot create " + path);
+    return NewFdSink(*fd, path, /*sync_on_close=*/true);
+  }
+
   // Decompresses with the system's gzip, the reference decoder.
   static std::string SystemGunzip(const std::string& path) {
     std::string out;
@@ -117,9 +124,8 @@ TEST_F(ByteSinkTest, FileSinkReportsAFullDisk) {
 
 TEST_F(ByteSinkTest, FdSinkWritesAndClosesItsDescriptor) {
   const std::string path = dir_ + "/fd.txt";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ASSERT_GE(fd, 0);
-  Result<ByteSinkPtr> sink = NewFdSink(fd, path, /*sync_on_close=*/true);
+  int fd = -1;
+  Result<ByteSinkPtr> sink = CreateSyncedSink(path, &fd);
   ASSERT_THAT(sink, IsOk());
   ASSERT_OK((*sink)->Append("synced"));
   ASSERT_OK((*sink)->Close());
@@ -131,9 +137,8 @@ TEST_F(ByteSinkTest, FdSinkWritesAndClosesItsDescriptor) {
 // still lands in order, and a device that cannot take them still fails the sink.
 TEST_F(ByteSinkTest, FdSinkSyncedOnCloseWritesALargeFileWhole) {
   const std::string path = dir_ + "/large.txt";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ASSERT_GE(fd, 0);
-  Result<ByteSinkPtr> sink = NewFdSink(fd, path, /*sync_on_close=*/true);
+  int fd = -1;
+  Result<ByteSinkPtr> sink = CreateSyncedSink(path, &fd);
   ASSERT_THAT(sink, IsOk());
   const std::string text = Text(20 << 20);  // past the write-back step twice
   for (size_t at = 0; at < text.size(); at += 4099) {

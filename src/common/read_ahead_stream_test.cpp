@@ -52,6 +52,25 @@ Result<std::string> ReadAll(TextStream& stream, size_t read_size) {
   }
 }
 
+// What a stream gives before it ends, and how it ends (OK at its end, else its error).
+struct BytesAndEnd {
+  std::string bytes;
+  Status end;
+};
+BytesAndEnd ReadToTheEnd(TextStream& stream) {
+  BytesAndEnd out;
+  char buf[1000];
+  for (;;) {
+    Result<size_t> n = stream.Read(buf, sizeof(buf));
+    if (!n.ok()) {
+      out.end = n.status();
+      return out;
+    }
+    if (*n == 0) return out;
+    out.bytes.append(buf, *n);
+  }
+}
+
 TEST(ReadAheadTextStreamTest, GivesTheSourcesBytesInOrder) {
   const std::string text = Pattern(300007);
   for (size_t chunk : {size_t{7}, size_t{4096}, size_t{1} << 20}) {
@@ -77,20 +96,9 @@ TEST(ReadAheadTextStreamTest, WithoutAHelperReadsOnTheCallersThread) {
   EXPECT_EQ(stream->compressed_bytes(), text.size() / 2);  // the source's own count
   std::unique_ptr<TextStream> failing = NewReadAheadTextStream(
       std::make_unique<ScriptedStream>(text, 5000, DataLossError("truncated")), 4096, 2);
-  std::string got;
-  char buf[1000];
-  Status error;
-  for (;;) {
-    Result<size_t> n = failing->Read(buf, sizeof(buf));
-    if (!n.ok()) {
-      error = n.status();
-      break;
-    }
-    if (*n == 0) break;
-    got.append(buf, *n);
-  }
-  EXPECT_EQ(got, text);
-  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("truncated")));
+  const BytesAndEnd read = ReadToTheEnd(*failing);
+  EXPECT_EQ(read.bytes, text);
+  EXPECT_THAT(read.end, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("truncated")));
 }
 
 TEST(ReadAheadTextStreamTest, AnEmptySourceIsEmpty) {
@@ -103,20 +111,10 @@ TEST(ReadAheadTextStreamTest, TheSourcesErrorComesAfterItsBytes) {
   const std::string text = Pattern(10000);
   std::unique_ptr<TextStream> stream = NewReadAheadTextStream(
       std::make_unique<ScriptedStream>(text, 700, DataLossError("bad block")), 4096, 3);
-  std::string got;
-  char buf[1000];
-  Status error;
-  for (;;) {
-    Result<size_t> n = stream->Read(buf, sizeof(buf));
-    if (!n.ok()) {
-      error = n.status();
-      break;
-    }
-    ASSERT_NE(*n, 0u) << "ended without the error";
-    got.append(buf, *n);
-  }
-  EXPECT_EQ(got, text);
-  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("bad block")));
+  const BytesAndEnd read = ReadToTheEnd(*stream);
+  EXPECT_EQ(read.bytes, text);
+  EXPECT_THAT(read.end, StatusIs(StatusCode::kDataLoss, ::testing::HasSubstr("bad block")));
+  char buf[16];
   EXPECT_THAT(stream->Read(buf, sizeof(buf)), StatusIs(StatusCode::kDataLoss));
 }
 

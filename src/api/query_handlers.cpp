@@ -91,15 +91,20 @@ ApiResponse QueryFailure(ApiContext& ctx, std::string_view route, const Status& 
 // The outcome is counted when `write` ends: "ok" only once the whole answer was written.
 ApiResponse Answer(ApiContext& ctx, std::string_view route, const QuerySpec& spec,
                    std::shared_ptr<QuerySlot> slot, WriterStream::WriteFn write) {
-  auto stream = std::make_unique<WriterStream>(
-      [slot = std::move(slot), write = std::move(write), stats = ctx.stats, route](ByteSink& sink) {
-        Status status = write(sink);
-        CountQuery(*stats, route, QueryOutcome(status));
-        return status;
-      });
+  // Set by the stream's function: a stream whose thread could not start never ran it, and its
+  // failure is counted here.
+  auto counted = std::make_shared<std::atomic<bool>>(false);
+  auto stream = std::make_unique<WriterStream>([slot = std::move(slot), write = std::move(write),
+                                                stats = ctx.stats, route, counted](ByteSink& sink) {
+    Status status = write(sink);
+    CountQuery(*stats, route, QueryOutcome(status));
+    counted->store(true);
+    return status;
+  });
   if (stream->WaitForOutput()) {
     if (Status status = stream->status(); !status.ok()) {
-      return QueryFailureResponse(ctx, route, status);
+      return counted->load() ? QueryFailureResponse(ctx, route, status)
+                             : QueryFailure(ctx, route, status);
     }
   }
   ApiResponse response;

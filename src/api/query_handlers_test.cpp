@@ -16,6 +16,7 @@
 #include "testing/memory_marker.hpp"
 #include "testing/memory_stats.hpp"
 #include "testing/memory_storage.hpp"
+#include "testing/no_new_threads.hpp"
 
 namespace vpcflow {
 namespace {
@@ -312,6 +313,18 @@ TEST_F(QueryApiTest, AGetCountsOkOnlyOnceTheWholeAnswerWasWritten) {
   EXPECT_EQ(Lines(Drain(r)), 40000u);
   EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 1);
   EXPECT_EQ(stats_.CounterTotal("digest_queries", {{"outcome", "ok"}}), 1);
+}
+
+// A query whose answer has no thread to be written on is a 503 (retrying may help), counted.
+TEST_F(QueryApiTest, AQueryWithNoThreadToWriteItsAnswerIs503AndCounted) {
+  Store(kCurrent, ManyRecords(), true);
+  NoNewThreads no_threads;
+  if (!no_threads.active()) GTEST_SKIP() << "cannot stop threads from starting here";
+  ApiResponse r = Get("/?" + kWindow + "&format=ndjson");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(Message(r), HasSubstr("no thread"));
+  EXPECT_EQ(stats_.CounterTotal("digest_queries"), 1);
+  EXPECT_EQ(stats_.CounterTotal("digest_gets", {{"outcome", "ok"}}), 0);
 }
 
 TEST_F(QueryApiTest, AGetCountsAFailedOrCancelledQueryAsSuch) {
